@@ -1,0 +1,3 @@
+from peftspec.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The `peftspec` command line: parses arguments, calls the library, prints.
+
+Exit codes: 0 success; 1 problems found (invalid spec, failed run); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def cmd_lint(args: argparse.Namespace) -> int:
+    from peftspec.spec import lint
+
+    try:
+        result = lint.lint(args.paths, args.set)
+    except lint.NoSpecsFound as exc:
+        print(f"peftspec lint: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    formatters = {
+        "json": lint.as_json,
+        "github": lint.as_github,
+        "text": lambda r: lint.as_text(r, _color(sys.stdout)),
+    }
+    print(formatters[args.format](result))
+    return result.exit_code(args.strict)
+
+
+def _load_or_report(path: str, overrides: Sequence[str]):
+    """The resolved spec, or None after printing its problems like `lint` does."""
+    from peftspec.spec import check_spec, lint
+
+    if not os.path.isfile(path):
+        print(f"peftspec: {path}: no such spec file", file=sys.stderr)
+        return None
+    report = check_spec(path, overrides)
+    if report.diagnostics:
+        result = lint.LintResult([path], [report])
+        print(lint.as_text(result, _color(sys.stderr)), file=sys.stderr)
+    return report.spec
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from peftspec import __version__
+    from peftspec.spec.render import render_spec
+
+    if not os.path.isfile(args.spec):
+        print(f"peftspec render: {args.spec}: no such spec file", file=sys.stderr)
+        return EXIT_USAGE
+    spec = _load_or_report(args.spec, args.set)
+    if spec is None:
+        return EXIT_PROBLEMS
+    print(render_spec(spec, header=f"Resolved by peftspec {__version__} from {args.spec}"), end="")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from peftspec.spec import reference
+
+    text = reference.json_schema_text() if args.format == "json" else reference.reference_markdown()
+    print(text, end="" if text.endswith("\n") else "\n")
+    return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from peftspec.spec.starter import starter_toml
+
+    if os.path.exists(args.path) and not args.force:
+        print(f"peftspec init: {args.path} exists; use --force to overwrite", file=sys.stderr)
+        return EXIT_USAGE
+    with open(args.path, "w", encoding="utf-8") as fh:
+        fh.write(starter_toml())
+    print(f"Wrote {args.path}. Edit the data path and labels, then: peftspec lint {args.path}")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from peftspec import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="peftspec",
+        description="Declarative PEFT fine-tuning for text classification.",
+        epilog="Exit codes: 0 success, 1 problems found, 2 usage error.",
+    )
+    parser.add_argument("--version", action="version", version=f"peftspec {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    set_help = "override a spec value before validation, e.g. --set trainer.learning_rate=2e-4"
+    p = sub.add_parser("lint", help="check spec files (fast, no model loaded)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders (searched recursively)")
+    p.add_argument("--format", choices=["text", "json", "github"], default="text")
+    p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("render", help="print a spec with every default filled in, as TOML")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("schema", help="print the spec JSON Schema (or the Markdown reference)")
+    p.add_argument("--format", choices=["json", "markdown"], default="json")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("init", help="write a commented starter spec")
+    p.add_argument("path", nargs="?", default="spec.toml", metavar="PATH")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.set_defaults(func=cmd_init)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK

@@ -1,0 +1,10 @@
+"""The spec layer: Pydantic models, TOML loading with source positions, lint rules.
+
+Imports no torch, transformers or peft.
+"""
+
+from peftspec.spec.diagnostics import Diagnostic, SpecError
+from peftspec.spec.loader import SpecReport, check_spec, load_spec
+from peftspec.spec.root import Spec
+
+__all__ = ["Diagnostic", "Spec", "SpecError", "SpecReport", "check_spec", "load_spec"]

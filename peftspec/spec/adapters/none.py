@@ -1,0 +1,18 @@
+"""`kind = "none"`: full fine-tuning, no adapter."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from peftspec.spec.adapters.common import PeftContext
+from peftspec.spec.base import SpecModel
+
+
+class NoAdapter(SpecModel):
+    """Full fine-tuning: every backbone weight is trained. Needs the most memory; no quantisation."""
+
+    kind: Literal["none"]
+    """Adapter kind."""
+
+    def to_peft_config(self, ctx: PeftContext) -> None:
+        return None

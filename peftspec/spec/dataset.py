@@ -1,0 +1,236 @@
+"""`[dataset]`: where the data is, how to read it, and what the labels look like."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
+
+from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.paths import OneOrMany, SpecPath
+
+Task = Literal["multi_label", "multi_class", "binary"]
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
+
+
+class HubSource(SpecModel):
+    """A dataset on the Hugging Face Hub (or in the local `datasets` cache)."""
+
+    hub: str
+    """Dataset id on the Hub, for example `"google-research-datasets/go_emotions"`."""
+    split: str = "train"
+    """Which split of the hub dataset to read."""
+    config: str | None = None
+    """Dataset configuration name, for datasets that have several (`"simplified"`)."""
+    revision: str | None = None
+    """Git revision (branch, tag or commit) of the dataset repository; pin it for reproducibility."""
+
+
+def _one_or_many(value: object) -> object:
+    return [value] if isinstance(value, str) else value
+
+
+FileList = Annotated[
+    list[Annotated[str, SpecPath()]],
+    BeforeValidator(_one_or_many),
+    OneOrMany(),
+    Field(min_length=1),
+]
+
+
+def _source_kind(value: object) -> str:
+    return "hub-source" if isinstance(value, dict) else "file-list"
+
+
+Source = Annotated[
+    Annotated[FileList, Tag("file-list")] | Annotated[HubSource, Tag("hub-source")],
+    Discriminator(_source_kind),
+]
+
+
+class ReaderOptions(SpecModel):
+    """How to read local tabular files. Defaults suit CSV/TSV with a header row."""
+
+    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet"] = "auto"
+    """File format; `auto` infers it from the extension (`.txt` is read as TSV)."""
+    separator: str | None = None
+    """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
+    quoting: bool = True
+    """Treat `"` as a quote character. Set false when quotes are literal text (SemEval E-c)."""
+    encoding: Literal["utf8", "utf8-lossy"] = "utf8"
+    """Text encoding; `utf8-lossy` replaces invalid bytes instead of failing."""
+    has_header: bool = True
+    """Whether the first row holds column names; if false, name them with `column_names`."""
+    column_names: list[str] | None = None
+    """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> ReaderOptions:
+        rules = Rules()
+        if not self.has_header and not self.column_names:
+            rules.fail("column_names", "a file without a header row needs `column_names`", code="missing-key")
+        if self.separator is not None and len(self.separator) != 1:
+            rules.fail("separator", f"separator must be one character, got {self.separator!r}")
+        rules.raise_any()
+        return self
+
+
+class OneHotLabels(SpecModel):
+    """One 0/1 column per label (SemEval E-c)."""
+
+    format: Literal["one_hot"] = "one_hot"
+    """Label shape: one 0/1 column per label."""
+    columns: list[str] = Field(min_length=1)
+    """The label columns, in label order; they also name the labels unless `names` is set."""
+    names: list[str] | None = None
+    """Display names of the labels, one per column; unset = the column names."""
+
+    def label_names(self) -> list[str]:
+        return list(self.names or self.columns)
+
+    @model_validator(mode="after")
+    def _rules(self) -> OneHotLabels:
+        rules = Rules()
+        if self.names is not None and len(self.names) != len(self.columns):
+            rules.fail(
+                "names",
+                f"{len(self.names)} names for {len(self.columns)} label columns; give one name per column",
+            )
+        rules.raise_any()
+        return self
+
+
+class DelimitedLabels(SpecModel):
+    """One column holding a delimited list of label names or indices (GoEmotions writes `3,10`)."""
+
+    format: Literal["delimited"]
+    """Label shape: one column with several labels per row."""
+    column: str
+    """The column holding the label list."""
+    delimiter: str = ","
+    """What separates labels inside the column."""
+    values: Literal["names", "indices"] = "names"
+    """Whether the column holds label names or 0-based indices into `names`."""
+    names: list[str] | None = None
+    """Label names in index order; needed for `indices` unless `names_file` is given."""
+    names_file: Annotated[str, SpecPath()] | None = None
+    """A text file with one label name per line, in index order (GoEmotions `labels.txt`)."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> DelimitedLabels:
+        rules = Rules()
+        if self.names is not None and self.names_file is not None:
+            rules.fail(
+                "names_file", "give label names either inline (`names`) or in a file (`names_file`), not both"
+            )
+        if self.values == "indices" and self.names is None and self.names_file is None:
+            rules.fail(
+                "names", "index labels need their names: set `names` or `names_file`", code="missing-key"
+            )
+        rules.raise_any()
+        return self
+
+
+class SingleLabel(SpecModel):
+    """One column holding exactly one class per row (a name, or a 0-based index into `names`)."""
+
+    format: Literal["single"]
+    """Label shape: one class per row."""
+    column: str
+    """The column holding the class."""
+    values: Literal["names", "indices"] = "names"
+    """Whether the column holds class names or 0-based indices into `names`."""
+    names: list[str] | None = None
+    """Class names in index order; unset = the sorted distinct values of the training data."""
+    names_file: Annotated[str, SpecPath()] | None = None
+    """A text file with one class name per line, in index order."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> SingleLabel:
+        rules = Rules()
+        if self.names is not None and self.names_file is not None:
+            rules.fail(
+                "names_file", "give class names either inline (`names`) or in a file (`names_file`), not both"
+            )
+        if self.values == "indices" and self.names is None and self.names_file is None:
+            rules.fail(
+                "names", "index labels need their names: set `names` or `names_file`", code="missing-key"
+            )
+        rules.raise_any()
+        return self
+
+
+def _labels_format(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("format", "one_hot"))
+    return "one_hot"
+
+
+Labels = Annotated[
+    Annotated[OneHotLabels, Tag("one_hot")]
+    | Annotated[DelimitedLabels, Tag("delimited")]
+    | Annotated[SingleLabel, Tag("single")],
+    Discriminator(_labels_format),
+]
+
+
+class DatasetSpec(SpecModel):
+    """Training, validation and test data; how to read it; which columns hold text and labels."""
+
+    train: Source
+    """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet),
+    or a hub dataset as `{ hub = "id", split = "train" }`. Relative paths are relative to the spec file."""
+    validation: Source | None = None
+    """Validation data; unset = hold out `validation_split` of the training data."""
+    test: Source | None = None
+    """Test data, evaluated once after training; unset = no test evaluation."""
+    reader: ReaderOptions = Field(default_factory=ReaderOptions)
+    """How to read local files (separator, quoting, encoding, header)."""
+    text_column: str = "text"
+    """The column holding the input text."""
+    text_pair_column: str | None = None
+    """A second text column for sentence-pair tasks (NLI, paraphrase); unset = single text."""
+    id_column: str | None = None
+    """A column with a stable row id, kept in predictions; unset = the row number."""
+    labels: Labels
+    """The label columns and their shape: `one_hot`, `delimited` or `single`."""
+    task: Task | None = None
+    """`multi_label`, `multi_class` or `binary`; unset = inferred from the label shape."""
+    validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
+    """Fraction of the training rows held out for validation when no validation data is given."""
+    split_seed: int = 42
+    """Seed of the validation hold-out shuffle; change it to get another split."""
+    max_length: int = Field(default=128, ge=8)
+    """Longest input in tokens; longer texts are truncated. Tweets need ~64, paragraphs 512."""
+    limit: int | None = Field(default=None, ge=1)
+    """Read at most this many rows of each split (for quick trials); unset = all rows."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> DatasetSpec:
+        rules = Rules()
+        shape = self.labels.format
+        if self.task is None:
+            self.task = _infer_task(self.labels)
+        if self.task == "binary" and shape == "delimited":
+            rules.fail(
+                "task",
+                'a delimited label list holds several labels per row; use task = "multi_label"',
+                suggestion="multi_label",
+            )
+        if self.task in ("multi_class", "binary") and shape == "one_hot" and len(self.labels.columns) < 2:
+            rules.fail("labels.columns", "one-hot labels for a single-label task need at least two columns")
+        if self.task == "binary":
+            names = self.labels.names if shape != "one_hot" else self.labels.label_names()
+            if names is not None and len(names) != 2:
+                rules.fail("task", f"a binary task has exactly two classes, {len(names)} are named")
+        if self.text_pair_column is not None and self.text_pair_column == self.text_column:
+            rules.fail("text_pair_column", "the pair column must differ from `text_column`")
+        rules.raise_any()
+        return self
+
+
+def _infer_task(labels: OneHotLabels | DelimitedLabels | SingleLabel) -> Task:
+    if labels.format in ("one_hot", "delimited"):
+        return "multi_label"
+    names = labels.names
+    return "binary" if names is not None and len(names) == 2 else "multi_class"

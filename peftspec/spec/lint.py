@@ -1,0 +1,173 @@
+"""`peftspec lint`: check many spec files and format the findings for people, machines and CI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from peftspec.spec.diagnostics import Diagnostic, format_location
+from peftspec.spec.loader import SpecReport, check_spec
+
+SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
+
+
+class NoSpecsFound(Exception):
+    """A path given to lint does not exist or holds no `.toml` files."""
+
+
+@dataclass
+class LintResult:
+    files: list[str] = field(default_factory=list)
+    reports: list[SpecReport] = field(default_factory=list)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every problem once: one in a base spec is not repeated for each spec that extends it."""
+        return list(dict.fromkeys(d for r in self.reports for d in r.diagnostics))
+
+    @property
+    def errors(self) -> int:
+        return sum(d.severity == "error" for d in self.diagnostics)
+
+    @property
+    def warnings(self) -> int:
+        return sum(d.severity == "warning" for d in self.diagnostics)
+
+    def exit_code(self, strict: bool) -> int:
+        return 1 if self.errors or (strict and self.warnings) else 0
+
+
+def find_specs(paths: Iterable[str]) -> list[str]:
+    """Spec files named by `paths`: files as given, folders searched recursively for `*.toml`."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isfile(path):
+            found.append(path)
+        elif os.path.isdir(path):
+            matches = sorted(_walk_toml(path))
+            if not matches:
+                raise NoSpecsFound(f"no .toml spec files under {path}")
+            found += matches
+        else:
+            raise NoSpecsFound(f"{path}: no such file or folder")
+    return list(dict.fromkeys(found))
+
+
+def _walk_toml(root: str) -> Iterable[str]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+        yield from (os.path.join(folder, f) for f in files if f.endswith(".toml"))
+
+
+def lint(paths: Sequence[str], overrides: Sequence[str] = ()) -> LintResult:
+    files = find_specs(paths)
+    return LintResult(files, [check_spec(f, overrides) for f in files])
+
+
+# -- output formats ---------------------------------------------------------------------------
+
+
+def as_json(result: LintResult) -> str:
+    return json.dumps(
+        {
+            "files": len(result.files),
+            "errors": result.errors,
+            "warnings": result.warnings,
+            "diagnostics": [d.as_dict() for d in result.diagnostics],
+        },
+        indent=2,
+    )
+
+
+def as_github(result: LintResult) -> str:
+    """GitHub Actions workflow commands: each problem becomes an annotation on the file."""
+    lines = []
+    for d in result.diagnostics:
+        props = [f"file={_prop(d.file)}"] if not d.file.startswith("--set") else []
+        if d.line is not None:
+            props.append(f"line={d.line}")
+        if d.column is not None:
+            props.append(f"col={d.column}")
+        props.append(f"title={_prop(f'peftspec {d.code}')}")
+        lines.append(f"::{d.severity} {','.join(props)}::{_data(_sentence(d))}")
+    lines.append(_summary(result))
+    return "\n".join(lines)
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _sentence(d: Diagnostic) -> str:
+    text = f"{d.path}: {d.message}" if d.path else d.message
+    if d.suggestion:
+        text += f" (did you mean {d.suggestion!r}?)"
+    if d.file.startswith("--set"):
+        text += f" [from {d.file}]"
+    return text
+
+
+def as_text(result: LintResult, color: bool = False) -> str:
+    style = _Style(color)
+    out = []
+    for d in result.diagnostics:
+        sev = style.red("error") if d.severity == "error" else style.yellow("warning")
+        head = f"{style.bold(format_location(d))}: {sev}[{d.code}]"
+        out.append(f"{head} {style.bold(d.path)}: {d.message}" if d.path else f"{head} {d.message}")
+        out += _snippet(d, style)
+        if d.suggestion:
+            out.append(f"  {style.cyan('help')}: did you mean {d.suggestion!r}?")
+    out.append(_summary(result))
+    return "\n".join(out)
+
+
+def _snippet(d: Diagnostic, style: _Style) -> list[str]:
+    if d.line is None or not os.path.isfile(d.file):
+        return []
+    try:
+        with open(d.file, encoding="utf-8") as fh:
+            text = next(itertools.islice(fh, d.line - 1, None), None)
+    except (OSError, UnicodeDecodeError):
+        return []
+    if text is None:
+        return []
+    text = text.rstrip("\r\n")
+    gutter = " " * len(str(d.line))
+    caret = " " * ((d.column or 1) - 1) + "^"
+    return [f"  {gutter} |", f"  {d.line} | {text}", f"  {gutter} | {style.red(caret)}"]
+
+
+def _summary(result: LintResult) -> str:
+    files = len(result.files)
+    return (
+        f"Checked {files} spec file{'s' * (files != 1)}: "
+        f"{result.errors} error{'s' * (result.errors != 1)}, "
+        f"{result.warnings} warning{'s' * (result.warnings != 1)}."
+    )
+
+
+class _Style:
+    def __init__(self, color: bool):
+        self.color = color
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def red(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("1;33", text)
+
+    def cyan(self, text: str) -> str:
+        return self._wrap("1;36", text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)

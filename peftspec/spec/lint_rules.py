@@ -1,0 +1,119 @@
+"""Warnings about specs that are valid but probably not what the author meant."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+
+from peftspec.spec.diagnostics import Diagnostic, KeyPath, dotted
+from peftspec.spec.packaged import PackagedModelError, package_model_dir
+from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, path_fields
+from peftspec.spec.root import Spec
+from peftspec.spec.sources import RawSpec
+
+Warning_ = tuple[KeyPath, str, str, str | None]  # path, code, message, suggestion
+
+# Learning rates outside these ranges rarely train well for the adapter kind (low, high).
+LR_RANGES: dict[str, tuple[float, float]] = {
+    "none": (1e-7, 1e-3),
+    "lora": (1e-5, 1e-2),
+    "adalora": (1e-5, 1e-2),
+    "loha": (1e-5, 1e-2),
+    "lokr": (1e-5, 1e-2),
+    "ia3": (1e-4, 1e-1),
+    "prompt_tuning": (1e-4, 1.0),
+}
+
+
+def trust_remote_code(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    if spec.backbone.trust_remote_code:
+        yield (
+            ("backbone", "trust_remote_code"),
+            "trust-remote-code",
+            "trust_remote_code = true runs Python code from the model repository on this "
+            "machine; pin backbone.revision to a commit you have reviewed",
+            None,
+        )
+
+
+def learning_rate(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    low, high = LR_RANGES[spec.adapter.kind]
+    lr = spec.trainer.learning_rate
+    if not low <= lr <= high:
+        side = "low" if lr < low else "high"
+        yield (
+            ("trainer", "learning_rate"),
+            "suspicious-learning-rate",
+            f"learning_rate {lr:g} is unusually {side} for adapter kind {spec.adapter.kind!r} "
+            f"(typical: {low:g} to {high:g})",
+            None,
+        )
+
+
+def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    dataset = raw.data.get("dataset", {})
+    if spec.dataset.validation is not None and "validation_split" in dataset:
+        yield (
+            ("dataset", "validation_split"),
+            "ignored-key",
+            "validation_split is ignored because dataset.validation is given",
+            None,
+        )
+    trainer = raw.data.get("trainer", {})
+    if spec.trainer.max_steps is not None and "epochs" in trainer:
+        yield (
+            ("trainer", "epochs"),
+            "ignored-key",
+            "epochs is ignored because trainer.max_steps is set",
+            None,
+        )
+
+
+def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    for path, marker in path_fields(spec):
+        value = _value_at(spec, path)
+        if value.startswith(PACKAGE_PREFIX):
+            try:
+                package_model_dir(value)
+            except PackagedModelError as exc:
+                yield (path, "missing-package", str(exc), None)
+            continue
+        if "://" in value:
+            continue
+        if marker.maybe_hub and not looks_like_path(value) and not os.path.isabs(value):
+            continue
+        if not os.path.exists(value):
+            yield (
+                path,
+                "missing-file",
+                f"{value} does not exist (yet); `peftspec run` will fail unless it is there by then",
+                None,
+            )
+
+
+def _value_at(spec: Spec, path: KeyPath) -> str:
+    node = spec
+    for part in path:
+        node = node[part] if isinstance(part, int) else getattr(node, part)
+    return node
+
+
+RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
+    trust_remote_code,
+    learning_rate,
+    ignored_keys,
+    missing_files,
+]
+
+
+def warnings_for(spec: Spec, raw: RawSpec) -> list[Diagnostic]:
+    out = []
+    for rule in RULES:
+        for path, code, message, suggestion in rule(spec, raw):
+            where = raw.index.value(path)
+            out.append(
+                Diagnostic(
+                    where.file, where.line, where.column, dotted(path), "warning", code, message, suggestion
+                )
+            )
+    return out

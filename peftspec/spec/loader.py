@@ -1,0 +1,68 @@
+"""`load_spec`: a spec file (plus overrides) -> a fully resolved, validated `Spec`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from peftspec.spec.diagnostics import Diagnostic, SpecError
+from peftspec.spec.lint_rules import warnings_for
+from peftspec.spec.paths import path_fields, resolve, set_at
+from peftspec.spec.root import Spec
+from peftspec.spec.sources import RawSpec, read_raw
+from peftspec.spec.translate import translate
+
+
+@dataclass
+class SpecReport:
+    """The outcome of checking one spec: the resolved spec (if valid) and every diagnostic."""
+
+    file: str
+    spec: Spec | None = None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+
+def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> SpecReport:
+    """Load and validate `path`; never raises for problems in the spec, it reports them."""
+    path = os.fspath(path)
+    try:
+        raw = read_raw(path, overrides)
+    except SpecError as exc:
+        return SpecReport(path, None, exc.diagnostics)
+    try:
+        spec = Spec.model_validate(raw.data)
+    except ValidationError as exc:
+        diagnostics = translate(exc, raw.data, raw.index, Spec)
+        return SpecReport(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
+    _resolve_paths(spec, raw)
+    return SpecReport(path, spec, sorted(warnings_for(spec, raw), key=Diagnostic.sort_key))
+
+
+def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
+    """The resolved `Spec` of `path` with `overrides` (`"trainer.learning_rate=2e-4"`)
+    applied; raises `SpecError` holding every problem when it is invalid."""
+    report = check_spec(path, overrides)
+    if report.spec is None:
+        raise SpecError(report.diagnostics)
+    return report.spec
+
+
+def _resolve_paths(spec: Spec, raw: RawSpec) -> None:
+    for key_path, marker in path_fields(spec):
+        origin = raw.index.file_of(key_path)
+        base_dir = os.getcwd() if origin.startswith("--set ") else os.path.dirname(os.path.abspath(origin))
+        node = spec
+        for part in key_path:
+            node = node[part] if isinstance(part, int) else getattr(node, part)
+        set_at(spec, key_path, resolve(node, base_dir, marker.maybe_hub))

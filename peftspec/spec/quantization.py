@@ -1,0 +1,80 @@
+"""`[quantization]`: load the frozen backbone in 4 or 8 bits with bitsandbytes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Discriminator, Field, Tag
+
+from peftspec.spec.base import SpecModel
+
+
+class NoQuantization(SpecModel):
+    """The backbone keeps the dtype of `backbone.dtype`."""
+
+    method: Literal["none"] = "none"
+    """Quantisation method: `none`, `bnb-4bit` (QLoRA) or `bnb-8bit`."""
+
+
+class Bnb4bit(SpecModel):
+    """4-bit weights (QLoRA): a 7B backbone fits in ~5 GB; an adapter is required to train."""
+
+    method: Literal["bnb-4bit"]
+    """Quantisation method."""
+    quant_type: Literal["nf4", "fp4"] = "nf4"
+    """4-bit data type; NF4 suits normally distributed weights and is the QLoRA default."""
+    double_quant: bool = True
+    """Also quantise the quantisation constants: saves ~0.4 bits per weight."""
+    compute_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    """Dtype of the matmuls; `auto` = the trainer's precision (bf16 -> bfloat16, fp16 -> float16)."""
+    storage_dtype: Literal["uint8", "bfloat16", "float16", "float32"] = "uint8"
+    """Dtype that packs the 4-bit weights; set it to the compute dtype for FSDP."""
+    skip_modules: list[str] | None = None
+    """Modules left unquantised; unset = the classification head only."""
+
+    def to_bnb_config(self, compute_dtype: str):
+        import torch
+        from transformers import BitsAndBytesConfig
+
+        return BitsAndBytesConfig(
+            load_in_4bit=True,
+            bnb_4bit_quant_type=self.quant_type,
+            bnb_4bit_use_double_quant=self.double_quant,
+            bnb_4bit_compute_dtype=getattr(torch, compute_dtype),
+            bnb_4bit_quant_storage=getattr(torch, self.storage_dtype),
+            llm_int8_skip_modules=self.skip_modules,
+        )
+
+
+class Bnb8bit(SpecModel):
+    """8-bit weights (LLM.int8): half the memory of bf16, outliers kept in 16 bits."""
+
+    method: Literal["bnb-8bit"]
+    """Quantisation method."""
+    threshold: float = Field(default=6.0, gt=0)
+    """Outlier threshold: activations above it are computed in 16 bits."""
+    skip_modules: list[str] | None = None
+    """Modules left unquantised; unset = the classification head only."""
+
+    def to_bnb_config(self, compute_dtype: str):
+        from transformers import BitsAndBytesConfig
+
+        return BitsAndBytesConfig(
+            load_in_8bit=True,
+            llm_int8_threshold=self.threshold,
+            llm_int8_skip_modules=self.skip_modules,
+        )
+
+
+def _method(value: object) -> str:
+    if isinstance(value, dict):
+        return str(value.get("method", "none"))
+    return getattr(value, "method", "none")
+
+
+Quantization = Annotated[
+    Annotated[NoQuantization, Tag("none")]
+    | Annotated[Bnb4bit, Tag("bnb-4bit")]
+    | Annotated[Bnb8bit, Tag("bnb-8bit")],
+    Discriminator(_method),
+]

@@ -1,0 +1,145 @@
+"""The whole spec: top-level keys, the sections, and the rules that span sections."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from peftspec.spec.adapters import Adapter, LoraAdapter
+from peftspec.spec.backbone import BackboneSpec
+from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.dataset import DatasetSpec
+from peftspec.spec.diagnostics import did_you_mean
+from peftspec.spec.metric_names import (
+    DEFAULT_METRICS,
+    LOSS,
+    METRICS,
+    PRIMARY_METRIC,
+    higher_is_better,
+    metrics_for,
+)
+from peftspec.spec.metrics import MetricsSpec
+from peftspec.spec.quantization import NoQuantization, Quantization
+from peftspec.spec.tracking import TrackingSpec
+from peftspec.spec.trainer import TrainerSpec
+
+SCHEMA_VERSION = 1
+
+
+class Spec(SpecModel):
+    """A peftspec experiment: data, backbone, adapter, quantisation, training, metrics, tracking."""
+
+    schema_version: int = SCHEMA_VERSION
+    """Version of the spec format; this release reads version 1."""
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """Experiment name: letters, digits, `.`, `_` and `-`; names the run directory."""
+    description: str = ""
+    """What this experiment is for; shown in run listings and reports."""
+    extends: str | None = None
+    """A base spec (path relative to this file) whose values this one overrides, key by key; a
+    table whose `kind`/`method`/`format` changes replaces the base's table. Resolved at load
+    time, so a resolved spec never has it."""
+    dataset: DatasetSpec
+    """Data sources, columns and labels."""
+    backbone: BackboneSpec
+    """The pretrained model."""
+    adapter: Adapter = Field(default_factory=LoraAdapter)
+    """The PEFT method, chosen by `kind`; `none` = full fine-tuning."""
+    quantization: Quantization = Field(default_factory=NoQuantization)
+    """Backbone quantisation, chosen by `method`; `bnb-4bit` with LoRA = QLoRA."""
+    trainer: TrainerSpec = Field(default_factory=TrainerSpec)
+    """Optimisation and checkpointing."""
+    metrics: MetricsSpec = Field(default_factory=MetricsSpec)
+    """Evaluation metrics and the decision threshold."""
+    tracking: TrackingSpec = Field(default_factory=TrackingSpec)
+    """Run naming, output folder and W&B."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> Spec:
+        rules = Rules()
+        if self.schema_version != SCHEMA_VERSION:
+            rules.fail(
+                "schema_version",
+                f"schema_version {self.schema_version} is not supported; "
+                f"this peftspec reads version {SCHEMA_VERSION}",
+                suggestion=str(SCHEMA_VERSION),
+            )
+        if self.tracking.run_name is None:
+            self.tracking.run_name = self.name
+        self._check_quantization(rules)
+        self._check_precision(rules)
+        self._check_metrics(rules)
+        rules.raise_any()
+        return self
+
+    def _check_quantization(self, rules: Rules) -> None:
+        method = self.quantization.method
+        if method != "none" and self.adapter.kind == "none":
+            rules.fail(
+                "quantization.method",
+                f"{method} quantisation freezes the backbone, so it "
+                'needs an adapter to train; set adapter.kind (e.g. "lora" for QLoRA) or '
+                "remove [quantization]",
+            )
+
+    def _check_precision(self, rules: Rules) -> None:
+        if self.trainer.precision != "fp16":
+            return
+        if self.backbone.dtype == "bfloat16":
+            rules.fail(
+                "trainer.precision",
+                'fp16 training on a bfloat16 backbone (backbone.dtype = "bfloat16"); use precision = "bf16"',
+                suggestion="bf16",
+            )
+        if getattr(self.quantization, "compute_dtype", None) == "bfloat16":
+            rules.fail(
+                "trainer.precision",
+                "fp16 training with a bfloat16 quantisation compute "
+                'dtype; use precision = "bf16" or compute_dtype = "float16"',
+                suggestion="bf16",
+            )
+
+    def _check_metrics(self, rules: Rules) -> None:
+        task = self.dataset.task
+        valid = metrics_for(task)
+        if self.metrics.names is None:
+            self.metrics.names = list(DEFAULT_METRICS[task])
+        for i, name in enumerate(self.metrics.names):
+            if name not in valid:
+                rules.fail(
+                    ("metrics", "names", i),
+                    _unknown_metric(name, task),
+                    did_you_mean(name, valid),
+                    code="unknown-metric",
+                )
+        if self.metrics.threshold == "tuned" and task != "multi_label":
+            rules.fail(
+                "metrics.threshold", f"tuned thresholds apply to multi-label tasks; this task is {task}"
+            )
+        self._check_best_metric(rules, task)
+
+    def _check_best_metric(self, rules: Rules, task: str) -> None:
+        trainer = self.trainer
+        if trainer.eval_strategy == "no":
+            return
+        scalar = [m for m in self.metrics.names or [] if m in METRICS and METRICS[m].scalar]
+        if trainer.best_metric is None:
+            primary = PRIMARY_METRIC[task]
+            trainer.best_metric = primary if primary in scalar else (scalar or [LOSS])[0]
+        name = trainer.best_metric
+        if name != LOSS and name not in scalar:
+            choices = [*scalar, LOSS]
+            reason = (
+                _unknown_metric(name, task)
+                if name not in METRICS
+                else (f"best_metric {name!r} is not among the computed scalar metrics ({', '.join(choices)})")
+            )
+            rules.fail("trainer.best_metric", reason, did_you_mean(name, choices), code="unknown-metric")
+            return
+        if trainer.best_direction is None:
+            trainer.best_direction = "max" if higher_is_better(name) else "min"
+
+
+def _unknown_metric(name: str, task: str) -> str:
+    if name in METRICS:
+        return f"metric {name!r} does not apply to {task} tasks"
+    return f"unknown metric {name!r}; {task} tasks offer: {', '.join(metrics_for(task))}"

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = ROOT / "specs"
+
+MINIMAL = """
+name = "mini"
+
+[dataset]
+train = "train.csv"
+labels.columns = ["joy", "anger", "fear"]
+
+[backbone]
+model = "tiny-bert"
+"""
+
+
+@pytest.fixture
+def write_spec(tmp_path: Path):
+    """Write a spec file (dedented) under tmp_path and return its path."""
+
+    def write(text: str, name: str = "spec.toml") -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+        return path
+
+    return write

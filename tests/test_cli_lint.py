@@ -1,0 +1,143 @@
+"""`peftspec lint`, `render`, `schema` and `init` as a user runs them: real processes, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import MINIMAL, SPECS
+
+BROKEN = MINIMAL + '\n[trainer]\nlr_scheduler = "cosin"\n'
+
+
+def peftspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "peftspec", *args], capture_output=True, text=True, cwd=cwd, check=False
+    )
+
+
+def test_shipped_specs_lint_clean():
+    proc = peftspec("lint", str(SPECS))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 errors" in proc.stdout
+
+
+def test_text_format_shows_place_source_and_hint(write_spec):
+    path = write_spec(BROKEN)
+    proc = peftspec("lint", str(path))
+    assert proc.returncode == 1
+    assert f"{path}:11:16: error[invalid-value] trainer.lr_scheduler:" in proc.stdout
+    assert '  11 | lr_scheduler = "cosin"' in proc.stdout
+    assert "help: did you mean 'cosine'?" in proc.stdout
+    assert "\033[" not in proc.stdout  # no colour when not a terminal
+
+
+def test_json_format_schema(write_spec):
+    good = write_spec(MINIMAL, "good.toml")
+    bad = write_spec(BROKEN, "bad.toml")
+    proc = peftspec("lint", str(good), str(bad), "--format", "json")
+    assert proc.returncode == 1
+    report = json.loads(proc.stdout)
+    assert (report["files"], report["errors"]) == (2, 1)
+    assert report["warnings"] == 1  # train.csv is missing; an invalid spec gets no warnings
+    error = next(d for d in report["diagnostics"] if d["severity"] == "error")
+    assert error == {
+        "file": str(bad),
+        "line": 11,
+        "column": 16,
+        "path": "trainer.lr_scheduler",
+        "severity": "error",
+        "code": "invalid-value",
+        "message": "'cosin' is not allowed; expected one of: linear, cosine, "
+        "cosine_with_restarts, polynomial, constant, constant_with_warmup, "
+        "inverse_sqrt, cosine_with_min_lr, warmup_stable_decay",
+        "suggestion": "cosine",
+    }
+
+
+def test_github_format_annotations(write_spec):
+    path = write_spec(BROKEN)
+    proc = peftspec("lint", str(path), "--format", "github")
+    first = proc.stdout.splitlines()[0]
+    assert first.startswith(f"::error file={path},line=11,col=16,title=peftspec invalid-value::")
+    assert "did you mean 'cosine'?" in first
+
+
+def test_strict_makes_warnings_fail(write_spec):
+    path = write_spec(MINIMAL)  # train.csv does not exist: a warning
+    assert peftspec("lint", str(path)).returncode == 0
+    assert peftspec("lint", "--strict", str(path)).returncode == 1
+
+
+@pytest.mark.parametrize(
+    "args", [["lint"], ["lint", "/no/such/path"], ["lint", "--format", "xml", "x"], ["frobnicate"]]
+)
+def test_usage_errors_exit_2(args):
+    proc = peftspec(*args)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+
+
+def test_empty_folder_is_a_usage_error(tmp_path: Path):
+    proc = peftspec("lint", str(tmp_path))
+    assert proc.returncode == 2 and "no .toml spec files" in proc.stderr
+
+
+def test_lint_with_override(write_spec):
+    path = write_spec(MINIMAL)
+    proc = peftspec("lint", str(path), "--set", "trainer.epochs=many", "--format", "json")
+    (diag,) = [d for d in json.loads(proc.stdout)["diagnostics"] if d["severity"] == "error"]
+    assert diag["file"] == "--set trainer.epochs=many" and diag["line"] is None
+
+
+@pytest.mark.parametrize("spec", sorted(SPECS.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_shipped_spec_renders_and_round_trips(spec: Path, tmp_path: Path):
+    from peftspec.spec import load_spec
+
+    proc = peftspec("render", str(spec))
+    assert proc.returncode == 0, proc.stderr
+    rendered = tmp_path / "rendered.toml"
+    rendered.write_text(proc.stdout)
+    tomllib.loads(proc.stdout)
+    assert load_spec(rendered) == load_spec(spec)
+
+
+def test_every_shipped_spec_says_how_to_run_it():
+    for spec in SPECS.glob("*.toml"):
+        head = spec.read_text().split("\n[", 1)[0]
+        assert f"peftspec run specs/{spec.name}" in head, spec.name
+
+
+def test_render_reports_problems_with_exit_1(write_spec):
+    proc = peftspec("render", str(write_spec(BROKEN)))
+    assert proc.returncode == 1
+    assert "trainer.lr_scheduler" in proc.stderr and proc.stdout == ""
+
+
+def test_render_applies_overrides(write_spec):
+    proc = peftspec("render", str(write_spec(MINIMAL)), "--set", "adapter.r=64")
+    assert tomllib.loads(proc.stdout)["adapter"]["r"] == 64
+
+
+def test_schema_is_json_schema():
+    proc = peftspec("schema")
+    schema = json.loads(proc.stdout)
+    assert schema["$schema"].startswith("https://json-schema.org/")
+    assert schema["additionalProperties"] is False
+    assert "learning_rate" in schema["$defs"]["TrainerSpec"]["properties"]
+
+
+def test_init_writes_a_valid_commented_spec(tmp_path: Path):
+    proc = peftspec("init", "starter.toml", cwd=tmp_path)
+    assert proc.returncode == 0
+    text = (tmp_path / "starter.toml").read_text()
+    assert "# Rank of the update." in text
+    lint = peftspec("lint", "starter.toml", "--format", "json", cwd=tmp_path)
+    assert json.loads(lint.stdout)["errors"] == 0
+    again = peftspec("init", "starter.toml", cwd=tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr

@@ -1,0 +1,51 @@
+"""Generated docs must match the schema, and the commands the docs show must work."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+
+from peftspec.spec.reference import json_schema_text, reference_markdown
+from tests.conftest import ROOT
+
+REGENERATE = "python -m peftspec.spec.reference docs"
+
+
+def test_spec_reference_is_fresh():
+    current = (ROOT / "docs" / "spec-reference.md").read_text(encoding="utf-8")
+    assert current == reference_markdown(), f"docs/spec-reference.md is stale: run `{REGENERATE}`"
+
+
+def test_json_schema_file_is_fresh():
+    current = (ROOT / "docs" / "spec.schema.json").read_text(encoding="utf-8")
+    assert current == json_schema_text(), f"docs/spec.schema.json is stale: run `{REGENERATE}`"
+
+
+def test_reference_documents_every_field_with_a_description():
+    from peftspec.spec.reference import sections
+    from peftspec.spec.root import Spec
+
+    for path, model, _ in sections(Spec):
+        for name, info in model.model_fields.items():
+            assert info.description, f"{'.'.join((*path, name))} has no docstring"
+
+
+def test_linting_page_commands_run():
+    """Every `peftspec lint ...` line in docs/linting.md runs against the shipped specs."""
+    page = (ROOT / "docs" / "linting.md").read_text(encoding="utf-8")
+    commands = sorted(set(re.findall(r"^\s*(peftspec lint [^\n#]*?)\s*$", page, re.M)))
+    assert len(commands) >= 3
+    for command in commands:
+        args = shlex.split(command)[1:]
+        proc = subprocess.run(
+            [sys.executable, "-m", "peftspec", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, f"{command}: {proc.stdout}{proc.stderr}"
+
+
+def test_pre_commit_hook_runs_lint():
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    assert "id: peftspec-lint" in hooks
+    assert "entry: peftspec lint" in hooks

@@ -1,0 +1,148 @@
+"""Defaults are filled in, inferences are made, and the rules that span fields hold."""
+
+from __future__ import annotations
+
+import pytest
+
+from peftspec.spec import SpecError, load_spec
+from tests.conftest import MINIMAL
+
+
+def test_minimal_spec_gets_every_default(write_spec):
+    spec = load_spec(write_spec(MINIMAL))
+    assert spec.dataset.task == "multi_label"
+    assert spec.adapter.kind == "lora" and spec.adapter.r == 8
+    assert spec.quantization.method == "none"
+    assert spec.trainer.eval_batch_size == 2 * spec.trainer.batch_size
+    assert spec.trainer.save_strategy == spec.trainer.eval_strategy == "epoch"
+    assert spec.trainer.load_best_model_at_end is True
+    assert (spec.trainer.best_metric, spec.trainer.best_direction) == ("f1_macro", "max")
+    assert spec.metrics.names == [
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+        "subset_accuracy",
+        "jaccard",
+        "per_label",
+    ]
+    assert spec.tracking.run_name == "mini"
+
+
+@pytest.mark.parametrize(
+    ("labels", "task"),
+    [
+        ('{ format = "single", column = "y", names = ["neg", "pos"] }', "binary"),
+        ('{ format = "single", column = "y", names = ["a", "b", "c"] }', "multi_class"),
+        ('{ format = "single", column = "y" }', "multi_class"),
+        ('{ format = "delimited", column = "y", names = ["a", "b"] }', "multi_label"),
+    ],
+)
+def test_task_is_inferred_from_label_shape(write_spec, labels, task):
+    text = MINIMAL.replace('labels.columns = ["joy", "anger", "fear"]', f"labels = {labels}")
+    assert load_spec(write_spec(text)).dataset.task == task
+
+
+def test_binary_defaults_to_f1_and_accuracy(write_spec):
+    text = MINIMAL.replace(
+        'labels.columns = ["joy", "anger", "fear"]',
+        'labels = { format = "single", column = "y", names = ["neg", "pos"] }',
+    )
+    spec = load_spec(write_spec(text))
+    assert spec.trainer.best_metric == "f1"
+    assert "accuracy" in spec.metrics.names
+
+
+def test_loss_as_best_metric_is_minimised(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[trainer]\nbest_metric = "loss"\n'))
+    assert spec.trainer.best_direction == "min"
+
+
+def test_best_metric_defaults_to_a_computed_one(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[metrics]\nnames = ["jaccard", "f1_micro"]\n'))
+    assert spec.trainer.best_metric == "jaccard"
+
+
+def test_no_evaluation_means_no_best_model(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[trainer]\neval_strategy = "no"\n'))
+    assert spec.trainer.load_best_model_at_end is False
+    assert spec.trainer.best_metric is None
+
+
+def test_save_steps_default_to_eval_steps(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[trainer]\neval_strategy = "steps"\neval_steps = 25\n'))
+    assert (spec.trainer.save_strategy, spec.trainer.save_steps) == ("steps", 25)
+
+
+def test_save_steps_multiple_of_eval_steps_is_fine(write_spec):
+    text = MINIMAL + '\n[trainer]\neval_strategy = "steps"\neval_steps = 20\nsave_steps = 40\n'
+    assert load_spec(write_spec(text)).trainer.save_steps == 40
+
+
+def test_qlora_is_lora_plus_4bit(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[quantization]\nmethod = "bnb-4bit"\n'))
+    assert spec.adapter.kind == "lora"
+    assert (spec.quantization.quant_type, spec.quantization.double_quant) == ("nf4", True)
+
+
+def test_8bit_without_adapter_is_an_error(write_spec):
+    text = MINIMAL + '\n[adapter]\nkind = "none"\n[quantization]\nmethod = "bnb-8bit"\n'
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    assert [d.path for d in info.value.errors] == ["quantization.method"]
+
+
+def test_fp16_with_bf16_compute_dtype_is_an_error(write_spec):
+    text = MINIMAL + (
+        '\n[quantization]\nmethod = "bnb-4bit"\ncompute_dtype = "bfloat16"\n[trainer]\nprecision = "fp16"\n'
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    (diag,) = info.value.errors
+    assert diag.path == "trainer.precision" and diag.suggestion == "bf16"
+
+
+def test_ia3_feedforward_message_names_the_rule(write_spec):
+    text = MINIMAL + (
+        '\n[adapter]\nkind = "ia3"\ntarget_modules = ["q_proj"]\nfeedforward_modules = ["down_proj"]\n'
+    )
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    (diag,) = info.value.errors
+    assert diag.message == (
+        "`feedforward_modules` must be a subset of `target_modules`; not in target_modules: down_proj"
+    )
+
+
+@pytest.mark.parametrize("kind", ["lora", "ia3", "adalora", "loha", "lokr", "prompt_tuning", "none"])
+def test_every_adapter_kind_validates_with_defaults(write_spec, kind):
+    spec = load_spec(write_spec(MINIMAL + f'\n[adapter]\nkind = "{kind}"\n'))
+    assert spec.adapter.kind == kind
+
+
+def test_target_modules_accepts_all_linear(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[adapter]\ntarget_modules = "all-linear"\n'))
+    assert spec.adapter.target_modules == "all-linear"
+
+
+def test_tuned_threshold(write_spec):
+    spec = load_spec(write_spec(MINIMAL + '\n[metrics]\nthreshold = "tuned"\n'))
+    assert spec.metrics.threshold == "tuned"
+
+
+def test_threshold_out_of_range(write_spec):
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(MINIMAL + "\n[metrics]\nthreshold = 1.5\n"))
+    assert info.value.errors[0].code == "out-of-range"
+
+
+def test_hub_source(write_spec):
+    text = MINIMAL.replace('train = "train.csv"', 'train = { hub = "org/data", split = "train" }')
+    spec = load_spec(write_spec(text))
+    assert spec.dataset.train.hub == "org/data"
+
+
+def test_all_errors_are_reported_together(write_spec):
+    text = MINIMAL + '\n[trainer]\nbatch_size = 0\nlr_scheduler = "cosin"\n[adapter]\nr = -1\n'
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text))
+    assert {d.path for d in info.value.errors} == {"trainer.batch_size", "trainer.lr_scheduler", "adapter.r"}
