@@ -35,17 +35,14 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _load_or_report(path: str, overrides: Sequence[str]):
-    """The resolved spec, or None after printing its problems like `lint` does."""
+    """The spec report; its problems (and warnings) are printed like `lint` prints them."""
     from peftspec.spec import check_spec, lint
 
-    if not os.path.isfile(path):
-        print(f"peftspec: {path}: no such spec file", file=sys.stderr)
-        return None
     report = check_spec(path, overrides)
     if report.diagnostics:
         result = lint.LintResult([path], [report])
         print(lint.as_text(result, _color(sys.stderr)), file=sys.stderr)
-    return report.spec
+    return report
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -55,10 +52,61 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.spec):
         print(f"peftspec render: {args.spec}: no such spec file", file=sys.stderr)
         return EXIT_USAGE
-    spec = _load_or_report(args.spec, args.set)
+    spec = _load_or_report(args.spec, args.set).spec
     if spec is None:
         return EXIT_PROBLEMS
     print(render_spec(spec, header=f"Resolved by peftspec {__version__} from {args.spec}"), end="")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    if not os.path.isfile(args.spec):
+        print(f"peftspec run: {args.spec}: no such spec file", file=sys.stderr)
+        return EXIT_USAGE
+    report = _load_or_report(args.spec, args.set)
+    if report.spec is None:
+        return EXIT_PROBLEMS
+    try:
+        from peftspec.compile.runner import RunRequest, execute
+        from peftspec.compile.summary import print_outcome
+    except ImportError as exc:
+        print(
+            f"peftspec run needs the training extras ({exc.name} is missing): pip install 'peftspec[train]'",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    return _run(execute, print_outcome, RunRequest(report.spec, report.files, list(args.set), args.dry_run))
+
+
+def _run(execute, print_outcome, request) -> int:
+    from rich.console import Console
+
+    from peftspec.compile.model import ModelError
+    from peftspec.compile.problems import DataError
+
+    console = Console()
+    err = Console(stderr=True)
+    try:
+        outcome = execute(request, console)
+    except DataError as exc:
+        err.print(f"[bold red]The data cannot be used[/] ({len(exc.errors)} problem(s)):")
+        for problem in exc.problems:
+            colour = "red" if problem.severity == "error" else "yellow"
+            err.print(f"  [{colour}]{problem.severity}[/]: ", end="")
+            err.print(str(problem), markup=False, highlight=False)
+        return EXIT_PROBLEMS
+    except ModelError as exc:
+        err.print("[bold red]Cannot build the model:[/] ", end="")
+        err.print(str(exc), markup=False, highlight=False)
+        return EXIT_PROBLEMS
+    except Exception as exc:
+        if os.environ.get("PEFTSPEC_DEBUG"):
+            raise
+        err.print(f"[bold red]The run failed:[/] {type(exc).__name__}: ", end="")
+        err.print(str(exc), markup=False, highlight=False)
+        err.print("The traceback is in the run's run.json (or set PEFTSPEC_DEBUG=1 to see it here).")
+        return EXIT_PROBLEMS
+    print_outcome(outcome, console)
     return EXIT_OK
 
 
@@ -100,6 +148,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_lint)
+
+    p = sub.add_parser("run", help="train as the spec says and record the run")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, load the data, build the model and print the plan; do not train",
+    )
+    p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("render", help="print a spec with every default filled in, as TOML")
     p.add_argument("spec", metavar="SPEC")

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, dotted
-from peftspec.spec.packaged import PackagedModelError, package_model_dir
+from peftspec.spec.packaged import PackagedModelError, package_data_file, package_model_dir
 from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, path_fields
 from peftspec.spec.root import Spec
 from peftspec.spec.sources import RawSpec
@@ -74,7 +74,7 @@ def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         value = _value_at(spec, path)
         if value.startswith(PACKAGE_PREFIX):
             try:
-                package_model_dir(value)
+                (package_model_dir if marker.maybe_hub else package_data_file)(value)
             except PackagedModelError as exc:
                 yield (path, "missing-package", str(exc), None)
             continue

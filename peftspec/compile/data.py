@@ -1,0 +1,190 @@
+"""The dataset section -> validated splits of texts and label arrays, before any model is loaded."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from peftspec.compile.labels import declared_names, encode, infer_names, label_columns
+from peftspec.compile.problems import DataError, DataProblem, rows_hint
+from peftspec.compile.tables import FILE_COL, ROW_COL, file_hashes, read_source
+from peftspec.spec.dataset import DatasetSpec
+from peftspec.spec.diagnostics import did_you_mean
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+
+@dataclass
+class Split:
+    """One split, normalised: texts (and pair texts), row ids, labels."""
+
+    name: str
+    texts: list[str]
+    ids: list[str]
+    labels: np.ndarray
+    """(rows, labels) float 0/1 for multi-label; (rows,) class indices otherwise."""
+    pairs: list[str] | None = None
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def take(self, indices, name: str) -> Split:
+        pick = list(indices)
+        return Split(
+            name,
+            [self.texts[i] for i in pick],
+            [self.ids[i] for i in pick],
+            self.labels[pick],
+            [self.pairs[i] for i in pick] if self.pairs else None,
+        )
+
+
+@dataclass
+class DataBundle:
+    task: str
+    label_names: list[str]
+    train: Split
+    validation: Split | None
+    test: Split | None
+    warnings: list[DataProblem] = field(default_factory=list)
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    def splits(self) -> list[Split]:
+        return [s for s in (self.train, self.validation, self.test) if s is not None]
+
+
+def load_data(spec: DatasetSpec) -> DataBundle:
+    """Read and check every split; raise `DataError` with every problem found."""
+    frames, problems = _read_all(spec)
+    if "train" not in frames:
+        raise DataError(problems)
+    for name, frame in frames.items():
+        problems += _check_columns(spec, name, frame)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    names = declared_names(spec.labels)
+    names_from = "the declared labels"
+    if names is None:
+        names, names_from = infer_names(spec.labels, frames["train"]), "the labels of the training data"
+    splits: dict[str, Split] = {}
+    for name, frame in frames.items():
+        problems += _check_text(spec, frame)
+        result = encode(spec.labels, frame, names, spec.task == "multi_label", names_from)
+        problems += result.problems
+        if result.values is not None:
+            splits[name] = _split(spec, name, frame, result.values)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    train, validation = splits["train"], splits.get("validation")
+    if validation is None:
+        train, validation = _hold_out(train, spec.validation_split, spec.split_seed)
+    problems += _unused_labels(spec, frames["train"], train, names)
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    hashes = {k: v for src in (spec.train, spec.validation, spec.test) for k, v in file_hashes(src).items()}
+    return DataBundle(spec.task, names, train, validation, splits.get("test"), problems, hashes)
+
+
+def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProblem]]:
+    frames, problems = {}, []
+    for name in ("train", "validation", "test"):
+        source = getattr(spec, name)
+        if source is None:
+            continue
+        try:
+            frame = read_source(source, spec.reader, spec.limit)
+        except DataError as exc:
+            problems += exc.problems
+            continue
+        if frame.height == 0:
+            problems.append(DataProblem("error", _describe(source), f"the {name} split has no rows"))
+            continue
+        frames[name] = frame
+    return frames, problems
+
+
+def _describe(source) -> str:
+    return f"hub:{source.hub}" if hasattr(source, "hub") else ", ".join(source)
+
+
+def _check_columns(spec: DatasetSpec, split: str, frame: pl.DataFrame) -> list[DataProblem]:
+    wanted = [spec.text_column, spec.text_pair_column, spec.id_column, *label_columns(spec.labels)]
+    present = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+    problems = []
+    for column in (c for c in wanted if c is not None):
+        if column not in frame.columns:
+            hint = did_you_mean(column, present)
+            message = f"the {split} data has no column {column!r}; columns: {', '.join(present)}"
+            if hint:
+                message += f" (did you mean {hint!r}?)"
+            problems.append(DataProblem("error", str(frame[FILE_COL][0]), message, column))
+    return problems
+
+
+def _check_text(spec: DatasetSpec, frame: pl.DataFrame) -> list[DataProblem]:
+    problems = []
+    for column in (spec.text_column, spec.text_pair_column):
+        if column is None:
+            continue
+        cells = frame[column].to_list()
+        bad = [i for i, v in enumerate(cells) if v is None or not str(v).strip()]
+        if bad:
+            first_file = frame[FILE_COL][bad[0]]
+            rows = [int(frame[ROW_COL][i]) for i in bad if frame[FILE_COL][i] == first_file]
+            count = f" ({len(bad)} rows)" if len(bad) > 1 else ""
+            problems.append(
+                DataProblem(
+                    "error",
+                    str(first_file),
+                    f"empty or missing text{count}; see {rows_hint(rows, len(rows))}",
+                    column,
+                    rows[0],
+                )
+            )
+    return problems
+
+
+def _split(spec: DatasetSpec, name: str, frame: pl.DataFrame, labels: np.ndarray) -> Split:
+    texts = [str(v) for v in frame[spec.text_column].to_list()]
+    pairs = [str(v) for v in frame[spec.text_pair_column].to_list()] if spec.text_pair_column else None
+    if spec.id_column:
+        ids = [str(v) for v in frame[spec.id_column].to_list()]
+    else:
+        ids = [
+            f"{os.path.basename(f)}:{r}" for f, r in zip(frame[FILE_COL].to_list(), frame[ROW_COL].to_list())
+        ]
+    return Split(name, texts, ids, labels, pairs)
+
+
+def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
+    """sklearn's `train_test_split(test_size=fraction, random_state=seed)` over row positions,
+    so a hand-written script can reproduce the exact split."""
+    from sklearn.model_selection import train_test_split
+
+    if len(train) < 2:
+        raise DataError([DataProblem("error", "train", "too few rows to hold out a validation split")])
+    keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
+    return train.take(keep, "train"), train.take(held, "validation")
+
+
+def _unused_labels(
+    spec: DatasetSpec, frame: pl.DataFrame, train: Split, names: list[str]
+) -> list[DataProblem]:
+    import numpy as np
+
+    if spec.task == "multi_label":
+        counts = train.labels.sum(axis=0)
+    else:
+        counts = np.bincount(train.labels, minlength=len(names))
+    return [
+        DataProblem(
+            "warning",
+            str(frame[FILE_COL][0]),
+            f"label {names[j]!r} has no positive example in the training split: the model cannot learn it",
+            label_columns(spec.labels)[0],
+        )
+        for j in np.flatnonzero(counts == 0)
+    ]

@@ -1,0 +1,77 @@
+"""Facts about where a run ran: library versions, device, git commit. No secrets."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import subprocess
+from pathlib import Path
+
+LIBRARIES = ["peftspec", "torch", "transformers", "peft", "bitsandbytes", "accelerate", "datasets"]
+
+
+def versions() -> dict[str, str | None]:
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in LIBRARIES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def device_facts() -> dict[str, object]:
+    import torch
+
+    if torch.cuda.is_available():
+        return {
+            "type": "cuda",
+            "count": torch.cuda.device_count(),
+            "name": torch.cuda.get_device_name(0),
+            "bf16": torch.cuda.is_bf16_supported(),
+        }
+    return {
+        "type": "cpu",
+        "threads": torch.get_num_threads(),
+        "name": platform.processor() or platform.machine(),
+    }
+
+
+def git_commit(path: str | Path) -> str | None:
+    """The commit of the git checkout holding `path` (the spec), with `-dirty` for local changes."""
+    folder = Path(path).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True, timeout=5, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return commit + ("-dirty" if dirty else "") if commit else None
+
+
+def quiet_libraries() -> None:
+    """Silence library chatter that is not for peftspec users (load reports, internal deprecations,
+    per-map progress bars); peftspec prints its own plan, progress and results."""
+    import logging
+    import warnings
+
+    for name in ("bitsandbytes", "transformers", "peft", "datasets", "accelerate", "torch.distributed"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("transformers", "peft", "accelerate", "torch"):
+        warnings.filterwarnings("ignore", category=FutureWarning, module=module)
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    datasets.logging.set_verbosity_error()

@@ -1,0 +1,89 @@
+"""The final evaluation: scores on validation and test, thresholds, metrics, confusion, predictions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from peftspec.compile.data import DataBundle, Split
+from peftspec.compile.metrics import compute, confusion, decide, scores_from_logits, tune_thresholds
+
+
+@dataclass
+class SplitResult:
+    split: Split
+    scores: np.ndarray
+    predicted: np.ndarray
+    metrics: dict[str, Any]
+    confusion: dict[str, Any]
+
+
+@dataclass
+class FinalEvaluation:
+    thresholds: dict[str, Any]
+    results: dict[str, SplitResult] = field(default_factory=dict)
+
+    def eval_json(self) -> dict[str, Any]:
+        return {"thresholds": self.thresholds, **{name: r.metrics for name, r in self.results.items()}}
+
+    def confusion_json(self) -> dict[str, Any]:
+        return {name: r.confusion for name, r in self.results.items()}
+
+
+def thresholds_for(mode: float | str, bundle: DataBundle, val_scores: np.ndarray) -> dict[str, Any]:
+    names = bundle.label_names
+    if bundle.task != "multi_label":
+        return {"mode": "argmax", "values": None}
+    if mode == "tuned":
+        tuned = tune_thresholds(val_scores, bundle.validation.labels)
+        return {"mode": "tuned", "tuned_on": "validation", "values": dict(zip(names, tuned.tolist()))}
+    return {"mode": "fixed", "values": dict.fromkeys(names, float(mode))}
+
+
+def evaluate_split(
+    split: Split,
+    logits: np.ndarray,
+    stats: dict[str, float],
+    bundle: DataBundle,
+    names: list[str],
+    thresholds: dict[str, Any],
+) -> SplitResult:
+    task = bundle.task
+    scores = scores_from_logits(logits, task)
+    cut = np.array(list(thresholds["values"].values())) if thresholds["values"] else 0.5
+    predicted = decide(scores, task, cut)
+    metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names)}
+    if thresholds["mode"] == "tuned":
+        fixed = decide(scores, task, 0.5)
+        metrics["at_threshold_0.5"] = {
+            k: v
+            for k, v in compute(names, task, split.labels, fixed, bundle.label_names).items()
+            if isinstance(v, float)
+        }
+    return SplitResult(
+        split, scores, predicted, metrics, confusion(task, split.labels, predicted, bundle.label_names)
+    )
+
+
+def predictions_frame(results: dict[str, SplitResult], task: str):
+    """One row per evaluated example: split, id, text, gold, scores, predicted."""
+    import polars as pl
+
+    frames = []
+    for name, r in results.items():
+        gold = r.split.labels.astype(np.int64)
+        frames.append(
+            pl.DataFrame(
+                {
+                    "split": [name] * len(r.split),
+                    "id": r.split.ids,
+                    "text": r.split.texts,
+                    "gold": gold.tolist(),
+                    "scores": r.scores.astype(np.float32).tolist(),
+                    "predicted": r.predicted.tolist(),
+                }
+            )
+        )
+    return pl.concat(frames) if frames else None

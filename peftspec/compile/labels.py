@@ -1,0 +1,163 @@
+"""Turn each label shape (one-hot columns, a delimited list, a single class) into label arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from peftspec.compile.problems import DataProblem, rows_hint
+from peftspec.compile.tables import FILE_COL, ROW_COL
+from peftspec.spec.dataset import DelimitedLabels, OneHotLabels, SingleLabel
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+LabelSpec = OneHotLabels | DelimitedLabels | SingleLabel
+ONE_HOT_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
+
+
+@dataclass
+class LabelResult:
+    """Labels of one split: a (rows, labels) 0/1 matrix (multi-label) or class indices."""
+
+    values: np.ndarray | None
+    problems: list[DataProblem]
+
+
+def label_columns(spec: LabelSpec) -> list[str]:
+    return list(spec.columns) if isinstance(spec, OneHotLabels) else [spec.column]
+
+
+def declared_names(spec: LabelSpec) -> list[str] | None:
+    """Label names known without reading the data (None: inferred from the training split)."""
+    if isinstance(spec, OneHotLabels):
+        return spec.label_names()
+    if spec.names is not None:
+        return list(spec.names)
+    if spec.names_file is not None:
+        with open(spec.names_file, encoding="utf-8") as fh:
+            return [line.strip() for line in fh if line.strip()]
+    return None
+
+
+def infer_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str]:
+    """Label names from the training split, sorted (numerically when all are integers)."""
+    delimiter = spec.delimiter if isinstance(spec, DelimitedLabels) else None
+    values = {v for cell in frame[spec.column].to_list() for v in cell_labels(cell, delimiter)}
+    return sorted(values, key=lambda v: (0, int(v), "") if v.lstrip("-").isdigit() else (1, 0, v))
+
+
+def cell_labels(cell, delimiter: str | None) -> list[str]:
+    """The labels in one cell: a delimited string, a JSON list (jsonl, parquet), or one value."""
+    if cell is None:
+        return []
+    if isinstance(cell, list | tuple):
+        parts = [str(v) for v in cell]
+    elif delimiter is not None:
+        parts = str(cell).split(delimiter)
+    else:
+        parts = [str(cell)]
+    return [p.strip() for p in parts if p is not None and str(p).strip()]
+
+
+def encode(
+    spec: LabelSpec,
+    frame: pl.DataFrame,
+    names: list[str],
+    multi_label: bool,
+    names_from: str = "the declared labels",
+) -> LabelResult:
+    """Labels of `frame`; `names_from` says where `names` came from, for messages."""
+    if isinstance(spec, OneHotLabels):
+        return _one_hot(spec, frame, multi_label)
+    return _listed(spec, frame, names, multi_label, names_from)
+
+
+def _one_hot(spec: OneHotLabels, frame: pl.DataFrame, multi_label: bool) -> LabelResult:
+    import numpy as np
+
+    matrix = np.zeros((frame.height, len(spec.columns)), dtype=np.float32)
+    problems = []
+    for j, column in enumerate(spec.columns):
+        cells = [str(v).strip().lower() if v is not None else None for v in frame[column].to_list()]
+        bad = [i for i, v in enumerate(cells) if v not in ONE_HOT_VALUES]
+        if bad:
+            problems.append(
+                _problem(
+                    frame, column, bad, f"one-hot label columns hold 0 or 1, found {frame[column][bad[0]]!r}"
+                )
+            )
+            continue
+        matrix[:, j] = [ONE_HOT_VALUES[v] for v in cells]
+    if problems:
+        return LabelResult(None, problems)
+    if multi_label:
+        return LabelResult(matrix, [])
+    counts = matrix.sum(axis=1)
+    bad = [int(i) for i in np.flatnonzero(counts != 1)]
+    if bad:
+        return LabelResult(
+            None,
+            [
+                _problem(
+                    frame,
+                    ", ".join(spec.columns),
+                    bad,
+                    f"a single-label task needs exactly one 1 per row, found {int(counts[bad[0]])}",
+                )
+            ],
+        )
+    return LabelResult(matrix.argmax(axis=1).astype(np.int64), [])
+
+
+def _listed(
+    spec: DelimitedLabels | SingleLabel,
+    frame: pl.DataFrame,
+    names: list[str],
+    multi_label: bool,
+    names_from: str,
+) -> LabelResult:
+    import numpy as np
+
+    index = {name: i for i, name in enumerate(names)}
+    if spec.values == "indices":
+        index = {str(i): i for i in range(len(names))}
+    delimited = isinstance(spec, DelimitedLabels)
+    rows: list[list[int]] = []
+    unknown: dict[str, list[int]] = {}
+    empty: list[int] = []
+    for i, cell in enumerate(frame[spec.column].to_list()):
+        parts = cell_labels(cell, spec.delimiter if delimited else None)
+        if not parts:
+            empty.append(i)
+        for p in parts:
+            if p not in index:
+                unknown.setdefault(p, []).append(i)
+        rows.append([index[p] for p in parts if p in index])
+    allowed = f"indices 0..{len(names) - 1}" if spec.values == "indices" else names_from
+    shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    problems = [
+        _problem(frame, spec.column, where, f"label {value!r} is not one of {allowed} ({shown})")
+        for value, where in unknown.items()
+    ]
+    if empty and not delimited:
+        problems.append(_problem(frame, spec.column, empty, "no label"))
+    if problems:
+        return LabelResult(None, problems)
+    if multi_label:
+        matrix = np.zeros((frame.height, len(names)), dtype=np.float32)
+        for i, labels in enumerate(rows):
+            matrix[i, labels] = 1.0
+        return LabelResult(matrix, [])
+    return LabelResult(np.array([r[0] for r in rows], dtype=np.int64), [])
+
+
+def _problem(frame: pl.DataFrame, column: str, indices: list[int], message: str) -> DataProblem:
+    file = str(frame[FILE_COL][indices[0]])
+    rows = [int(frame[ROW_COL][i]) for i in indices]
+    same_file = [r for i, r in zip(indices, rows) if frame[FILE_COL][i] == file]
+    count = f" ({len(indices)} rows)" if len(indices) > 1 else ""
+    return DataProblem(
+        "error", file, f"{message}{count}; see {rows_hint(same_file, len(same_file))}", column, rows[0]
+    )

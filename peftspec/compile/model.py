@@ -1,0 +1,180 @@
+"""Backbone, tokenizer, quantisation and adapter -> the model to train (and to reload after)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from peftspec.spec.adapters import PeftContext
+from peftspec.spec.backbone import BackboneSpec
+from peftspec.spec.packaged import package_model_dir
+from peftspec.spec.paths import PACKAGE_PREFIX
+from peftspec.spec.root import Spec
+
+DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+class ModelError(Exception):
+    """The backbone or adapter cannot be built as specified; the message says why and what to do."""
+
+
+@dataclass
+class BuiltModel:
+    model: Any
+    tokenizer: Any
+    trainable_parameters: int
+    total_parameters: int
+    added_pad_token: bool
+    wrapped_modules: list[str]
+
+
+def model_source(name: str) -> str:
+    """Where transformers should load from: `package:` references become the installed folder."""
+    return package_model_dir(name) if name.startswith(PACKAGE_PREFIX) else name
+
+
+def build_tokenizer(backbone: BackboneSpec):
+    """The tokenizer, with a pad token chosen as `backbone.pad_token` says. Returns (tokenizer, added)."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(
+        model_source(backbone.tokenizer or backbone.model),
+        revision=backbone.revision,
+        trust_remote_code=backbone.trust_remote_code,
+    )
+    return tokenizer, _ensure_pad_token(tokenizer, backbone.pad_token)
+
+
+def _ensure_pad_token(tokenizer, policy: str) -> bool:
+    if policy == "auto" and tokenizer.pad_token is not None:
+        return False
+    if policy == "new":
+        tokenizer.add_special_tokens({"pad_token": "<pad>"})
+        return True
+    fallback = {"auto": "eos_token", "eos": "eos_token", "unk": "unk_token"}[policy]
+    token = getattr(tokenizer, fallback)
+    if token is None:
+        raise ModelError(
+            f"the tokenizer has no pad token and no {fallback.removesuffix('_token')} token "
+            'to reuse; set backbone.pad_token = "new" to add one'
+        )
+    tokenizer.pad_token = token
+    return False
+
+
+def compute_dtype(spec: Spec, precision: str) -> str:
+    configured = getattr(spec.quantization, "compute_dtype", "auto")
+    return DTYPES[precision] if configured == "auto" else configured
+
+
+def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool):
+    """The pretrained backbone with a fresh classification head for `label_names`."""
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    backbone, quant = spec.backbone, spec.quantization
+    kwargs: dict[str, Any] = {
+        "num_labels": len(label_names),
+        "problem_type": (
+            "multi_label_classification"
+            if spec.dataset.task == "multi_label"
+            else "single_label_classification"
+        ),
+        "id2label": dict(enumerate(label_names)),
+        "label2id": {name: i for i, name in enumerate(label_names)},
+        "revision": backbone.revision,
+        "trust_remote_code": backbone.trust_remote_code,
+    }
+    if backbone.attention != "auto":
+        kwargs["attn_implementation"] = backbone.attention
+    if quant.method != "none":
+        dtype = compute_dtype(spec, precision)
+        kwargs["quantization_config"] = quant.to_bnb_config(dtype)
+        kwargs["dtype"] = (
+            getattr(torch, dtype) if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
+        )
+        if not torch.cuda.is_available():
+            kwargs["device_map"] = "cpu"
+    else:
+        kwargs["dtype"] = "auto" if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
+    try:
+        model = AutoModelForSequenceClassification.from_pretrained(model_source(backbone.model), **kwargs)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot load backbone {backbone.model!r}: {exc}") from None
+    if added_pad:
+        model.resize_token_embeddings(len(tokenizer))
+    model.config.pad_token_id = tokenizer.pad_token_id
+    return model
+
+
+def build_model(
+    spec: Spec, label_names: list[str], precision: str, total_steps: int | None = None
+) -> BuiltModel:
+    tokenizer, added_pad = build_tokenizer(spec.backbone)
+    model = load_backbone(spec, label_names, precision, tokenizer, added_pad)
+    if spec.quantization.method != "none":
+        from peft import prepare_model_for_kbit_training
+
+        model = prepare_model_for_kbit_training(
+            model,
+            use_gradient_checkpointing=spec.trainer.gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
+        )
+    context = PeftContext(
+        total_steps=total_steps, tokenizer=model_source(spec.backbone.tokenizer or spec.backbone.model)
+    )
+    peft_config = spec.adapter.to_peft_config(context)
+    wrapped: list[str] = []
+    if peft_config is not None:
+        model = _wrap(model, peft_config, spec)
+        wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
+    trainable, total = count_parameters(model)
+    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped)
+
+
+def _wrap(model, peft_config, spec: Spec):
+    from peft import get_peft_model
+
+    try:
+        return get_peft_model(model, peft_config)
+    except ValueError as exc:
+        raise ModelError(
+            f"cannot attach the {spec.adapter.kind} adapter to {spec.backbone.model!r}: {exc}. "
+            "Check adapter.target_modules against the model's module names"
+        ) from None
+
+
+def count_parameters(model) -> tuple[int, int]:
+    """(trainable, total) parameters; 4-bit weights count as their unpacked size."""
+    trainable = total = 0
+    for param in model.parameters():
+        n = param.numel()
+        if param.__class__.__name__ == "Params4bit":
+            n *= 2
+        total += n
+        if param.requires_grad:
+            trainable += n
+    return trainable, total
+
+
+def save_trained(model, tokenizer, folder: Path) -> None:
+    """The adapter (and the trained head) as safetensors, or the whole model for full fine-tuning."""
+    model.save_pretrained(folder, safe_serialization=True)
+    tokenizer.save_pretrained(folder)
+
+
+def load_trained(
+    spec: Spec, label_names: list[str], folder: Path, added_pad_token: bool, precision: str = "fp32"
+):
+    """Reload a trained run for inference: the backbone as trained plus the saved adapter."""
+    from peft import PeftModel
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    if spec.adapter.kind == "none":
+        model = AutoModelForSequenceClassification.from_pretrained(folder)
+    else:
+        base = load_backbone(spec, label_names, precision, tokenizer, added_pad_token)
+        model = PeftModel.from_pretrained(base, folder)
+    return model.eval(), tokenizer

@@ -1,0 +1,44 @@
+"""Data problems found before any model is loaded: where (file, column, row) and what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    severity: Literal["error", "warning"]
+    file: str
+    message: str
+    column: str | None = None
+    row: int | None = None
+    """1-based data row (the header row not counted)."""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.column is not None:
+            where += f", column {self.column!r}"
+        if self.row is not None:
+            where += f", row {self.row}"
+        return f"{where}: {self.message}"
+
+
+class DataError(Exception):
+    """The data cannot be used; holds every problem found (errors and warnings)."""
+
+    def __init__(self, problems: list[DataProblem]):
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        super().__init__(f"{len(errors)} data problem(s):\n" + "\n".join(f"  {p}" for p in errors))
+
+    @property
+    def errors(self) -> list[DataProblem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+def rows_hint(rows: list[int], total: int) -> str:
+    """`row 17` or `rows 17, 40, 41 and 12 more`."""
+    shown = ", ".join(str(r) for r in rows[:3])
+    more = f" and {total - 3} more" if total > 3 else ""
+    return f"row{'s' if total > 1 else ''} {shown}{more}"

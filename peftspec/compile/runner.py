@@ -1,0 +1,167 @@
+"""Run a validated spec: data, model, training, final evaluation, and the run directory.
+
+The run directory is created once the data has been checked (a typo in a data file leaves no
+run behind); from then on any failure is recorded in run.json as `failed` with its message.
+"""
+
+from __future__ import annotations
+
+import shutil
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peftspec.compile.data import DataBundle, load_data
+from peftspec.compile.plan import Plan, describe_adapter, describe_device, render_plan, step_counts
+from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
+from peftspec.runs.writer import RunWriter
+from peftspec.spec.render import render_spec
+from peftspec.spec.root import Spec
+
+
+@dataclass
+class RunRequest:
+    spec: Spec
+    spec_files: list[str] = field(default_factory=list)
+    """The spec file and each base it extends, in that order (copied into the run)."""
+    overrides: list[str] = field(default_factory=list)
+    dry_run: bool = False
+
+
+@dataclass
+class RunOutcome:
+    paths: RunPaths | None
+    plan: Plan
+    evaluation: dict[str, Any] | None = None
+
+
+def execute(request: RunRequest, console) -> RunOutcome:
+    from peftspec.compile.environment import quiet_libraries
+    from peftspec.compile.training_args import resolve_precision
+
+    quiet_libraries()
+    spec = request.spec
+    bundle = load_data(spec.dataset)
+    for problem in bundle.warnings:
+        console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+    precision = resolve_precision(spec.trainer.precision)
+    if request.dry_run:
+        built, plan = _build(spec, bundle, precision)
+        console.print(render_plan(plan))
+        return RunOutcome(None, plan)
+    paths = new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name)
+    writer = RunWriter(paths)
+    started = utc_now()
+    try:
+        _start_record(writer, request, bundle, precision, started)
+        built, plan = _build(spec, bundle, precision)
+        writer.update_info(plan=plan.as_dict(), added_pad_token=built.added_pad_token)
+        console.print(render_plan(plan))
+        evaluation = _train(spec, bundle, built, precision, writer, console)
+    except KeyboardInterrupt:
+        _finish(
+            writer,
+            started,
+            "interrupted",
+            error={"type": "KeyboardInterrupt", "message": "interrupted by the user"},
+        )
+        raise
+    except BaseException as exc:
+        _finish(
+            writer,
+            started,
+            "failed",
+            error={
+                "type": type(exc).__name__,
+                "message": str(exc),
+                "traceback": "".join(traceback.format_exception(exc))[-8000:],
+            },
+        )
+        raise
+    _finish(writer, started, "completed")
+    return RunOutcome(paths, plan, evaluation)
+
+
+def _start_record(
+    writer: RunWriter, request: RunRequest, bundle: DataBundle, precision: str, started
+) -> None:
+    from peftspec.compile.environment import device_facts, git_commit, versions
+
+    spec, paths = request.spec, writer.paths
+    writer.write_text(paths.spec, render_spec(spec, header=f"Resolved spec of run {paths.name}"))
+    paths.source.mkdir(exist_ok=True)
+    for i, source in enumerate(request.spec_files):
+        shutil.copyfile(source, paths.source / f"{i:02d}-{Path(source).name}")
+    writer.update_info(
+        schema=1,
+        run=paths.name,
+        name=spec.name,
+        description=spec.description,
+        status="running",
+        started_at=started.isoformat(),
+        heartbeat_at=started.isoformat(),
+        spec_file=request.spec_files[0] if request.spec_files else None,
+        overrides=request.overrides,
+        backbone=spec.backbone.model,
+        adapter=spec.adapter.kind,
+        quantization=spec.quantization.method,
+        task=bundle.task,
+        labels=bundle.label_names,
+        rows={s.name: len(s) for s in bundle.splits()},
+        data_hashes=bundle.hashes,
+        seed=spec.trainer.seed,
+        precision=precision,
+        versions=versions(),
+        device=device_facts(),
+        git_commit=git_commit(request.spec_files[0]) if request.spec_files else None,
+    )
+
+
+def _build(spec: Spec, bundle: DataBundle, precision: str):
+    from transformers import set_seed
+
+    from peftspec.compile.model import build_model
+
+    set_seed(spec.trainer.seed)  # the adapter and the new head are initialised from this
+    per_epoch, total, effective = step_counts(spec, len(bundle.train))
+    built = build_model(spec, bundle.label_names, precision, total_steps=total)
+    plan = Plan(
+        backbone=spec.backbone.model,
+        adapter=describe_adapter(spec, built.wrapped_modules),
+        quantization=spec.quantization.method,
+        task=bundle.task,
+        labels=len(bundle.label_names),
+        trainable_parameters=built.trainable_parameters,
+        total_parameters=built.total_parameters,
+        rows={s.name: len(s) for s in bundle.splits()},
+        steps_per_epoch=per_epoch,
+        total_steps=total,
+        effective_batch=effective,
+        device=describe_device(),
+        precision=precision,
+    )
+    return built, plan
+
+
+def _train(spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWriter, console) -> dict:
+    from peftspec.compile.session import TrainingSession
+
+    session = TrainingSession(spec, bundle, built, precision, writer, console)
+    session.train()
+    evaluation = session.final_evaluation()
+    session.save()
+    return evaluation
+
+
+def _finish(writer: RunWriter, started, status: str, error: dict | None = None) -> None:
+    ended = utc_now()
+    fields: dict[str, Any] = {
+        "status": status,
+        "ended_at": ended.isoformat(),
+        "duration_s": round((ended - started).total_seconds(), 3),
+    }
+    if error is not None:
+        fields["error"] = error
+    writer.update_info(**fields)
+    writer.close()

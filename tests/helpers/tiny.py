@@ -1,0 +1,178 @@
+"""Tiny random backbones (Qwen2, Gemma, BERT) with a tokenizer trained locally: no hub, no network."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+EMOTIONS = ["joy", "anger", "fear", "sadness"]
+CUES = {
+    "joy": ["happy", "delighted", "wonderful", "smiling", "great"],
+    "anger": ["furious", "angry", "outraged", "hate", "annoyed"],
+    "fear": ["scared", "afraid", "terrified", "nervous", "worried"],
+    "sadness": ["sad", "crying", "lonely", "miserable", "grief"],
+}
+FILLER = [
+    "today",
+    "the",
+    "weather",
+    "my",
+    "friend",
+    "said",
+    "that",
+    "was",
+    "really",
+    "so",
+    "at",
+    "work",
+    "again",
+    "this",
+    "morning",
+    "and",
+    "then",
+    "we",
+    "went",
+    "home",
+]
+
+
+def synthetic_rows(n: int, seed: int = 0, multi_label: bool = True) -> list[dict]:
+    """Short texts whose words give away their labels, so a tiny model can learn something."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        k = rng.choice([1, 1, 2]) if multi_label else 1
+        labels = rng.sample(EMOTIONS, k)
+        words = [rng.choice(FILLER) for _ in range(rng.randint(3, 8))]
+        for label in labels:
+            words.insert(rng.randrange(len(words) + 1), rng.choice(CUES[label]))
+        row = {"id": f"r{i}", "text": " ".join(words)}
+        if multi_label:
+            row.update({e: int(e in labels) for e in EMOTIONS})
+        else:
+            row["label"] = labels[0]
+        rows.append(row)
+    return rows
+
+
+def write_csv(rows: list[dict], path: Path) -> Path:
+    cols = list(rows[0])
+    lines = [",".join(cols)] + [",".join(str(r[c]) for c in cols) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def write_jsonl(rows: list[dict], path: Path) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def corpus() -> list[str]:
+    return [r["text"] for r in synthetic_rows(400, seed=123)] + [" ".join(_vocab())]
+
+
+def _vocab() -> list[str]:
+    return sorted({w for cues in CUES.values() for w in cues} | set(FILLER))
+
+
+def make_tokenizer(kind: str, with_pad: bool = True):
+    """A tokenizer of the family's own design (WordPiece, byte-level BPE, metaspace BPE), trained here."""
+    from tokenizers import (
+        Regex,
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
+    from transformers import PreTrainedTokenizerFast
+
+    if kind == "bert":
+        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.train_from_iterator(corpus(), trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
+        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]",
+            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
+        )
+        tok.decoder = decoders.WordPiece()
+        return PreTrainedTokenizerFast(
+            tokenizer_object=tok,
+            unk_token="[UNK]",
+            pad_token="[PAD]",
+            cls_token="[CLS]",
+            sep_token="[SEP]",
+            mask_token="[MASK]",
+        )
+    specials = ["<pad>", "<unk>", "<bos>", "<eos>"] if with_pad else ["<unk>", "<bos>", "<eos>"]
+    tok = Tokenizer(models.BPE(unk_token=None if kind == "qwen2" else "<unk>"))
+    if kind == "qwen2":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+        tok.decoder = decoders.ByteLevel()
+        alphabet = pre_tokenizers.ByteLevel.alphabet()
+    else:  # gemma: spaces become "▁", no pre-tokenizer
+        tok.normalizer = normalizers.Replace(Regex(" "), "▁")
+        tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse()])
+        alphabet = []
+    tok.train_from_iterator(
+        corpus(), trainers.BpeTrainer(vocab_size=400, special_tokens=specials, initial_alphabet=alphabet)
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        unk_token="<unk>",
+        bos_token="<bos>",
+        eos_token="<eos>",
+        pad_token="<pad>" if with_pad else None,
+    )
+
+
+def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0) -> Path:
+    """Save a tiny random `kind` model (bert, qwen2, gemma) and its tokenizer under `folder`."""
+    import torch
+    from transformers import AutoModel, BertConfig, GemmaConfig, Qwen2Config
+
+    torch.manual_seed(seed)
+    tokenizer = make_tokenizer(kind, with_pad)
+    vocab = len(tokenizer)
+    common = {
+        "vocab_size": vocab,
+        "hidden_size": 32,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "intermediate_size": 64,
+        "max_position_embeddings": 128,
+    }
+    if kind == "bert":
+        config = BertConfig(**common, pad_token_id=0)
+    elif kind == "qwen2":
+        config = Qwen2Config(
+            **common,
+            num_key_value_heads=2,
+            tie_word_embeddings=True,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    elif kind == "gemma":
+        config = GemmaConfig(
+            **common,
+            num_key_value_heads=2,
+            head_dim=8,
+            pad_token_id=tokenizer.pad_token_id,
+            bos_token_id=tokenizer.bos_token_id,
+            eos_token_id=tokenizer.eos_token_id,
+        )
+    else:
+        raise ValueError(kind)
+    model = AutoModel.from_config(config)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
