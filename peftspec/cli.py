@@ -93,17 +93,17 @@ def _run(execute, print_outcome, request) -> int:
         for problem in exc.problems:
             colour = "red" if problem.severity == "error" else "yellow"
             err.print(f"  [{colour}]{problem.severity}[/]: ", end="")
-            err.print(str(problem), markup=False, highlight=False)
+            err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         return EXIT_PROBLEMS
     except ModelError as exc:
         err.print("[bold red]Cannot build the model:[/] ", end="")
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         return EXIT_PROBLEMS
     except Exception as exc:
         if os.environ.get("PEFTSPEC_DEBUG"):
             raise
         err.print(f"[bold red]The run failed:[/] {type(exc).__name__}: ", end="")
-        err.print(str(exc), markup=False, highlight=False)
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         err.print("The traceback is in the run's run.json (or set PEFTSPEC_DEBUG=1 to see it here).")
         return EXIT_PROBLEMS
     print_outcome(outcome, console)

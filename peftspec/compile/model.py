@@ -108,19 +108,25 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
     return model
 
 
+def _prepare_quantized(model, spec: Spec):
+    """peft's k-bit preparation (fp32 norms, input gradients). Applied when reloading too: bitsandbytes
+    takes a different (bf16-packed) CPU kernel path without it, which shifts scores by ~1e-4."""
+    if spec.quantization.method == "none":
+        return model
+    from peft import prepare_model_for_kbit_training
+
+    return prepare_model_for_kbit_training(
+        model,
+        use_gradient_checkpointing=spec.trainer.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False},
+    )
+
+
 def build_model(
     spec: Spec, label_names: list[str], precision: str, total_steps: int | None = None
 ) -> BuiltModel:
     tokenizer, added_pad = build_tokenizer(spec.backbone)
-    model = load_backbone(spec, label_names, precision, tokenizer, added_pad)
-    if spec.quantization.method != "none":
-        from peft import prepare_model_for_kbit_training
-
-        model = prepare_model_for_kbit_training(
-            model,
-            use_gradient_checkpointing=spec.trainer.gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False},
-        )
+    model = _prepare_quantized(load_backbone(spec, label_names, precision, tokenizer, added_pad), spec)
     context = PeftContext(
         total_steps=total_steps, tokenizer=model_source(spec.backbone.tokenizer or spec.backbone.model)
     )
@@ -175,6 +181,8 @@ def load_trained(
     if spec.adapter.kind == "none":
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     else:
-        base = load_backbone(spec, label_names, precision, tokenizer, added_pad_token)
+        base = _prepare_quantized(
+            load_backbone(spec, label_names, precision, tokenizer, added_pad_token), spec
+        )
         model = PeftModel.from_pretrained(base, folder)
     return model.eval(), tokenizer

@@ -149,8 +149,9 @@ def _train(spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWri
 
     session = TrainingSession(spec, bundle, built, precision, writer, console)
     session.train()
-    evaluation = session.final_evaluation()
     session.save()
+    evaluation = session.final_evaluation()
+    session.close()
     return evaluation
 
 

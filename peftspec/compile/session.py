@@ -20,6 +20,7 @@ class TrainingSession:
         self, spec: Spec, bundle: DataBundle, built: BuiltModel, precision: str, writer: RunWriter, console
     ):
         self.spec, self.bundle, self.built, self.writer, self.console = spec, bundle, built, writer, console
+        self.precision = precision
         self.datasets = {
             s.name: to_dataset(s, built.tokenizer, spec.dataset.max_length, bundle.task)
             for s in bundle.splits()
@@ -77,7 +78,12 @@ class TrainingSession:
 
     def final_evaluation(self) -> dict[str, Any]:
         bundle, names = self.bundle, self.spec.metrics.names or []
-        outputs = {name: self.predict(name) for name in ("validation", "test") if name in self.datasets}
+        model, tokenizer = self.reload_saved()
+        outputs = {
+            name: self.predict(model, tokenizer, name)
+            for name in ("validation", "test")
+            if name in self.datasets
+        }
         val_scores = scores_from_logits(outputs["validation"][0], bundle.task)
         thresholds = thresholds_for(self.spec.metrics.threshold, bundle, val_scores)
         final = FinalEvaluation(thresholds)
@@ -107,23 +113,48 @@ class TrainingSession:
                 )
         return final.eval_json()
 
-    def predict(self, split: str) -> tuple:
-        """Logits for a split with the final (best) model, in the split's row order."""
+    def predict(self, model, tokenizer, split: str) -> tuple:
+        """Logits for a split, in the split's row order."""
         from peftspec.compile.predict import predict
 
         result = predict(
-            self.trainer.model,
+            model,
             self.datasets[split],
-            collator(self.built.tokenizer),
+            collator(tokenizer),
             self.spec.trainer.eval_batch_size,
             self.bundle.task,
         )
         return result.logits, result.stats()
 
+    def reload_saved(self):
+        """The model as saved in the run directory, after the training copy is released: the recorded
+        predictions come from exactly the artifact that ships."""
+        import gc
+
+        import torch
+
+        from peftspec.compile.model import load_trained
+
+        self.trainer.model = self.trainer.model_wrapped = None
+        self.built.model = None
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        paths = self.writer.paths
+        folder = paths.full_model if self.spec.adapter.kind == "none" else paths.adapter
+        model, tokenizer = load_trained(
+            self.spec, self.bundle.label_names, folder, self.built.added_pad_token, self.precision
+        )
+        if torch.cuda.is_available() and self.spec.quantization.method == "none":
+            model = model.to("cuda")
+        return model, tokenizer
+
     def save(self) -> None:
         paths = self.writer.paths
         folder = paths.full_model if self.spec.adapter.kind == "none" else paths.adapter
         save_trained(self.trainer.model, self.built.tokenizer, folder)
+
+    def close(self) -> None:
         if self.wandb_run is not None:
             self.wandb_run.finish()
 

@@ -63,9 +63,21 @@ def training_arguments_kwargs(
     }
 
 
+RENAMED = {
+    "gradient_checkpointing": "activation_checkpointing",
+    "gradient_checkpointing_kwargs": "activation_checkpointing_kwargs",
+}
+"""Arguments that newer transformers releases renamed (the old names still work, with a warning)."""
+
+
 def build_training_arguments(trainer: TrainerSpec, *, output_dir: Path, precision: str, use_cpu: bool):
+    import inspect
+
     from transformers import TrainingArguments
 
-    return TrainingArguments(
-        **training_arguments_kwargs(trainer, output_dir=output_dir, precision=precision, use_cpu=use_cpu)
-    )
+    kwargs = training_arguments_kwargs(trainer, output_dir=output_dir, precision=precision, use_cpu=use_cpu)
+    accepted = inspect.signature(TrainingArguments.__init__).parameters
+    for old, new in RENAMED.items():
+        if new in accepted and old in kwargs:
+            kwargs[new] = kwargs.pop(old)
+    return TrainingArguments(**kwargs)

@@ -143,10 +143,10 @@ def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0)
     vocab = len(tokenizer)
     common = {
         "vocab_size": vocab,
-        "hidden_size": 32,
+        "hidden_size": 64,
         "num_hidden_layers": 2,
         "num_attention_heads": 4,
-        "intermediate_size": 64,
+        "intermediate_size": 128,
         "max_position_embeddings": 128,
     }
     if kind == "bert":
@@ -164,7 +164,7 @@ def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0)
         config = GemmaConfig(
             **common,
             num_key_value_heads=2,
-            head_dim=8,
+            head_dim=16,
             pad_token_id=tokenizer.pad_token_id,
             bos_token_id=tokenizer.bos_token_id,
             eos_token_id=tokenizer.eos_token_id,

@@ -1,0 +1,162 @@
+"""Data problems are caught before any model loads, each named by file, column and row."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from peftspec.compile.data import load_data
+from peftspec.compile.problems import DataError
+from peftspec.spec import load_spec
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+SEMEVAL = SHARED / "semeval2018_ec"
+GOEMOTIONS = SHARED / "goemotions"
+
+
+def spec_for(write_spec, dataset: str):
+    return load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def data_error(write_spec, dataset: str) -> DataError:
+    with pytest.raises(DataError) as info:
+        load_data(spec_for(write_spec, dataset).dataset)
+    return info.value
+
+
+ONE_HOT = 'labels.columns = ["joy", "anger"]'
+
+
+def test_missing_column_names_file_and_suggests(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "txt,joy,anger\nhello,1,0\nbye,0,1\n")
+    err = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}')
+    (problem,) = err.errors
+    assert problem.file.endswith("train.csv") and problem.column == "text"
+    assert "has no column 'text'" in problem.message and "did you mean 'txt'?" in problem.message
+
+
+def test_empty_and_null_text_names_rows(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\nhello,1,0\n,0,1\n   ,1,1\nok,0,0\n")
+    (problem,) = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}').errors
+    assert (problem.column, problem.row) == ("text", 2)
+    assert "empty or missing text (2 rows); see rows 2, 3" in problem.message
+
+
+def test_one_hot_values_must_be_0_or_1(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\na,1,0\nb,2,0\nc,0,1\n")
+    (problem,) = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}').errors
+    assert (problem.column, problem.row) == ("joy", 2)
+    assert "one-hot label columns hold 0 or 1, found '2'" in problem.message
+
+
+def test_label_outside_declared_set(write_spec, tmp_path):
+    write(
+        tmp_path / "train.jsonl",
+        "".join(
+            json.dumps(r) + "\n"
+            for r in [{"text": "a", "labels": ["joy"]}, {"text": "b", "labels": ["joyy", "anger"]}]
+        ),
+    )
+    labels = '{ format = "delimited", column = "labels", names = ["joy", "anger"] }'
+    dataset = f'train = "train.jsonl"\nlabels = {labels}'
+    (problem,) = data_error(write_spec, dataset).errors
+    assert (problem.column, problem.row) == ("labels", 2)
+    assert "label 'joyy' is not one of the declared labels (joy, anger)" in problem.message
+
+
+def test_index_out_of_range(write_spec, tmp_path):
+    write(tmp_path / "train.tsv", "text\tlabels\na\t0,1\nb\t5\n")
+    dataset = (
+        'train = "train.tsv"\nlabels = { format = "delimited", column = "labels", values = "indices", '
+        'names = ["joy", "anger"] }'
+    )
+    (problem,) = data_error(write_spec, dataset).errors
+    assert "label '5' is not one of indices 0..1" in problem.message and problem.row == 2
+
+
+def test_label_without_positive_example_is_a_warning(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\n" + "".join(f"t{i},1,0\n" for i in range(10)))
+    bundle = load_data(spec_for(write_spec, f'train = "train.csv"\n{ONE_HOT}').dataset)
+    (warning,) = bundle.warnings
+    assert warning.severity == "warning" and "label 'anger' has no positive example" in warning.message
+
+
+def test_label_sets_that_differ_between_splits(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,label\na,pos\nb,neg\nc,pos\n")
+    write(tmp_path / "val.csv", "text,label\nd,pos\ne,neutral\n")
+    dataset = 'train = "train.csv"\nvalidation = "val.csv"\nlabels = { format = "single", column = "label" }'
+    (problem,) = data_error(write_spec, dataset).errors
+    assert problem.file.endswith("val.csv") and problem.row == 2
+    assert "label 'neutral' is not one of the labels of the training data (neg, pos)" in problem.message
+
+
+def test_empty_split(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\na,1,0\n")
+    write(tmp_path / "test.csv", "text,joy,anger\n")
+    (problem,) = data_error(write_spec, f'train = "train.csv"\ntest = "test.csv"\n{ONE_HOT}').errors
+    assert problem.file.endswith("test.csv") and "the test split has no rows" in problem.message
+
+
+def test_missing_data_file(write_spec, tmp_path):
+    (problem,) = data_error(write_spec, f'train = "nope.csv"\n{ONE_HOT}').errors
+    assert problem.file.endswith("nope.csv") and problem.message == "data file not found"
+
+
+def test_every_problem_is_reported_together(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\na,1,7\n,1,0\n")
+    err = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}')
+    assert {p.column for p in err.errors} == {"text", "anger"}
+
+
+def test_multi_class_single_column_and_hold_out(write_spec, tmp_path):
+    rows = "".join(f"t{i},{'pos' if i % 3 else 'neg'}\n" for i in range(50))
+    write(tmp_path / "train.csv", "text,label\n" + rows)
+    bundle = load_data(
+        spec_for(write_spec, 'train = "train.csv"\nlabels = { format = "single", column = "label" }').dataset
+    )
+    assert bundle.label_names == ["neg", "pos"] and bundle.task == "multi_class"
+    assert (len(bundle.train), len(bundle.validation)) == (40, 10)
+    assert set(bundle.train.ids).isdisjoint(bundle.validation.ids)
+
+
+def test_sentence_pairs_and_limit(write_spec, tmp_path):
+    rows = "".join(f"a{i},b{i},{i % 2}\n" for i in range(30))
+    write(tmp_path / "train.csv", "premise,hypothesis,label\n" + rows)
+    dataset = (
+        'train = "train.csv"\ntext_column = "premise"\ntext_pair_column = "hypothesis"\nlimit = 20\n'
+        'labels = { format = "single", column = "label", values = "indices", names = ["no", "yes"] }'
+    )
+    bundle = load_data(spec_for(write_spec, dataset).dataset)
+    assert bundle.task == "binary" and len(bundle.train) + len(bundle.validation) == 20
+    assert bundle.train.pairs[0].startswith("b")
+
+
+@pytest.mark.skipif(not SEMEVAL.is_dir(), reason="SemEval copy not found in ../shared/data")
+def test_semeval_loads_every_row():
+    from tests.conftest import SPECS
+
+    bundle = load_data(load_spec(SPECS / "semeval_ec.toml").dataset)
+    assert len(bundle.train) + len(bundle.validation) == 6838 + 886
+    assert bundle.label_names[0] == "anger" and bundle.train.labels.shape[1] == 11
+    assert not any("\r" in t for t in bundle.train.texts)
+    assert len(bundle.hashes) == 2
+
+
+@pytest.mark.skipif(not GOEMOTIONS.is_dir(), reason="GoEmotions copy not found in ../shared/data")
+def test_goemotions_index_lists_with_a_names_file(write_spec):
+    dataset = (
+        f'train = "{GOEMOTIONS / "train.tsv"}"\nlimit = 2000\n'
+        'reader = { has_header = false, column_names = ["text", "labels", "id"], quoting = false }\n'
+        f'labels = {{ format = "delimited", column = "labels", values = "indices", '
+        f'names_file = "{GOEMOTIONS / "labels.txt"}" }}'
+    )
+    bundle = load_data(spec_for(write_spec, dataset).dataset)
+    assert len(bundle.label_names) == 28 and bundle.task == "multi_label"
+    assert bundle.train.labels.sum(axis=1).min() >= 1

@@ -1,0 +1,111 @@
+"""Metrics agree with scikit-learn; thresholds are tuned per label; prediction keeps row order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from peftspec.compile.metrics import compute, confusion, decide, scores_from_logits, tune_thresholds
+
+LABELS = ["a", "b", "c"]
+
+
+@pytest.fixture
+def multilabel():
+    rng = np.random.default_rng(0)
+    gold = (rng.random((200, 3)) < [0.5, 0.2, 0.05]).astype(int)
+    scores = np.clip(gold * 0.4 + rng.random((200, 3)) * 0.6, 0, 1)
+    return gold, scores
+
+
+def test_multilabel_metrics_match_sklearn(multilabel):
+    gold, scores = multilabel
+    pred = decide(scores, "multi_label", 0.5)
+    got = compute(
+        ["f1_micro", "f1_macro", "f1_weighted", "subset_accuracy", "jaccard", "hamming_loss"],
+        "multi_label",
+        gold,
+        pred,
+        LABELS,
+    )
+    assert got["f1_micro"] == pytest.approx(skm.f1_score(gold, pred, average="micro"))
+    assert got["f1_macro"] == pytest.approx(skm.f1_score(gold, pred, average="macro", zero_division=0))
+    assert got["subset_accuracy"] == pytest.approx(skm.accuracy_score(gold, pred))
+    assert got["hamming_loss"] == pytest.approx(skm.hamming_loss(gold, pred))
+
+
+def test_jaccard_is_the_semeval_score():
+    gold = np.array([[1, 0, 1], [0, 0, 0], [0, 1, 0]])
+    pred = np.array([[1, 1, 0], [0, 0, 0], [0, 1, 0]])
+    # per tweet: 1/3, empty-vs-empty counts as 1, exact 1
+    assert compute(["jaccard"], "multi_label", gold, pred, LABELS)["jaccard"] == pytest.approx(
+        (1 / 3 + 1 + 1) / 3
+    )
+
+
+def test_per_label_and_confusion(multilabel):
+    gold, scores = multilabel
+    pred = decide(scores, "multi_label", 0.5)
+    table = compute(["per_label"], "multi_label", gold, pred, LABELS)["per_label"]
+    assert table["b"]["support"] == int(gold[:, 1].sum())
+    matrices = confusion("multi_label", gold, pred, LABELS)["matrices"]
+    (tn, fp), (fn, tp) = matrices["a"]
+    assert tp == int(((gold[:, 0] == 1) & (pred[:, 0] == 1)).sum()) and tn + fp + fn + tp == 200
+
+
+def test_multiclass_and_binary():
+    gold = np.array([0, 1, 2, 2, 1, 0])
+    logits = np.eye(3)[[0, 1, 2, 1, 1, 2]] * 3
+    pred = decide(scores_from_logits(logits, "multi_class"), "multi_class")
+    got = compute(["accuracy", "f1_macro"], "multi_class", gold, pred, LABELS)
+    assert got["accuracy"] == pytest.approx(4 / 6)
+    assert confusion("multi_class", gold, pred, LABELS)["matrix"] == skm.confusion_matrix(gold, pred).tolist()
+    binary = compute(
+        ["f1", "precision"], "binary", np.array([0, 1, 1, 0]), np.array([0, 1, 0, 1]), ["n", "p"]
+    )
+    assert binary == {"f1": 0.5, "precision": 0.5}
+
+
+def test_tuned_thresholds_never_lower_per_label_f1(multilabel):
+    gold, scores = multilabel
+    cut = tune_thresholds(scores, gold)
+    for j in range(3):
+        at_half = skm.f1_score(gold[:, j], scores[:, j] >= 0.5, zero_division=0)
+        tuned = skm.f1_score(gold[:, j], scores[:, j] >= cut[j], zero_division=0)
+        assert tuned >= at_half
+    assert ((cut >= 0.05) & (cut <= 0.95)).all()
+
+
+def test_prediction_restores_row_order():
+    torch = pytest.importorskip("torch")
+    from peftspec.compile.predict import predict
+
+    class Echo(torch.nn.Module):
+        """Logit = the number of real tokens, so order mistakes show."""
+
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, input_ids, attention_mask):
+            return type("Out", (), {"logits": attention_mask.sum(1, keepdim=True).float() + self.w})()
+
+    rows = [{"input_ids": [1] * n, "labels": [0.0]} for n in (3, 9, 1, 5, 7)]
+
+    class Data(list):
+        def __getitem__(self, key):
+            return [r[key] for r in self] if isinstance(key, str) else list.__getitem__(self, key)
+
+    def collate(batch):
+        width = max(len(r["input_ids"]) for r in batch)
+        ids = torch.tensor([r["input_ids"] + [0] * (width - len(r["input_ids"])) for r in batch])
+        mask = torch.tensor([[1] * len(r["input_ids"]) + [0] * (width - len(r["input_ids"])) for r in batch])
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "labels": torch.tensor([r["labels"] for r in batch]),
+        }
+
+    out = predict(Echo(), Data(rows), collate, batch_size=2, task="multi_label")
+    assert out.logits[:, 0].tolist() == [3, 9, 1, 5, 7]
