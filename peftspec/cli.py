@@ -70,6 +70,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from peftspec.compile.runner import RunRequest, execute
         from peftspec.compile.summary import print_outcome
     except ImportError as exc:
+        if (exc.name or "").startswith("peftspec"):
+            raise
         print(
             f"peftspec run needs the training extras ({exc.name} is missing): pip install 'peftspec[train]'",
             file=sys.stderr,
