@@ -146,3 +146,25 @@ def test_all_errors_are_reported_together(write_spec):
     with pytest.raises(SpecError) as info:
         load_spec(write_spec(text))
     assert {d.path for d in info.value.errors} == {"trainer.batch_size", "trainer.lr_scheduler", "adapter.r"}
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        '{ format = "delimited", column = "y", names = ["a", "b"] }',
+        '{ format = "single", column = "y" }',
+    ],
+)
+def test_every_union_member_serialises_cleanly(write_spec, labels):
+    """Rendering must not fall back to another union member (Pydantic warns when it does)."""
+    import warnings
+
+    from peftspec.spec.render import render_spec
+
+    text = MINIMAL.replace('labels.columns = ["joy", "anger", "fear"]', f"labels = {labels}")
+    text = text.replace('train = "train.csv"', 'train = { hub = "org/data" }\nvalidation = "v.csv"')
+    spec = load_spec(write_spec(text + '\n[adapter]\nkind = "ia3"\n[quantization]\nmethod = "bnb-8bit"\n'))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rendered = render_spec(spec)
+    assert 'hub = "org/data"' in rendered and "format =" in rendered

@@ -1,16 +1,16 @@
 """Where each file of a run directory lives. Every reader and writer goes through `RunPaths`.
 
-    <output_root>/<run name>-<UTC timestamp>/
-        run.json             status, times, versions, device, seed, sizes, best checkpoint
-        spec.toml            the resolved spec (every default filled in)
-        source/              the spec files as written (the file, then each base it extends)
-        metrics.jsonl        one JSON line per training log or evaluation, appended and flushed
-        eval.json            final metrics per split (validation, test)
-        confusion.json       confusion matrices per split
-        thresholds.json      the decision thresholds used (tuned per label, or fixed)
-        predictions.parquet  one row per evaluated example: split, id, text, gold, scores, predicted
-        adapter/             the trained adapter (safetensors) and tokenizer; `model/` for full fine-tuning
-        checkpoints/         Trainer checkpoints (the best and the latest are kept)
+<output_root>/<run name>-<UTC timestamp>/
+    run.json             status, times, versions, device, seed, sizes, best checkpoint
+    spec.toml            the resolved spec (every default filled in)
+    source/              the spec files as written (the file, then each base it extends)
+    metrics.jsonl        one JSON line per training log or evaluation, appended and flushed
+    eval.json            final metrics per split (validation, test)
+    confusion.json       confusion matrices per split
+    thresholds.json      the decision thresholds used (tuned per label, or fixed)
+    predictions.parquet  one row per evaluated example: split, id, text, gold, scores, predicted
+    adapter/             the trained adapter (safetensors) and tokenizer; `model/` for full fine-tuning
+    checkpoints/         Trainer checkpoints (the best and the latest are kept)
 """
 
 from __future__ import annotations

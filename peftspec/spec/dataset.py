@@ -39,7 +39,7 @@ FileList = Annotated[
 
 
 def _source_kind(value: object) -> str:
-    return "hub-source" if isinstance(value, dict) else "file-list"
+    return "hub-source" if isinstance(value, dict | HubSource) else "file-list"
 
 
 Source = Annotated[
@@ -163,7 +163,7 @@ class SingleLabel(SpecModel):
 def _labels_format(value: object) -> str:
     if isinstance(value, dict):
         return str(value.get("format", "one_hot"))
-    return "one_hot"
+    return str(getattr(value, "format", "one_hot"))
 
 
 Labels = Annotated[
