@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -112,6 +113,61 @@ def _run(execute, print_outcome, request) -> int:
     return EXIT_OK
 
 
+def _summaries(args: argparse.Namespace, runs: list[str]):
+    from peftspec.report.select import RunNotFound, resolve_runs
+    from peftspec.report.summary import summarize
+
+    try:
+        paths = resolve_runs(runs, args.root)
+    except RunNotFound as exc:
+        print(f"peftspec {args.command}: {exc}", file=sys.stderr)
+        return None
+    summaries = [summarize(p) for p in paths]
+    for summary in summaries:
+        for warning in summary.run.warnings:
+            print(f"warning: {summary.name}: {warning}", file=sys.stderr)
+    return summaries
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from peftspec.report import compare
+
+    runs = list(args.runs) + ([args.baseline] if args.baseline else [])
+    summaries = _summaries(args, runs)
+    if summaries is None:
+        return EXIT_USAGE
+    baseline = summaries[-1].name if args.baseline else None
+    rows = compare.comparison_rows(summaries, args.split, baseline)
+    if args.format == "table":
+        from rich.console import Console
+
+        console = Console()
+        if not console.is_terminal:
+            console = Console(width=1000)  # piped or redirected: never squeeze numbers
+        console.print(compare.as_rich_table(rows, baseline))
+    else:
+        formats = {"json": compare.as_json, "csv": compare.as_csv, "markdown": compare.as_markdown}
+        print(formats[args.format](rows), end="" if args.format != "json" else "\n")
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    summaries = _summaries(args, args.runs)
+    if summaries is None:
+        return EXIT_USAGE
+    try:
+        from peftspec.report.build import build_report
+    except ImportError as exc:
+        print(
+            f"peftspec report needs matplotlib ({exc.name} is missing): pip install 'peftspec[train]'",
+            file=sys.stderr,
+        )
+        return EXIT_PROBLEMS
+    path = build_report(summaries, Path(args.output), args.split)
+    print(f"Wrote {path} and {path.with_suffix('.html')}")
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from peftspec.spec import reference
 
@@ -165,6 +221,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("spec", metavar="SPEC")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_render)
+
+    runs_help = "a run directory, a glob, or a run name prefix under --root"
+    p = sub.add_parser("compare", help="compare recorded runs side by side")
+    p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
+    p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
+    p.add_argument("--baseline", metavar="RUN", help="show each run's difference from this run")
+    p.add_argument("--split", choices=["validation", "test"], default="validation")
+    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write a Markdown and HTML report of recorded runs")
+    p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
+    p.add_argument("-o", "--output", default="report", help="output folder (default: report)")
+    p.add_argument("--split", choices=["validation", "test"], default="validation")
+    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("schema", help="print the spec JSON Schema (or the Markdown reference)")
     p.add_argument("--format", choices=["json", "markdown"], default="json")

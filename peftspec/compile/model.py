@@ -27,6 +27,7 @@ class BuiltModel:
     total_parameters: int
     added_pad_token: bool
     wrapped_modules: list[str]
+    architecture: str
 
 
 def model_source(name: str) -> str:
@@ -127,6 +128,7 @@ def build_model(
 ) -> BuiltModel:
     tokenizer, added_pad = build_tokenizer(spec.backbone)
     model = _prepare_quantized(load_backbone(spec, label_names, precision, tokenizer, added_pad), spec)
+    architecture = type(model).__name__
     context = PeftContext(
         total_steps=total_steps, tokenizer=model_source(spec.backbone.tokenizer or spec.backbone.model)
     )
@@ -136,7 +138,7 @@ def build_model(
         model = _wrap(model, peft_config, spec)
         wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
     trainable, total = count_parameters(model)
-    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped)
+    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped, architecture)
 
 
 def _wrap(model, peft_config, spec: Spec):

@@ -56,7 +56,11 @@ def execute(request: RunRequest, console) -> RunOutcome:
     try:
         _start_record(writer, request, bundle, precision, started)
         built, plan = _build(spec, bundle, precision)
-        writer.update_info(plan=plan.as_dict(), added_pad_token=built.added_pad_token)
+        writer.update_info(
+            plan=plan.as_dict(),
+            added_pad_token=built.added_pad_token,
+            model={"architecture": built.architecture, "wrapped_modules": built.wrapped_modules},
+        )
         console.print(render_plan(plan))
         evaluation = _train(spec, bundle, built, precision, writer, console)
     except KeyboardInterrupt:

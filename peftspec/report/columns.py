@@ -1,0 +1,75 @@
+"""The columns of a comparison, which way is better, and how to show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    better: str | None = None  # "max", "min" or None (not ranked)
+    digits: int = 4
+
+
+COLUMNS = [
+    Column("run", "run"),
+    Column("final_train_loss", "train loss (final)", "min"),
+    Column("best_train_loss", "train loss (best)", "min"),
+    Column("val_loss", "val loss", "min"),
+    Column("f1_micro", "F1 micro", "max"),
+    Column("f1_macro", "F1 macro", "max"),
+    Column("f1_weighted", "F1 weighted", "max"),
+    Column("subset_accuracy", "subset acc", "max"),
+    Column("accuracy", "accuracy", "max"),
+    Column("jaccard", "Jaccard", "max"),
+    Column("eval_samples_per_second", "eval samples/s", "max", 1),
+    Column("trainable_parameters", "trainable params", None, 0),
+    Column("wall_time_s", "wall time (s)", "min", 1),
+]
+
+
+def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
+    """Columns that at least one row has a value for."""
+    return [c for c in COLUMNS if c.key == "run" or any(r.get(c.key) is not None for r in rows)]
+
+
+def best_values(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
+    best = {}
+    for column in columns:
+        values = [r[column.key] for r in rows if isinstance(r.get(column.key), int | float)]
+        if column.better and len(values) > 1:
+            best[column.key] = max(values) if column.better == "max" else min(values)
+    return best
+
+
+def with_deltas(rows: list[dict[str, Any]], baseline: str) -> list[dict[str, Any]]:
+    """Each row plus `<key>_delta` = value - baseline value, for every ranked column."""
+    base = next(r for r in rows if r["run"] == baseline)
+    out = []
+    for row in rows:
+        extra = {}
+        for column in COLUMNS:
+            value, ref = row.get(column.key), base.get(column.key)
+            if column.better and isinstance(value, int | float) and isinstance(ref, int | float):
+                extra[f"{column.key}_delta"] = value - ref
+        out.append({**row, **extra})
+    return out
+
+
+def fmt(value: Any, column: Column) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.{column.digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def fmt_delta(delta: float | None, column: Column) -> str:
+    if delta is None:
+        return ""
+    return f" ({delta:+.{column.digits}f})"

@@ -1,0 +1,69 @@
+"""`peftspec compare`: one row per run, as a terminal table, Markdown, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from peftspec.report.columns import Column, best_values, fmt, fmt_delta, present_columns, with_deltas
+from peftspec.report.summary import RunSummary
+
+
+def comparison_rows(
+    summaries: list[RunSummary], split: str = "validation", baseline: str | None = None
+) -> list[dict[str, Any]]:
+    rows = [s.row(split) for s in summaries]
+    return with_deltas(rows, baseline) if baseline else rows
+
+
+def as_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, indent=2)
+
+
+def as_csv(rows: list[dict[str, Any]]) -> str:
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=keys, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _cells(rows: list[dict[str, Any]], columns: list[Column], mark) -> list[list[str]]:
+    best = best_values(rows, columns)
+    table = []
+    for row in rows:
+        cells = []
+        for column in columns:
+            text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
+            is_best = column.key in best and row.get(column.key) == best[column.key]
+            cells.append(mark(text) if is_best else text)
+        table.append(cells)
+    return table
+
+
+def as_markdown(rows: list[dict[str, Any]]) -> str:
+    columns = present_columns(rows)
+    lines = [
+        "| " + " | ".join(c.title for c in columns) + " |",
+        "|" + "|".join("---" if c.key == "run" else "---:" for c in columns) + "|",
+    ]
+    for cells in _cells(rows, columns, lambda t: f"**{t}**"):
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
+    from rich.table import Table
+    from rich.text import Text
+
+    columns = present_columns(rows)
+    table = Table(title="Runs" + (f" (deltas against {baseline})" if baseline else ""), title_justify="left")
+    for column in columns:
+        numeric = column.key != "run"
+        table.add_column(column.title, justify="right" if numeric else "left", no_wrap=numeric)
+    for cells in _cells(rows, columns, lambda t: Text(t, style="bold green")):
+        table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
+    return table

@@ -1,0 +1,109 @@
+"""PNG figures for reports: learning curves and confusion heatmaps (matplotlib, no display)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from peftspec.report.summary import RunSummary
+
+DPI = 100
+GRID_COLUMNS = 4
+CELL_INCHES = (2.6, 2.4)
+CURVE_METRICS = ["f1_micro", "f1_macro", "subset_accuracy", "accuracy", "jaccard"]
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def curves(summary: RunSummary, path: Path) -> Path:
+    """Train and eval loss against step; each evaluation metric against step."""
+    plt = _pyplot()
+    fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=DPI)
+    if summary.train_losses:
+        steps, losses = zip(*summary.train_losses)
+        loss_ax.plot(steps, losses, label="train loss", linewidth=1.2)
+    evals = [e for e in summary.evals if isinstance(e.get("loss"), int | float)]
+    if evals:
+        loss_ax.plot([e["step"] for e in evals], [e["loss"] for e in evals], "o-", label="validation loss")
+    loss_ax.set(xlabel="step", ylabel="loss", title="Loss")
+    loss_ax.legend(loc="best", fontsize=8)
+    for name in CURVE_METRICS:
+        points = [(e["step"], e[name]) for e in summary.evals if isinstance(e.get(name), int | float)]
+        if points:
+            metric_ax.plot(*zip(*points), "o-", label=name, markersize=3)
+    metric_ax.set(xlabel="step", ylabel="score", title="Validation metrics", ylim=(0, 1))
+    if metric_ax.lines:
+        metric_ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def confusion_grid_shape(labels: int) -> tuple[int, int]:
+    """(rows, columns) of the per-label grid, and so the image size: columns x 260 by rows x 240 px."""
+    return math.ceil(labels / GRID_COLUMNS), min(labels, GRID_COLUMNS)
+
+
+def confusion_per_label(confusion: dict[str, Any], per_label: dict[str, Any], path: Path) -> Path:
+    """A 2x2 heatmap per label, worst F1 first, with counts and row rates."""
+    plt = _pyplot()
+    names = sorted(confusion["matrices"], key=lambda n: (per_label.get(n) or {}).get("f1", 0.0))
+    rows, cols = confusion_grid_shape(len(names))
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(cols * CELL_INCHES[0], rows * CELL_INCHES[1]), dpi=DPI, squeeze=False
+    )
+    for ax in axes.flat[len(names) :]:
+        ax.axis("off")
+    for ax, name in zip(axes.flat, names):
+        matrix = confusion["matrices"][name]
+        f1 = (per_label.get(name) or {}).get("f1")
+        _heatmap(ax, matrix, ["not", "is"], f"{name}" + (f" (F1 {f1:.2f})" if f1 is not None else ""))
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def confusion_matrix(confusion: dict[str, Any], path: Path) -> Path:
+    """One NxN heatmap, rows = gold, columns = predicted, coloured by row rate."""
+    plt = _pyplot()
+    labels = confusion["labels"]
+    size = max(4.0, 0.6 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size, size), dpi=DPI)
+    _heatmap(ax, confusion["matrix"], labels, "Confusion matrix (rows = gold)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _heatmap(ax, matrix: list[list[int]], labels: list[str], title: str) -> None:
+    import numpy as np
+
+    counts = np.asarray(matrix, dtype=float)
+    rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+    ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    for (i, j), count in np.ndenumerate(counts):
+        colour = "white" if rates[i, j] > 0.6 else "black"
+        ax.text(j, i, f"{int(count)}\n{rates[i, j]:.0%}", ha="center", va="center", fontsize=8, color=colour)
+    ax.set_xticks(
+        range(len(labels)),
+        labels,
+        rotation=45 if len(labels) > 2 else 0,
+        ha="right" if len(labels) > 2 else "center",
+        fontsize=8,
+    )
+    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("gold", fontsize=8)
+    ax.set_title(title, fontsize=9)
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI)
+    _pyplot().close(fig)
+    return path

@@ -1,0 +1,128 @@
+"""`peftspec compare` and `peftspec report` over fixture runs: every number traces to the run files."""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from peftspec.report.compare import comparison_rows
+from peftspec.report.select import RunNotFound, resolve_runs
+from peftspec.report.summary import summarize
+from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    return write_fixture_root(tmp_path_factory.mktemp("runs"))
+
+
+def peftspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "peftspec", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_compare_json_round_trips_and_equals_eval_json(runs):
+    chosen = [runs["lora"], runs["ia3"], runs["multiclass"]]
+    proc = peftspec("compare", *map(str, chosen), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert rows == comparison_rows([summarize(p) for p in chosen])
+    for row, path in zip(rows, chosen):
+        recorded = json.loads((path / "eval.json").read_text())["validation"]
+        for key in ("f1_micro", "f1_macro", "f1_weighted", "jaccard", "subset_accuracy", "accuracy"):
+            assert row[key] == recorded.get(key)
+        assert row["val_loss"] == recorded["loss"]
+        assert row["eval_samples_per_second"] == recorded["samples_per_second"]
+        info = json.loads((path / "run.json").read_text())
+        assert row["wall_time_s"] == info["duration_s"]
+        assert row["trainable_parameters"] == info["plan"]["trainable_parameters"]
+        losses = [
+            json.loads(line)["loss"]
+            for line in (path / "metrics.jsonl").read_text().splitlines()
+            if '"event": "train"' in line
+        ]
+        assert (row["final_train_loss"], row["best_train_loss"]) == (losses[-1], min(losses))
+
+
+def test_compare_baseline_deltas(runs):
+    proc = peftspec("compare", str(runs["ia3"]), "--baseline", str(runs["lora"]), "--format", "json")
+    rows = {r["run"]: r for r in json.loads(proc.stdout)}
+    ia3, lora = rows[runs["ia3"].name], rows[runs["lora"].name]
+    assert ia3["f1_macro_delta"] == pytest.approx(ia3["f1_macro"] - lora["f1_macro"])
+    assert lora["f1_macro_delta"] == 0
+
+
+def test_compare_formats(runs):
+    md = peftspec("compare", str(runs["lora"]), str(runs["qlora"]), "--format", "markdown").stdout
+    assert md.startswith("| run |") and "**0.6000**" in md  # the best F1 macro is marked
+    csv = peftspec("compare", str(runs["lora"]), "--format", "csv").stdout.splitlines()
+    assert csv[0].startswith("run,status,backbone") and len(csv) == 2
+    table = peftspec("compare", str(runs["lora"]), str(runs["ia3"]))
+    assert table.returncode == 0 and "F1 macro" in table.stdout
+
+
+def test_run_arguments_by_prefix_glob_and_path(runs):
+    root = runs["lora"].parent
+    assert resolve_runs(["ml-lora"], root) == [runs["lora"]]
+    assert len(resolve_runs([f"{root}/ml-*"], root)) == 6
+    assert resolve_runs([str(runs["ia3"])], root) == [runs["ia3"]]
+    with pytest.raises(RunNotFound):
+        resolve_runs(["nope"], root)
+    proc = peftspec("compare", "nope", "--root", str(root))
+    assert proc.returncode == 2 and "matches no run directory" in proc.stderr
+
+
+def test_report_tables_images_and_links(runs, tmp_path):
+    chosen = [runs["lora"], runs["qlora"], runs["multiclass"], runs["failed"], runs["truncated"]]
+    proc = peftspec("report", *map(str, chosen), "-o", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    html = (tmp_path / "rep" / "report.html").read_text()
+    # the overview's values equal eval.json
+    for path in chosen[:3]:
+        recorded = json.loads((path / "eval.json").read_text())["validation"]
+        row = next(line for line in md.splitlines() if line.startswith(f"| {path.name.replace('-', '-')}"))
+        assert f"{recorded['f1_macro']:.4f}" in row
+    # every image link resolves to a valid PNG; confusion images have the expected shape
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert links and all((tmp_path / "rep" / link).is_file() for link in links)
+    for link in links:
+        width, height = png_size(tmp_path / "rep" / link)
+        if "confusion" in link and "ml-" in link:
+            assert (width, height) == (3 * 260, 1 * 240)  # 3 labels: one row of three 2x2 heatmaps
+        elif "confusion" in link:
+            assert width == height and width >= 400  # NxN
+    assert f"img/{runs['lora'].name}/confusion-validation.png" in links
+    assert f"img/{runs['multiclass'].name}/confusion-test.png" in links
+    # the markdown renders: no unbalanced tables, every link also in the HTML, label names escaped
+    for block in re.split(r"\n\n", md):
+        lines = [
+            line for line in block.splitlines() if line.startswith("|") and not re.fullmatch(r"[|:-]+", line)
+        ]
+        assert len({line.count(" | ") - line.count("\\|") for line in lines}) <= 1, block
+    assert all(f"src='{link}'" in html for link in links)
+    assert "fear \\[r=8\\]" in md and "fear [r=8]" in html
+    assert "CUDA out of memory" in md and "Best f1_macro:" in md and "overfitting" in md
+
+
+def test_report_hyperparameters_come_from_the_spec(runs, tmp_path):
+    peftspec("report", str(runs["lora"]), "-o", str(tmp_path))
+    md = (tmp_path / "report.md").read_text()
+    html = (tmp_path / "report.html").read_text()
+    assert "| trainer.learning\\_rate | 0.00155 |" in md and "| adapter.r | 8 |" in md
+    assert "<td>trainer.learning_rate</td><td>0.00155</td>" in html
+    assert all(label.split(" ")[0] in md for label in ML_LABELS)
