@@ -168,6 +168,116 @@ def cmd_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_for_inference(args: argparse.Namespace):
+    try:
+        from peftspec.inference.loaded import RunNotUsable, load_run
+    except ImportError as exc:
+        if (exc.name or "").startswith("peftspec"):
+            raise
+        print(
+            f"peftspec {args.command} needs the training extras: pip install 'peftspec[train]'",
+            file=sys.stderr,
+        )
+        return None
+    try:
+        return load_run(args.run, getattr(args, "batch_size", None))
+    except (RunNotUsable, FileNotFoundError) as exc:
+        print(f"peftspec {args.command}: {exc}", file=sys.stderr)
+        return None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from peftspec.compile.problems import DataError
+    from peftspec.inference.label_file import label_frame, read_input, write_output
+
+    err = Console(stderr=True)
+    loaded = _load_for_inference(args)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    column = args.text_column or loaded.spec.dataset.text_column
+    try:
+        frame = read_input(args.input, column)
+        with _progress(err, frame.height) as advance:
+            labelling = label_frame(loaded, frame, column, loaded.spec.dataset.text_pair_column, advance)
+        write_output(labelling.frame, args.output)
+    except (DataError, ValueError) as exc:
+        err.print(f"peftspec predict: {exc}", markup=False, highlight=False, soft_wrap=True)
+        return EXIT_PROBLEMS
+    if labelling.empty_rows:
+        shown = ", ".join(map(str, labelling.empty_rows[:10])) + (
+            " ..." if len(labelling.empty_rows) > 10 else ""
+        )
+        err.print(
+            f"warning: {len(labelling.empty_rows)} row(s) with empty text were not labelled "
+            f"(kept in the output with no prediction): rows {shown}",
+            markup=False,
+            soft_wrap=True,
+        )
+    if args.output:
+        err.print(f"Labelled {labelling.frame.height:,} rows -> {args.output}", markup=False)
+    return EXIT_OK
+
+
+def _progress(console, total: int):
+    """A progress bar over rows on a terminal (and for more than a few batches); silent otherwise."""
+    import contextlib
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not console.is_terminal or total < 256:
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar():
+        with Progress(
+            TextColumn("labelling"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("rows", total=total)
+            yield lambda n: progress.advance(task, n)
+
+    return bar()
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from peftspec.compile.problems import DataError
+    from peftspec.compile.summary import metrics_table
+    from peftspec.inference.score import evaluate_file
+
+    loaded = _load_for_inference(args)
+    if loaded is None:
+        return EXIT_PROBLEMS
+    try:
+        name, metrics = evaluate_file(loaded, args.data, args.name)
+    except DataError as exc:
+        Console(stderr=True).print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_PROBLEMS
+    console = Console()
+    console.print(metrics_table({name: metrics}, splits=[name]))
+    console.print(f"Recorded in {loaded.run.paths.root}/eval-{name}.json")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from peftspec.inference.export import ExportRefused, export_run
+
+    try:
+        out = export_run(args.run, Path(args.output), merge=args.merge, dtype=args.dtype, fmt=args.format)
+    except ExportRefused as exc:
+        print(f"peftspec export: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Exported {args.run} -> {out}" + (" (merged)" if args.merge else ""))
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from peftspec.spec import reference
 
@@ -227,16 +337,55 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
     p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
     p.add_argument("--baseline", metavar="RUN", help="show each run's difference from this run")
-    p.add_argument("--split", choices=["validation", "test"], default="validation")
+    p.add_argument(
+        "--split",
+        default="validation",
+        help="validation, test, or the name of a `peftspec evaluate` evaluation",
+    )
     p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write a Markdown and HTML report of recorded runs")
     p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
     p.add_argument("-o", "--output", default="report", help="output folder (default: report)")
-    p.add_argument("--split", choices=["validation", "test"], default="validation")
+    p.add_argument(
+        "--split",
+        default="validation",
+        help="validation, test, or the name of a `peftspec evaluate` evaluation",
+    )
     p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("predict", help="label a file (or stdin lines) with a trained run")
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("input", metavar="INPUT", help="csv, tsv, jsonl, json or parquet file; - for stdin lines")
+    p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
+    p.add_argument("--text-column", help="the column to label (default: the run's text column)")
+    p.add_argument("--batch-size", type=int, help="rows per batch (default: the run's eval batch size)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("evaluate", help="score a trained run on another labelled file")
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("data", metavar="DATA", help="a labelled file in the run's data layout")
+    p.add_argument("--name", help="name of this evaluation (default: the file name)")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("export", help="export a run's adapter, or a merged standard HF model")
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--merge", action="store_true", help="merge the adapter into the backbone")
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16", "float16"],
+        help="dtype of the merged weights (required to merge a quantised run's adapter)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["hf", "safetensors"],
+        default="hf",
+        help="hf: a full model folder with a model card; safetensors: weights, config and tokenizer",
+    )
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("schema", help="print the spec JSON Schema (or the Markdown reference)")
     p.add_argument("--format", choices=["json", "markdown"], default="json")

@@ -188,3 +188,18 @@ def _unused_labels(
         )
         for j in np.flatnonzero(counts == 0)
     ]
+
+
+def load_labelled(spec: DatasetSpec, source: list[str], names: list[str], name: str = "evaluation") -> Split:
+    """One more labelled split, read and checked like the run's own data, with the run's label names."""
+    frame = read_source(source, spec.reader, None)
+    if frame.height == 0:
+        raise DataError([DataProblem("error", ", ".join(source), f"the {name} data has no rows")])
+    problems = _check_columns(spec, name, frame)
+    if not problems:
+        problems += _check_text(spec, frame)
+        result = encode(spec.labels, frame, names, spec.task == "multi_label", "the run's labels")
+        problems += result.problems
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    return _split(spec, name, frame, result.values)

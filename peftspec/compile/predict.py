@@ -20,10 +20,11 @@ class Prediction:
         return {"loss": self.loss, **out} if self.loss is not None else out
 
 
-def predict(model, dataset, collate, batch_size: int, task: str) -> Prediction:
+def predict(model, dataset, collate, batch_size: int, task: str, progress=None) -> Prediction:
     """Logits for every row of a tokenised dataset, in row order, and the mean loss if it has labels.
 
     Rows are batched longest first so each batch pads little; the order is restored at the end.
+    `progress`, if given, is called with the number of rows done after each batch.
     """
     import torch
 
@@ -42,6 +43,8 @@ def predict(model, dataset, collate, batch_size: int, task: str) -> Prediction:
             chunks.append(logits.cpu().numpy())
             if labels is not None:
                 losses.append(_loss(logits, labels, task) * len(rows))
+            if progress is not None:
+                progress(len(rows))
     runtime = time.perf_counter() - start
     logits = np.empty((len(order), chunks[0].shape[1]), dtype=np.float32) if chunks else np.zeros((0, 0))
     if chunks:

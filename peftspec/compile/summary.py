@@ -7,10 +7,10 @@ from peftspec.compile.runner import RunOutcome
 SKIP = {"runtime", "samples_per_second"}
 
 
-def metrics_table(evaluation: dict):
+def metrics_table(evaluation: dict, splits: list[str] | None = None):
     from rich.table import Table
 
-    splits = [k for k in ("validation", "test") if k in evaluation]
+    splits = splits or [k for k in ("validation", "test") if k in evaluation]
     names = (
         [k for k, v in evaluation[splits[0]].items() if isinstance(v, float) and k not in SKIP]
         if splits

@@ -74,4 +74,21 @@ def summarize(path: str | Path) -> RunSummary:
     except tomllib.TOMLDecodeError:
         run.warnings.append("spec.toml: unreadable")
         spec = {}
-    return RunSummary(run, train, evals, run.eval() or {}, spec)
+    return RunSummary(run, train, evals, {**extra_evaluations(run), **(run.eval() or {})}, spec)
+
+
+def extra_evaluations(run: Run) -> dict[str, Any]:
+    """Evaluations added by `peftspec evaluate` (`eval-<name>.json`), by name."""
+    import json
+
+    out = {}
+    for path in sorted(run.path.glob("eval-*.json")):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            run.warnings.append(f"{path.name}: unreadable")
+            continue
+        name = path.stem.removeprefix("eval-")
+        if isinstance(data.get(name), dict):
+            out[name] = data[name]
+    return out

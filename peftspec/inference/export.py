@@ -1,0 +1,146 @@
+"""`peftspec export`: the adapter alone, or a standard HF model with the adapter merged, plus a card."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from peftspec.runs import Run, read_run
+from peftspec.spec import load_spec
+from peftspec.spec.render import render_spec
+
+
+class ExportRefused(Exception):
+    """The export asked for cannot be done faithfully; the message says what to do instead."""
+
+
+def export_run(
+    path: str | Path, out: Path, merge: bool = False, dtype: str | None = None, fmt: str = "hf"
+) -> Path:
+    run = read_run(path)
+    if run.status != "completed":
+        raise ExportRefused(f"{run.name} is {run.status}: only completed runs can be exported")
+    spec = load_spec(run.paths.spec)
+    full = spec.adapter.kind == "none"
+    if merge and spec.quantization.method != "none" and dtype is None:
+        raise ExportRefused(
+            f"{run.name} trained its adapter on a {spec.quantization.method} backbone; merging into "
+            "quantised weights would round the merged weights to 4 or 8 bits. Reload the backbone in "
+            f"16-bit and merge there: peftspec export {run.paths.root} -o {out} --merge --dtype bfloat16"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    if merge and not full:
+        _merged(run, spec, out, dtype)
+    else:
+        source = run.paths.full_model if full else run.paths.adapter
+        _copy_folder(source, out)
+    if fmt == "safetensors":
+        _keep_weights_only(out)
+    (out / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
+    return out
+
+
+def _copy_folder(source: Path, out: Path) -> None:
+    for item in source.iterdir():
+        if item.is_file() and item.name != "README.md":
+            shutil.copy2(item, out / item.name)
+
+
+def _merged(run: Run, spec, out: Path, dtype: str | None) -> None:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    from peftspec.compile.model import load_backbone
+    from peftspec.spec.quantization import NoQuantization
+
+    plain = spec.model_copy(deep=True)
+    plain.quantization = NoQuantization()  # merge into full-precision weights, never into 4/8-bit ones
+    tokenizer = AutoTokenizer.from_pretrained(run.paths.adapter)
+    base = load_backbone(plain, run.info["labels"], "fp32", tokenizer, bool(run.info.get("added_pad_token")))
+    model = PeftModel.from_pretrained(base, run.paths.adapter).merge_and_unload()
+    if dtype is not None:
+        model = model.to(getattr(torch, dtype))
+    model.save_pretrained(out, safe_serialization=True)
+    tokenizer.save_pretrained(out)
+
+
+def _keep_weights_only(out: Path) -> None:
+    """`--format safetensors`: the weights, their config and the tokenizer; no other files."""
+    keep = (".safetensors", ".json", ".model", ".txt")
+    for item in out.iterdir():
+        if item.is_file() and not item.name.endswith(keep):
+            item.unlink()
+
+
+def model_card(run: Run, spec, merged: bool) -> str:
+    info, evaluation = run.info, run.eval() or {}
+    lines = [
+        f"# {info.get('name', run.name)}",
+        "",
+        spec.description or "A text classifier fine-tuned with peftspec.",
+        "",
+        f"- Backbone: `{info.get('backbone')}` ({(info.get('model') or {}).get('architecture', '-')})",
+        f"- Adapter: {(info.get('plan') or {}).get('adapter', info.get('adapter'))}"
+        + (" (merged into the backbone)" if merged and spec.adapter.kind != "none" else ""),
+        f"- Quantisation during training: {info.get('quantization')}",
+        f"- Task: {info.get('task')}; labels: {', '.join(info.get('labels') or [])}",
+        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in (info.get('rows') or {}).items())}",
+        f"- Run: `{run.name}`, peftspec {(info.get('versions') or {}).get('peftspec', '-')}",
+        "",
+        "## Evaluation",
+        "",
+        _metrics_table(evaluation),
+        "## Use",
+        "",
+        "```python",
+        *(_use_merged() if merged else _use_adapter(info)),
+        "```",
+        "",
+        "## Data",
+        "",
+        *[f"- `{p}`: sha256 `{h}`" for p, h in (info.get("data_hashes") or {}).items()],
+        "",
+        "## Spec",
+        "",
+        "```toml",
+        render_spec(spec).rstrip(),
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _metrics_table(evaluation: dict[str, Any]) -> str:
+    splits = [s for s in ("validation", "test") if s in evaluation]
+    if not splits:
+        return "No final evaluation recorded.\n"
+    names = [
+        k
+        for k, v in evaluation[splits[0]].items()
+        if isinstance(v, float) and k not in ("runtime", "samples_per_second")
+    ]
+    rows = [
+        f"| {n} | " + " | ".join(f"{evaluation[s].get(n, float('nan')):.4f}" for s in splits) + " |"
+        for n in names
+    ]
+    return "\n".join([f"| metric | {' | '.join(splits)} |", "|---|" + "---:|" * len(splits), *rows]) + "\n"
+
+
+def _use_merged() -> list[str]:
+    return [
+        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
+        'model = AutoModelForSequenceClassification.from_pretrained("<this folder>")',
+        'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
+    ]
+
+
+def _use_adapter(info: dict[str, Any]) -> list[str]:
+    return [
+        "from peft import PeftModel",
+        "from transformers import AutoModelForSequenceClassification",
+        f"base = AutoModelForSequenceClassification.from_pretrained({info.get('backbone')!r}, "
+        f"num_labels={len(info.get('labels') or [])})",
+        'model = PeftModel.from_pretrained(base, "<this folder>")',
+    ]

@@ -1,0 +1,91 @@
+"""`load_run(path)`: a trained run, ready to label text with its own labels and thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from peftspec.runs import Run, read_run
+from peftspec.spec import Spec, load_spec
+
+
+class RunNotUsable(Exception):
+    """The run cannot be used for inference (not completed, or its model is missing)."""
+
+
+@dataclass
+class Labelled:
+    """Scores and decisions for a batch of texts, in input order."""
+
+    scores: np.ndarray
+    """(rows, labels) probabilities: sigmoid per label (multi-label) or softmax over classes."""
+    predicted: np.ndarray
+    """(rows, labels) 0/1 (multi-label) or (rows,) class indices."""
+    label_names: list[str]
+
+    def labels(self) -> list[list[str]] | list[str]:
+        """Predicted label names: a list per row (multi-label) or one name per row."""
+        if self.predicted.ndim == 2:
+            return [[self.label_names[j] for j in np.flatnonzero(row)] for row in self.predicted]
+        return [self.label_names[i] for i in self.predicted]
+
+
+class LoadedRun:
+    def __init__(self, run: Run, spec: Spec, model, tokenizer, batch_size: int | None = None):
+        self.run, self.spec, self.model, self.tokenizer = run, spec, model, tokenizer
+        self.task: str = run.info["task"]
+        self.label_names: list[str] = list(run.info["labels"])
+        self.batch_size = batch_size or spec.trainer.eval_batch_size
+        values = (run.thresholds() or {}).get("values")
+        self.thresholds = np.array([values[n] for n in self.label_names]) if values else 0.5
+
+    def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
+        """Label `texts` (and `pairs` for sentence-pair runs) with the run's model and thresholds."""
+        from peftspec.compile.data import Split
+        from peftspec.compile.metrics import decide, scores_from_logits
+        from peftspec.compile.predict import predict
+        from peftspec.compile.tokenize import collator, to_dataset
+
+        placeholder = np.zeros(
+            (len(texts), len(self.label_names)) if self.task == "multi_label" else len(texts)
+        )
+        split = Split("predict", list(texts), [str(i) for i in range(len(texts))], placeholder, pairs)
+        dataset = to_dataset(split, self.tokenizer, self.spec.dataset.max_length, self.task)
+        logits = predict(
+            self.model, dataset, collator(self.tokenizer), self.batch_size, self.task, progress
+        ).logits
+        scores = scores_from_logits(logits, self.task)
+        return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
+
+
+def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:
+    """Load a completed run's model (backbone plus adapter, or the fine-tuned model) for inference."""
+    from peftspec.compile.environment import quiet_libraries
+    from peftspec.compile.model import load_trained
+
+    quiet_libraries()
+    run = read_run(path)
+    if run.status != "completed":
+        raise RunNotUsable(f"{run.name} is {run.status}, not completed: it has no final model to use")
+    folder = run.paths.full_model if (run.paths.full_model / "config.json").exists() else run.paths.adapter
+    if not folder.is_dir():
+        raise RunNotUsable(f"{run.name} has no saved model ({folder} is missing)")
+    spec = load_spec(run.paths.spec)
+    model, tokenizer = load_trained(
+        spec,
+        run.info["labels"],
+        folder,
+        bool(run.info.get("added_pad_token")),
+        run.info.get("precision", "fp32"),
+    )
+    return LoadedRun(run, spec, _to_device(model, spec), tokenizer, batch_size)
+
+
+def _to_device(model, spec: Spec):
+    import torch
+
+    if torch.cuda.is_available() and spec.quantization.method == "none":
+        return model.to("cuda")
+    return model
