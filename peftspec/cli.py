@@ -35,6 +35,17 @@ def cmd_lint(args: argparse.Namespace) -> int:
     return result.exit_code(args.strict)
 
 
+def _extras_missing(exc: ImportError, command: str) -> None:
+    """Explain a missing optional dependency; a missing peftspec module is a bug and is raised."""
+    if (exc.name or "").startswith("peftspec"):
+        raise exc
+    print(
+        f"peftspec {command} needs the training extras ({exc.name} is missing): "
+        "pip install 'peftspec[train]'",
+        file=sys.stderr,
+    )
+
+
 def _load_or_report(path: str, overrides: Sequence[str]):
     """The spec report; its problems (and warnings) are printed like `lint` prints them."""
     from peftspec.spec import check_spec, lint
@@ -71,12 +82,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         from peftspec.compile.runner import RunRequest, execute
         from peftspec.compile.summary import print_outcome
     except ImportError as exc:
-        if (exc.name or "").startswith("peftspec"):
-            raise
-        print(
-            f"peftspec run needs the training extras ({exc.name} is missing): pip install 'peftspec[train]'",
-            file=sys.stderr,
-        )
+        _extras_missing(exc, "run")
         return EXIT_PROBLEMS
     return _run(execute, print_outcome, RunRequest(report.spec, report.files, list(args.set), args.dry_run))
 
@@ -158,10 +164,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         from peftspec.report.build import build_report
     except ImportError as exc:
-        print(
-            f"peftspec report needs matplotlib ({exc.name} is missing): pip install 'peftspec[train]'",
-            file=sys.stderr,
-        )
+        _extras_missing(exc, "report")
         return EXIT_PROBLEMS
     path = build_report(summaries, Path(args.output), args.split)
     print(f"Wrote {path} and {path.with_suffix('.html')}")
@@ -172,12 +175,7 @@ def _load_for_inference(args: argparse.Namespace):
     try:
         from peftspec.inference.loaded import RunNotUsable, load_run
     except ImportError as exc:
-        if (exc.name or "").startswith("peftspec"):
-            raise
-        print(
-            f"peftspec {args.command} needs the training extras: pip install 'peftspec[train]'",
-            file=sys.stderr,
-        )
+        _extras_missing(exc, args.command)
         return None
     try:
         return load_run(args.run, getattr(args, "batch_size", None))

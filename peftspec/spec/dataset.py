@@ -118,16 +118,7 @@ class DelimitedLabels(SpecModel):
 
     @model_validator(mode="after")
     def _rules(self) -> DelimitedLabels:
-        rules = Rules()
-        if self.names is not None and self.names_file is not None:
-            rules.fail(
-                "names_file", "give label names either inline (`names`) or in a file (`names_file`), not both"
-            )
-        if self.values == "indices" and self.names is None and self.names_file is None:
-            rules.fail(
-                "names", "index labels need their names: set `names` or `names_file`", code="missing-key"
-            )
-        rules.raise_any()
+        _check_names(self, "label")
         return self
 
 
@@ -147,17 +138,20 @@ class SingleLabel(SpecModel):
 
     @model_validator(mode="after")
     def _rules(self) -> SingleLabel:
-        rules = Rules()
-        if self.names is not None and self.names_file is not None:
-            rules.fail(
-                "names_file", "give class names either inline (`names`) or in a file (`names_file`), not both"
-            )
-        if self.values == "indices" and self.names is None and self.names_file is None:
-            rules.fail(
-                "names", "index labels need their names: set `names` or `names_file`", code="missing-key"
-            )
-        rules.raise_any()
+        _check_names(self, "class")
         return self
+
+
+def _check_names(labels: DelimitedLabels | SingleLabel, noun: str) -> None:
+    """Names come inline or from a file, not both; index values need them."""
+    rules = Rules()
+    if labels.names is not None and labels.names_file is not None:
+        rules.fail(
+            "names_file", f"give {noun} names either inline (`names`) or in a file (`names_file`), not both"
+        )
+    if labels.values == "indices" and labels.names is None and labels.names_file is None:
+        rules.fail("names", "index labels need their names: set `names` or `names_file`", code="missing-key")
+    rules.raise_any()
 
 
 def _labels_format(value: object) -> str:
