@@ -54,7 +54,18 @@ def test_bnb_4bit_config():
     torch = pytest.importorskip("torch")
     from peftspec.spec.quantization import Bnb4bit
 
-    config = Bnb4bit.model_validate({"method": "bnb-4bit"}).to_bnb_config("bfloat16")
+    config = Bnb4bit.model_validate({"method": "bnb-4bit"}).to_bnb_config("bfloat16", ["score", "pooler"])
     assert config.load_in_4bit and config.bnb_4bit_quant_type == "nf4"
     assert config.bnb_4bit_use_double_quant
     assert config.bnb_4bit_compute_dtype == torch.bfloat16
+    assert config.llm_int8_skip_modules == ["score", "pooler"]
+
+
+def test_modules_trained_in_full_are_never_quantised(write_spec):
+    from peftspec.compile.model import unquantised_modules
+    from peftspec.spec import load_spec
+    from tests.conftest import MINIMAL
+
+    text = MINIMAL + ('\n[adapter]\nmodules_to_save = ["pooler"]\n[quantization]\nmethod = "bnb-4bit"\n'
+                      'skip_modules = ["lm_head"]\n')
+    assert unquantised_modules(load_spec(write_spec(text))) == ["classifier", "lm_head", "pooler", "score"]

@@ -69,6 +69,15 @@ def compute_dtype(spec: Spec, precision: str) -> str:
     return DTYPES[precision] if configured == "auto" else configured
 
 
+CLASSIFICATION_HEADS = ["classifier", "score"]
+
+
+def unquantised_modules(spec: Spec) -> list[str]:
+    """Modules kept in full precision: the head, modules trained in full, and the spec's extra skips."""
+    trained = getattr(spec.adapter, "modules_to_save", None) or []
+    return sorted({*CLASSIFICATION_HEADS, *trained, *(spec.quantization.skip_modules or [])})
+
+
 def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool):
     """The pretrained backbone with a fresh classification head for `label_names`."""
     import torch
@@ -91,7 +100,7 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
         kwargs["attn_implementation"] = backbone.attention
     if quant.method != "none":
         dtype = compute_dtype(spec, precision)
-        kwargs["quantization_config"] = quant.to_bnb_config(dtype)
+        kwargs["quantization_config"] = quant.to_bnb_config(dtype, unquantised_modules(spec))
         kwargs["dtype"] = (
             getattr(torch, dtype) if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
         )

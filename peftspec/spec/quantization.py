@@ -30,9 +30,10 @@ class Bnb4bit(SpecModel):
     storage_dtype: Literal["uint8", "bfloat16", "float16", "float32"] = "uint8"
     """Dtype that packs the 4-bit weights; set it to the compute dtype for FSDP."""
     skip_modules: list[str] | None = None
-    """Modules left unquantised; unset = the classification head only."""
+    """More modules to leave unquantised; the classification head and the adapter's
+    `modules_to_save` (trained in full) are never quantised."""
 
-    def to_bnb_config(self, compute_dtype: str):
+    def to_bnb_config(self, compute_dtype: str, skip_modules: list[str]):
         import torch
         from transformers import BitsAndBytesConfig
 
@@ -42,7 +43,7 @@ class Bnb4bit(SpecModel):
             bnb_4bit_use_double_quant=self.double_quant,
             bnb_4bit_compute_dtype=getattr(torch, compute_dtype),
             bnb_4bit_quant_storage=getattr(torch, self.storage_dtype),
-            llm_int8_skip_modules=self.skip_modules,
+            llm_int8_skip_modules=skip_modules,
         )
 
 
@@ -54,15 +55,16 @@ class Bnb8bit(SpecModel):
     threshold: float = Field(default=6.0, gt=0)
     """Outlier threshold: activations above it are computed in 16 bits."""
     skip_modules: list[str] | None = None
-    """Modules left unquantised; unset = the classification head only."""
+    """More modules to leave unquantised; the classification head and the adapter's
+    `modules_to_save` (trained in full) are never quantised."""
 
-    def to_bnb_config(self, compute_dtype: str):
+    def to_bnb_config(self, compute_dtype: str, skip_modules: list[str]):
         from transformers import BitsAndBytesConfig
 
         return BitsAndBytesConfig(
             load_in_8bit=True,
             llm_int8_threshold=self.threshold,
-            llm_int8_skip_modules=self.skip_modules,
+            llm_int8_skip_modules=skip_modules,
         )
 
 
