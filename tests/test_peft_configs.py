@@ -69,3 +69,17 @@ def test_modules_trained_in_full_are_never_quantised(write_spec):
     text = MINIMAL + ('\n[adapter]\nmodules_to_save = ["pooler"]\n[quantization]\nmethod = "bnb-4bit"\n'
                       'skip_modules = ["lm_head"]\n')
     assert unquantised_modules(load_spec(write_spec(text))) == ["classifier", "lm_head", "pooler", "score"]
+
+
+def test_skip_patterns_match_nested_modules():
+    utils = pytest.importorskip("transformers.quantizers.quantizers_utils")
+    if not hasattr(utils, "should_convert_module"):
+        pytest.skip("this transformers matches skip modules by substring")
+    should_convert_module = utils.should_convert_module
+    from peftspec.compile.model import skip_patterns
+
+    patterns = skip_patterns(["pooler", "score"])
+    assert not should_convert_module("bert.pooler.dense", patterns)
+    assert not should_convert_module("score", patterns)
+    assert should_convert_module("bert.encoder.layer.0.attention.self.query", patterns)
+    assert should_convert_module("model.scores_proj", patterns)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,13 @@ def unquantised_modules(spec: Spec) -> list[str]:
     return sorted({*CLASSIFICATION_HEADS, *trained, *(spec.quantization.skip_modules or [])})
 
 
+def skip_patterns(names: list[str]) -> list[str]:
+    """`llm_int8_skip_modules` entries matching each name at any depth, as peft's `modules_to_save` does:
+    the bare name (substring matching in older transformers) and a regex (newer transformers match
+    from the start of the module path)."""
+    return [p for name in names for p in (name, rf"(?:.*\.)?{re.escape(name)}")]
+
+
 def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool):
     """The pretrained backbone with a fresh classification head for `label_names`."""
     import torch
@@ -100,7 +108,7 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
         kwargs["attn_implementation"] = backbone.attention
     if quant.method != "none":
         dtype = compute_dtype(spec, precision)
-        kwargs["quantization_config"] = quant.to_bnb_config(dtype, unquantised_modules(spec))
+        kwargs["quantization_config"] = quant.to_bnb_config(dtype, skip_patterns(unquantised_modules(spec)))
         kwargs["dtype"] = (
             getattr(torch, dtype) if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
         )
