@@ -276,6 +276,24 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from tui.app import PeftspecApp
+    except ImportError as exc:
+        if (exc.name or "").startswith(("tui", "peftspec")):
+            raise
+        print(f"peftspec tui needs textual ({exc.name} is missing): pip install peftspec", file=sys.stderr)
+        return EXIT_PROBLEMS
+    if not os.path.isdir(args.root):
+        print(
+            f"peftspec tui: {args.root}: no such folder (runs appear here once `peftspec run` writes them)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    PeftspecApp(args.root).run()
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from peftspec.spec import reference
 
@@ -384,6 +402,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="hf: a full model folder with a model card; safetensors: weights, config and tokenizer",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("tui", help="browse, follow and compare runs in the terminal")
+    p.add_argument("root", nargs="?", default="runs", metavar="PATH", help="folder of run directories")
+    p.set_defaults(func=cmd_tui)
 
     p = sub.add_parser("schema", help="print the spec JSON Schema (or the Markdown reference)")
     p.add_argument("--format", choices=["json", "markdown"], default="json")

@@ -66,8 +66,10 @@ def test_modules_trained_in_full_are_never_quantised(write_spec):
     from peftspec.spec import load_spec
     from tests.conftest import MINIMAL
 
-    text = MINIMAL + ('\n[adapter]\nmodules_to_save = ["pooler"]\n[quantization]\nmethod = "bnb-4bit"\n'
-                      'skip_modules = ["lm_head"]\n')
+    text = MINIMAL + (
+        '\n[adapter]\nmodules_to_save = ["pooler"]\n[quantization]\nmethod = "bnb-4bit"\n'
+        'skip_modules = ["lm_head"]\n'
+    )
     assert unquantised_modules(load_spec(write_spec(text))) == ["classifier", "lm_head", "pooler", "score"]
 
 

@@ -1,0 +1,170 @@
+"""The TUI driven by Textual's Pilot over fixture runs: sort, filter, open, panes, mark, compare, follow."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable, Static, TabbedContent
+
+from tests.helpers.fixture_runs import write_fixture_root
+from tui.app import PeftspecApp
+from tui.screens.compare import CompareScreen
+from tui.screens.run import RunScreen
+from tui.screens.runs import RunsScreen
+
+SIZE = (160, 45)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    write_fixture_root(tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def text_of(static: Static) -> str:
+    """What a Static shows, as plain text (its content rendered by Rich)."""
+    from rich.console import Console
+
+    console = Console(width=150, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(static.content)
+    return console.export_text()
+
+
+def names(screen) -> list[str]:
+    table = screen.query_one("#runs", DataTable)
+    return [table.get_row_at(i)[1].plain for i in range(table.row_count)]
+
+
+async def wait_rows(pilot, screen, count: int) -> None:
+    for _ in range(100):
+        await pilot.pause(0.05)
+        if screen.query_one("#runs", DataTable).row_count >= count:
+            return
+    raise AssertionError("runs never appeared")
+
+
+async def test_runs_screen_lists_sorts_and_filters(root):
+    app = PeftspecApp(root, refresh_every=0.2)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, RunsScreen)
+        await wait_rows(pilot, screen, 7)
+        table = screen.query_one("#runs", DataTable)
+        statuses = {table.get_row_at(i)[1].plain: table.get_row_at(i)[2].plain for i in range(7)}
+        assert statuses["ml-oom-20260304T120000Z"] == "failed"
+        assert statuses["ml-live-20260303T120000Z"] == "running"
+        # sort by F1 macro with a header click: best first
+        await pilot.click(DataTable, offset=(0, 0))
+        screen.sort_key, screen.reverse = "f1_macro", True
+        screen.redraw()
+        assert names(screen)[0] == "mc-lora-20260302T120000Z"
+        await pilot.press("r")
+        assert names(screen)[-1] == "mc-lora-20260302T120000Z"
+        # filter by text, then by a metric threshold
+        await pilot.press("slash")
+        for ch in "qlora":
+            await pilot.press(ch)
+        assert names(screen) == ["ml-qlora-20260301T140000Z"]
+        await pilot.press("escape")
+        assert len(names(screen)) == 7
+        await pilot.press("slash", *"f1_macro>0.58", "enter")
+        assert sorted(names(screen)) == ["mc-lora-20260302T120000Z", "ml-qlora-20260301T140000Z"]
+
+
+async def test_new_run_folders_appear_without_restarting(root):
+    app = PeftspecApp(root, refresh_every=0.1)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot, app.screen, 7)
+        from tests.helpers.fixture_runs import write_run
+
+        write_run(root, "ml-new-20260310T120000Z", quality=0.9)
+        await wait_rows(pilot, app.screen, 8)
+        assert "ml-new-20260310T120000Z" in names(app.screen)
+
+
+async def test_open_a_run_and_switch_panes(root):
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_rows(pilot, screen, 7)
+        target = names(screen).index("ml-lora-20260301T120000Z")
+        screen.query_one("#runs", DataTable).move_cursor(row=target)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        run_screen = app.screen
+        assert isinstance(run_screen, RunScreen)
+        steps = run_screen.query_one("#steps", DataTable)
+        assert steps.row_count == 4  # four evaluations in the log
+        best_row = [steps.get_row_at(i) for i in range(steps.row_count)][-1]
+        assert best_row[0].style == "bold green"  # the best evaluation is highlighted
+        tabs = run_screen.query_one(TabbedContent)
+        for pane in ("curves", "confusion", "labels", "spec", "facts"):
+            tabs.active = pane
+            await pilot.pause(0.05)
+        heat = run_screen.query_one("#heatmap", Static)
+        assert "fear [r=8]" in text_of(heat)  # a label name with brackets, shown as text
+        labels = run_screen.query_one("#per-label", DataTable)
+        assert labels.get_row_at(2)[0].plain == "fear [r=8]"  # brackets shown as text, not markup
+        await pilot.press("escape")
+        assert isinstance(app.screen, RunsScreen)
+
+
+async def test_failed_and_truncated_runs_show_their_story(root):
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(root / "ml-oom-20260304T120000Z"))
+        await pilot.pause(0.3)
+        facts = text_of(app.screen.query_one("#facts-text", Static))
+        assert "CUDA out of memory" in facts
+        app.pop_screen()
+        app.push_screen(RunScreen(root / "ml-trunc-20260305T120000Z"))
+        await pilot.pause(0.3)
+        assert app.screen.query_one("#steps", DataTable).row_count == 4  # the partial last line waits
+
+
+async def test_mark_and_compare_with_config_diff(root):
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        await wait_rows(pilot, screen, 7)
+        for name in ("ml-lora-20260301T120000Z", "ml-ia3-20260301T130000Z"):
+            screen.query_one("#runs", DataTable).move_cursor(row=names(screen).index(name))
+            await pilot.press("space")
+        assert screen.marked == {"ml-lora-20260301T120000Z", "ml-ia3-20260301T130000Z"}
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        compare = app.screen
+        assert isinstance(compare, CompareScreen)
+        overview = compare.query_one("#overview-table", DataTable)
+        assert overview.row_count == 2
+        await pilot.press("b")  # pin the first row as the baseline: deltas appear
+        first = overview.get_row_at(0)
+        assert "(baseline)" in first[0].plain
+        second = [c.plain for c in overview.get_row_at(1)]
+        assert any("(+0.1000)" in c for c in second)  # F1 macro 0.55 against the 0.45 baseline
+        diff = compare.query_one("#diff-table", DataTable)
+        keys = [diff.get_row_at(i)[0].plain for i in range(diff.row_count)]
+        assert "adapter.kind" in keys and "trainer.learning_rate" in keys and "backbone.model" not in keys
+
+
+async def test_live_follow_shows_a_new_evaluation(root):
+    live = root / "ml-live-20260303T120000Z"
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(live, follow_every=0.1))
+        await pilot.pause(0.3)
+        steps = app.screen.query_one("#steps", DataTable)
+        before = steps.row_count
+        with open(live / "metrics.jsonl", "a") as fh:
+            fh.write(
+                json.dumps({"event": "eval", "split": "validation", "step": 30, "loss": 0.3, "f1_macro": 0.9})
+                + "\n"
+            )
+        for _ in range(40):
+            await pilot.pause(0.05)
+            if steps.row_count > before:
+                break
+        assert steps.row_count == before + 1

@@ -1,0 +1,1 @@
+"""`peftspec tui`: a Textual browser for run directories. Reads runs only through `peftspec.runs`."""

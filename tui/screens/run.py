@@ -1,0 +1,238 @@
+"""One run: metrics per evaluation, curves, confusion heatmaps, per-label report, spec, facts. Follows
+a running run live, reading only the bytes appended to metrics.jsonl, in a worker thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+
+from tui.data import RunDetail, duration_text, load_detail
+from tui.widgets import heatmap
+from tui.widgets.curves import Curves
+
+SKIP = {
+    "event",
+    "time",
+    "split",
+    "step",
+    "epoch",
+    "per_label",
+    "runtime",
+    "samples_per_second",
+    "steps_per_second",
+}
+
+
+class RunScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("m", "next_metric", "Curve metric"),
+        Binding("n", "normalise", "Normalise matrix"),
+        Binding("t", "next_split", "Split"),
+    ]
+
+    def __init__(self, path: Path, follow_every: float = 0.5):
+        super().__init__()
+        self.path, self.follow_every = path, follow_every
+        self.detail: RunDetail | None = None
+        self.metric_index = 0
+        self.normalised = False
+        self.split = "validation"
+        self.metric_columns: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="title")
+        with TabbedContent(id="tabs"):
+            with TabPane("Metrics", id="metrics"):
+                yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
+            with TabPane("Curves", id="curves"):
+                yield Curves(id="loss-plot")
+                yield Curves(id="metric-plot")
+            with TabPane("Confusion", id="confusion"), VerticalScroll():
+                yield Static(id="heatmap")
+            with TabPane("Labels", id="labels"):
+                yield DataTable(id="per-label", zebra_stripes=True)
+            with TabPane("Spec", id="spec"), VerticalScroll():
+                yield Static(id="spec-text")
+            with TabPane("Facts", id="facts"), VerticalScroll():
+                yield Static(id="facts-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        detail = load_detail(self.path)
+        self.app.call_from_thread(self.show, detail)
+
+    def show(self, detail: RunDetail) -> None:
+        self.detail = detail
+        run = detail.run
+        self.query_one("#title", Static).update(Text(f" {run.name}  ·  {run.status}", style="bold"))
+        self._steps_table()
+        self._curves()
+        self._confusion()
+        self._labels()
+        text = run.spec_text() or "# no spec.toml"
+        self.query_one("#spec-text", Static).update(Syntax(text, "toml", line_numbers=False, word_wrap=True))
+        self._facts()
+        if run.status == "running":
+            self.set_interval(self.follow_every, self.follow)
+
+    # -- live follow ---------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="follow")
+    def follow(self) -> None:
+        if self.detail is None:
+            return
+        new = self.detail.tail()
+        if new:
+            self.app.call_from_thread(self._appended, new)
+
+    def _appended(self, records: list[dict]) -> None:
+        if any(r.get("event") == "eval" for r in records):
+            self._steps_table()
+        self._curves()
+
+    # -- panes ---------------------------------------------------------------------------------
+    def _steps_table(self) -> None:
+        detail = self.detail
+        table = self.query_one("#steps", DataTable)
+        evals = detail.evals
+        metrics = [k for k in dict.fromkeys(k for e in evals for k in e) if k not in SKIP and k != "loss"]
+        if not table.columns:
+            self.metric_columns = metrics
+            for key in ["step", "epoch", "train loss", "eval loss", *metrics]:
+                table.add_column(key, key=key)
+        table.clear()
+        best_metric = (detail.run.info.get("best") or {}).get("metric") or (metrics[0] if metrics else None)
+        values = [e.get(best_metric) for e in evals if isinstance(e.get(best_metric), int | float)]
+        best = (min(values) if best_metric == "loss" else max(values)) if values else None
+        for record in evals:
+            style = "bold green" if best is not None and record.get(best_metric) == best else ""
+            cells = [
+                record.get("step"),
+                record.get("epoch"),
+                self._train_loss_at(record.get("step")),
+                record.get("loss"),
+                *(record.get(m) for m in self.metric_columns),
+            ]
+            table.add_row(*(Text(_fmt(c), style=style, justify="right") for c in cells))
+
+    def _train_loss_at(self, step) -> float | None:
+        losses = [r["loss"] for r in self.detail.train if (r.get("step") or 0) <= (step or 0)]
+        return losses[-1] if losses else None
+
+    def _curves(self) -> None:
+        detail = self.detail
+        train = [(r["step"], r["loss"]) for r in detail.train]
+        evals = [(e["step"], e["loss"]) for e in detail.evals if isinstance(e.get("loss"), int | float)]
+        self.query_one("#loss-plot", Curves).show("loss", {"train": train, "validation": evals})
+        metric = self._metric()
+        points = [(e["step"], e[metric]) for e in detail.evals if isinstance(e.get(metric), int | float)]
+        self.query_one("#metric-plot", Curves).show(
+            f"{metric or 'no metric'} (m: next)", {metric or "-": points}
+        )
+
+    def _metric(self) -> str | None:
+        if not self.metric_columns:
+            return None
+        return self.metric_columns[self.metric_index % len(self.metric_columns)]
+
+    def _confusion(self) -> None:
+        run = self.detail.run
+        confusion = (run.confusion() or {}).get(self.split)
+        widget = self.query_one("#heatmap", Static)
+        if not confusion:
+            widget.update(Text(f"No {self.split} confusion matrix recorded (yet)."))
+            return
+        if confusion.get("kind") == "per_label":
+            per_label = ((run.eval() or {}).get(self.split) or {}).get("per_label") or {}
+            widget.update(heatmap.per_label(confusion, per_label))
+        else:
+            widget.update(heatmap.matrix(confusion, self.normalised))
+
+    def _labels(self) -> None:
+        run = self.detail.run
+        table = self.query_one("#per-label", DataTable)
+        table.clear(columns=True)
+        for key in ("label", "precision", "recall", "F1", "support", "threshold"):
+            table.add_column(key, key=key)
+        per_label = ((run.eval() or {}).get(self.split) or {}).get("per_label") or {}
+        thresholds = ((run.eval() or {}).get("thresholds") or {}).get("values") or {}
+        for name, row in per_label.items():
+            threshold = thresholds.get(name)
+            table.add_row(
+                Text(name),
+                *(Text(_fmt(row.get(k)), justify="right") for k in ("precision", "recall", "f1", "support")),
+                Text(_fmt(threshold) if threshold is not None else "argmax", justify="right"),
+            )
+
+    def _facts(self) -> None:
+        run = self.detail.run
+        info = run.info
+        table = Table(show_header=False, box=None)
+        table.add_column(style="bold")
+        table.add_column()
+        facts = [
+            ("status", run.status),
+            ("started", info.get("started_at")),
+            ("ended", info.get("ended_at")),
+            ("duration", duration_text(info.get("duration_s"))),
+            ("backbone", info.get("backbone")),
+            ("adapter", (info.get("plan") or {}).get("adapter", info.get("adapter"))),
+            ("quantisation", info.get("quantization")),
+            ("task", info.get("task")),
+            ("labels", ", ".join(info.get("labels") or [])),
+            ("device", (info.get("plan") or {}).get("device")),
+            ("precision", info.get("precision")),
+            ("seed", info.get("seed")),
+            ("versions", ", ".join(f"{k} {v}" for k, v in (info.get("versions") or {}).items())),
+            ("git commit", info.get("git_commit")),
+            ("best", info.get("best")),
+        ]
+        if info.get("error"):
+            facts.append(("error", f"{info['error'].get('type')}: {info['error'].get('message')}"))
+        for warning in run.warnings:
+            facts.append(("warning", warning))
+        for key, value in facts:
+            table.add_row(
+                key, Text("-" if value is None else str(value), style="red" if key == "error" else "")
+            )
+        self.query_one("#facts-text", Static).update(table)
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_next_metric(self) -> None:
+        self.metric_index += 1
+        if self.detail:
+            self._curves()
+
+    def action_normalise(self) -> None:
+        self.normalised = not self.normalised
+        if self.detail:
+            self._confusion()
+
+    def action_next_split(self) -> None:
+        self.split = "test" if self.split == "validation" else "validation"
+        if self.detail:
+            self._confusion()
+            self._labels()
+            self.notify(f"showing the {self.split} split")
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)

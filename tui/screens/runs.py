@@ -1,0 +1,219 @@
+"""The runs screen: every run under the root, sortable, filterable, markable; new runs appear live."""
+
+from __future__ import annotations
+
+import operator
+import re
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from tui.data import KEY_METRICS, RunRow, duration_text, load_row, run_dirs
+
+COLUMNS = [
+    ("mark", " "),
+    ("name", "name"),
+    ("status", "status"),
+    ("backbone", "backbone"),
+    ("adapter", "adapter"),
+    ("quantization", "quant"),
+    ("started", "started"),
+    ("duration_s", "duration"),
+    *[(m, m) for m in KEY_METRICS],
+]
+STATUS_STYLE = {
+    "completed": "green",
+    "running": "cyan",
+    "failed": "red",
+    "interrupted": "yellow",
+    "crashed": "bold red",
+}
+FILTER = re.compile(r"^\s*(\w+)\s*(>=|<=|>|<|=)\s*([-\d.]+)\s*$")
+OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "=": operator.eq}
+
+
+def matches(row: RunRow, query: str) -> bool:
+    """Text in name/backbone/adapter, or `field>value` on a metric (e.g. `f1_macro>0.5`)."""
+    query = query.strip()
+    if not query:
+        return True
+    m = FILTER.match(query)
+    if m:
+        value = row.value(m[1])
+        return isinstance(value, int | float) and OPS[m[2]](value, float(m[3]))
+    needle = query.lower()
+    return any(needle in str(x).lower() for x in (row.name, row.backbone, row.adapter))
+
+
+class RunsScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("space", "mark", "Mark"),
+        Binding("c", "compare", "Compare marked"),
+        Binding("slash", "filter", "Filter"),
+        Binding("s", "sort_next", "Sort"),
+        Binding("r", "reverse", "Reverse"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+    ]
+
+    def __init__(self, root: Path, refresh_every: float = 1.0):
+        super().__init__()
+        self.root, self.refresh_every = root, refresh_every
+        self.rows: dict[str, RunRow] = {}
+        self.marked: set[str] = set()
+        self.filter_text = ""
+        self.sort_key, self.reverse = "started", True
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="summary")
+        yield Input(placeholder="filter: text, or field>value (f1_macro>0.5)", id="filter")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        table = self.query_one("#runs", DataTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        table.focus()
+        self.scan()
+        self.set_interval(self.refresh_every, self.scan)
+
+    @work(thread=True, exclusive=True, group="scan")
+    def scan(self) -> None:
+        """Load new run folders, and re-read runs that are still running."""
+        changed = []
+        for path in run_dirs(self.root):
+            row = self.rows.get(path.name)
+            if row is None or row.status == "running":
+                changed.append(load_row(path))
+        if changed:
+            self.app.call_from_thread(self.merge, changed)
+
+    def merge(self, rows: list[RunRow]) -> None:
+        for row in rows:
+            self.rows[row.name] = row
+        self.redraw()
+
+    def redraw(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        current = self.current()
+        table.clear()
+        shown = sorted(
+            (r for r in self.rows.values() if matches(r, self.filter_text)),
+            key=self._sort_value,
+            reverse=self.reverse,
+        )
+        for row in shown:
+            table.add_row(*self._cells(row), key=row.name)
+        names = [r.name for r in shown]
+        if current is not None and current.name in names:
+            table.move_cursor(row=names.index(current.name))  # the cursor stays on its run
+        self.query_one("#summary", Static).update(
+            Text(
+                f" {len(shown)} of {len(self.rows)} runs in {self.root}  ·  sorted by {self.sort_key}"
+                f"{' (desc)' if self.reverse else ''}  ·  {len(self.marked)} marked"
+                + (f"  ·  filter: {self.filter_text}" if self.filter_text else "")
+            )
+        )
+
+    def _sort_value(self, row: RunRow):
+        value = row.value(self.sort_key)
+        if value is None:
+            return (0, "")
+        return (1, value) if isinstance(value, int | float) else (1, str(value).lower())
+
+    def _cells(self, row: RunRow) -> list:
+        metrics = [
+            Text(f"{row.best[m]:.4f}" if row.best.get(m) is not None else "-", justify="right")
+            for m in KEY_METRICS
+        ]
+        return [
+            Text("✓" if row.name in self.marked else " "),
+            Text(row.name),
+            Text(row.status, style=STATUS_STYLE.get(row.status, "")),
+            Text(row.backbone),
+            Text(row.adapter),
+            Text(row.quantization),
+            Text(row.started),
+            Text(duration_text(row.duration_s)),
+            *metrics,
+        ]
+
+    def current(self) -> RunRow | None:
+        table = self.query_one("#runs", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key)
+
+    def action_open(self) -> None:
+        row = self.current()
+        if row is not None:
+            from tui.screens.run import RunScreen
+
+            self.app.push_screen(RunScreen(row.path))
+
+    @on(DataTable.RowSelected, "#runs")
+    def _selected(self) -> None:
+        self.action_open()
+
+    def action_mark(self) -> None:
+        row = self.current()
+        if row is not None:
+            self.marked ^= {row.name}
+            self.redraw()
+
+    def action_compare(self) -> None:
+        if len(self.marked) < 2:
+            self.notify("Mark two or more runs with space first", severity="warning")
+            return
+        from tui.screens.compare import CompareScreen
+
+        names = sorted(self.marked)
+        self.app.push_screen(CompareScreen([self.rows[n].path for n in names]))
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value
+        self.redraw()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.query_one("#runs", DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value, box.display = "", False
+        self.filter_text = ""
+        self.redraw()
+        self.query_one("#runs", DataTable).focus()
+
+    def action_sort_next(self) -> None:
+        keys = [k for k, _ in COLUMNS if k != "mark"]
+        self.sort_key = keys[(keys.index(self.sort_key) + 1) % len(keys)]
+        self.redraw()
+
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
+        self.redraw()
+
+    @on(DataTable.HeaderSelected, "#runs")
+    def _header(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value
+        if key == "mark":
+            return
+        self.reverse = not self.reverse if key == self.sort_key else key in KEY_METRICS
+        self.sort_key = key
+        self.redraw()

@@ -1,0 +1,25 @@
+"""Learning curves drawn with plotext, downsampled to the widget's width."""
+
+from __future__ import annotations
+
+from textual_plotext import PlotextPlot
+
+from tui.data import downsample
+
+
+class Curves(PlotextPlot):
+    """Plots named series of (step, value); call `show` with new series to redraw."""
+
+    def show(self, title: str, series: dict[str, list[tuple[float, float]]]) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        width = max(self.size.width - 10, 20)
+        for name, points in series.items():
+            if not points:
+                continue
+            xs, ys = downsample([p[0] for p in points], [p[1] for p in points], width)
+            plt.plot(xs, ys, label=name, marker="braille")
+        plt.xlabel("step")
+        self.refresh()
