@@ -168,3 +168,29 @@ async def test_live_follow_shows_a_new_evaluation(root):
             if steps.row_count > before:
                 break
         assert steps.row_count == before + 1
+
+
+async def test_help_lists_the_bindings(root):
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_rows(pilot, app.screen, 7)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert app.screen.query("HelpPanel")
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert not app.screen.query("HelpPanel")
+
+
+def test_tui_imports_no_torch_and_rejects_a_missing_folder(tmp_path):
+    import subprocess
+    import sys
+
+    code = "import sys, tui.app, tui.screens.run, tui.screens.compare; print('torch' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "tui", str(tmp_path / "nope")], capture_output=True, text=True
+    )
+    assert proc.returncode == 2 and "no such folder" in proc.stderr

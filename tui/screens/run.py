@@ -51,7 +51,6 @@ class RunScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="title")
         with TabbedContent(id="tabs"):
             with TabPane("Metrics", id="metrics"):
                 yield DataTable(id="steps", cursor_type="row", zebra_stripes=True)
@@ -79,7 +78,8 @@ class RunScreen(Screen):
     def show(self, detail: RunDetail) -> None:
         self.detail = detail
         run = detail.run
-        self.query_one("#title", Static).update(Text(f" {run.name}  ·  {run.status}", style="bold"))
+        self.title = run.name
+        self.sub_title = run.status
         self._steps_table()
         self._curves()
         self._confusion()

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group
+from rich.columns import Columns
 from rich.table import Table
 from rich.text import Text
 
 
 def _cell(count: int, rate: float) -> Text:
-    level = int(55 + 200 * rate)
-    style = f"{'black' if rate > 0.55 else 'white'} on rgb({255 - level // 2},{255 - level // 3},{level})"
-    return Text(f"{count:>5} {rate:>4.0%}", style=style)
+    """Dark slate at 0%, bright blue at 100%; white text reads on both ends."""
+    r, g, b = (int(40 + (20 - 40) * rate), int(44 + (110 - 44) * rate), int(52 + (225 - 52) * rate))
+    return Text(f"{count:>5} {rate:>4.0%} ", style=f"bold white on rgb({r},{g},{b})")
 
 
-def per_label(confusion: dict[str, Any], per_label_metrics: dict[str, Any]) -> Group:
+def per_label(confusion: dict[str, Any], per_label_metrics: dict[str, Any]) -> Columns:
     """A 2x2 per label ([[tn, fp], [fn, tp]]), worst F1 first, with counts and row rates."""
     names = sorted(confusion["matrices"], key=lambda n: (per_label_metrics.get(n) or {}).get("f1", 0.0))
     tables = []
@@ -31,7 +31,7 @@ def per_label(confusion: dict[str, Any], per_label_metrics: dict[str, Any]) -> G
         table.add_row("not", _cell(tn, tn / neg), _cell(fp, fp / neg))
         table.add_row("is", _cell(fn, fn / pos), _cell(tp, tp / pos))
         tables.append(table)
-    return Group(*tables)
+    return Columns(tables, padding=(1, 3))
 
 
 def matrix(confusion: dict[str, Any], normalised: bool) -> Table:
