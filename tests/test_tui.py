@@ -56,10 +56,11 @@ async def test_runs_screen_lists_sorts_and_filters(root):
         statuses = {table.get_row_at(i)[1].plain: table.get_row_at(i)[2].plain for i in range(7)}
         assert statuses["ml-oom-20260304T120000Z"] == "failed"
         assert statuses["ml-live-20260303T120000Z"] == "running"
-        # sort by F1 macro with a header click: best first
-        await pilot.click(DataTable, offset=(0, 0))
-        screen.sort_key, screen.reverse = "f1_macro", True
-        screen.redraw()
+        # sort by F1 macro with a click on its header: best first
+        keys = [c.key.value for c in table.ordered_columns]
+        x = sum(c.get_render_width(table) for c in table.ordered_columns[: keys.index("f1_macro")]) + 2
+        await pilot.click("#runs", offset=(x, 0))
+        assert screen.sort_key == "f1_macro"
         assert names(screen)[0] == "mc-lora-20260302T120000Z"
         await pilot.press("r")
         assert names(screen)[-1] == "mc-lora-20260302T120000Z"
@@ -110,6 +111,38 @@ async def test_open_a_run_and_switch_panes(root):
         assert labels.get_row_at(2)[0].plain == "fear [r=8]"  # brackets shown as text, not markup
         await pilot.press("escape")
         assert isinstance(app.screen, RunsScreen)
+
+
+async def test_extra_evaluations_are_a_split_of_their_own(root):
+    run_dir = root / "mc-lora-20260302T120000Z"
+    extra = {
+        "newdata": {
+            "accuracy": 0.42,
+            "f1_macro": 0.4,
+            "per_label": {"neg": {"precision": 0.1, "recall": 0.2, "f1": 0.15, "support": 3}},
+        }
+    }
+    (run_dir / "eval-newdata.json").write_text(json.dumps(extra))
+    (run_dir / "confusion-newdata.json").write_text(
+        json.dumps(
+            {
+                "newdata": {
+                    "kind": "matrix",
+                    "labels": ["neg", "neu", "pos"],
+                    "matrix": [[1, 1, 1], [0, 3, 0], [0, 0, 3]],
+                }
+            }
+        )
+    )
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(run_dir))
+        await pilot.pause(0.3)
+        await pilot.press("t", "t")  # validation -> test -> newdata
+        assert app.screen.split == "newdata"
+        assert "1  33%" in text_of(app.screen.query_one("#heatmap", Static))
+        labels = app.screen.query_one("#per-label", DataTable)
+        assert labels.get_row_at(0)[3].plain == "0.1500"
 
 
 async def test_failed_and_truncated_runs_show_their_story(root):

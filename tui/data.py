@@ -127,6 +127,25 @@ class RunDetail:
         self.records += chunk.records
         return chunk.records
 
+    def evaluations(self) -> dict[str, Any]:
+        """eval.json plus every `peftspec evaluate` result (`eval-<name>.json`), by split name."""
+        from peftspec.report.summary import extra_evaluations
+
+        return {**extra_evaluations(self.run), **(self.run.eval() or {})}
+
+    def confusions(self) -> dict[str, Any]:
+        out = {}
+        for path in sorted(self.run.path.glob("confusion-*.json")):
+            try:
+                out.update(json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError):
+                self.run.warnings.append(f"{path.name}: unreadable")
+        return {**out, **(self.run.confusion() or {})}
+
+    def splits(self) -> list[str]:
+        names = [k for k, v in self.evaluations().items() if isinstance(v, dict) and k != "thresholds"]
+        return sorted(names, key=lambda n: (n != "validation", n != "test", n))
+
     def spec(self) -> dict[str, Any]:
         try:
             return tomllib.loads(self.run.spec_text() or "")

@@ -150,26 +150,25 @@ class RunScreen(Screen):
         return self.metric_columns[self.metric_index % len(self.metric_columns)]
 
     def _confusion(self) -> None:
-        run = self.detail.run
-        confusion = (run.confusion() or {}).get(self.split)
+        confusion = self.detail.confusions().get(self.split)
         widget = self.query_one("#heatmap", Static)
         if not confusion:
             widget.update(Text(f"No {self.split} confusion matrix recorded (yet)."))
             return
         if confusion.get("kind") == "per_label":
-            per_label = ((run.eval() or {}).get(self.split) or {}).get("per_label") or {}
+            per_label = (self.detail.evaluations().get(self.split) or {}).get("per_label") or {}
             widget.update(heatmap.per_label(confusion, per_label))
         else:
             widget.update(heatmap.matrix(confusion, self.normalised))
 
     def _labels(self) -> None:
-        run = self.detail.run
         table = self.query_one("#per-label", DataTable)
         table.clear(columns=True)
         for key in ("label", "precision", "recall", "F1", "support", "threshold"):
             table.add_column(key, key=key)
-        per_label = ((run.eval() or {}).get(self.split) or {}).get("per_label") or {}
-        thresholds = ((run.eval() or {}).get("thresholds") or {}).get("values") or {}
+        evaluations = self.detail.evaluations()
+        per_label = (evaluations.get(self.split) or {}).get("per_label") or {}
+        thresholds = (evaluations.get("thresholds") or {}).get("values") or {}
         for name, row in per_label.items():
             threshold = thresholds.get(name)
             table.add_row(
@@ -223,7 +222,10 @@ class RunScreen(Screen):
             self._confusion()
 
     def action_next_split(self) -> None:
-        self.split = "test" if self.split == "validation" else "validation"
+        """validation -> test -> each `peftspec evaluate` result -> validation."""
+        splits = (self.detail.splits() if self.detail else []) or ["validation"]
+        position = splits.index(self.split) + 1 if self.split in splits else 0
+        self.split = splits[position % len(splits)]
         if self.detail:
             self._confusion()
             self._labels()
