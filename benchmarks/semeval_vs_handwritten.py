@@ -9,7 +9,7 @@ Prints F1 micro, F1 macro, subset accuracy, Jaccard and training samples/s for b
 throughputs, and the F1 macro lift from per-label thresholds (tuned on one half of validation,
 scored on the other, both ways, averaged; plus the optimistic tuned-on-all-validation figure).
 
-    python benchmarks/semeval_vs_handwritten.py [--epochs 3] [--limit N]
+    python benchmarks/semeval_vs_handwritten.py [--epochs 3] [--limit N] [--set KEY=VALUE]
 
 Needs ../shared/data/semeval2018_ec (next to the checkout). About 15 minutes per side on 2 cores.
 """
@@ -151,14 +151,14 @@ def handwritten(epochs: float, limit: int | None, out: Path) -> dict:
     }
 
 
-def with_peftspec(epochs: float, limit: int | None, out: Path) -> dict:
+def with_peftspec(epochs: float, limit: int | None, out: Path, extra: list[str]) -> dict:
     from rich.console import Console
 
     from peftspec.compile.runner import RunRequest, execute
     from peftspec.runs import read_run
     from peftspec.spec import load_spec
 
-    overrides = [f"trainer.epochs={epochs}", f"tracking.output_root={json.dumps(str(out / 'runs'))}"]
+    overrides = [f"trainer.epochs={epochs}", f"tracking.output_root={json.dumps(str(out / 'runs'))}", *extra]
     if limit:
         overrides.append(f"dataset.limit={limit}")
     spec_file = str(ROOT / "specs" / "semeval_ec.toml")
@@ -202,6 +202,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--limit", type=int, default=None, help="use only the first N rows (a quick check)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override the peftspec side, e.g. --set trainer.group_by_length=false for "
+        "exactly the hand-written script's batching",
+    )
     args = parser.parse_args()
     if not DATA.is_dir():
         raise SystemExit(f"SemEval data not found at {DATA}")
@@ -210,7 +218,7 @@ def main() -> None:
         t0 = time.perf_counter()
         hand = handwritten(args.epochs, args.limit, out)
         t1 = time.perf_counter()
-        ours = with_peftspec(args.epochs, args.limit, out)
+        ours = with_peftspec(args.epochs, args.limit, out, args.set)
         t2 = time.perf_counter()
     print(f"\n{'':18}{'hand-written':>14}{'peftspec':>14}")
     for key in ("f1_micro", "f1_macro", "subset_accuracy", "jaccard"):
