@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
 from peftspec.spec.diagnostics import KeyPath
+
+
+def tag_of(key: str, default: str) -> Callable[[object], str]:
+    """A union discriminator: the value of `key` in a table (or on a model), `default` when absent."""
+
+    def pick(value: object) -> str:
+        if isinstance(value, dict):
+            return str(value.get(key, default))
+        return str(getattr(value, key, default))
+
+    return pick
 
 
 class SpecModel(BaseModel):

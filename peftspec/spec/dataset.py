@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
-from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.base import Rules, SpecModel, tag_of
 from peftspec.spec.paths import OneOrMany, SpecPath
 
 Task = Literal["multi_label", "multi_class", "binary"]
@@ -154,17 +154,11 @@ def _check_names(labels: DelimitedLabels | SingleLabel, noun: str) -> None:
     rules.raise_any()
 
 
-def _labels_format(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("format", "one_hot"))
-    return str(getattr(value, "format", "one_hot"))
-
-
 Labels = Annotated[
     Annotated[OneHotLabels, Tag("one_hot")]
     | Annotated[DelimitedLabels, Tag("delimited")]
     | Annotated[SingleLabel, Tag("single")],
-    Discriminator(_labels_format),
+    Discriminator(tag_of("format", "one_hot")),
 ]
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from peftspec.spec.base import SpecModel
+from peftspec.spec.base import SpecModel, tag_of
 
 
 class NoQuantization(SpecModel):
@@ -68,15 +68,9 @@ class Bnb8bit(SpecModel):
         )
 
 
-def _method(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("method", "none"))
-    return getattr(value, "method", "none")
-
-
 Quantization = Annotated[
     Annotated[NoQuantization, Tag("none")]
     | Annotated[Bnb4bit, Tag("bnb-4bit")]
     | Annotated[Bnb8bit, Tag("bnb-8bit")],
-    Discriminator(_method),
+    Discriminator(tag_of("method", "none")),
 ]

@@ -18,6 +18,7 @@ from peftspec.spec.adapters.lokr import LokrAdapter
 from peftspec.spec.adapters.lora import LoraAdapter
 from peftspec.spec.adapters.none import NoAdapter
 from peftspec.spec.adapters.prompt_tuning import PromptTuningAdapter
+from peftspec.spec.base import tag_of
 
 ADAPTERS = {
     "lora": LoraAdapter,
@@ -30,12 +31,6 @@ ADAPTERS = {
 }
 
 
-def _adapter_kind(value: object) -> str:
-    if isinstance(value, dict):
-        return str(value.get("kind", "lora"))
-    return getattr(value, "kind", "lora")
-
-
 Adapter = Annotated[
     Annotated[LoraAdapter, Tag("lora")]
     | Annotated[IA3Adapter, Tag("ia3")]
@@ -44,7 +39,7 @@ Adapter = Annotated[
     | Annotated[LokrAdapter, Tag("lokr")]
     | Annotated[PromptTuningAdapter, Tag("prompt_tuning")]
     | Annotated[NoAdapter, Tag("none")],
-    Discriminator(_adapter_kind),
+    Discriminator(tag_of("kind", "lora")),
 ]
 
 __all__ = [
