@@ -100,7 +100,10 @@ def check_run_directory(spec, root: Path, adapter_folder: str = "adapter") -> No
     assert {"train", "eval", "train_end", "final"} <= events
     for key in ("python", "torch", "transformers", "peft", "bitsandbytes"):
         assert key in run.info["versions"]
-    assert run.info["device"]["type"] == "cpu" and run.info["seed"] == spec.trainer.seed
+    import torch
+
+    assert run.info["device"]["type"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert run.info["seed"] == spec.trainer.seed
     assert run.info["plan"]["trainable_parameters"] > 0
 
 
