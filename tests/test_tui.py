@@ -227,3 +227,13 @@ def test_tui_imports_no_torch_and_rejects_a_missing_folder(tmp_path):
         [sys.executable, "-m", "peftspec", "tui", str(tmp_path / "nope")], capture_output=True, text=True
     )
     assert proc.returncode == 2 and "no such folder" in proc.stderr
+
+
+def test_tui_is_installed_with_its_styles(tmp_path):
+    """`peftspec tui` must work from any folder, not only from a checkout (packaging guard)."""
+    import subprocess
+    import sys
+
+    code = "import importlib.resources as r, tui.app; print(r.files('tui').joinpath('styles.tcss').is_file())"
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert proc.stdout.strip() == "True", proc.stderr
