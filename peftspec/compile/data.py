@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from peftspec.compile.labels import declared_names, encode, infer_names, label_columns
-from peftspec.compile.problems import DataError, DataProblem, rows_hint
-from peftspec.compile.tables import FILE_COL, ROW_COL, file_hashes, read_source
+from peftspec.compile.problems import DataError, DataProblem
+from peftspec.compile.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.diagnostics import did_you_mean
 
@@ -132,18 +132,7 @@ def _check_text(spec: DatasetSpec, frame: pl.DataFrame) -> list[DataProblem]:
         cells = frame[column].to_list()
         bad = [i for i, v in enumerate(cells) if v is None or not str(v).strip()]
         if bad:
-            first_file = frame[FILE_COL][bad[0]]
-            rows = [int(frame[ROW_COL][i]) for i in bad if frame[FILE_COL][i] == first_file]
-            count = f" ({len(bad)} rows)" if len(bad) > 1 else ""
-            problems.append(
-                DataProblem(
-                    "error",
-                    str(first_file),
-                    f"empty or missing text{count}; see {rows_hint(rows, len(rows))}",
-                    column,
-                    rows[0],
-                )
-            )
+            problems.append(frame_problem(frame, column, bad, "empty or missing text"))
     return problems
 
 

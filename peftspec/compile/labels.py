@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from peftspec.compile.problems import DataProblem, rows_hint
-from peftspec.compile.tables import FILE_COL, ROW_COL
+from peftspec.compile.problems import DataProblem
+from peftspec.compile.tables import frame_problem
 from peftspec.spec.dataset import DelimitedLabels, OneHotLabels, SingleLabel
 
 if TYPE_CHECKING:
@@ -84,7 +84,7 @@ def _one_hot(spec: OneHotLabels, frame: pl.DataFrame, multi_label: bool) -> Labe
         bad = [i for i, v in enumerate(cells) if v not in ONE_HOT_VALUES]
         if bad:
             problems.append(
-                _problem(
+                frame_problem(
                     frame, column, bad, f"one-hot label columns hold 0 or 1, found {frame[column][bad[0]]!r}"
                 )
             )
@@ -100,7 +100,7 @@ def _one_hot(spec: OneHotLabels, frame: pl.DataFrame, multi_label: bool) -> Labe
         return LabelResult(
             None,
             [
-                _problem(
+                frame_problem(
                     frame,
                     ", ".join(spec.columns),
                     bad,
@@ -138,11 +138,11 @@ def _listed(
     allowed = f"indices 0..{len(names) - 1}" if spec.values == "indices" else names_from
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
     problems = [
-        _problem(frame, spec.column, where, f"label {value!r} is not one of {allowed} ({shown})")
+        frame_problem(frame, spec.column, where, f"label {value!r} is not one of {allowed} ({shown})")
         for value, where in unknown.items()
     ]
     if empty and not delimited:
-        problems.append(_problem(frame, spec.column, empty, "no label"))
+        problems.append(frame_problem(frame, spec.column, empty, "no label"))
     if problems:
         return LabelResult(None, problems)
     if multi_label:
@@ -151,13 +151,3 @@ def _listed(
             matrix[i, labels] = 1.0
         return LabelResult(matrix, [])
     return LabelResult(np.array([r[0] for r in rows], dtype=np.int64), [])
-
-
-def _problem(frame: pl.DataFrame, column: str, indices: list[int], message: str) -> DataProblem:
-    file = str(frame[FILE_COL][indices[0]])
-    rows = [int(frame[ROW_COL][i]) for i in indices]
-    same_file = [r for i, r in zip(indices, rows) if frame[FILE_COL][i] == file]
-    count = f" ({len(indices)} rows)" if len(indices) > 1 else ""
-    return DataProblem(
-        "error", file, f"{message}{count}; see {rows_hint(same_file, len(same_file))}", column, rows[0]
-    )

@@ -6,7 +6,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING
 
-from peftspec.compile.problems import DataError, DataProblem
+from peftspec.compile.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
 from peftspec.spec.packaged import package_data_file
 
@@ -111,3 +111,15 @@ def file_hashes(source: list[str] | HubSource | None) -> dict[str, str]:
                 digest.update(block)
         out[path] = digest.hexdigest()
     return out
+
+
+def frame_problem(frame: pl.DataFrame, column: str, indices: list[int], message: str) -> DataProblem:
+    """An error about rows `indices` of `frame`: the first one's file and row, and the first few rows
+    of that file, as in "empty or missing text (3 rows); see rows 2, 5, 9"."""
+    file = str(frame[FILE_COL][indices[0]])
+    rows = [int(frame[ROW_COL][i]) for i in indices]
+    same_file = [r for i, r in zip(indices, rows) if frame[FILE_COL][i] == file]
+    count = f" ({len(indices)} rows)" if len(indices) > 1 else ""
+    return DataProblem(
+        "error", file, f"{message}{count}; see {rows_hint(same_file, len(same_file))}", column, rows[0]
+    )

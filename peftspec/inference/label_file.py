@@ -61,8 +61,9 @@ def label_frame(
     result = loaded.predict([texts[i] for i in keep], [pairs[i] for i in keep] if pairs else None, progress)
     predicted: list = [None] * len(texts)
     scores: list = [None] * len(texts)
+    names = result.labels()
     for k, i in enumerate(keep):
-        predicted[i] = result.labels()[k]
+        predicted[i] = names[k]
         scores[i] = result.scores[k].tolist()
     columns = {"predicted": predicted}
     for j, name in enumerate(loaded.label_names):
