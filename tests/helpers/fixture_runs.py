@@ -15,6 +15,19 @@ ML_LABELS = ["anger", "joy", "fear [r=8]"]  # a bracket, as real label names can
 MC_LABELS = ["neg", "neu", "pos"]
 
 
+def _scores(task: str, q: float) -> dict[str, float]:
+    """Scalar metrics derived from one quality figure, consistent between log and eval.json."""
+    if task == "multi_label":
+        return {
+            "f1_micro": q + 0.05,
+            "f1_macro": q,
+            "f1_weighted": q + 0.02,
+            "subset_accuracy": q / 2,
+            "jaccard": q * 0.8,
+        }
+    return {"accuracy": q + 0.1, "f1_micro": q + 0.1, "f1_macro": q, "f1_weighted": q + 0.05}
+
+
 def _per_label(labels, f1s):
     return {
         n: {"precision": f, "recall": f, "f1": f, "support": 10 + i}
@@ -55,22 +68,7 @@ def write_run(
         )
         if step % eval_every == 0:
             score = quality * (0.6 + 0.4 * step / steps)
-            metrics = (
-                {
-                    "f1_micro": score + 0.05,
-                    "f1_macro": score,
-                    "f1_weighted": score + 0.02,
-                    "subset_accuracy": score / 2,
-                    "jaccard": score * 0.8,
-                }
-                if task == "multi_label"
-                else {
-                    "accuracy": score + 0.1,
-                    "f1_micro": score + 0.1,
-                    "f1_macro": score,
-                    "f1_weighted": score + 0.05,
-                }
-            )
+            metrics = _scores(task, score)
             writer.log(
                 {
                     "event": "eval",
@@ -147,17 +145,7 @@ def _final(
     final = {}
     for split, shift in (("validation", 0.0), ("test", -0.02)):
         q = quality + shift
-        metrics = (
-            {
-                "f1_micro": q + 0.05,
-                "f1_macro": q,
-                "f1_weighted": q + 0.02,
-                "subset_accuracy": q / 2,
-                "jaccard": q * 0.8,
-            }
-            if task == "multi_label"
-            else {"accuracy": q + 0.1, "f1_micro": q + 0.1, "f1_macro": q, "f1_weighted": q + 0.05}
-        )
+        metrics = _scores(task, q)
         final[split] = {
             "loss": 0.4 - q / 10,
             "runtime": 1.0,
