@@ -314,6 +314,19 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_run_selection(p: argparse.ArgumentParser) -> None:
+    """RUN arguments, the split to show, and where run name prefixes are looked up."""
+    p.add_argument(
+        "runs", nargs="+", metavar="RUN", help="a run directory, a glob, or a run name prefix under --root"
+    )
+    p.add_argument(
+        "--split",
+        default="validation",
+        help="validation, test, or the name of a `peftspec evaluate` evaluation",
+    )
+    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from peftspec import __version__
 
@@ -348,28 +361,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_render)
 
-    runs_help = "a run directory, a glob, or a run name prefix under --root"
     p = sub.add_parser("compare", help="compare recorded runs side by side")
-    p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
     p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
     p.add_argument("--baseline", metavar="RUN", help="show each run's difference from this run")
-    p.add_argument(
-        "--split",
-        default="validation",
-        help="validation, test, or the name of a `peftspec evaluate` evaluation",
-    )
-    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+    _add_run_selection(p)
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write a Markdown and HTML report of recorded runs")
-    p.add_argument("runs", nargs="+", metavar="RUN", help=runs_help)
     p.add_argument("-o", "--output", default="report", help="output folder (default: report)")
-    p.add_argument(
-        "--split",
-        default="validation",
-        help="validation, test, or the name of a `peftspec evaluate` evaluation",
-    )
-    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+    _add_run_selection(p)
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("predict", help="label a file (or stdin lines) with a trained run")
