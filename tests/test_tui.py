@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import DataTable, Static, TabbedContent
 
 from tests.helpers.fixture_runs import write_fixture_root
+from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 from tui.app import PeftspecApp
 from tui.screens.compare import CompareScreen
 from tui.screens.run import RunScreen
@@ -39,11 +40,8 @@ def names(screen) -> list[str]:
 
 
 async def wait_rows(pilot, screen, count: int) -> None:
-    for _ in range(100):
-        await pilot.pause(0.05)
-        if screen.query_one("#runs", DataTable).row_count >= count:
-            return
-    raise AssertionError("runs never appeared")
+    table = screen.query_one("#runs", DataTable)
+    await until(pilot, lambda: table.row_count >= count, f"{count} runs in the table")
 
 
 async def test_runs_screen_lists_sorts_and_filters(root):
@@ -94,8 +92,7 @@ async def test_open_a_run_and_switch_panes(root):
         target = names(screen).index("ml-lora-20260301T120000Z")
         screen.query_one("#runs", DataTable).move_cursor(row=target)
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        run_screen = app.screen
+        run_screen = await loaded_run_screen(pilot)
         assert isinstance(run_screen, RunScreen)
         steps = run_screen.query_one("#steps", DataTable)
         assert steps.row_count == 4  # four evaluations in the log
@@ -137,7 +134,7 @@ async def test_extra_evaluations_are_a_split_of_their_own(root):
     app = PeftspecApp(root, refresh_every=5)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(RunScreen(run_dir))
-        await pilot.pause(0.3)
+        await loaded_run_screen(pilot)
         await pilot.press("t", "t")  # validation -> test -> newdata
         assert app.screen.split == "newdata"
         assert "1  33%" in text_of(app.screen.query_one("#heatmap", Static))
@@ -149,12 +146,12 @@ async def test_failed_and_truncated_runs_show_their_story(root):
     app = PeftspecApp(root, refresh_every=5)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(RunScreen(root / "ml-oom-20260304T120000Z"))
-        await pilot.pause(0.3)
+        await loaded_run_screen(pilot)
         facts = text_of(app.screen.query_one("#facts-text", Static))
         assert "CUDA out of memory" in facts
         app.pop_screen()
         app.push_screen(RunScreen(root / "ml-trunc-20260305T120000Z"))
-        await pilot.pause(0.3)
+        await loaded_run_screen(pilot)
         assert app.screen.query_one("#steps", DataTable).row_count == 4  # the partial last line waits
 
 
@@ -168,8 +165,7 @@ async def test_mark_and_compare_with_config_diff(root):
             await pilot.press("space")
         assert screen.marked == {"ml-lora-20260301T120000Z", "ml-ia3-20260301T130000Z"}
         await pilot.press("c")
-        await pilot.pause(0.3)
-        compare = app.screen
+        compare = await loaded_compare_screen(pilot, 2)
         assert isinstance(compare, CompareScreen)
         overview = compare.query_one("#overview-table", DataTable)
         assert overview.row_count == 2
@@ -188,7 +184,7 @@ async def test_live_follow_shows_a_new_evaluation(root):
     app = PeftspecApp(root, refresh_every=5)
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(RunScreen(live, follow_every=0.1))
-        await pilot.pause(0.3)
+        await loaded_run_screen(pilot)
         steps = app.screen.query_one("#steps", DataTable)
         before = steps.row_count
         with open(live / "metrics.jsonl", "a") as fh:
@@ -196,10 +192,7 @@ async def test_live_follow_shows_a_new_evaluation(root):
                 json.dumps({"event": "eval", "split": "validation", "step": 30, "loss": 0.3, "f1_macro": 0.9})
                 + "\n"
             )
-        for _ in range(40):
-            await pilot.pause(0.05)
-            if steps.row_count > before:
-                break
+        await until(pilot, lambda: steps.row_count > before, "the appended evaluation")
         assert steps.row_count == before + 1
 
 

@@ -12,6 +12,7 @@ import pytest
 from textual.widgets import DataTable, TabbedContent
 
 from tests.helpers.fixture_runs import START, write_run
+from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 from tui.app import PeftspecApp
 from tui.screens.compare import CompareScreen
 from tui.screens.run import RunScreen
@@ -36,11 +37,7 @@ def runs_dir(tmp_path: Path, monkeypatch) -> str:
 
 async def _loaded(pilot) -> None:
     table = pilot.app.screen.query_one("#runs", DataTable)
-    for _ in range(100):
-        if table.row_count == 5:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.1)
+    await until(pilot, lambda: table.row_count == 5, "the runs table")
 
 
 def test_runs_screen(snap_compare, runs_dir):
@@ -51,7 +48,7 @@ def _open(name: str, pane: str | None = None):
     async def run_before(pilot) -> None:
         await _loaded(pilot)
         pilot.app.push_screen(RunScreen(Path("runs") / name))
-        await pilot.pause(0.3)
+        await loaded_run_screen(pilot)
         if pane:
             pilot.app.screen.query_one(TabbedContent).active = pane
             await pilot.pause(0.2)
@@ -89,7 +86,7 @@ def test_compare_screen(snap_compare, runs_dir):
         pilot.app.push_screen(
             CompareScreen([Path("runs/ml-lora-20260301T120000Z"), Path("runs/ml-ia3-20260301T130000Z")])
         )
-        await pilot.pause(0.3)
+        await loaded_compare_screen(pilot, 2)
         await pilot.press("b")
         await pilot.pause(0.1)
 
