@@ -57,6 +57,35 @@ def _load_or_report(path: str, overrides: Sequence[str]):
     return report
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from peftspec.spec.lint import NoSpecsFound, find_specs
+
+    try:
+        files = find_specs(args.paths)
+    except NoSpecsFound as exc:
+        print(f"peftspec check: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        from peftspec.check.render import as_json, print_check, summary
+        from peftspec.check.runner import CheckOptions, check_file
+        from peftspec.compile.environment import quiet_libraries
+    except ImportError as exc:
+        _extras_missing(exc, "check")
+        return EXIT_PROBLEMS
+    quiet_libraries()
+    console = Console()
+    options = CheckOptions(steps=args.steps, keep_root=args.keep, overrides=args.set)
+    checks = []
+    for file in files:
+        checks.append(check_file(file, options))
+        if args.format == "text":
+            print_check(checks[-1], console)
+    print(as_json(checks) if args.format == "json" else summary(checks))
+    return EXIT_PROBLEMS if any(c.status == "failed" for c in checks) else EXIT_OK
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from peftspec import __version__
     from peftspec.spec.render import render_spec
@@ -355,6 +384,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate, load the data, build the model and print the plan; do not train",
     )
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="run specs end to end on the CPU with toy backbones (about a minute)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders (searched recursively)")
+    p.add_argument("--steps", type=int, default=4, help="training steps per spec (default: 4)")
+    p.add_argument("--keep", metavar="DIR", help="keep the toy runs under DIR (default: a temporary folder)")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("render", help="print a spec with every default filled in, as TOML")
     p.add_argument("spec", metavar="SPEC")

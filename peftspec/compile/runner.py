@@ -27,6 +27,8 @@ class RunRequest:
     """The spec file and each base it extends, in that order (copied into the run)."""
     overrides: list[str] = field(default_factory=list)
     dry_run: bool = False
+    data: DataBundle | None = None
+    """Data already loaded and checked (`peftspec check` passes a sample); unset = load the spec's."""
 
 
 @dataclass
@@ -42,7 +44,7 @@ def execute(request: RunRequest, console) -> RunOutcome:
 
     quiet_libraries()
     spec = request.spec
-    bundle = load_data(spec.dataset)
+    bundle = request.data or load_data(spec.dataset)
     for problem in bundle.warnings:
         console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
     precision = resolve_precision(spec.trainer.precision)

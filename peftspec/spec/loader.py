@@ -12,7 +12,7 @@ from peftspec.spec.diagnostics import Diagnostic, SpecError
 from peftspec.spec.lint_rules import warnings_for
 from peftspec.spec.paths import path_fields, resolve, set_at
 from peftspec.spec.root import Spec
-from peftspec.spec.sources import RawSpec, read_raw
+from peftspec.spec.sources import RawSpec, SourceIndex, read_raw
 from peftspec.spec.translate import translate
 
 
@@ -25,6 +25,8 @@ class SpecReport:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """The spec file and each base it extends, in that order."""
+    index: SourceIndex | None = None
+    """Where each key and value was written, to locate problems found later (`peftspec check`)."""
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -49,7 +51,7 @@ def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> SpecRe
         return SpecReport(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
     _resolve_paths(spec, raw)
     warnings = sorted(warnings_for(spec, raw), key=Diagnostic.sort_key)
-    return SpecReport(path, spec, warnings, list(raw.index.files))
+    return SpecReport(path, spec, warnings, list(raw.index.files), raw.index)
 
 
 def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
