@@ -86,6 +86,43 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_PROBLEMS if any(c.status == "failed" for c in checks) else EXIT_OK
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    if not os.path.isfile(args.spec):
+        print(f"peftspec plan: {args.spec}: no such spec file", file=sys.stderr)
+        return EXIT_USAGE
+    report = _load_or_report(args.spec, args.set)
+    if report.spec is None:
+        return EXIT_PROBLEMS
+    try:
+        from peftspec.check.toy import ToyError, real_config
+        from peftspec.compile import plan_memory as pm
+        from peftspec.compile.environment import quiet_libraries
+    except ImportError as exc:
+        _extras_missing(exc, "plan")
+        return EXIT_PROBLEMS
+    quiet_libraries()
+    spec = report.spec
+    try:
+        budget = pm.parse_size(args.gpu_memory) if args.gpu_memory else None
+        config, source = real_config(spec.backbone)
+    except (pm.BudgetError, ToyError) as exc:
+        print(f"peftspec plan: {exc}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(exc, pm.BudgetError) else EXIT_PROBLEMS
+    precision = "fp32" if spec.trainer.precision == "fp32" else "bf16"
+    labels = pm.label_count(spec)
+    est = pm.estimate(spec, config, labels, precision=precision)
+    advice = (
+        pm.advise(spec, config, labels, precision, budget)
+        if budget and est.total > budget * pm.HEADROOM
+        else []
+    )
+    console = Console()
+    console.print(f"architecture from {source}")
+    return EXIT_OK if pm.render_estimate(spec, est, budget, advice, console) else EXIT_PROBLEMS
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from peftspec import __version__
     from peftspec.spec.render import render_spec
@@ -392,6 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("plan", help="estimate peak GPU memory before any download, and what makes it fit")
+    p.add_argument("spec", metavar="SPEC")
+    p.add_argument(
+        "--gpu-memory", metavar="SIZE", help="the card's memory (24GiB, 80GB); exit 1 if it does not fit"
+    )
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
+    p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("render", help="print a spec with every default filled in, as TOML")
     p.add_argument("spec", metavar="SPEC")

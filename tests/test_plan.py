@@ -1,0 +1,82 @@
+"""`peftspec plan`: the memory estimate against memory measured tensor by tensor on tiny models, and
+the fit / no-fit advice on the reference specs (their real configs, from the built-in table)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from peftspec.cli import main
+from peftspec.compile.memory import estimate
+from peftspec.spec.root import Spec
+from tests.helpers.measure import measured_peak
+from tests.helpers.tiny import make_backbone
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ["a", "b", "c", "d"]
+CASES = {
+    "bert-lora": ("bert", {"kind": "lora", "target_modules": ["query", "value"]}),
+    "bert-full": ("bert", {"kind": "none"}),
+    "qwen2-lora": ("qwen2", {"kind": "lora", "target_modules": ["q_proj", "v_proj"]}),
+    "gemma-ia3": (
+        "gemma",
+        {
+            "kind": "ia3",
+            "target_modules": ["k_proj", "v_proj", "down_proj"],
+            "feedforward_modules": ["down_proj"],
+        },
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_estimate_within_25_percent_of_measured_memory(case, tmp_path):
+    from transformers import AutoConfig
+
+    from peftspec.compile.model import build_model
+
+    kind, adapter = CASES[case]
+    folder = make_backbone(kind, tmp_path / kind)
+    spec = Spec.model_validate(
+        {
+            "name": case,
+            "dataset": {
+                "train": "x.csv",
+                "text_column": "text",
+                "max_length": 64,
+                "labels": {"format": "one_hot", "columns": LABELS},
+            },
+            "backbone": {"model": str(folder)},
+            "adapter": adapter,
+            "trainer": {"batch_size": 16},
+        }
+    )
+    built = build_model(spec, LABELS, "fp32")
+    measured = sum(measured_peak(built.model, 16, 64, 200).values())
+    estimated = estimate(spec, AutoConfig.from_pretrained(folder), len(LABELS), precision="fp32").total
+    assert 0.75 <= estimated / measured <= 1.25, (estimated, measured)
+
+
+def test_a_spec_that_does_not_fit_gets_the_change_that_makes_it_fit(capsys):
+    assert main(["plan", str(ROOT / "specs" / "gemma_ia3.toml"), "--gpu-memory", "16GiB"]) == 1
+    out = capsys.readouterr().out
+    assert "does not fit in 16.0 GiB" in out
+    assert "to make it fit:\n  trainer.gradient_checkpointing = true" in out
+    assert main(["plan", str(ROOT / "specs" / "gemma_ia3.toml"), "--gpu-memory", "80GiB"]) == 0
+    assert "fits in 80.0 GiB" in capsys.readouterr().out
+
+
+def test_qlora_weights_are_packed_and_a_small_card_needs_small_batches(capsys):
+    spec = str(ROOT / "specs" / "qwen_qlora.toml")
+    assert main(["plan", spec, "--gpu-memory", "24GiB"]) == 0
+    quantised = capsys.readouterr().out
+    assert "fits in 24.0 GiB" in quantised and "7,114,674,176 parameters" in quantised
+    assert main(["plan", str(ROOT / "specs" / "gemma_lora.toml"), "--gpu-memory", "6GiB"]) == 1
+    out = capsys.readouterr().out  # 2.5B bf16 weights alone take 4.7 GiB: only batch 1 fits
+    assert "to make it fit:\n  trainer.batch_size = 1 with gradient_accumulation_steps = 32" in out
+
+
+def test_sizes_are_checked(capsys):
+    assert main(["plan", str(ROOT / "specs" / "gemma_lora.toml"), "--gpu-memory", "lots"]) == 2
+    assert "not a memory size" in capsys.readouterr().err
