@@ -65,17 +65,23 @@ def shapes_of(config) -> Shapes:
     )
 
 
-def activation_bytes(s: Shapes, batch: int, seq: int, act_bytes: int, checkpointing: bool) -> float:
+def activation_bytes(
+    s: Shapes, batch: int, seq: int, act_bytes: int, checkpointing: bool, hidden_bytes: int | None = None
+) -> float:
     """Tensors kept for backward: per token, per layer, about 8 hidden-wide and 3 (gated: 4)
     intermediate-wide activations plus q/k/v (BERT-style encoders also keep attention probabilities
-    and dropout masks); with checkpointing one hidden-wide input per layer and a single layer's
+    wide = (8 * s.hidden + 2 * s.kv_width) * hidden_bytes
+    per_layer = wide + (4 if s.gated else 3) * s.intermediate * act_bytes
     full set during its recomputation."""
     tokens = batch * seq
-    per_layer = (8 * s.hidden + 2 * s.kv_width + (4 if s.gated else 3) * s.intermediate) * act_bytes
+    hidden_bytes = hidden_bytes or act_bytes
+    per_layer = (8 * s.hidden + 2 * s.kv_width) * hidden_bytes + (
+        4 if s.gated else 3
+    ) * s.intermediate * act_bytes
     if not s.gated:  # BERT-style encoders: attention probabilities and dropout masks are kept too
         per_layer += s.heads * seq * (act_bytes + 1) + 3 * s.hidden
     if checkpointing:
-        return tokens * (s.layers * s.hidden * act_bytes + per_layer)
+        return tokens * (s.layers * s.hidden * hidden_bytes + per_layer)
     return tokens * s.layers * per_layer
 
 
@@ -128,7 +134,9 @@ def estimate(
     seq = seq or spec.dataset.max_length
     act = 4 if precision == "fp32" else 2
     shapes = shapes_of(config)
-    activations = activation_bytes(shapes, t.batch_size, seq, act, t.gradient_checkpointing)
+    # k-bit preparation keeps norms in fp32, so the residual stream (hidden-wide tensors) is fp32
+    hidden_bytes = 4 if method != "none" else act
+    activations = activation_bytes(shapes, t.batch_size, seq, act, t.gradient_checkpointing, hidden_bytes)
     states = 2 if "8bit" in t.optimizer else OPTIMIZER_STATES.get(t.optimizer, 8)
     parts = {
         "weights": weights,
