@@ -224,6 +224,9 @@ def test_cli_run_prints_plan_and_results_and_dry_run_writes_nothing(workspace):
     )
     assert dry.returncode == 0, dry.stderr
     assert "trainable of" in dry.stdout and not (workspace / "cli-runs").exists()
+    speedups = " ".join(dry.stdout.replace("│", " ").split())  # the plan says which fast defaults are on
+    assert "length-grouped batches" in speedups and "evaluation sorted by length" in speedups
+    assert "sdpa attention" in speedups and "off: torch.compile" in speedups
     proc = subprocess.run(
         [sys.executable, "-m", "peftspec", "run", str(path), "--set", "trainer.epochs=1"],
         cwd=workspace,

@@ -31,6 +31,7 @@ save_total_limit = 3
 best_metric = "jaccard"
 seed = 7
 group_by_length = false
+torch_compile = true
 logging_steps = 5
 dataloader_workers = 2
 """
@@ -62,6 +63,7 @@ EXPECTED = {
     "seed": 7,
     "data_seed": 7,
     "train_sampling_strategy": "random",
+    "torch_compile": True,
     "logging_strategy": "steps",
     "logging_steps": 5,
     "dataloader_num_workers": 2,

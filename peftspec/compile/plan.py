@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from peftspec.spec.root import Spec
 
@@ -23,6 +23,8 @@ class Plan:
     effective_batch: int
     device: str
     precision: str
+    speedups: list[str] = field(default_factory=list)
+    """The fast defaults in force (each can be turned off in the spec)."""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,6 +47,19 @@ def describe_adapter(spec: Spec, wrapped: list[str]) -> str:
     if wrapped:
         text += f" on {', '.join(wrapped)}"
     return text
+
+
+def speedups(spec: Spec, precision: str, attention: str, on_gpu: bool) -> list[str]:
+    """The fast defaults in force, as the plan shows them; `off:` marks ones the spec turned off."""
+    t = spec.trainer
+    items = ["dynamic padding" + (" (to a multiple of 8)" if on_gpu else "")]
+    items.append("length-grouped batches" if t.group_by_length else "off: length-grouped batches")
+    items.append(f"evaluation sorted by length, batch {t.eval_batch_size}, inference mode")
+    items.append(f"{attention} attention")
+    if precision in ("bf16", "fp16"):
+        items.append(f"{precision} mixed precision")
+    items.append("torch.compile" if t.torch_compile else "off: torch.compile")
+    return items
 
 
 def describe_device() -> str:
@@ -75,6 +90,7 @@ def render_plan(plan: Plan):
         ("effective batch", str(plan.effective_batch)),
         ("device", plan.device),
         ("precision", plan.precision),
+        ("speed-ups", ", ".join(plan.speedups) or "none"),
     ]
     for key, value in rows:
         table.add_row(key, Text(value))

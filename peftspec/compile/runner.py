@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.compile.data import DataBundle, load_data
-from peftspec.compile.plan import Plan, describe_adapter, describe_device, render_plan, step_counts
+from peftspec.compile.plan import Plan, describe_adapter, describe_device, render_plan, speedups, step_counts
 from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.render import render_spec
@@ -125,6 +125,7 @@ def _start_record(
 
 
 def _build(spec: Spec, bundle: DataBundle, precision: str):
+    import torch
     from transformers import set_seed
 
     from peftspec.compile.model import build_model
@@ -146,8 +147,14 @@ def _build(spec: Spec, bundle: DataBundle, precision: str):
         effective_batch=effective,
         device=describe_device(),
         precision=precision,
+        speedups=speedups(spec, precision, _attention(built.model), torch.cuda.is_available()),
     )
     return built, plan
+
+
+def _attention(model) -> str:
+    config = getattr(model, "config", None)
+    return str(getattr(config, "_attn_implementation", None) or "default")
 
 
 def _train(spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWriter, console) -> dict:

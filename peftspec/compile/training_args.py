@@ -53,6 +53,7 @@ def training_arguments_kwargs(
         "seed": trainer.seed,
         "data_seed": trainer.seed,
         "train_sampling_strategy": "group_by_length" if trainer.group_by_length else "random",
+        "torch_compile": trainer.torch_compile,
         "logging_strategy": "steps",
         "logging_steps": trainer.logging_steps,
         "dataloader_num_workers": trainer.dataloader_workers,

@@ -98,6 +98,9 @@ class TrainerSpec(SpecModel):
     """Seed for weight init, dropout and data order."""
     group_by_length: bool = True
     """Batch rows of similar length together: much less padding, faster on short texts."""
+    torch_compile: bool = False
+    """Compile the model with `torch.compile`: faster steps on recent GPUs after a compile of a
+    minute or more; worth it for long runs, not for short ones or on a CPU."""
     logging_steps: int = Field(default=10, ge=1)
     """Steps between training-loss records in `metrics.jsonl`."""
     dataloader_workers: int = Field(default=0, ge=0)
