@@ -1,6 +1,7 @@
 """The `peftspec` command line: parses arguments, calls the library, prints.
 
-Exit codes: 0 success; 1 problems found (invalid spec, failed run); 2 usage error.
+Exit codes: 0 success; 1 problems found (invalid spec, failed run); 2 usage error;
+130 / 143 a run stopped by SIGINT / SIGTERM after writing a checkpoint (resumable).
 """
 
 from __future__ import annotations
@@ -138,31 +139,53 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    if not os.path.isfile(args.spec):
+    if args.spec is None and args.resume is None:
+        print("peftspec run: give a SPEC to run, or --resume RUN_DIR", file=sys.stderr)
+        return EXIT_USAGE
+    if args.spec is not None and not os.path.isfile(args.spec):
         print(f"peftspec run: {args.spec}: no such spec file", file=sys.stderr)
         return EXIT_USAGE
-    report = _load_or_report(args.spec, args.set)
-    if report.spec is None:
+    report = _load_or_report(args.spec, args.set) if args.spec else None
+    if report is not None and report.spec is None:
         return EXIT_PROBLEMS
     try:
+        from peftspec.compile.resume import ResumeRequest, resume
         from peftspec.compile.runner import RunRequest, execute
         from peftspec.compile.summary import print_outcome
     except ImportError as exc:
         _extras_missing(exc, "run")
         return EXIT_PROBLEMS
+    if args.resume is not None:
+        force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
+        request = ResumeRequest(Path(args.resume), report.spec if report else None, force)
+        return _run(resume, print_outcome, request)
     return _run(execute, print_outcome, RunRequest(report.spec, report.files, list(args.set), args.dry_run))
 
 
 def _run(execute, print_outcome, request) -> int:
     from rich.console import Console
 
+    from peftspec.compile.interrupt import RunInterrupted
     from peftspec.compile.model import ModelError
     from peftspec.compile.problems import DataError
+    from peftspec.compile.resume import ResumeRefused
+    from peftspec.runs.lock import RunLocked
 
     console = Console()
     err = Console(stderr=True)
     try:
         outcome = execute(request, console)
+    except RunInterrupted as exc:
+        err.print(f"[bold yellow]Interrupted:[/] {exc}. Resume with:", highlight=False)
+        err.print(f"  peftspec run --resume {exc.run_dir}", markup=False, highlight=False, soft_wrap=True)
+        return exc.exit_code
+    except (ResumeRefused, RunLocked) as exc:
+        err.print(
+            "[bold red]Cannot resume:[/] " if isinstance(exc, ResumeRefused) else "[bold red]Busy:[/] ",
+            end="",
+        )
+        err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_PROBLEMS
     except DataError as exc:
         err.print(f"[bold red]The data cannot be used[/] ({len(exc.errors)} problem(s)):")
         for problem in exc.problems:
@@ -181,7 +204,8 @@ def _run(execute, print_outcome, request) -> int:
         err.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         err.print("The traceback is in the run's run.json (or set PEFTSPEC_DEBUG=1 to see it here).")
         return EXIT_PROBLEMS
-    print_outcome(outcome, console)
+    if outcome is not None:  # None: a resumed run that had already completed
+        print_outcome(outcome, console)
     return EXIT_OK
 
 
@@ -413,12 +437,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_lint)
 
     p = sub.add_parser("run", help="train as the spec says and record the run")
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", nargs="?", help="the spec (with --resume: a changed spec)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.add_argument(
         "--dry-run",
         action="store_true",
         help="validate, load the data, build the model and print the plan; do not train",
+    )
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its newest complete checkpoint")
+    p.add_argument(
+        "--force",
+        action="append",
+        default=[],
+        metavar="KEYS",
+        help="with --resume: spec keys allowed to differ (trainer.epochs,trainer.max_steps), or `data`",
     )
     p.set_defaults(func=cmd_run)
 

@@ -137,3 +137,20 @@ class WandbSink:
             if isinstance(v, int | float) and not isinstance(v, bool) and k not in ("step",)
         }
         self.run.log(scalars, step=int(record.get("step") or 0))
+
+
+class CheckpointMarker(TrainerCallback):
+    """Marks each checkpoint complete once the Trainer has written all of it (see runs.checkpoints)."""
+
+    def on_save(self, args, state, control, **kwargs):
+        from pathlib import Path
+
+        from peftspec.compile.faults import maybe_fault
+        from peftspec.runs.checkpoints import mark_complete
+
+        if not state.is_world_process_zero:
+            return
+        maybe_fault("save", state.global_step)
+        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        if folder.is_dir():
+            mark_complete(folder, state.global_step)

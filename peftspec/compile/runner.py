@@ -15,6 +15,7 @@ from typing import Any
 from peftspec.compile.data import DataBundle, load_data
 from peftspec.compile.plan import Plan, describe_adapter, describe_device, render_plan, speedups, step_counts
 from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
+from peftspec.runs.lock import RunLock
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.render import render_spec
 from peftspec.spec.root import Spec
@@ -45,48 +46,72 @@ def execute(request: RunRequest, console) -> RunOutcome:
     quiet_libraries()
     spec = request.spec
     bundle = request.data or load_data(spec.dataset)
-    for problem in bundle.warnings:
-        console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+    _print_warnings(bundle, console)
     precision = resolve_precision(spec.trainer.precision)
     if request.dry_run:
-        built, plan = _build(spec, bundle, precision)
+        _, plan = _build(spec, bundle, precision)
         console.print(render_plan(plan))
         return RunOutcome(None, plan)
     paths = new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name)
     writer = RunWriter(paths)
     started = utc_now()
-    try:
+    with RunLock(paths.root):
         _start_record(writer, request, bundle, precision, started)
-        built, plan = _build(spec, bundle, precision)
-        writer.update_info(
-            plan=plan.as_dict(),
-            added_pad_token=built.added_pad_token,
-            model={"architecture": built.architecture, "wrapped_modules": built.wrapped_modules},
+        return _supervised(
+            writer, started, 0.0, lambda: _build_and_train(spec, bundle, precision, writer, console)
         )
-        console.print(render_plan(plan))
-        evaluation = _train(spec, bundle, built, precision, writer, console)
+
+
+def _print_warnings(bundle: DataBundle, console) -> None:
+    for problem in bundle.warnings:
+        console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+
+
+def _build_and_train(
+    spec: Spec, bundle: DataBundle, precision: str, writer: RunWriter, console, resume_from=None
+):
+    built, plan = _build(spec, bundle, precision)
+    writer.update_info(
+        plan=plan.as_dict(),
+        added_pad_token=built.added_pad_token,
+        model={"architecture": built.architecture, "wrapped_modules": built.wrapped_modules},
+    )
+    console.print(render_plan(plan))
+    evaluation = _train(spec, bundle, built, precision, writer, console, resume_from)
+    return RunOutcome(writer.paths, plan, evaluation)
+
+
+def _supervised(writer: RunWriter, started, earlier_s: float, body) -> RunOutcome:
+    """Run `body`, then record how the run ended: completed, interrupted (resumable) or failed."""
+    from peftspec.compile.interrupt import RunInterrupted
+
+    try:
+        outcome = body()
+    except RunInterrupted as exc:
+        _finish(writer, started, earlier_s, "interrupted", error=_interruption(exc))
+        raise
     except KeyboardInterrupt:
-        _finish(
-            writer,
-            started,
-            "interrupted",
-            error={"type": "KeyboardInterrupt", "message": "interrupted by the user"},
-        )
+        error = {"type": "KeyboardInterrupt", "message": "interrupted by the user before training began"}
+        _finish(writer, started, earlier_s, "interrupted", error=error)
         raise
     except BaseException as exc:
-        _finish(
-            writer,
-            started,
-            "failed",
-            error={
-                "type": type(exc).__name__,
-                "message": str(exc),
-                "traceback": "".join(traceback.format_exception(exc))[-8000:],
-            },
-        )
+        error = {
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc))[-8000:],
+        }
+        _finish(writer, started, earlier_s, "failed", error=error)
         raise
-    _finish(writer, started, "completed")
-    return RunOutcome(paths, plan, evaluation)
+    _finish(writer, started, earlier_s, "completed")
+    return outcome
+
+
+def _interruption(exc) -> dict:
+    return {
+        "type": "RunInterrupted",
+        "message": str(exc),
+        "resume": f"peftspec run --resume {exc.run_dir}",
+    }
 
 
 def _start_record(
@@ -157,25 +182,40 @@ def _attention(model) -> str:
     return str(getattr(config, "_attn_implementation", None) or "default")
 
 
-def _train(spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWriter, console) -> dict:
+def _train(
+    spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWriter, console, resume_from=None
+):
+    from peftspec.compile.interrupt import RunInterrupted, StopRequest
     from peftspec.compile.session import TrainingSession
 
-    session = TrainingSession(spec, bundle, built, precision, writer, console)
-    session.train()
+    def exit_now(signum: int) -> None:  # a second signal: record it, then the process exits
+        writer.update_info(
+            status="interrupted", error={"type": "signal", "message": f"signal {signum} twice"}
+        )
+
+    with StopRequest(exit_now) as stop:
+        session = TrainingSession(spec, bundle, built, precision, writer, console, stop)
+        session.train(resume_from)
+    if stop.signum is not None:
+        session.close()
+        raise RunInterrupted(stop.signum, str(writer.paths.root), session.trainer.state.global_step)
     session.save()
     evaluation = session.final_evaluation()
     session.close()
     return evaluation
 
 
-def _finish(writer: RunWriter, started, status: str, error: dict | None = None) -> None:
+def _finish(writer: RunWriter, started, earlier_s: float, status: str, error: dict | None = None) -> None:
+    """`earlier_s`: seconds already trained before a resume (the duration counts active time)."""
     ended = utc_now()
     fields: dict[str, Any] = {
         "status": status,
         "ended_at": ended.isoformat(),
-        "duration_s": round((ended - started).total_seconds(), 3),
+        "duration_s": round(earlier_s + (ended - started).total_seconds(), 3),
     }
     if error is not None:
         fields["error"] = error
+    elif "error" in writer.info:
+        fields["error"] = None  # a resumed run that completes has no error left
     writer.update_info(**fields)
     writer.close()

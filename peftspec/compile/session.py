@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from peftspec.compile.callbacks import ProgressDisplay, RunRecorder, WandbSink
+from peftspec.compile.callbacks import CheckpointMarker, ProgressDisplay, RunRecorder, WandbSink
 from peftspec.compile.data import DataBundle
 from peftspec.compile.evaluate import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
+from peftspec.compile.faults import FaultPoints
+from peftspec.compile.interrupt import StopOnSignal, StopRequest
 from peftspec.compile.metrics import MetricComputer, scores_from_logits
 from peftspec.compile.model import BuiltModel, save_trained
 from peftspec.compile.tokenize import collator, to_dataset
@@ -17,10 +19,17 @@ from peftspec.spec.root import Spec
 
 class TrainingSession:
     def __init__(
-        self, spec: Spec, bundle: DataBundle, built: BuiltModel, precision: str, writer: RunWriter, console
+        self,
+        spec: Spec,
+        bundle: DataBundle,
+        built: BuiltModel,
+        precision: str,
+        writer: RunWriter,
+        console,
+        stop: StopRequest | None = None,
     ):
         self.spec, self.bundle, self.built, self.writer, self.console = spec, bundle, built, writer, console
-        self.precision = precision
+        self.precision, self.stop = precision, stop
         self.datasets = {
             s.name: to_dataset(s, built.tokenizer, spec.dataset.max_length, bundle.task)
             for s in bundle.splits()
@@ -43,7 +52,14 @@ class TrainingSession:
         )
         progress = ProgressDisplay(self.console, self.spec.trainer.best_metric)
         sinks = [progress] + ([WandbSink(self.wandb_run)] if self.wandb_run is not None else [])
-        callbacks = [RunRecorder(self.writer, self.computer, sinks), progress]
+        callbacks = [
+            RunRecorder(self.writer, self.computer, sinks),
+            progress,
+            CheckpointMarker(),
+            FaultPoints(),
+        ]
+        if self.stop is not None:
+            callbacks.append(StopOnSignal(self.stop))
         early = self.spec.trainer.early_stopping
         if early is not None:
             callbacks.append(EarlyStoppingCallback(early.patience, early.threshold))
@@ -61,8 +77,10 @@ class TrainingSession:
         trainer.remove_callback(ProgressCallback)
         return trainer
 
-    def train(self) -> None:
-        self.trainer.train()
+    def train(self, resume_from: str | None = None) -> None:
+        """Train (from a complete checkpoint when resuming: weights, optimizer, scheduler, RNG state
+        and data position come back as they were)."""
+        self.trainer.train(resume_from_checkpoint=resume_from)
         state = self.trainer.state
         self.writer.update_info(
             best={
@@ -177,7 +195,10 @@ def _start_wandb(spec: Spec, writer: RunWriter):
         raise RuntimeError(
             "[tracking.wandb] is set but wandb is not installed: pip install 'peftspec[wandb]'"
         ) from None
+    previous = (writer.info.get("wandb") or {}).get("id")  # a resumed run continues its W&B run
     run = wandb.init(
+        id=previous,
+        resume="allow" if previous else None,
         project=settings.project,
         entity=settings.entity,
         tags=settings.tags,

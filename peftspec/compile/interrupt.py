@@ -1,0 +1,71 @@
+"""SIGINT and SIGTERM during training: the first finishes the current step, writes a checkpoint and
+stops; a second exits at once. The run is then `interrupted` and resumable."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from transformers import TrainerCallback
+
+
+class RunInterrupted(Exception):
+    """Training stopped on a signal after writing a checkpoint; `peftspec run --resume` continues it."""
+
+    def __init__(self, signum: int, run_dir: str, step: int):
+        self.signum, self.run_dir, self.step = signum, run_dir, step
+        name = signal.Signals(signum).name
+        super().__init__(f"{name} received: stopped after step {step} with a checkpoint")
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class StopRequest:
+    """Installs the handlers for the duration of training (main thread only)."""
+
+    def __init__(self, on_second: Callable[[int], None]):
+        self.signum: int | None = None
+        self.on_second = on_second
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopRequest:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[sig] = signal.signal(sig, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                break
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is None:
+            self.signum = signum
+            print(
+                f"\n{signal.Signals(signum).name}: stopping after this step with a checkpoint "
+                "(send it again to exit at once)",
+                file=sys.stderr,
+                flush=True,
+            )
+            return
+        self.on_second(signum)
+        os._exit(128 + signum)
+
+
+class StopOnSignal(TrainerCallback):
+    """Turns a pending stop request into: save a checkpoint now, then end training."""
+
+    def __init__(self, stop: StopRequest):
+        self.stop = stop
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if self.stop.signum is not None:
+            control.should_save = True
+            control.should_training_stop = True
+        return control

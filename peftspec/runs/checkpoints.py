@@ -1,0 +1,70 @@
+"""Checkpoints that count: a checkpoint folder is complete only once its marker, written last and
+atomically, lists every file with its size. A folder without a marker, or whose files no longer
+match it (truncated, deleted), is skipped, never resumed from."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from peftspec.runs.writer import atomic_write_json
+
+MARKER = "peftspec-complete.json"
+_NAME = re.compile(r"checkpoint-(\d+)$")
+
+
+def mark_complete(folder: Path, step: int) -> None:
+    """Record every file of a just-written checkpoint (fsynced first); call it after the save."""
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER):
+        with open(path, "rb") as fh:
+            os.fsync(fh.fileno())
+        files[str(path.relative_to(folder))] = path.stat().st_size
+    atomic_write_json(folder / MARKER, {"step": step, "files": files})
+
+
+def problem_with(folder: Path) -> str | None:
+    """Why `folder` cannot be resumed from, or None when it is complete."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return "not marked complete (the process stopped while writing it)"
+    except (OSError, ValueError):
+        return "its completion marker is unreadable"
+    for name, size in marker.get("files", {}).items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != size:
+            return f"{name} is {path.stat().st_size:,} bytes, {size:,} when written (truncated?)"
+    return None
+
+
+@dataclass
+class CheckpointScan:
+    newest: Path | None = None
+    step: int | None = None
+    skipped: list[tuple[Path, str]] = field(default_factory=list)
+    """Newer checkpoint folders passed over, with the reason."""
+
+
+def checkpoint_folders(root: Path) -> list[tuple[int, Path]]:
+    """(step, folder) of every `checkpoint-N` under `root`, newest first."""
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _NAME.match(p.name))]
+    return sorted(found, reverse=True)
+
+
+def newest_complete(root: Path) -> CheckpointScan:
+    scan = CheckpointScan()
+    for step, folder in checkpoint_folders(root):
+        reason = problem_with(folder)
+        if reason is None:
+            scan.newest, scan.step = folder, step
+            return scan
+        scan.skipped.append((folder, reason))
+    return scan
