@@ -124,6 +124,67 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return EXIT_OK if pm.render_estimate(spec, est, budget, advice, console) else EXIT_PROBLEMS
 
 
+def cmd_runs(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from peftspec.runs.reader import list_runs
+
+    if not os.path.isdir(args.root):
+        print(f"peftspec runs: {args.root}: no such folder", file=sys.stderr)
+        return EXIT_USAGE
+    console = Console()
+    runs = list_runs(args.root)
+    console.print(_runs_table(runs, args.root))
+    if args.gc:
+        _collect_checkpoints(runs, args.yes, console)
+    return EXIT_OK
+
+
+def _runs_table(runs, root: str):
+    from rich.table import Table
+    from rich.text import Text
+
+    from peftspec.runs.checkpoints import checkpoint_folders
+
+    table = Table(title=Text(f"{len(runs)} run(s) in {root}"), title_justify="left")
+    table.add_column("run", no_wrap=True)
+    for column in ("status", "steps", "started", "checkpoints"):
+        table.add_column(column)
+    for run in runs:
+        steps = run.info.get("steps") or run.info.get("step") or 0
+        total = (run.info.get("plan") or {}).get("total_steps")
+        count = len(checkpoint_folders(run.paths.checkpoints))
+        started = str(run.info.get("started_at", "-"))[:19]
+        table.add_row(
+            Text(run.name), Text(run.status), f"{steps}/{total}" if total else str(steps), started, str(count)
+        )
+    return table
+
+
+def _collect_checkpoints(runs, yes: bool, console) -> None:
+    """Show the checkpoints completed runs no longer need; remove them when confirmed (or --yes)."""
+    import shutil
+
+    from rich.text import Text
+
+    from peftspec.runs.gc import removable
+
+    removals = [r for run in runs for r in removable(run)]
+    if not removals:
+        console.print("Nothing to remove: completed runs keep only their best and latest checkpoints.")
+        return
+    total = sum(r.size for r in removals) / 2**20
+    for r in removals:
+        console.print(Text(f"  remove {r.folder}  ({r.size / 2**20:.1f} MiB)"), soft_wrap=True)
+    console.print(f"{len(removals)} checkpoint(s), {total:.1f} MiB; each run's best and latest stay.")
+    if not (yes or (sys.stdin.isatty() and input("Remove them? [y/N] ").strip().lower() == "y")):
+        console.print("Nothing removed (pass --yes to remove without asking).")
+        return
+    for r in removals:
+        shutil.rmtree(r.folder)
+    console.print(f"Removed {len(removals)} checkpoint(s), {total:.1f} MiB.")
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from peftspec import __version__
     from peftspec.spec.render import render_spec
@@ -469,6 +530,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=set_help)
     p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("runs", help="list runs with their status (crashed ones too); --gc trims checkpoints")
+    p.add_argument("root", nargs="?", default="runs", metavar="PATH", help="folder of run directories")
+    p.add_argument("--gc", action="store_true", help="remove checkpoints other than the best and the latest")
+    p.add_argument("--yes", action="store_true", help="with --gc: remove without asking")
+    p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("render", help="print a spec with every default filled in, as TOML")
     p.add_argument("spec", metavar="SPEC")

@@ -274,3 +274,42 @@ def test_runs_started_in_the_same_second_get_distinct_folders(tmp_path):
     with ProcessPoolExecutor(2) as pool:
         made = list(pool.map(new_run_dir, [tmp_path] * 8, ["same"] * 8, [now] * 8))
     assert len({p.root for p in made}) == 8
+
+
+def _checkpoints(run: Path, steps: list[int]) -> None:
+    from peftspec.runs.checkpoints import mark_complete
+
+    for step in steps:
+        folder = run / "checkpoints" / f"checkpoint-{step}"
+        folder.mkdir(parents=True)
+        (folder / "adapter_model.safetensors").write_bytes(b"x" * 1000)
+        mark_complete(folder, step)
+
+
+def test_runs_lists_crashed_runs_and_gc_keeps_the_best_and_the_latest(tmp_path, capsys):
+    from datetime import UTC, datetime
+
+    from peftspec.cli import main
+    from tests.helpers.fixture_runs import write_run
+
+    done = write_run(tmp_path, "done-20260301T120000Z")
+    info = json.loads((done / "run.json").read_text())
+    info["best"] = {"metric": "f1_macro", "step": 8, "checkpoint": "checkpoints/checkpoint-8"}
+    (done / "run.json").write_text(json.dumps(info))
+    _checkpoints(done, [4, 8, 12, 16])
+    old = datetime(2026, 3, 3, 12, 0, tzinfo=UTC)
+    crashed = write_run(
+        tmp_path, "killed-20260303T120000Z", status="running", steps=20, start=old, heartbeat=old
+    )
+    _checkpoints(crashed, [4, 8])
+    assert main(["runs", str(tmp_path)]) == 0
+    listing = capsys.readouterr().out
+    assert "killed-20260303T120000Z" in listing and "crashed" in listing
+    assert main(["runs", str(tmp_path), "--gc"]) == 0  # not a terminal, no --yes: shows, removes nothing
+    shown = capsys.readouterr().out
+    assert "checkpoint-4" in shown and "checkpoint-12" in shown and "Nothing removed" in shown
+    assert (done / "checkpoints" / "checkpoint-4").exists()
+    assert main(["runs", str(tmp_path), "--gc", "--yes"]) == 0
+    left = sorted(p.name for p in (done / "checkpoints").iterdir())
+    assert left == ["checkpoint-16", "checkpoint-8"]  # the latest and the best
+    assert sorted(p.name for p in (crashed / "checkpoints").iterdir()) == ["checkpoint-4", "checkpoint-8"]

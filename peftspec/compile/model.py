@@ -103,6 +103,7 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
         "label2id": {name: i for i, name in enumerate(label_names)},
         "revision": backbone.revision,
         "trust_remote_code": backbone.trust_remote_code,
+        "use_safetensors": None if backbone.allow_pickle_weights else True,
     }
     if backbone.attention != "auto":
         kwargs["attn_implementation"] = backbone.attention
@@ -119,7 +120,13 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
     try:
         model = AutoModelForSequenceClassification.from_pretrained(model_source(backbone.model), **kwargs)
     except (OSError, ValueError) as exc:
-        raise ModelError(f"cannot load backbone {backbone.model!r}: {exc}") from None
+        hint = ""
+        if not backbone.allow_pickle_weights and "safetensors" in str(exc):
+            hint = (
+                "; peftspec loads safetensors weights only, since pickle files (.bin) can run code: "
+                "set backbone.allow_pickle_weights = true if you trust this model"
+            )
+        raise ModelError(f"cannot load backbone {backbone.model!r}: {exc}{hint}") from None
     if added_pad:
         model.resize_token_embeddings(len(tokenizer))
     model.config.pad_token_id = tokenizer.pad_token_id

@@ -27,6 +27,9 @@ class BackboneSpec(SpecModel):
     `flash_attention_2` needs a CUDA GPU and the flash-attn package."""
     trust_remote_code: bool = False
     """Run Python code shipped with the model repository. Only for repositories you trust."""
+    allow_pickle_weights: bool = False
+    """Also load weights stored as pickle (`pytorch_model.bin`), which can run code when loaded;
+    unset = safetensors only. Only for repositories you trust."""
     pad_token: Literal["auto", "eos", "unk", "new"] = "auto"
     """Pad token for decoder models that have none: `auto` keeps the tokenizer's or falls back
     to EOS; `eos`/`unk` reuse that token; `new` adds `<pad>` and resizes the embeddings."""

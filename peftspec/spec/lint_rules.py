@@ -36,6 +36,17 @@ def trust_remote_code(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         )
 
 
+def pickle_weights(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    if spec.backbone.allow_pickle_weights:
+        yield (
+            ("backbone", "allow_pickle_weights"),
+            "pickle-weights",
+            "allow_pickle_weights = true loads pickle files, which can run code on this machine; "
+            "prefer a revision of the model with safetensors weights",
+            None,
+        )
+
+
 def learning_rate(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     low, high = LR_RANGES[spec.adapter.kind]
     lr = spec.trainer.learning_rate
@@ -100,6 +111,7 @@ def _value_at(spec: Spec, path: KeyPath) -> str:
 
 RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
     trust_remote_code,
+    pickle_weights,
     learning_rate,
     ignored_keys,
     missing_files,
