@@ -216,11 +216,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _extras_missing(exc, "run")
         return EXIT_PROBLEMS
+    launch = _launch_request(args, report.spec if report else None)
+    if launch is not None:
+        return _launch(args, launch)
     if args.resume is not None:
         force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
         request = ResumeRequest(Path(args.resume), report.spec if report else None, force)
         return _run(resume, print_outcome, request)
     return _run(execute, print_outcome, RunRequest(report.spec, report.files, list(args.set), args.dry_run))
+
+
+def _launch_request(args: argparse.Namespace, spec):
+    """A torchrun launch when more than one process is asked for and this is not one of them."""
+    from peftspec.compile.distributed import Launch
+
+    if "WORLD_SIZE" in os.environ or spec is None:
+        return None
+    dist = spec.distributed
+    nproc = args.nproc_per_node or dist.processes_per_node
+    nnodes = args.nnodes or dist.nodes
+    if nproc * nnodes <= 1:
+        return None
+    return Launch(nproc, nnodes, args.node_rank, args.master_addr, args.master_port)
+
+
+def _launch(args: argparse.Namespace, launch) -> int:
+    """Run this same command under torchrun (torch.distributed.run); its exit code is ours."""
+    import subprocess
+
+    from peftspec.compile.distributed import torchrun_command
+
+    passthrough = [args.spec, *(f"--set={s}" for s in args.set)]
+    command = torchrun_command(launch, passthrough)
+    print(
+        f"launching {launch.nproc_per_node} process(es) per node on {launch.nnodes} node(s): "
+        + " ".join(command[1:]),
+        file=sys.stderr,
+    )
+    return subprocess.call(command)
 
 
 def _run(execute, print_outcome, request) -> int:
@@ -506,6 +539,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="validate, load the data, build the model and print the plan; do not train",
     )
     p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its newest complete checkpoint")
+    p.add_argument("--nproc-per-node", type=int, metavar="N", help="processes (GPUs) per node, via torchrun")
+    p.add_argument("--nnodes", type=int, metavar="M", help="nodes taking part (default: the spec's, or 1)")
+    p.add_argument("--node-rank", type=int, default=0, metavar="R", help="this node's rank (0 .. M-1)")
+    p.add_argument("--master-addr", default="127.0.0.1", metavar="A", help="address of the rank-0 node")
+    p.add_argument("--master-port", type=int, default=29500, metavar="P", help="its port (default 29500)")
     p.add_argument(
         "--force",
         action="append",

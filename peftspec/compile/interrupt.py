@@ -65,7 +65,22 @@ class StopOnSignal(TrainerCallback):
         self.stop = stop
 
     def on_step_end(self, args, state, control, **kwargs):
-        if self.stop.signum is not None:
+        if self._requested():
             control.should_save = True
             control.should_training_stop = True
         return control
+
+    def _requested(self) -> bool:
+        """In a distributed run every rank must stop at the same step: any rank's request counts."""
+        import torch.distributed as dist
+
+        asked = self.stop.signum is not None
+        if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
+            return asked
+        import torch
+
+        flag = torch.tensor([1 if asked else 0], device="cuda" if dist.get_backend() == "nccl" else "cpu")
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if flag.item() and self.stop.signum is None:
+            self.stop.signum = 15  # another rank got the signal: stop as it does
+        return bool(flag.item())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,8 +114,10 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
         kwargs["dtype"] = (
             getattr(torch, dtype) if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
         )
-        if not torch.cuda.is_available():
-            kwargs["device_map"] = "cpu"
+        # one copy per process, on that process's device (torchrun sets LOCAL_RANK)
+        kwargs["device_map"] = (
+            {"": int(os.environ.get("LOCAL_RANK", 0))} if torch.cuda.is_available() else "cpu"
+        )
     else:
         kwargs["dtype"] = "auto" if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
     try:

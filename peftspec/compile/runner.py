@@ -52,7 +52,15 @@ def execute(request: RunRequest, console) -> RunOutcome:
         _, plan = _build(spec, bundle, precision)
         console.print(render_plan(plan))
         return RunOutcome(None, plan)
-    paths = new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name)
+    from peftspec.compile.distributed import agree, world
+
+    paths = agree(lambda: new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name))
+    if not world().main:  # another rank of a distributed run: trains, writes nothing
+        from rich.console import Console
+
+        from peftspec.runs.writer import SilentWriter
+
+        return _build_and_train(spec, bundle, precision, SilentWriter(paths), Console(quiet=True))
     writer = RunWriter(paths)
     started = utc_now()
     with RunLock(paths.root):
@@ -143,10 +151,17 @@ def _start_record(
         data_hashes=bundle.hashes,
         seed=spec.trainer.seed,
         precision=precision,
+        world_size=_world_size(),
         versions=versions(),
         device=device_facts(),
         git_commit=git_commit(request.spec_files[0]) if request.spec_files else None,
     )
+
+
+def _world_size() -> int:
+    from peftspec.compile.distributed import world
+
+    return world().size
 
 
 def _build(spec: Spec, bundle: DataBundle, precision: str):
@@ -193,16 +208,30 @@ def _train(
             status="interrupted", error={"type": "signal", "message": f"signal {signum} twice"}
         )
 
+    from peftspec.compile.distributed import world
+
     with StopRequest(exit_now) as stop:
         session = TrainingSession(spec, bundle, built, precision, writer, console, stop)
         session.train(resume_from)
+    if world().size > 1:
+        _record_ranks(spec, session, writer)
     if stop.signum is not None:
         session.close()
         raise RunInterrupted(stop.signum, str(writer.paths.root), session.trainer.state.global_step)
+    if not world().main:  # rank 0 saves the adapter and runs the final evaluation
+        return None
     session.save()
     evaluation = session.final_evaluation()
     session.close()
     return evaluation
+
+
+def _record_ranks(spec: Spec, session, writer: RunWriter) -> None:
+    from peftspec.compile.distributed import gather_facts, rank_facts, summarise
+
+    facts = gather_facts(rank_facts(session.trainer))
+    if facts is not None:
+        writer.update_info(distributed=summarise(spec.distributed.strategy, facts))
 
 
 def _finish(writer: RunWriter, started, earlier_s: float, status: str, error: dict | None = None) -> None:

@@ -49,6 +49,7 @@ class TrainingSession:
             output_dir=self.writer.paths.checkpoints,
             precision=precision,
             use_cpu=not torch.cuda.is_available(),
+            distributed=self.spec.distributed,
         )
         progress = ProgressDisplay(self.console, self.spec.trainer.best_metric)
         sinks = [progress] + ([WandbSink(self.wandb_run)] if self.wandb_run is not None else [])

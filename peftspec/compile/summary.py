@@ -34,7 +34,8 @@ def _fmt(value) -> str:
 
 def print_outcome(outcome: RunOutcome, console) -> None:
     if outcome.evaluation is None:
-        console.print("Dry run: nothing trained.")
-        return
+        if outcome.paths is None:
+            console.print("Dry run: nothing trained.")
+        return  # otherwise a rank other than 0: rank 0 reports
     console.print(metrics_table(outcome.evaluation))
     console.print(f"Run directory: [bold]{outcome.paths.root}[/]")

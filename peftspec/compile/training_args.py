@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.trainer import TrainerSpec
 
 
@@ -71,12 +72,46 @@ RENAMED = {
 """Arguments that newer transformers releases renamed (the old names still work, with a warning)."""
 
 
-def build_training_arguments(trainer: TrainerSpec, *, output_dir: Path, precision: str, use_cpu: bool):
+def distributed_kwargs(distributed: DistributedSpec, *, use_cpu: bool) -> dict[str, Any]:
+    """DDP / FSDP arguments; none for one process (the Trainer's defaults)."""
+    # classification losses are means over the batch: the Trainer's token-count rescaling for
+    # language modelling (`average_tokens_across_devices`) would multiply them by the process count
+    if distributed.strategy == "ddp":
+        return {
+            "ddp_find_unused_parameters": distributed.find_unused_parameters,
+            "ddp_backend": "gloo" if use_cpu else None,
+            "average_tokens_across_devices": False,
+        }
+    if distributed.strategy == "fsdp":
+        fsdp = distributed.fsdp
+        options = [fsdp.sharding, "auto_wrap"] + (["offload"] if fsdp.cpu_offload else [])
+        config: dict[str, Any] = {"use_orig_params": fsdp.use_orig_params}
+        if fsdp.auto_wrap == "size":
+            config["min_num_params"] = fsdp.min_params
+        return {
+            "fsdp": " ".join(options),
+            "fsdp_config": config,
+            "ddp_backend": "gloo" if use_cpu else None,
+            "average_tokens_across_devices": False,
+        }
+    return {}
+
+
+def build_training_arguments(
+    trainer: TrainerSpec,
+    *,
+    output_dir: Path,
+    precision: str,
+    use_cpu: bool,
+    distributed: DistributedSpec | None = None,
+):
     import inspect
 
     from transformers import TrainingArguments
 
     kwargs = training_arguments_kwargs(trainer, output_dir=output_dir, precision=precision, use_cpu=use_cpu)
+    if distributed is not None:
+        kwargs.update(distributed_kwargs(distributed, use_cpu=use_cpu))
     accepted = inspect.signature(TrainingArguments.__init__).parameters
     for old, new in RENAMED.items():
         if new in accepted and old in kwargs:

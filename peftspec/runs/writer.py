@@ -88,3 +88,26 @@ class RunWriter:
     def close(self) -> None:
         if not self._metrics.closed:
             self._metrics.close()
+
+
+class SilentWriter(RunWriter):
+    """What ranks other than 0 use in a distributed run: the run's paths, no writes (one writer)."""
+
+    def __init__(self, paths: RunPaths):
+        self.paths = paths
+        self.info = {}
+
+    def update_info(self, **fields: Any) -> None:
+        self.info.update(fields)
+
+    def log(self, record: dict[str, Any]) -> None:
+        pass
+
+    def write_json(self, path: Path, value: Any) -> None:
+        pass
+
+    def write_text(self, path: Path, text: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

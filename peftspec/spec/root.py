@@ -9,6 +9,7 @@ from peftspec.spec.backbone import BackboneSpec
 from peftspec.spec.base import Rules, SpecModel
 from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.diagnostics import did_you_mean
+from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.metric_names import (
     DEFAULT_METRICS,
     LOSS,
@@ -52,6 +53,8 @@ class Spec(SpecModel):
     """Evaluation metrics and the decision threshold."""
     tracking: TrackingSpec = Field(default_factory=TrackingSpec)
     """Run naming, output folder and W&B."""
+    distributed: DistributedSpec = Field(default_factory=DistributedSpec)
+    """Several GPUs or nodes (DDP or FSDP through torchrun); unset = one process."""
 
     @model_validator(mode="after")
     def _rules(self) -> Spec:
@@ -68,6 +71,7 @@ class Spec(SpecModel):
         self._check_quantization(rules)
         self._check_precision(rules)
         self._check_metrics(rules)
+        self._check_distributed(rules)
         rules.raise_any()
         return self
 
@@ -96,6 +100,40 @@ class Spec(SpecModel):
                 "fp16 training with a bfloat16 quantisation compute "
                 'dtype; use precision = "bf16" or compute_dtype = "float16"',
                 suggestion="bf16",
+            )
+
+    def _check_distributed(self, rules: Rules) -> None:
+        """Combinations known to fail under DDP or FSDP, reported before any GPU is rented."""
+        dist, quant = self.distributed, self.quantization
+        if dist.strategy == "fsdp" and quant.method == "bnb-8bit":
+            rules.fail(
+                "quantization.method",
+                "8-bit bitsandbytes weights cannot be sharded by FSDP; use bnb-4bit with "
+                'storage_dtype = compute_dtype, or strategy = "ddp"',
+                suggestion="bnb-4bit",
+            )
+        if dist.strategy == "fsdp" and quant.method == "bnb-4bit":
+            compute = quant.compute_dtype if quant.compute_dtype != "auto" else _precision_dtype(self)
+            if quant.storage_dtype != compute:
+                rules.fail(
+                    "quantization.storage_dtype",
+                    f"FSDP shards 4-bit weights only when they are stored in the compute dtype; "
+                    f"set storage_dtype = {compute!r} (it is {quant.storage_dtype!r})",
+                    suggestion=compute,
+                )
+        if dist.strategy == "fsdp" and self.adapter.kind != "none" and not dist.fsdp.use_orig_params:
+            rules.fail(
+                "distributed.fsdp.use_orig_params",
+                "adapters train some parameters of a layer and freeze the rest, which FSDP allows only "
+                "with use_orig_params = true",
+                suggestion="true",
+            )
+        if dist.strategy == "ddp" and self.trainer.gradient_checkpointing and dist.find_unused_parameters:
+            rules.fail(
+                "distributed.find_unused_parameters",
+                "gradient checkpointing under DDP needs find_unused_parameters = false (peftspec "
+                "already uses non-reentrant checkpointing, the other half of the fix)",
+                suggestion="false",
             )
 
     def _check_metrics(self, rules: Rules) -> None:
@@ -137,6 +175,11 @@ class Spec(SpecModel):
             return
         if trainer.best_direction is None:
             trainer.best_direction = "max" if higher_is_better(name) else "min"
+
+
+def _precision_dtype(spec: Spec) -> str:
+    """The compute dtype that `auto` resolves to for the trainer's precision (bf16 where unknown)."""
+    return {"fp16": "float16", "fp32": "float32"}.get(spec.trainer.precision, "bfloat16")
 
 
 def _unknown_metric(name: str, task: str) -> str:
