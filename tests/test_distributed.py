@@ -189,3 +189,23 @@ def test_two_nodes_of_one_process_each(workspace, single):
     outputs = [finish(p) for p in nodes]
     assert sum(o.count("Final evaluation") for o in outputs) == 1
     check_two_ranks(only_run(workspace, "nodes2"), single)
+
+
+def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(workspace):
+    spec = write(workspace, "rankfail", batch_size=8, strategy="ddp")
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["PEFTSPEC_FAULT"] = "raise:3@1"  # rank 1 raises at the end of step 3
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2"]
+        + ["--master-port", str(free_port())],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 1
+    info = json.loads((only_run(workspace, "rankfail") / "run.json").read_text())
+    assert info["status"] == "failed"
+    assert info["error"]["rank"] == 1 and info["error"]["type"] == "InjectedFailure"
+    assert "injected failure at step 3 on rank 1" in info["error"]["message"]

@@ -131,3 +131,66 @@ def summarise(strategy: str, facts: list[dict]) -> dict:
         "rows_shared_by_ranks": overlap,
         "rows_covered": len(set.union(*sets)),
     }
+
+
+ERRORS = "errors"
+"""Folder of the run directory where a rank other than 0 leaves its error before it dies."""
+
+
+def record_rank_failure(paths: RunPaths, exc: BaseException) -> None:
+    import json
+    import time
+    import traceback
+
+    folder = paths.root / ERRORS
+    folder.mkdir(exist_ok=True)
+    error = {
+        "rank": world().rank,
+        "host": socket.gethostname(),
+        "type": type(exc).__name__,
+        "message": str(exc),
+        "traceback": "".join(traceback.format_exception(exc))[-8000:],
+        "time": time.time(),
+    }
+    (folder / f"rank-{world().rank}.json").write_text(json.dumps(error), encoding="utf-8")
+
+
+def first_rank_failure(paths: RunPaths) -> dict | None:
+    """The earliest error another rank left, if any (the cause when rank 0 fails after it)."""
+    import json
+
+    errors = []
+    for path in sorted((paths.root / ERRORS).glob("rank-*.json")):
+        try:
+            errors.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    if not errors:
+        return None
+    first = min(errors, key=lambda e: e.get("time", 0))
+    return {k: v for k, v in first.items() if k != "time"}
+
+
+def mark_launch_failed(run_file: str, returncode: int) -> str | None:
+    """After torchrun failed: a run still marked running (its rank 0 was killed before it could
+    record anything) becomes failed, with the error a rank left, or torchrun's exit code."""
+    import json
+    from pathlib import Path
+
+    from peftspec.runs.layout import utc_now
+    from peftspec.runs.writer import atomic_write_json
+
+    try:
+        root = Path(Path(run_file).read_text(encoding="utf-8").strip())
+        info = json.loads((root / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if info.get("status") != "running":
+        return str(root)
+    cause = first_rank_failure(RunPaths(root)) or {
+        "type": "LaunchFailed",
+        "message": f"torchrun exited with code {returncode}",
+    }
+    info.update(status="failed", error=cause, ended_at=utc_now().isoformat())
+    atomic_write_json(root / "run.json", info)
+    return str(root)

@@ -1,7 +1,8 @@
-"""Fault injection for the resume tests: `PEFTSPEC_FAULT=POINT:STEP` kills the process with SIGKILL
-at that point of that step. POINT is `step` (after the backward pass, before the optimizer step),
-`save` (checkpoint files written, completion marker not yet) or `eval` (inside an evaluation).
-Unset (always, outside tests) it does nothing."""
+"""Fault injection for the resume and distributed tests: `PEFTSPEC_FAULT=POINT:STEP[@RANK]` kills
+the process with SIGKILL at that point of that step (on that rank only, if given). POINT is `step`
+(after the backward pass, before the optimizer step), `save` (checkpoint files written, completion
+marker not yet), `eval` (inside an evaluation) or `raise` (an exception at the end of the step,
+instead of a kill). Unset (always, outside tests) it does nothing."""
 
 from __future__ import annotations
 
@@ -13,13 +14,23 @@ from transformers import TrainerCallback
 ENV = "PEFTSPEC_FAULT"
 
 
+class InjectedFailure(RuntimeError):
+    """The failure `PEFTSPEC_FAULT=raise:STEP` asks for."""
+
+
 def maybe_fault(point: str, step: int) -> None:
     value = os.environ.get(ENV)
     if not value:
         return
     name, _, at = value.partition(":")
-    if name == point and at.isdigit() and int(at) == step:
-        os.kill(os.getpid(), signal.SIGKILL)
+    at, _, rank = at.partition("@")
+    if name != point or not at.isdigit() or int(at) != step:
+        return
+    if rank and int(rank) != int(os.environ.get("RANK", 0)):
+        return
+    if point == "raise":
+        raise InjectedFailure(f"injected failure at step {step} on rank {os.environ.get('RANK', 0)}")
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 class FaultPoints(TrainerCallback):
@@ -28,3 +39,6 @@ class FaultPoints(TrainerCallback):
 
     def on_prediction_step(self, args, state, control, **kwargs):
         maybe_fault("eval", state.global_step)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        maybe_fault("raise", state.global_step)

@@ -55,12 +55,9 @@ def execute(request: RunRequest, console) -> RunOutcome:
     from peftspec.compile.distributed import agree, world
 
     paths = agree(lambda: new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name))
-    if not world().main:  # another rank of a distributed run: trains, writes nothing
-        from rich.console import Console
-
-        from peftspec.runs.writer import SilentWriter
-
-        return _build_and_train(spec, bundle, precision, SilentWriter(paths), Console(quiet=True))
+    if not world().main:  # another rank of a distributed run: trains, writes nothing but its failure
+        return _follow(spec, bundle, precision, paths)
+    _tell_launcher(paths)
     writer = RunWriter(paths)
     started = utc_now()
     with RunLock(paths.root):
@@ -68,6 +65,28 @@ def execute(request: RunRequest, console) -> RunOutcome:
         return _supervised(
             writer, started, 0.0, lambda: _build_and_train(spec, bundle, precision, writer, console)
         )
+
+
+def _follow(spec: Spec, bundle: DataBundle, precision: str, paths: RunPaths) -> RunOutcome:
+    from rich.console import Console
+
+    from peftspec.compile.distributed import record_rank_failure
+    from peftspec.runs.writer import SilentWriter
+
+    try:
+        return _build_and_train(spec, bundle, precision, SilentWriter(paths), Console(quiet=True))
+    except BaseException as exc:
+        record_rank_failure(paths, exc)
+        raise
+
+
+def _tell_launcher(paths: RunPaths) -> None:
+    """`peftspec run --nproc-per-node` waits on torchrun; it learns the run directory from here."""
+    import os
+
+    target = os.environ.get("PEFTSPEC_RUN_FILE")
+    if target:
+        Path(target).write_text(str(paths.root.resolve()), encoding="utf-8")
 
 
 def _print_warnings(bundle: DataBundle, console) -> None:
@@ -103,12 +122,15 @@ def _supervised(writer: RunWriter, started, earlier_s: float, body) -> RunOutcom
         _finish(writer, started, earlier_s, "interrupted", error=error)
         raise
     except BaseException as exc:
+        from peftspec.compile.distributed import first_rank_failure
+
         error = {
             "type": type(exc).__name__,
             "message": str(exc),
             "traceback": "".join(traceback.format_exception(exc))[-8000:],
         }
-        _finish(writer, started, earlier_s, "failed", error=error)
+        cause = first_rank_failure(writer.paths)  # another rank's error that brought this one down
+        _finish(writer, started, earlier_s, "failed", error=cause or {**error, "rank": 0})
         raise
     _finish(writer, started, earlier_s, "completed")
     return outcome
