@@ -16,7 +16,8 @@ from peftspec.compile.training_args import distributed_kwargs
 from peftspec.spec import check_spec
 from peftspec.spec.distributed import DistributedSpec
 from tests.conftest import MINIMAL
-from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+from tests.helpers.specs import write_tiny_lora_spec
+from tests.helpers.tiny import make_backbone, synthetic_rows, write_csv
 
 RULES = {
     "fsdp-8bit": ('[quantization]\nmethod = "bnb-8bit"', "fsdp", "quantization.method"),
@@ -86,34 +87,10 @@ def workspace(tmp_path_factory) -> Path:
 
 
 def write(workspace: Path, name: str, batch_size: int, strategy: str = "none") -> Path:
-    path = workspace / f"{name}.toml"
-    path.write_text(
-        f"""name = "{name}"
-[dataset]
-train = "train.csv"
-test = "test.csv"
-labels.columns = {json.dumps(EMOTIONS)}
-max_length = 32
-[backbone]
-model = "./bert"
-[adapter]
-kind = "lora"
-r = 4
-dropout = 0.0
-target_modules = ["query", "value"]
-[trainer]
-epochs = 4
-batch_size = {batch_size}
-learning_rate = 2e-2
-group_by_length = false
-logging_steps = 1
-[distributed]
-strategy = "{strategy}"
-[tracking]
-output_root = "runs-{name}"
-"""
-    )
-    return path
+    trainer = f"epochs = 4\nbatch_size = {batch_size}\nlearning_rate = 2e-2\n"
+    trainer += "group_by_length = false\nlogging_steps = 1"
+    tail = f'[distributed]\nstrategy = "{strategy}"'
+    return write_tiny_lora_spec(workspace, name, dropout=0.0, trainer=trainer, tail=tail)
 
 
 def free_port() -> int:
@@ -195,9 +172,9 @@ def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(worksp
     spec = write(workspace, "rankfail", batch_size=8, strategy="ddp")
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
     env["PEFTSPEC_FAULT"] = "raise:3@1"  # rank 1 raises at the end of step 3
+    port = str(free_port())
     proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2"]
-        + ["--master-port", str(free_port())],
+        [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2", "--master-port", port],
         cwd=workspace,
         env=env,
         capture_output=True,

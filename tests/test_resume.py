@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from peftspec.runs import read_run
-from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+from tests.helpers.specs import write_tiny_lora_spec
+from tests.helpers.tiny import make_backbone, synthetic_rows, write_csv
 
 VOLATILE = {"time", "runtime", "samples_per_second", "steps_per_second"}
 
@@ -30,36 +31,11 @@ def workspace(tmp_path_factory) -> Path:
 
 
 def write_spec(workspace: Path, name: str, epochs: int = 2, extra: str = "") -> Path:
-    path = workspace / f"{name}.toml"
-    path.write_text(
-        f"""name = "{name}"
-[dataset]
-train = "train.csv"
-test = "test.csv"
-labels.columns = {json.dumps(EMOTIONS)}
-max_length = 32
-[backbone]
-model = "./bert"
-[adapter]
-kind = "lora"
-r = 4
-dropout = 0.1
-target_modules = ["query", "value"]
-[trainer]
-epochs = {epochs}
-batch_size = 16
-learning_rate = 5e-3
-eval_strategy = "steps"
-eval_steps = 4
-save_steps = 4
-save_total_limit = 10
-logging_steps = 1
-{extra}
-[tracking]
-output_root = "runs-{name}"
-"""
+    trainer = (
+        f'epochs = {epochs}\nbatch_size = 16\nlearning_rate = 5e-3\neval_strategy = "steps"\n'
+        f"eval_steps = 4\nsave_steps = 4\nsave_total_limit = 10\nlogging_steps = 1\n{extra}"
     )
-    return path
+    return write_tiny_lora_spec(workspace, name, dropout=0.1, trainer=trainer)
 
 
 def peftspec(workspace: Path, *args: str, fault: str | None = None, check: bool = False):

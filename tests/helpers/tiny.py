@@ -77,60 +77,17 @@ def _vocab() -> list[str]:
 
 
 def make_tokenizer(kind: str, with_pad: bool = True):
-    """A tokenizer of the family's own design (WordPiece, byte-level BPE, metaspace BPE), trained here."""
-    from tokenizers import (
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-        processors,
-        trainers,
-    )
-    from transformers import PreTrainedTokenizerFast
+    """A tokenizer of the family's own design (WordPiece, byte-level BPE, metaspace BPE), trained here
+    on the synthetic corpus with the same code `peftspec check` trains its toy tokenizers with."""
+    from peftspec.check.toy_tokenizer import train_tokenizer
+    from peftspec.compile.families import BERT_SPECIALS, BYTE_LEVEL, METASPACE, WORDPIECE
 
     if kind == "bert":
-        specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
-        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-        tok.train_from_iterator(corpus(), trainers.WordPieceTrainer(vocab_size=300, special_tokens=specials))
-        cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
-        tok.post_processor = processors.TemplateProcessing(
-            single="[CLS] $A [SEP]",
-            pair="[CLS] $A [SEP] $B:1 [SEP]:1",
-            special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
-        )
-        tok.decoder = decoders.WordPiece()
-        return PreTrainedTokenizerFast(
-            tokenizer_object=tok,
-            unk_token="[UNK]",
-            pad_token="[PAD]",
-            cls_token="[CLS]",
-            sep_token="[SEP]",
-            mask_token="[MASK]",
-        )
-    specials = ["<pad>", "<unk>", "<bos>", "<eos>"] if with_pad else ["<unk>", "<bos>", "<eos>"]
-    tok = Tokenizer(models.BPE(unk_token=None if kind == "qwen2" else "<unk>"))
-    if kind == "qwen2":
-        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
-        tok.decoder = decoders.ByteLevel()
-        alphabet = pre_tokenizers.ByteLevel.alphabet()
-    else:  # gemma: spaces become "▁", no pre-tokenizer
-        tok.normalizer = normalizers.Replace(Regex(" "), "▁")
-        tok.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.Fuse()])
-        alphabet = []
-    tok.train_from_iterator(
-        corpus(), trainers.BpeTrainer(vocab_size=400, special_tokens=specials, initial_alphabet=alphabet)
-    )
-    return PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        unk_token="<unk>",
-        bos_token="<bos>",
-        eos_token="<eos>",
-        pad_token="<pad>" if with_pad else None,
-    )
+        return train_tokenizer(WORDPIECE, BERT_SPECIALS, "[CLS] $A [SEP]", corpus(), vocab_size=300)
+    specials = {"pad": "<pad>"} if with_pad else {}
+    specials.update({"unk": "<unk>", "bos": "<bos>", "eos": "<eos>"})
+    style = BYTE_LEVEL if kind == "qwen2" else METASPACE  # gemma: spaces become "▁"
+    return train_tokenizer(style, specials, None, corpus(), vocab_size=400)
 
 
 def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0) -> Path:

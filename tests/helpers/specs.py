@@ -1,0 +1,36 @@
+"""The tiny-BERT LoRA spec that the resume and distributed tests run, with their own trainer keys."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.helpers.tiny import EMOTIONS
+
+
+def write_tiny_lora_spec(workspace: Path, name: str, *, dropout: float, trainer: str, tail: str = "") -> Path:
+    """`workspace/<name>.toml`: train.csv/test.csv on ./bert, LoRA r=4 on query/value, runs under
+    `runs-<name>`; `trainer` is the body of [trainer], `tail` more sections."""
+    path = workspace / f"{name}.toml"
+    path.write_text(
+        f"""name = "{name}"
+[dataset]
+train = "train.csv"
+test = "test.csv"
+labels.columns = {json.dumps(EMOTIONS)}
+max_length = 32
+[backbone]
+model = "./bert"
+[adapter]
+kind = "lora"
+r = 4
+dropout = {dropout}
+target_modules = ["query", "value"]
+[trainer]
+{trainer}
+{tail}
+[tracking]
+output_root = "runs-{name}"
+"""
+    )
+    return path
