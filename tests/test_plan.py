@@ -80,3 +80,22 @@ def test_qlora_weights_are_packed_and_a_small_card_needs_small_batches(capsys):
 def test_sizes_are_checked(capsys):
     assert main(["plan", str(ROOT / "specs" / "gemma_lora.toml"), "--gpu-memory", "lots"]) == 2
     assert "not a memory size" in capsys.readouterr().err
+
+
+def test_fsdp_shards_weights_and_states_per_gpu_ddp_does_not():
+    from peftspec.compile.families import config_for
+    from peftspec.spec import load_spec
+
+    path = ROOT / "specs" / "gemma_lora.toml"
+
+    def parts(*overrides):
+        spec = load_spec(path, overrides)
+        return estimate(spec, config_for(spec.backbone.model), 11).parts
+
+    one = parts()
+    ddp = parts('distributed.strategy="ddp"', "distributed.processes_per_node=4")
+    fsdp = parts('distributed.strategy="fsdp"', "distributed.processes_per_node=4")
+    assert ddp == one  # a full replica on every GPU
+    assert fsdp["weights"] == pytest.approx(one["weights"] / 4)
+    assert fsdp["optimizer states"] == pytest.approx(one["optimizer states"] / 4)
+    assert fsdp["activations"] == one["activations"]  # each GPU still holds its own batch's activations

@@ -230,3 +230,24 @@ def test_tui_is_installed_with_its_styles(tmp_path):
     code = "import importlib.resources as r, tui.app; print(r.files('tui').joinpath('styles.tcss').is_file())"
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert proc.stdout.strip() == "True", proc.stderr
+
+
+async def test_facts_show_an_interrupted_run_how_to_resume_it(root):
+    run_dir = root / "ml-lora-20260301T120000Z"
+    info = json.loads((run_dir / "run.json").read_text())
+    info.update(
+        status="interrupted",
+        resumed=[{"at": "2026-03-01T13:00:00+00:00", "from_step": 20}],
+        error={
+            "type": "RunInterrupted",
+            "message": "SIGTERM received",
+            "resume": f"peftspec run --resume {run_dir}",
+        },
+    )
+    (run_dir / "run.json").write_text(json.dumps(info))
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(run_dir))
+        await loaded_run_screen(pilot)
+        facts = text_of(app.screen.query_one("#facts-text", Static))
+        assert "from step 20" in facts and "peftspec run --resume" in facts and "interrupted" in facts

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from peftspec.check.report import SpecCheck, StopCheck
 from peftspec.check.runner import CheckOptions, Locator, absent, local_sources, quiet_console
+from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.loader import SpecReport
 from peftspec.spec.root import Spec
 
@@ -129,7 +130,10 @@ def _toy_spec(spec: Spec, folder: Path, options: CheckOptions) -> Spec:
             "run_name": f"{spec.tracking.run_name or spec.name}-check",
         }
     )
-    return spec.model_copy(update={"trainer": trainer, "backbone": backbone, "tracking": tracking})
+    single = DistributedSpec()  # one process: [distributed] is listed as not checked
+    return spec.model_copy(
+        update={"trainer": trainer, "backbone": backbone, "tracking": tracking, "distributed": single}
+    )
 
 
 def cpu_precision(requested: str) -> str:
@@ -206,6 +210,15 @@ def _not_on_cpu(spec: Spec, result: SpecCheck) -> None:
         )
     if not spec.backbone.model.startswith("package:") and not Path(spec.backbone.model).is_dir():
         notes.append(("weights", f"downloading {spec.backbone.model} (and access, for gated models)"))
+    dist = spec.distributed
+    if dist.strategy != "none":
+        notes.append(
+            (
+                "distributed",
+                f"{dist.strategy} over {dist.processes_per_node * dist.nodes} processes; "
+                "checked in one process",
+            )
+        )
     if spec.tracking.wandb is not None:
         notes.append(("tracking", "W&B logging (no network here); the run directory was checked instead"))
     for name, detail in notes:

@@ -148,7 +148,25 @@ def estimate(
     if method != "none":
         widest = max(shapes.hidden * shapes.intermediate, shapes.hidden * shapes.hidden)
         parts["dequantised layer"] = 2.0 * widest  # one 4/8-bit weight unpacked at a time
+    _shard(parts, spec.distributed)
     return MemoryEstimate(parts, total, trainable, t.batch_size * seq)
+
+
+def _shard(parts: dict[str, float], distributed) -> None:
+    """Per-GPU figures under FSDP: what it shards is divided by the processes sharing it
+    (DDP keeps a full copy on every GPU)."""
+    if distributed.strategy != "fsdp":
+        return
+    fsdp = distributed.fsdp
+    group = distributed.processes_per_node * (1 if fsdp.sharding == "hybrid_shard" else distributed.nodes)
+    sharded = {
+        "full_shard": ("weights", "trainable weights (fp32)", "gradients", "optimizer states"),
+        "hybrid_shard": ("weights", "trainable weights (fp32)", "gradients", "optimizer states"),
+        "shard_grad_op": ("gradients", "optimizer states"),
+        "no_shard": (),
+    }[fsdp.sharding]
+    for name in sharded:
+        parts[name] /= group
 
 
 def _quantised(name: str, module, keep: list[str]) -> bool:

@@ -200,8 +200,17 @@ class RunScreen(Screen):
             ("git commit", info.get("git_commit")),
             ("best", info.get("best")),
         ]
+        dist = info.get("distributed")
+        if dist:
+            facts.append(("processes", f"{dist.get('world_size')} ({dist.get('strategy')})"))
+        for resumed in info.get("resumed") or []:
+            facts.append(("resumed", f"{resumed.get('at')} from step {resumed.get('from_step')}"))
         if info.get("error"):
-            facts.append(("error", f"{info['error'].get('type')}: {info['error'].get('message')}"))
+            error = info["error"]
+            where = f" (rank {error['rank']})" if error.get("rank") else ""
+            facts.append(("error", f"{error.get('type')}{where}: {error.get('message')}"))
+            if error.get("resume"):
+                facts.append(("resume with", error["resume"]))
         for warning in run.warnings:
             facts.append(("warning", warning))
         for key, value in facts:
