@@ -83,17 +83,23 @@ def make_tokenizer(kind: str, with_pad: bool = True):
     from peftspec.compile.families import BERT_SPECIALS, BYTE_LEVEL, METASPACE, WORDPIECE
 
     if kind == "bert":
-        return train_tokenizer(WORDPIECE, BERT_SPECIALS, "[CLS] $A [SEP]", corpus(), vocab_size=300)
+        tokenizer = train_tokenizer(WORDPIECE, BERT_SPECIALS, "[CLS] $A [SEP]", corpus(), vocab_size=300)
+        tokenizer.toy_specials = BERT_SPECIALS
+        return tokenizer
     specials = {"pad": "<pad>"} if with_pad else {}
     specials.update({"unk": "<unk>", "bos": "<bos>", "eos": "<eos>"})
     style = BYTE_LEVEL if kind == "qwen2" else METASPACE  # gemma: spaces become "▁"
-    return train_tokenizer(style, specials, None, corpus(), vocab_size=400)
+    tokenizer = train_tokenizer(style, specials, None, corpus(), vocab_size=400)
+    tokenizer.toy_specials = specials  # saved with the roles it lacks as null (see save_tokenizer)
+    return tokenizer
 
 
 def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0) -> Path:
     """Save a tiny random `kind` model (bert, qwen2, gemma) and its tokenizer under `folder`."""
     import torch
     from transformers import AutoModel, BertConfig, GemmaConfig, Qwen2Config
+
+    from peftspec.check.toy_tokenizer import save_tokenizer
 
     torch.manual_seed(seed)
     tokenizer = make_tokenizer(kind, with_pad)
@@ -131,5 +137,5 @@ def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0)
     model = AutoModel.from_config(config)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
+    save_tokenizer(tokenizer, folder, tokenizer.toy_specials)
     return folder
