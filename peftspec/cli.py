@@ -216,7 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ImportError as exc:
         _extras_missing(exc, "run")
         return EXIT_PROBLEMS
-    launch = _launch_request(args, report.spec if report else None)
+    launch = _launch_request(args, report.spec if report else _recorded_spec(args.resume))
     if launch is not None:
         return _launch(args, launch)
     if args.resume is not None:
@@ -224,6 +224,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         request = ResumeRequest(Path(args.resume), report.spec if report else None, force)
         return _run(resume, print_outcome, request)
     return _run(execute, print_outcome, RunRequest(report.spec, report.files, list(args.set), args.dry_run))
+
+
+def _recorded_spec(run_dir: str | None):
+    """The resolved spec a run recorded (for its [distributed] settings), or None."""
+    from peftspec.spec import load_spec
+
+    path = Path(run_dir or "") / "spec.toml"
+    try:
+        return load_spec(path) if run_dir and path.is_file() else None
+    except Exception:
+        return None  # resume reports an unreadable spec itself
 
 
 def _launch_request(args: argparse.Namespace, spec):
@@ -246,7 +257,9 @@ def _launch(args: argparse.Namespace, launch) -> int:
 
     from peftspec.compile.distributed import torchrun_command
 
-    passthrough = [args.spec, *(f"--set={s}" for s in args.set)]
+    passthrough = [*([args.spec] if args.spec else []), *(f"--set={s}" for s in args.set)]
+    if args.resume:
+        passthrough += ["--resume", args.resume, *(f"--force={f}" for f in args.force)]
     command = torchrun_command(launch, passthrough)
     print(
         f"launching {launch.nproc_per_node} process(es) per node on {launch.nnodes} node(s): "

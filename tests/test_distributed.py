@@ -186,3 +186,46 @@ def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(worksp
     assert info["status"] == "failed"
     assert info["error"]["rank"] == 1 and info["error"]["type"] == "InjectedFailure"
     assert "injected failure at step 3 on rank 1" in info["error"]["message"]
+
+
+def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspace):
+    from safetensors.torch import load_file
+
+    def launch(name: str, *extra: str, fault: str | None = None) -> subprocess.CompletedProcess:
+        env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+        env.pop("PEFTSPEC_FAULT", None)
+        if fault:
+            env["PEFTSPEC_FAULT"] = fault
+        args = ["--nproc-per-node", "2", "--master-port", str(free_port()), *extra]
+        return subprocess.run(
+            [sys.executable, "-m", "peftspec", "run", *args],
+            cwd=workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+
+    def with_checkpoints(name: str) -> Path:
+        trainer = (
+            "epochs = 2\nbatch_size = 8\nlearning_rate = 2e-2\ngroup_by_length = false\nlogging_steps = 1\n"
+        )
+        trainer += 'eval_strategy = "steps"\neval_steps = 4\nsave_steps = 4\nsave_total_limit = 10'
+        return write_tiny_lora_spec(
+            workspace, name, dropout=0.0, trainer=trainer, tail='[distributed]\nstrategy = "ddp"'
+        )
+
+    whole = launch("whole", str(with_checkpoints("whole")))
+    assert whole.returncode == 0, whole.stderr[-3000:]
+    killed = launch("cut", str(with_checkpoints("cut")), fault="step:6")  # both ranks die mid-step 6
+    assert killed.returncode != 0
+    run = only_run(workspace, "cut")
+    resumed = launch("cut", "--resume", str(run))
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    info = json.loads((run / "run.json").read_text())
+    assert info["status"] == "completed" and info["resumed"][0]["from_step"] == 4
+    assert info["distributed"]["world_size"] == 2
+    a = load_file(only_run(workspace, "whole") / "adapter" / "adapter_model.safetensors")
+    b = load_file(run / "adapter" / "adapter_model.safetensors")
+    import torch
+
+    assert all(torch.equal(a[k], b[k]) for k in a)  # the same training, resumed on 2 processes

@@ -54,14 +54,64 @@ def _allowed(key: str, force: list[str]) -> bool:
 
 
 def resume(request: ResumeRequest, console) -> RunOutcome | None:
-    """Continue the run; None when it had already completed (nothing to do)."""
-    from peftspec.compile.data import load_data
+    """Continue the run; None when it had already completed (nothing to do). Under torchrun, rank 0
+    decides (checks, lock, metrics) and tells the other ranks which checkpoint to continue from."""
+    from peftspec.compile.distributed import world
     from peftspec.compile.environment import quiet_libraries
+
+    quiet_libraries()
+    if not world().main:
+        return _follow_resume(request)
+    try:
+        return _resume_main(request, console)
+    finally:
+        _announce(None)  # no-op once the checkpoint was announced; releases the others on refusal
+
+
+_announced = False
+
+
+def _announce(checkpoint: str | None) -> None:
+    """Rank 0 tells the other ranks the checkpoint to resume from (None: there is nothing to do)."""
+    global _announced
+    from peftspec.compile.distributed import init_process_group, world
+
+    if world().size == 1 or _announced:
+        return
+    import torch.distributed as dist
+
+    init_process_group()
+    dist.broadcast_object_list([checkpoint], src=0)
+    _announced = True
+
+
+def _follow_resume(request: ResumeRequest) -> RunOutcome | None:
+    """A rank other than 0: wait for rank 0's decision, then train from the same checkpoint."""
+    import torch.distributed as dist
+
+    from peftspec.compile.data import load_data
+    from peftspec.compile.distributed import init_process_group
+    from peftspec.compile.runner import _follow
+    from peftspec.compile.training_args import resolve_precision
+    from peftspec.spec import load_spec
+
+    init_process_group()
+    box: list[str | None] = [None]
+    dist.broadcast_object_list(box, src=0)
+    if box[0] is None:
+        return None
+    paths = RunPaths(Path(request.run_dir))
+    spec = request.spec or load_spec(paths.spec)
+    bundle = load_data(spec.dataset)
+    return _follow(spec, bundle, resolve_precision(spec.trainer.precision), paths, resume_from=box[0])
+
+
+def _resume_main(request: ResumeRequest, console) -> RunOutcome | None:
+    from peftspec.compile.data import load_data
     from peftspec.compile.training_args import resolve_precision
     from peftspec.runs.reader import read_run
     from peftspec.spec import load_spec
 
-    quiet_libraries()
     paths = RunPaths(Path(request.run_dir))
     if not paths.run_json.is_file():
         raise ResumeRefused(f"{paths.root} is not a run directory (no run.json)")
@@ -103,6 +153,7 @@ def resume(request: ResumeRequest, console) -> RunOutcome | None:
             atomic_write_text(paths.spec, render_spec(spec, header=f"Resolved spec of run {paths.name}"))
         precision = resolve_precision(spec.trainer.precision)
         console.print(f"resuming {paths.name} from {scan.newest.name}")
+        _announce(str(scan.newest))
         return _supervised(
             writer,
             started,

@@ -67,14 +67,16 @@ def execute(request: RunRequest, console) -> RunOutcome:
         )
 
 
-def _follow(spec: Spec, bundle: DataBundle, precision: str, paths: RunPaths) -> RunOutcome:
+def _follow(spec: Spec, bundle: DataBundle, precision: str, paths: RunPaths, resume_from=None) -> RunOutcome:
     from rich.console import Console
 
     from peftspec.compile.distributed import record_rank_failure
     from peftspec.runs.writer import SilentWriter
 
     try:
-        return _build_and_train(spec, bundle, precision, SilentWriter(paths), Console(quiet=True))
+        return _build_and_train(
+            spec, bundle, precision, SilentWriter(paths), Console(quiet=True), resume_from
+        )
     except BaseException as exc:
         record_rank_failure(paths, exc)
         raise
