@@ -113,12 +113,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_USAGE if isinstance(exc, pm.BudgetError) else EXIT_PROBLEMS
     precision = "fp32" if spec.trainer.precision == "fp32" else "bf16"
     labels = pm.label_count(spec)
-    est = pm.estimate(spec, config, labels, precision=precision)
-    advice = (
-        pm.advise(spec, config, labels, precision, budget)
-        if budget and est.total > budget * pm.HEADROOM
-        else []
-    )
+    params = pm.parameter_bytes(spec, config, labels)
+    est = pm.estimate(spec, config, labels, precision=precision, params=params)
+    fits = budget is None or est.total <= budget * pm.HEADROOM
+    advice = [] if fits else pm.advise(spec, config, labels, precision, budget, params)
     console = Console()
     console.print(f"architecture from {source}")
     return EXIT_OK if pm.render_estimate(spec, est, budget, advice, console) else EXIT_PROBLEMS

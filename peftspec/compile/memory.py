@@ -103,10 +103,19 @@ def meta_model(config, num_labels: int, spec):
     return model
 
 
-def estimate(
-    spec, config, num_labels: int, seq: int | None = None, precision: str = "bf16"
-) -> MemoryEstimate:
-    """Peak training memory of `spec` on `config`'s architecture, in bytes by component."""
+@dataclass
+class ParameterBytes:
+    """What the parameters cost: frozen weights at their stored precision, trainable ones in fp32.
+    It depends on the backbone, adapter and quantisation only, not on the trainer settings."""
+
+    weights: float
+    trainable_bytes: float
+    total: int
+    trainable: int
+
+
+def parameter_bytes(spec, config, num_labels: int) -> ParameterBytes:
+    """Count the classifier's parameters on the meta device, each at the bytes it will take."""
     from peftspec.compile.model import unquantised_modules
 
     method = spec.quantization.method
@@ -114,22 +123,36 @@ def estimate(
     keep = unquantised_modules(spec) if method != "none" else []
     weight_dtype = spec.backbone.dtype if spec.backbone.dtype != "auto" else str(config.dtype or "float32")
     weight_dtype = weight_dtype.replace("torch.", "")
-    weights = trainable_bytes = 0.0
-    total = trainable = 0
+    counted = ParameterBytes(0.0, 0.0, 0, 0)
     modules = dict(model.named_modules())
     for name, param in model.named_parameters():
         n = param.numel()
         owner = name.rsplit(".", 1)[0]
-        total += n
+        counted.total += n
         if param.requires_grad:
-            trainable += n
-            trainable_bytes += 4 * n  # adapters and the head train in fp32
+            counted.trainable += n
+            counted.trainable_bytes += 4 * n  # adapters and the head train in fp32
         elif method != "none" and _quantised(owner, modules.get(owner), keep):
-            weights += n * (
+            counted.weights += n * (
                 NF4_BYTES[spec.quantization.double_quant] if method == "bnb-4bit" else 1.0 + 4 / 4096
             )
         else:  # k-bit preparation upcasts the layers it does not quantise to fp32
-            weights += n * (4 if method != "none" else BYTES.get(weight_dtype, 4))
+            counted.weights += n * (4 if method != "none" else BYTES.get(weight_dtype, 4))
+    return counted
+
+
+def estimate(
+    spec,
+    config,
+    num_labels: int,
+    seq: int | None = None,
+    precision: str = "bf16",
+    params: ParameterBytes | None = None,
+) -> MemoryEstimate:
+    """Peak training memory of `spec` on `config`'s architecture, in bytes by component; `params`
+    reuses a parameter count of the same backbone, adapter and quantisation."""
+    method = spec.quantization.method
+    params = params or parameter_bytes(spec, config, num_labels)
     t = spec.trainer
     seq = seq or spec.dataset.max_length
     act = 4 if precision == "fp32" else 2
@@ -139,17 +162,17 @@ def estimate(
     activations = activation_bytes(shapes, t.batch_size, seq, act, t.gradient_checkpointing, hidden_bytes)
     states = 2 if "8bit" in t.optimizer else OPTIMIZER_STATES.get(t.optimizer, 8)
     parts = {
-        "weights": weights,
-        "trainable weights (fp32)": trainable_bytes,
-        "gradients": 4.0 * trainable,
-        "optimizer states": float(states * trainable),
+        "weights": params.weights,
+        "trainable weights (fp32)": params.trainable_bytes,
+        "gradients": 4.0 * params.trainable,
+        "optimizer states": float(states * params.trainable),
         "activations": activations,
     }
     if method != "none":
         widest = max(shapes.hidden * shapes.intermediate, shapes.hidden * shapes.hidden)
         parts["dequantised layer"] = 2.0 * widest  # one 4/8-bit weight unpacked at a time
     _shard(parts, spec.distributed)
-    return MemoryEstimate(parts, total, trainable, t.batch_size * seq)
+    return MemoryEstimate(parts, params.total, params.trainable, t.batch_size * seq)
 
 
 def _shard(parts: dict[str, float], distributed) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from peftspec.compile.memory import GiB, MemoryEstimate, estimate
+from peftspec.compile.memory import GiB, MemoryEstimate, ParameterBytes, estimate, parameter_bytes
 from peftspec.spec.root import Spec
 
 HEADROOM = 0.9
@@ -43,46 +44,70 @@ def with_trainer(spec: Spec, **changes) -> Spec:
     return spec.model_copy(update={"trainer": spec.trainer.model_copy(update=changes)})
 
 
-def single_changes(spec: Spec) -> list[tuple[str, Spec]]:
-    """Changes that cut memory without changing the effective batch, cheapest first."""
-    from peftspec.spec.quantization import Bnb4bit
+@dataclass
+class Change:
+    """One way to cut memory without changing the effective batch: new trainer values, or 4-bit."""
 
+    label: str
+    trainer: dict[str, Any]
+    quantise: bool = False
+
+    def apply(self, spec: Spec) -> Spec:
+        from peftspec.spec.quantization import Bnb4bit
+
+        if self.quantise:
+            return spec.model_copy(update={"quantization": Bnb4bit(method="bnb-4bit")})
+        return with_trainer(spec, **self.trainer)
+
+
+def changes(spec: Spec) -> list[Change]:
+    """Gradient checkpointing, then halving the batch (doubling accumulation), then 4-bit."""
     t = spec.trainer
-    changes: list[tuple[str, Spec]] = []
+    found: list[Change] = []
     if not t.gradient_checkpointing:
-        changes.append(
-            ("trainer.gradient_checkpointing = true", with_trainer(spec, gradient_checkpointing=True))
-        )
+        found.append(Change("trainer.gradient_checkpointing = true", {"gradient_checkpointing": True}))
     batch, accumulation = t.batch_size, t.gradient_accumulation_steps
     while batch > 1:
         batch, accumulation = batch // 2, accumulation * 2
-        changes.append(
-            (
+        found.append(
+            Change(
                 f"trainer.batch_size = {batch} with gradient_accumulation_steps = {accumulation}",
-                with_trainer(spec, batch_size=batch, gradient_accumulation_steps=accumulation),
+                {"batch_size": batch, "gradient_accumulation_steps": accumulation},
             )
         )
     if spec.quantization.method == "none" and spec.adapter.kind != "none":
-        changes.append(
-            (
-                '[quantization] method = "bnb-4bit" (QLoRA)',
-                spec.model_copy(update={"quantization": Bnb4bit(method="bnb-4bit")}),
-            )
-        )
-    return changes
+        found.append(Change('[quantization] method = "bnb-4bit" (QLoRA)', {}, quantise=True))
+    return found
 
 
-def advise(spec: Spec, config, labels: int, precision: str, budget: float) -> list[Option]:
-    """The first single change that fits `budget`; else changes combined until it fits (or all)."""
+def advise(
+    spec: Spec, config, labels: int, precision: str, budget: float, params: ParameterBytes | None = None
+) -> list[Option]:
+    """The first single change that fits `budget`; else the changes applied one on top of the
+    other until it fits (or all of them). The parameters are counted once per quantisation
+    (`params`: the spec's own count, already made)."""
     usable = budget * HEADROOM
-    tried = [Option(c, s, estimate(s, config, labels, precision=precision)) for c, s in single_changes(spec)]
-    for option in tried:
-        if option.estimate.total <= usable:
-            return [option]
+    counts: dict[str, ParameterBytes] = {spec.quantization.method: params} if params else {}
+
+    def option(change: Change, candidate: Spec) -> Option:
+        method = candidate.quantization.method
+        if method not in counts:
+            counts[method] = parameter_bytes(candidate, config, labels)
+        return Option(
+            change.label,
+            candidate,
+            estimate(candidate, config, labels, precision=precision, params=counts[method]),
+        )
+
+    plan = changes(spec)
+    for change in plan:
+        single = option(change, change.apply(spec))
+        if single.estimate.total <= usable:
+            return [single]
     combined, current = [], spec
-    for change, _ in single_changes(spec):
-        current = dict(single_changes(current)).get(change, current)
-        combined.append(Option(change, current, estimate(current, config, labels, precision=precision)))
+    for change in plan:
+        current = change.apply(current)
+        combined.append(option(change, current))
         if combined[-1].estimate.total <= usable:
             break
     return combined
