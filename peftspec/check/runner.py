@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peftspec.check.report import SpecCheck, StopCheck
-from peftspec.spec.diagnostics import Diagnostic, KeyPath, dotted
+from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location
 from peftspec.spec.loader import SpecReport, check_spec
 from peftspec.spec.root import Spec
 
@@ -63,12 +63,8 @@ class Locator:
 
     def error(self, path: KeyPath, code: str, message: str, suggestion: str | None = None) -> Diagnostic:
         index = self.report.index
-        if index is None:
-            return Diagnostic(self.report.file, None, None, dotted(path), "error", code, message, suggestion)
-        where = index.value(path)
-        return Diagnostic(
-            where.file, where.line, where.column, dotted(path), "error", code, message, suggestion
-        )
+        where = index.value(path) if index is not None else Location(self.report.file)
+        return Diagnostic.at(where, path, "error", code, message, suggestion)
 
     @property
     def spec(self) -> Spec:

@@ -33,6 +33,20 @@ class Diagnostic:
     message: str
     suggestion: str | None = None
 
+    @classmethod
+    def at(
+        cls,
+        where: Location,
+        path: KeyPath | str,
+        severity: Severity,
+        code: str,
+        message: str,
+        suggestion: str | None = None,
+    ) -> Diagnostic:
+        """A diagnostic at the place `where` a key or value was written (`path` dotted or a tuple)."""
+        key = path if isinstance(path, str) else dotted(path)
+        return cls(where.file, where.line, where.column, key, severity, code, message, suggestion)
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
-from peftspec.spec.diagnostics import Diagnostic, KeyPath, dotted
+from peftspec.spec.diagnostics import Diagnostic, KeyPath
 from peftspec.spec.packaged import PackagedModelError, package_data_file, package_model_dir
 from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, path_fields
 from peftspec.spec.root import Spec
@@ -119,13 +119,8 @@ RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
 
 
 def warnings_for(spec: Spec, raw: RawSpec) -> list[Diagnostic]:
-    out = []
-    for rule in RULES:
-        for path, code, message, suggestion in rule(spec, raw):
-            where = raw.index.value(path)
-            out.append(
-                Diagnostic(
-                    where.file, where.line, where.column, dotted(path), "warning", code, message, suggestion
-                )
-            )
-    return out
+    return [
+        Diagnostic.at(raw.index.value(path), path, "warning", code, message, suggestion)
+        for rule in RULES
+        for path, code, message, suggestion in rule(spec, raw)
+    ]

@@ -195,7 +195,7 @@ def _syntax_diagnostic(path: str, text: str, message: str) -> Diagnostic:
 
 
 def _diag(where: Location, path: str, code: str, message: str, suggestion: str | None = None) -> Diagnostic:
-    return Diagnostic(where.file, where.line, where.column, path, "error", code, message, suggestion)
+    return Diagnostic.at(where, path, "error", code, message, suggestion)
 
 
 # -- overrides -------------------------------------------------------------------------------

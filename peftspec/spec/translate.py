@@ -210,4 +210,4 @@ def _describe(value: Any) -> str:
 def _located(
     where: Location, path: KeyPath, code: str, message: str, suggestion: str | None = None
 ) -> Diagnostic:
-    return Diagnostic(where.file, where.line, where.column, dotted(path), "error", code, message, suggestion)
+    return Diagnostic.at(where, path, "error", code, message, suggestion)
