@@ -16,8 +16,7 @@ from peftspec.compile.training_args import distributed_kwargs
 from peftspec.spec import check_spec
 from peftspec.spec.distributed import DistributedSpec
 from tests.conftest import MINIMAL
-from tests.helpers.specs import write_tiny_lora_spec
-from tests.helpers.tiny import make_backbone, synthetic_rows, write_csv
+from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
 
 RULES = {
     "fsdp-8bit": ('[quantization]\nmethod = "bnb-8bit"', "fsdp", "quantization.method"),
@@ -79,11 +78,7 @@ def test_trainer_arguments_for_ddp_and_fsdp():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("ddp")
-    make_backbone("bert", root / "bert")
-    write_csv(synthetic_rows(160, seed=1), root / "train.csv")
-    write_csv(synthetic_rows(40, seed=2), root / "test.csv")
-    return root
+    return make_tiny_workspace(tmp_path_factory.mktemp("ddp"))
 
 
 def write(workspace: Path, name: str, batch_size: int, strategy: str = "none") -> Path:

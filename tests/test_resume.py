@@ -15,19 +15,14 @@ from pathlib import Path
 import pytest
 
 from peftspec.runs import read_run
-from tests.helpers.specs import write_tiny_lora_spec
-from tests.helpers.tiny import make_backbone, synthetic_rows, write_csv
+from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
 
 VOLATILE = {"time", "runtime", "samples_per_second", "steps_per_second"}
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("resume")
-    make_backbone("bert", root / "bert")
-    write_csv(synthetic_rows(160, seed=1), root / "train.csv")
-    write_csv(synthetic_rows(40, seed=2), root / "test.csv")
-    return root
+    return make_tiny_workspace(tmp_path_factory.mktemp("resume"))
 
 
 def write_spec(workspace: Path, name: str, epochs: int = 2, extra: str = "") -> Path:

@@ -9,6 +9,7 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from peftspec.runs.layout import RunPaths
 
@@ -79,7 +80,7 @@ def agree(make: Callable[[], RunPaths]) -> RunPaths:
     init_process_group()
     box = [str(make().root) if here.main else None]
     dist.broadcast_object_list(box, src=0)
-    return RunPaths(__import__("pathlib").Path(box[0]))
+    return RunPaths(Path(box[0]))
 
 
 def rank_facts(trainer) -> dict:
@@ -175,7 +176,6 @@ def mark_launch_failed(run_file: str, returncode: int) -> str | None:
     """After torchrun failed: a run still marked running (its rank 0 was killed before it could
     record anything) becomes failed, with the error a rank left, or torchrun's exit code."""
     import json
-    from pathlib import Path
 
     from peftspec.runs.layout import utc_now
     from peftspec.runs.writer import atomic_write_json

@@ -149,6 +149,7 @@ def _interruption(exc) -> dict:
 def _start_record(
     writer: RunWriter, request: RunRequest, bundle: DataBundle, precision: str, started
 ) -> None:
+    from peftspec.compile.distributed import world
     from peftspec.compile.environment import device_facts, git_commit, versions
 
     spec, paths = request.spec, writer.paths
@@ -175,17 +176,11 @@ def _start_record(
         data_hashes=bundle.hashes,
         seed=spec.trainer.seed,
         precision=precision,
-        world_size=_world_size(),
+        world_size=world().size,
         versions=versions(),
         device=device_facts(),
         git_commit=git_commit(request.spec_files[0]) if request.spec_files else None,
     )
-
-
-def _world_size() -> int:
-    from peftspec.compile.distributed import world
-
-    return world().size
 
 
 def _build(spec: Spec, bundle: DataBundle, precision: str):

@@ -8,6 +8,7 @@ from typing import Any
 from peftspec.compile.callbacks import CheckpointMarker, ProgressDisplay, RunRecorder, WandbSink
 from peftspec.compile.data import DataBundle
 from peftspec.compile.evaluate import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
+from peftspec.compile.faults import ENV as FAULT_ENV
 from peftspec.compile.faults import FaultPoints
 from peftspec.compile.interrupt import StopOnSignal, StopRequest
 from peftspec.compile.metrics import MetricComputer, scores_from_logits
@@ -57,8 +58,9 @@ class TrainingSession:
             RunRecorder(self.writer, self.computer, sinks),
             progress,
             CheckpointMarker(),
-            FaultPoints(),
         ]
+        if os.environ.get(FAULT_ENV):  # the resume tests' fault injection; never in a normal run
+            callbacks.append(FaultPoints())
         if self.stop is not None:
             callbacks.append(StopOnSignal(self.stop))
         early = self.spec.trainer.early_stopping

@@ -5,7 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.helpers.tiny import EMOTIONS
+from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+
+
+def make_tiny_workspace(root: Path) -> Path:
+    """`root` with ./bert (tiny BERT), train.csv (160 rows) and test.csv (40 rows)."""
+    make_backbone("bert", root / "bert")
+    write_csv(synthetic_rows(160, seed=1), root / "train.csv")
+    write_csv(synthetic_rows(40, seed=2), root / "test.csv")
+    return root
 
 
 def write_tiny_lora_spec(workspace: Path, name: str, *, dropout: float, trainer: str, tail: str = "") -> Path:
