@@ -90,7 +90,7 @@ def quantise_4bit(model, spec, dtype) -> None:
     import bitsandbytes as bnb
     import torch
 
-    from peftspec.compile.model import unquantised_modules
+    from peftspec.build.model import unquantised_modules
 
     keep = set(unquantised_modules(spec))
     for parent in list(model.modules()):
@@ -200,8 +200,8 @@ def run(name: str, args) -> dict:
     import torch
 
     from peftspec.check.toy import shrink
-    from peftspec.compile.families import config_for
-    from peftspec.compile.memory import estimate
+    from peftspec.plan.families import config_for
+    from peftspec.plan.memory import estimate
     from peftspec.spec import load_spec
 
     spec = load_spec(ROOT / "specs" / f"{name}.toml")

@@ -164,7 +164,7 @@ def handwritten(epochs: float, limit: int | None, out: Path, padding: str = "dyn
 def with_peftspec(epochs: float, limit: int | None, out: Path, extra: list[str]) -> dict:
     from rich.console import Console
 
-    from peftspec.compile.runner import RunRequest, execute
+    from peftspec.train.runner import RunRequest, execute
     from peftspec.runs import read_run
     from peftspec.spec import load_spec
 
@@ -194,7 +194,7 @@ def threshold_lift(gold: np.ndarray, probs: np.ndarray) -> tuple[float, float, f
     """(F1 macro at 0.5, cross-fitted tuned F1 macro, tuned-on-all F1 macro) on validation."""
     from sklearn.metrics import f1_score
 
-    from peftspec.compile.metrics import tune_thresholds
+    from peftspec.metrics.scoring import tune_thresholds
 
     rng = np.random.default_rng(0)
     order = rng.permutation(len(gold))

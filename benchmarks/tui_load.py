@@ -21,8 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.helpers.fixture_runs import write_run
-from tui.app import PeftspecApp
-from tui.screens.run import RunScreen
+from peftspec.tui.app import PeftspecApp
+from peftspec.tui.screens.run import RunScreen
 
 
 def make_runs(root: Path, count: int, evals: int) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from peftspec.check.runner import CheckOptions, check_file
 from peftspec.cli import main
-from peftspec.compile.families import FAMILIES, families_markdown, family_of
+from peftspec.plan.families import FAMILIES, families_markdown, family_of
 from tests.helpers.tiny import synthetic_rows, write_csv
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_every_family_in_the_table_builds_a_toy_classifier(tmp_path):
 
 
 def test_model_ids_map_to_families_and_unknown_ones_say_what_to_do():
-    from peftspec.compile.families import UnknownFamily
+    from peftspec.plan.families import UnknownFamily
 
     assert family_of("google/gemma-1.1-2b-it").name == "gemma"
     assert family_of("google/gemma-2-9b-it").name == "gemma2"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.compile.data import load_data
-from peftspec.compile.problems import DataError
+from peftspec.build.data import load_data
+from peftspec.build.problems import DataError
 from peftspec.spec import load_spec
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.compile.training_args import distributed_kwargs
+from peftspec.build.training_args import distributed_kwargs
 from peftspec.spec import check_spec
 from peftspec.spec.distributed import DistributedSpec
 from tests.conftest import MINIMAL

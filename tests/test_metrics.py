@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from peftspec.compile.metrics import compute, confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits, tune_thresholds
 
 LABELS = ["a", "b", "c"]
 
@@ -79,7 +79,7 @@ def test_tuned_thresholds_never_lower_per_label_f1(multilabel):
 
 def test_prediction_restores_row_order():
     torch = pytest.importorskip("torch")
-    from peftspec.compile.predict import predict
+    from peftspec.build.predict import predict
 
     class Echo(torch.nn.Module):
         """Logit = the number of real tokens, so order mistakes show."""

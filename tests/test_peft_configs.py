@@ -62,7 +62,7 @@ def test_bnb_4bit_config():
 
 
 def test_modules_trained_in_full_are_never_quantised(write_spec):
-    from peftspec.compile.model import unquantised_modules
+    from peftspec.build.model import unquantised_modules
     from peftspec.spec import load_spec
     from tests.conftest import MINIMAL
 
@@ -78,7 +78,7 @@ def test_skip_patterns_match_nested_modules():
     if not hasattr(utils, "should_convert_module"):
         pytest.skip("this transformers matches skip modules by substring")
     should_convert_module = utils.should_convert_module
-    from peftspec.compile.model import skip_patterns
+    from peftspec.build.model import skip_patterns
 
     patterns = skip_patterns(["pooler", "score"])
     assert not should_convert_module("bert.pooler.dense", patterns)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from peftspec.cli import main
-from peftspec.compile.memory import estimate
+from peftspec.plan.memory import estimate
 from peftspec.spec.root import Spec
 from tests.helpers.measure import measured_peak
 from tests.helpers.tiny import make_backbone
@@ -34,7 +34,7 @@ CASES = {
 def test_estimate_within_25_percent_of_measured_memory(case, tmp_path):
     from transformers import AutoConfig
 
-    from peftspec.compile.model import build_model
+    from peftspec.build.model import build_model
 
     kind, adapter = CASES[case]
     folder = make_backbone(kind, tmp_path / kind)
@@ -83,7 +83,7 @@ def test_sizes_are_checked(capsys):
 
 
 def test_fsdp_shards_weights_and_states_per_gpu_ddp_does_not():
-    from peftspec.compile.families import config_for
+    from peftspec.plan.families import config_for
     from peftspec.spec import load_spec
 
     path = ROOT / "specs" / "gemma_lora.toml"

@@ -65,7 +65,7 @@ def run_spec(workspace: Path, name: str, text: str, monkeypatch=None):
 
     from rich.console import Console
 
-    from peftspec.compile.runner import RunRequest, execute
+    from peftspec.train.runner import RunRequest, execute
 
     path = workspace / f"{name}.toml"
     path.write_text(text)
@@ -138,11 +138,11 @@ def check_metrics_match_sklearn(root: Path, task: str) -> None:
 def check_reload_reproduces_predictions(
     spec, root: Path, folder: str = "adapter", atol: float = 1e-5
 ) -> None:
-    from peftspec.compile.data import load_data
-    from peftspec.compile.metrics import scores_from_logits
-    from peftspec.compile.model import load_trained
-    from peftspec.compile.predict import predict
-    from peftspec.compile.tokenize import collator, to_dataset
+    from peftspec.build.data import load_data
+    from peftspec.metrics.scoring import scores_from_logits
+    from peftspec.build.model import load_trained
+    from peftspec.build.predict import predict
+    from peftspec.build.tokenize import collator, to_dataset
 
     run = read_run(root)
     model, tokenizer = load_trained(spec, run.info["labels"], root / folder, run.info["added_pad_token"])
@@ -239,7 +239,7 @@ def test_cli_run_prints_plan_and_results_and_dry_run_writes_nothing(workspace):
 
 
 def test_a_failed_run_is_recorded(workspace):
-    from peftspec.compile.model import ModelError
+    from peftspec.build.model import ModelError
 
     text = spec_text("bert", 'kind = "lora"\ntarget_modules = ["no_such_module"]')
     with pytest.raises(ModelError, match=r"no_such_module|target modules"):

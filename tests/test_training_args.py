@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.compile.training_args import build_training_arguments, training_arguments_kwargs
+from peftspec.build.training_args import build_training_arguments, training_arguments_kwargs
 from peftspec.spec import load_spec
 from tests.conftest import MINIMAL
 

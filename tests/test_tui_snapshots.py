@@ -13,9 +13,9 @@ from textual.widgets import DataTable, TabbedContent
 
 from tests.helpers.fixture_runs import START, write_run
 from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
-from tui.app import PeftspecApp
-from tui.screens.compare import CompareScreen
-from tui.screens.run import RunScreen
+from peftspec.tui.app import PeftspecApp
+from peftspec.tui.screens.compare import CompareScreen
+from peftspec.tui.screens.run import RunScreen
 
 SIZE = (150, 40)
 

@@ -36,7 +36,7 @@ ADAPTERS = {
 def runs(tmp_path_factory) -> dict[str, Path]:
     from rich.console import Console
 
-    from peftspec.compile.runner import RunRequest, execute
+    from peftspec.train.runner import RunRequest, execute
 
     root = tmp_path_factory.mktemp("use")
     for kind in ("bert", "gemma", "qwen2"):

@@ -7,7 +7,7 @@ import json
 import math
 from pathlib import Path
 
-from peftspec.check.report import SpecCheck
+from peftspec.check.result import SpecCheck
 from peftspec.spec.root import Spec
 
 RELOAD_TOLERANCE = 1e-4

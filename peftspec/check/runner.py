@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from peftspec.check.report import SpecCheck, StopCheck
+from peftspec.check.result import SpecCheck, StopCheck
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location
 from peftspec.spec.loader import SpecReport, check_spec
 from peftspec.spec.root import Spec
@@ -91,7 +91,7 @@ def local_sources(spec: Spec) -> list[str]:
 
 def absent(files: list[str]) -> list[str]:
     """The files that are not there (`package:` data resolved to the installed file)."""
-    from peftspec.compile.tables import local_path
+    from peftspec.build.tables import local_path
     from peftspec.spec.packaged import PackagedModelError
 
     missing = []

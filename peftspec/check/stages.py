@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from peftspec.check.report import SpecCheck, StopCheck
+from peftspec.check.result import SpecCheck, StopCheck
 from peftspec.check.runner import CheckOptions, Locator, absent, local_sources, quiet_console
 from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.loader import SpecReport
@@ -27,8 +27,8 @@ def run_stages(report: SpecReport, at: Locator, options: CheckOptions, result: S
 
 
 def _data(spec: Spec, result: SpecCheck):
-    from peftspec.compile.data import load_data
-    from peftspec.compile.problems import DataError
+    from peftspec.build.data import load_data
+    from peftspec.build.problems import DataError
 
     missing = absent(local_sources(spec))
     if missing:
@@ -147,7 +147,7 @@ def cpu_optimizer(name: str) -> str:
 
 
 def _tokenizer(toy_spec: Spec, toy, at: Locator, result: SpecCheck) -> None:
-    from peftspec.compile.model import ModelError, build_tokenizer
+    from peftspec.build.model import ModelError, build_tokenizer
 
     try:
         tokenizer, added = build_tokenizer(toy_spec.backbone)
@@ -227,8 +227,8 @@ def _not_on_cpu(spec: Spec, result: SpecCheck) -> None:
 
 def _run(report: SpecReport, toy_spec: Spec, sample, options: CheckOptions, at: Locator, result, scratch):
     from peftspec.check.inspect import inspect_run
-    from peftspec.compile.model import ModelError
-    from peftspec.compile.runner import RunRequest, execute
+    from peftspec.build.model import ModelError
+    from peftspec.train.runner import RunRequest, execute
 
     console = quiet_console()
     request = RunRequest(toy_spec, report.files, list(options.overrides), data=sample)

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from peftspec.check.toy_tokenizer import save_tokenizer, train_tokenizer
-from peftspec.compile.families import BYTE_LEVEL, config_for, family_for_type
-from peftspec.compile.model import model_source
+from peftspec.plan.families import BYTE_LEVEL, config_for, family_for_type
+from peftspec.build.model import model_source
 from peftspec.spec.backbone import BackboneSpec
 
 TOY_SIZES = {"num_hidden_layers": 2, "hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4}
@@ -36,7 +36,7 @@ def real_config(backbone: BackboneSpec):
     """(config, where it came from): a local folder, the local HF cache, or the built-in family table."""
     from transformers import AutoConfig
 
-    from peftspec.compile.families import UnknownFamily
+    from peftspec.plan.families import UnknownFamily
 
     source = model_source(backbone.model)
     common = {"trust_remote_code": backbone.trust_remote_code}
@@ -84,7 +84,7 @@ def toy_tokenizer(backbone: BackboneSpec, config, texts: Sequence[str]):
 
 def family_of_backbone(backbone: BackboneSpec, config):
     """The table's family of the model id when its model type agrees, else the first of that type."""
-    from peftspec.compile.families import UnknownFamily, family_of
+    from peftspec.plan.families import UnknownFamily, family_of
 
     try:
         family = family_of(backbone.model)

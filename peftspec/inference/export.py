@@ -52,7 +52,7 @@ def _merged(run: Run, spec, out: Path, dtype: str | None) -> None:
     from peft import PeftModel
     from transformers import AutoTokenizer
 
-    from peftspec.compile.model import load_backbone
+    from peftspec.build.model import load_backbone
     from peftspec.spec.quantization import NoQuantization
 
     plain = spec.model_copy(deep=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peftspec.compile.problems import DataError, DataProblem
+from peftspec.build.problems import DataError, DataProblem
 from peftspec.inference.loaded import LoadedRun
 from peftspec.spec.dataset import ReaderOptions
 
@@ -29,7 +29,7 @@ def read_input(source: str, text_column: str) -> pl.DataFrame:
     """A file through the usual readers, or `-`: one text per line on standard input."""
     import polars as pl
 
-    from peftspec.compile.tables import FILE_COL, ROW_COL, read_file
+    from peftspec.build.tables import FILE_COL, ROW_COL, read_file
 
     if source == "-":
         lines = [line.rstrip("\r\n") for line in sys.stdin]

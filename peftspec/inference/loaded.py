@@ -43,10 +43,10 @@ class LoadedRun:
 
     def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
         """Label `texts` (and `pairs` for sentence-pair runs) with the run's model and thresholds."""
-        from peftspec.compile.data import Split
-        from peftspec.compile.metrics import decide, scores_from_logits
-        from peftspec.compile.predict import predict
-        from peftspec.compile.tokenize import collator, to_dataset
+        from peftspec.build.data import Split
+        from peftspec.metrics.scoring import decide, scores_from_logits
+        from peftspec.build.predict import predict
+        from peftspec.build.tokenize import collator, to_dataset
 
         placeholder = np.zeros(
             (len(texts), len(self.label_names)) if self.task == "multi_label" else len(texts)
@@ -62,8 +62,8 @@ class LoadedRun:
 
 def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:
     """Load a completed run's model (backbone plus adapter, or the fine-tuned model) for inference."""
-    from peftspec.compile.environment import quiet_libraries
-    from peftspec.compile.model import load_trained
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.build.model import load_trained
 
     quiet_libraries()
     run = read_run(path)

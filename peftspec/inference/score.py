@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from peftspec.compile.data import load_labelled
-from peftspec.compile.metrics import compute, confusion, decide, scores_from_logits
+from peftspec.build.data import load_labelled
+from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits
 from peftspec.inference.loaded import LoadedRun
 from peftspec.runs.writer import atomic_write_json
 
@@ -16,8 +16,8 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
     """Metrics of `loaded` on labelled file `data`; writes eval-/confusion-/predictions-<name> files."""
     import polars as pl
 
-    from peftspec.compile.predict import predict
-    from peftspec.compile.tokenize import collator, to_dataset
+    from peftspec.build.predict import predict
+    from peftspec.build.tokenize import collator, to_dataset
 
     name = name or Path(data).stem
     spec, task = loaded.spec, loaded.task

@@ -13,7 +13,7 @@ import annotated_types as at
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from peftspec.spec.metric_names import DEFAULT_METRICS, LOSS, METRICS
+from peftspec.metrics.registry import DEFAULT_METRICS, LOSS, METRICS
 from peftspec.spec.paths import OneOrMany, SpecPath
 from peftspec.spec.render import value_to_toml
 from peftspec.spec.root import Spec

@@ -10,7 +10,7 @@ from peftspec.spec.base import Rules, SpecModel
 from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.diagnostics import did_you_mean
 from peftspec.spec.distributed import DistributedSpec
-from peftspec.spec.metric_names import (
+from peftspec.metrics.registry import (
     DEFAULT_METRICS,
     LOSS,
     METRICS,

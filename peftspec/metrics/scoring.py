@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from peftspec.spec.metric_names import METRICS
+from peftspec.metrics.registry import METRICS
 
 THRESHOLD_GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from tui.data import KEY_METRICS, RunRow, duration_text, load_row, run_dirs
+from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, load_row, run_dirs
 
 COLUMNS = [
     ("mark", " "),
@@ -156,7 +156,7 @@ class RunsScreen(Screen):
     def action_open(self) -> None:
         row = self.current()
         if row is not None:
-            from tui.screens.run import RunScreen
+            from peftspec.tui.screens.run import RunScreen
 
             self.app.push_screen(RunScreen(row.path))
 
@@ -174,7 +174,7 @@ class RunsScreen(Screen):
         if len(self.marked) < 2:
             self.notify("Mark two or more runs with space first", severity="warning")
             return
-        from tui.screens.compare import CompareScreen
+        from peftspec.tui.screens.compare import CompareScreen
 
         names = sorted(self.marked)
         self.app.push_screen(CompareScreen([self.rows[n].path for n in names]))

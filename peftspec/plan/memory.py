@@ -116,7 +116,7 @@ class ParameterBytes:
 
 def parameter_bytes(spec, config, num_labels: int) -> ParameterBytes:
     """Count the classifier's parameters on the meta device, each at the bytes it will take."""
-    from peftspec.compile.model import unquantised_modules
+    from peftspec.build.model import unquantised_modules
 
     method = spec.quantization.method
     model = meta_model(config, num_labels, spec)

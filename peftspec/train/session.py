@@ -5,15 +5,15 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from peftspec.compile.callbacks import CheckpointMarker, ProgressDisplay, RunRecorder, WandbSink
-from peftspec.compile.data import DataBundle
-from peftspec.compile.evaluate import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
-from peftspec.compile.faults import ENV as FAULT_ENV
-from peftspec.compile.faults import FaultPoints
-from peftspec.compile.interrupt import StopOnSignal, StopRequest
-from peftspec.compile.metrics import MetricComputer, scores_from_logits
-from peftspec.compile.model import BuiltModel, save_trained
-from peftspec.compile.tokenize import collator, to_dataset
+from peftspec.train.callbacks import CheckpointMarker, ProgressDisplay, RunRecorder, WandbSink
+from peftspec.build.data import DataBundle
+from peftspec.metrics.evaluation import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
+from peftspec.train.faults import ENV as FAULT_ENV
+from peftspec.train.faults import FaultPoints
+from peftspec.train.interrupt import StopOnSignal, StopRequest
+from peftspec.metrics.scoring import MetricComputer, scores_from_logits
+from peftspec.build.model import BuiltModel, save_trained
+from peftspec.build.tokenize import collator, to_dataset
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.root import Spec
 
@@ -43,7 +43,7 @@ class TrainingSession:
         import torch
         from transformers import EarlyStoppingCallback, PrinterCallback, ProgressCallback, Trainer
 
-        from peftspec.compile.training_args import build_training_arguments
+        from peftspec.build.training_args import build_training_arguments
 
         args = build_training_arguments(
             self.spec.trainer,
@@ -136,7 +136,7 @@ class TrainingSession:
 
     def predict(self, model, tokenizer, split: str) -> tuple:
         """Logits for a split, in the split's row order."""
-        from peftspec.compile.predict import predict
+        from peftspec.build.predict import predict
 
         result = predict(
             model,
@@ -154,7 +154,7 @@ class TrainingSession:
 
         import torch
 
-        from peftspec.compile.model import load_trained
+        from peftspec.build.model import load_trained
 
         self.trainer.model = self.trainer.model_wrapped = None
         self.built.model = None

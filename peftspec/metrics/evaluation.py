@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from peftspec.compile.data import DataBundle, Split
-from peftspec.compile.metrics import compute, confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.build.data import DataBundle, Split
+from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits, tune_thresholds
 
 
 @dataclass

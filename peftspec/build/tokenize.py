@@ -6,7 +6,7 @@ import hashlib
 import os
 from typing import Any
 
-from peftspec.compile.data import Split
+from peftspec.build.data import Split
 
 CACHE_DIR = os.path.join(os.path.expanduser(os.environ.get("PEFTSPEC_CACHE", "~/.cache/peftspec")), "tokens")
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from peftspec.compile.runner import RunOutcome, _build_and_train, _print_warnings, _supervised
+from peftspec.train.runner import RunOutcome, _build_and_train, _print_warnings, _supervised
 from peftspec.runs.checkpoints import newest_complete
 from peftspec.runs.layout import RunPaths, utc_now
 from peftspec.runs.lock import RunLock
@@ -56,8 +56,8 @@ def _allowed(key: str, force: list[str]) -> bool:
 def resume(request: ResumeRequest, console) -> RunOutcome | None:
     """Continue the run; None when it had already completed (nothing to do). Under torchrun, rank 0
     decides (checks, lock, metrics) and tells the other ranks which checkpoint to continue from."""
-    from peftspec.compile.distributed import world
-    from peftspec.compile.environment import quiet_libraries
+    from peftspec.train.distributed import world
+    from peftspec.build.environment import quiet_libraries
 
     quiet_libraries()
     if not world().main:
@@ -74,7 +74,7 @@ _announced = False
 def _announce(checkpoint: str | None) -> None:
     """Rank 0 tells the other ranks the checkpoint to resume from (None: there is nothing to do)."""
     global _announced
-    from peftspec.compile.distributed import init_process_group, world
+    from peftspec.train.distributed import init_process_group, world
 
     if world().size == 1 or _announced:
         return
@@ -89,10 +89,10 @@ def _follow_resume(request: ResumeRequest) -> RunOutcome | None:
     """A rank other than 0: wait for rank 0's decision, then train from the same checkpoint."""
     import torch.distributed as dist
 
-    from peftspec.compile.data import load_data
-    from peftspec.compile.distributed import init_process_group
-    from peftspec.compile.runner import _follow
-    from peftspec.compile.training_args import resolve_precision
+    from peftspec.build.data import load_data
+    from peftspec.train.distributed import init_process_group
+    from peftspec.train.runner import _follow
+    from peftspec.build.training_args import resolve_precision
     from peftspec.spec import load_spec
 
     init_process_group()
@@ -107,8 +107,8 @@ def _follow_resume(request: ResumeRequest) -> RunOutcome | None:
 
 
 def _resume_main(request: ResumeRequest, console) -> RunOutcome | None:
-    from peftspec.compile.data import load_data
-    from peftspec.compile.training_args import resolve_precision
+    from peftspec.build.data import load_data
+    from peftspec.build.training_args import resolve_precision
     from peftspec.runs.reader import read_run
     from peftspec.spec import load_spec
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from tui.screens.runs import RunsScreen
+from peftspec.tui.screens.runs import RunsScreen
 
 
 class PeftspecApp(App):

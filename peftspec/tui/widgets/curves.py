@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual_plotext import PlotextPlot
 
-from tui.data import downsample
+from peftspec.tui.data import downsample
 
 
 class Curves(PlotextPlot):

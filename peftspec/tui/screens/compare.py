@@ -13,8 +13,8 @@ from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from peftspec.report.columns import best_values, fmt, fmt_delta, present_columns, with_deltas
 from peftspec.report.summary import summarize
-from tui.data import config_diff
-from tui.widgets.curves import Curves
+from peftspec.tui.data import config_diff
+from peftspec.tui.widgets.curves import Curves
 
 CURVE_METRICS = ["f1_macro", "f1_micro", "accuracy", "subset_accuracy", "jaccard", "loss"]
 

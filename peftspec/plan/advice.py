@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from peftspec.compile.memory import GiB, MemoryEstimate, ParameterBytes, estimate, parameter_bytes
+from peftspec.plan.memory import GiB, MemoryEstimate, ParameterBytes, estimate, parameter_bytes
 from peftspec.spec.root import Spec
 
 HEADROOM = 0.9

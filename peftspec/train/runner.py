@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from peftspec.compile.data import DataBundle, load_data
-from peftspec.compile.plan import Plan, describe_adapter, describe_device, render_plan, speedups, step_counts
+from peftspec.build.data import DataBundle, load_data
+from peftspec.build.overview import Plan, describe_adapter, describe_device, render_plan, speedups, step_counts
 from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
 from peftspec.runs.lock import RunLock
 from peftspec.runs.writer import RunWriter
@@ -40,8 +40,8 @@ class RunOutcome:
 
 
 def execute(request: RunRequest, console) -> RunOutcome:
-    from peftspec.compile.environment import quiet_libraries
-    from peftspec.compile.training_args import resolve_precision
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.build.training_args import resolve_precision
 
     quiet_libraries()
     spec = request.spec
@@ -52,7 +52,7 @@ def execute(request: RunRequest, console) -> RunOutcome:
         _, plan = _build(spec, bundle, precision)
         console.print(render_plan(plan))
         return RunOutcome(None, plan)
-    from peftspec.compile.distributed import agree, world
+    from peftspec.train.distributed import agree, world
 
     paths = agree(lambda: new_run_dir(spec.tracking.output_root, spec.tracking.run_name or spec.name))
     if not world().main:  # another rank of a distributed run: trains, writes nothing but its failure
@@ -70,7 +70,7 @@ def execute(request: RunRequest, console) -> RunOutcome:
 def _follow(spec: Spec, bundle: DataBundle, precision: str, paths: RunPaths, resume_from=None) -> RunOutcome:
     from rich.console import Console
 
-    from peftspec.compile.distributed import record_rank_failure
+    from peftspec.train.distributed import record_rank_failure
     from peftspec.runs.writer import SilentWriter
 
     try:
@@ -112,7 +112,7 @@ def _build_and_train(
 
 def _supervised(writer: RunWriter, started, earlier_s: float, body) -> RunOutcome:
     """Run `body`, then record how the run ended: completed, interrupted (resumable) or failed."""
-    from peftspec.compile.interrupt import RunInterrupted
+    from peftspec.train.interrupt import RunInterrupted
 
     try:
         outcome = body()
@@ -124,7 +124,7 @@ def _supervised(writer: RunWriter, started, earlier_s: float, body) -> RunOutcom
         _finish(writer, started, earlier_s, "interrupted", error=error)
         raise
     except BaseException as exc:
-        from peftspec.compile.distributed import first_rank_failure
+        from peftspec.train.distributed import first_rank_failure
 
         error = {
             "type": type(exc).__name__,
@@ -149,8 +149,8 @@ def _interruption(exc) -> dict:
 def _start_record(
     writer: RunWriter, request: RunRequest, bundle: DataBundle, precision: str, started
 ) -> None:
-    from peftspec.compile.distributed import world
-    from peftspec.compile.environment import device_facts, git_commit, versions
+    from peftspec.train.distributed import world
+    from peftspec.build.environment import device_facts, git_commit, versions
 
     spec, paths = request.spec, writer.paths
     writer.write_text(paths.spec, render_spec(spec, header=f"Resolved spec of run {paths.name}"))
@@ -187,7 +187,7 @@ def _build(spec: Spec, bundle: DataBundle, precision: str):
     import torch
     from transformers import set_seed
 
-    from peftspec.compile.model import build_model
+    from peftspec.build.model import build_model
 
     set_seed(spec.trainer.seed)  # the adapter and the new head are initialised from this
     per_epoch, total, effective = step_counts(spec, len(bundle.train))
@@ -219,15 +219,15 @@ def _attention(model) -> str:
 def _train(
     spec: Spec, bundle: DataBundle, built, precision: str, writer: RunWriter, console, resume_from=None
 ):
-    from peftspec.compile.interrupt import RunInterrupted, StopRequest
-    from peftspec.compile.session import TrainingSession
+    from peftspec.train.interrupt import RunInterrupted, StopRequest
+    from peftspec.train.session import TrainingSession
 
     def exit_now(signum: int) -> None:  # a second signal: record it, then the process exits
         writer.update_info(
             status="interrupted", error={"type": "signal", "message": f"signal {signum} twice"}
         )
 
-    from peftspec.compile.distributed import world
+    from peftspec.train.distributed import world
 
     with StopRequest(exit_now) as stop:
         session = TrainingSession(spec, bundle, built, precision, writer, console, stop)
@@ -246,7 +246,7 @@ def _train(
 
 
 def _record_ranks(spec: Spec, session, writer: RunWriter) -> None:
-    from peftspec.compile.distributed import gather_facts, rank_facts, summarise
+    from peftspec.train.distributed import gather_facts, rank_facts, summarise
 
     facts = gather_facts(rank_facts(session.trainer))
     if facts is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peftspec.compile.runner import RunOutcome
+from peftspec.train.runner import RunOutcome
 
 SKIP = {"runtime", "samples_per_second"}
 

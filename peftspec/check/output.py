@@ -7,7 +7,7 @@ import json
 from rich.table import Table
 from rich.text import Text
 
-from peftspec.check.report import SpecCheck
+from peftspec.check.result import SpecCheck
 from peftspec.spec.diagnostics import format_location
 
 MARKS = {

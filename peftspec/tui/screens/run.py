@@ -15,9 +15,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from tui.data import RunDetail, duration_text, load_detail
-from tui.widgets import heatmap
-from tui.widgets.curves import Curves
+from peftspec.tui.data import RunDetail, duration_text, load_detail
+from peftspec.tui.widgets import heatmap
+from peftspec.tui.widgets.curves import Curves
 
 SKIP = {
     "event",

@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from peftspec.compile.labels import declared_names, encode, infer_names, label_columns
-from peftspec.compile.problems import DataError, DataProblem
-from peftspec.compile.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
+from peftspec.build.labels import declared_names, encode, infer_names, label_columns
+from peftspec.build.problems import DataError, DataProblem
+from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.diagnostics import did_you_mean
 

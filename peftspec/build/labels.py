@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from peftspec.compile.problems import DataProblem
-from peftspec.compile.tables import frame_problem
+from peftspec.build.problems import DataProblem
+from peftspec.build.tables import frame_problem
 from peftspec.spec.dataset import DelimitedLabels, OneHotLabels, SingleLabel
 
 if TYPE_CHECKING:

@@ -69,9 +69,9 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"peftspec check: {exc}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        from peftspec.check.render import as_json, print_check, summary
+        from peftspec.check.output import as_json, print_check, summary
         from peftspec.check.runner import CheckOptions, check_file
-        from peftspec.compile.environment import quiet_libraries
+        from peftspec.build.environment import quiet_libraries
     except ImportError as exc:
         _extras_missing(exc, "check")
         return EXIT_PROBLEMS
@@ -98,8 +98,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         return EXIT_PROBLEMS
     try:
         from peftspec.check.toy import ToyError, real_config
-        from peftspec.compile import plan_memory as pm
-        from peftspec.compile.environment import quiet_libraries
+        from peftspec.plan import advice as pm
+        from peftspec.build.environment import quiet_libraries
     except ImportError as exc:
         _extras_missing(exc, "plan")
         return EXIT_PROBLEMS
@@ -208,9 +208,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report is not None and report.spec is None:
         return EXIT_PROBLEMS
     try:
-        from peftspec.compile.resume import ResumeRequest, resume
-        from peftspec.compile.runner import RunRequest, execute
-        from peftspec.compile.summary import print_outcome
+        from peftspec.train.resume import ResumeRequest, resume
+        from peftspec.train.runner import RunRequest, execute
+        from peftspec.train.outcome import print_outcome
     except ImportError as exc:
         _extras_missing(exc, "run")
         return EXIT_PROBLEMS
@@ -237,7 +237,7 @@ def _recorded_spec(run_dir: str | None):
 
 def _launch_request(args: argparse.Namespace, spec):
     """A torchrun launch when more than one process is asked for and this is not one of them."""
-    from peftspec.compile.distributed import Launch
+    from peftspec.train.distributed import Launch
 
     if "WORLD_SIZE" in os.environ or spec is None:
         return None
@@ -253,7 +253,7 @@ def _launch(args: argparse.Namespace, launch) -> int:
     """Run this same command under torchrun (torch.distributed.run); its exit code is ours."""
     import subprocess
 
-    from peftspec.compile.distributed import torchrun_command
+    from peftspec.train.distributed import torchrun_command
 
     passthrough = [*([args.spec] if args.spec else []), *(f"--set={s}" for s in args.set)]
     if args.resume:
@@ -270,10 +270,10 @@ def _launch(args: argparse.Namespace, launch) -> int:
 def _run(execute, print_outcome, request) -> int:
     from rich.console import Console
 
-    from peftspec.compile.interrupt import RunInterrupted
-    from peftspec.compile.model import ModelError
-    from peftspec.compile.problems import DataError
-    from peftspec.compile.resume import ResumeRefused
+    from peftspec.train.interrupt import RunInterrupted
+    from peftspec.build.model import ModelError
+    from peftspec.build.problems import DataError
+    from peftspec.train.resume import ResumeRefused
     from peftspec.runs.lock import RunLocked
 
     console = Console()
@@ -382,7 +382,7 @@ def _load_for_inference(args: argparse.Namespace):
 def cmd_predict(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from peftspec.compile.problems import DataError
+    from peftspec.build.problems import DataError
     from peftspec.inference.label_file import label_frame, read_input, write_output
 
     err = Console(stderr=True)
@@ -441,8 +441,8 @@ def _progress(console, total: int):
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from peftspec.compile.problems import DataError
-    from peftspec.compile.summary import metrics_table
+    from peftspec.build.problems import DataError
+    from peftspec.train.outcome import metrics_table
     from peftspec.inference.score import evaluate_file
 
     loaded = _load_for_inference(args)
@@ -473,7 +473,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     try:
-        from tui.app import PeftspecApp
+        from peftspec.tui.app import PeftspecApp
     except ImportError as exc:
         if (exc.name or "").startswith(("tui", "peftspec")):
             raise

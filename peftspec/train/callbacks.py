@@ -8,7 +8,7 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from peftspec.compile.metrics import MetricComputer
+from peftspec.metrics.scoring import MetricComputer
 from peftspec.runs.layout import utc_now
 from peftspec.runs.writer import RunWriter
 
@@ -145,7 +145,7 @@ class CheckpointMarker(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         from pathlib import Path
 
-        from peftspec.compile.faults import maybe_fault
+        from peftspec.train.faults import maybe_fault
         from peftspec.runs.checkpoints import mark_complete
 
         if not state.is_world_process_zero:

@@ -6,7 +6,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING
 
-from peftspec.compile.problems import DataError, DataProblem, rows_hint
+from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
 from peftspec.spec.packaged import package_data_file
 
