@@ -164,7 +164,7 @@ def handwritten(epochs: float, limit: int | None, out: Path, padding: str = "dyn
 def with_peftspec(epochs: float, limit: int | None, out: Path, extra: list[str]) -> dict:
     from rich.console import Console
 
-    from peftspec.train.runner import RunRequest, execute
+    from peftspec.api import run_spec
     from peftspec.runs import read_run
     from peftspec.spec import load_spec
 
@@ -173,7 +173,7 @@ def with_peftspec(epochs: float, limit: int | None, out: Path, extra: list[str])
         overrides.append(f"dataset.limit={limit}")
     spec_file = str(ROOT / "specs" / "semeval_ec.toml")
     spec = load_spec(spec_file, overrides)
-    outcome = execute(RunRequest(spec, [spec_file], overrides), Console(quiet=True))
+    outcome = run_spec(spec, [spec_file], overrides, console=Console(quiet=True))
     run = read_run(outcome.paths.root)
     preds = run.predictions().filter(split="validation")
     train_end = next(r for r in run.metrics() if r["event"] == "train_end")

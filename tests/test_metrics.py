@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.metrics.registry import compute
+from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
 
 LABELS = ["a", "b", "c"]
 

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 from peftspec.report.compare import comparison_rows
-from peftspec.report.select import RunNotFound, resolve_runs
-from peftspec.report.summary import summarize
+from peftspec.runs import RunNotFound, read_run, resolve_runs
 from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root
 
 pytest.importorskip("matplotlib")
@@ -40,7 +39,7 @@ def test_compare_json_round_trips_and_equals_eval_json(runs):
     proc = peftspec("compare", *map(str, chosen), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
-    assert rows == comparison_rows([summarize(p) for p in chosen])
+    assert rows == comparison_rows([read_run(p) for p in chosen])
     for row, path in zip(rows, chosen):
         recorded = json.loads((path / "eval.json").read_text())["validation"]
         for key in ("f1_micro", "f1_macro", "f1_weighted", "jaccard", "subset_accuracy", "accuracy"):
@@ -49,7 +48,7 @@ def test_compare_json_round_trips_and_equals_eval_json(runs):
         assert row["eval_samples_per_second"] == recorded["samples_per_second"]
         info = json.loads((path / "run.json").read_text())
         assert row["wall_time_s"] == info["duration_s"]
-        assert row["trainable_parameters"] == info["plan"]["trainable_parameters"]
+        assert row["trainable_parameters"] == info["overview"]["trainable_parameters"]
         losses = [
             json.loads(line)["loss"]
             for line in (path / "metrics.jsonl").read_text().splitlines()

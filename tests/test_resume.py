@@ -107,21 +107,21 @@ def test_killed_at_a_step_a_checkpoint_write_and_an_evaluation_resumes_to_the_sa
     first = peftspec(workspace, str(spec), fault="step:6")  # after backward, before the optimizer step
     assert first.returncode == -signal.SIGKILL
     run = the_run(workspace, "faults")
-    assert read_run(run).info["status"] == "running"  # as a SIGKILL leaves it: shown crashed once stale
+    assert read_run(run).record.status == "running"  # as a SIGKILL leaves it: shown crashed once stale
     lost, outputs = [], []
     for fault in ("save:8", "eval:12", None):  # mid checkpoint write, mid evaluation, then to the end
         before = (run / "metrics.jsonl").read_bytes()
         proc = peftspec(workspace, "--resume", str(run), fault=fault)
         outputs.append(proc.stdout)
         assert proc.returncode == (-signal.SIGKILL if fault else 0), proc.stderr[-3000:]
-        step = read_run(run).info["resumed"][-1]["from_step"]
+        step = read_run(run).record.resumed[-1].from_step
         must_keep = kept_up_to(before, step)
         after = (run / "metrics.jsonl").read_bytes()
         same = next((i for i, (x, y) in enumerate(zip(must_keep, after, strict=False)) if x != y), None)
         lost.append(len(must_keep) - (min(len(must_keep), len(after)) if same is None else same))
     assert "skipping checkpoint-8: not marked complete" in outputs[1]  # the write that was cut short
-    info = read_run(run).info
-    assert info["status"] == "completed" and [r["from_step"] for r in info["resumed"]] == [4, 4, 8]
+    record = read_run(run).record
+    assert record.status == "completed" and [r.from_step for r in record.resumed] == [4, 4, 8]
     assert_same_run(baseline, run)  # weights bitwise, final metrics, metrics.jsonl: no line lost or doubled
     assert lost == [0, 0, 0]
 
@@ -135,7 +135,7 @@ def test_a_truncated_checkpoint_is_skipped_and_the_previous_one_used(workspace, 
     weights.write_bytes(weights.read_bytes()[:100])  # a disk that lost the end of the file
     proc = peftspec(workspace, "--resume", str(run), check=True)
     assert "skipping checkpoint-8" in proc.stdout and "truncated" in proc.stdout
-    assert read_run(run).info["resumed"][0]["from_step"] == 4
+    assert read_run(run).record.resumed[0].from_step == 4
     assert_same_run(baseline, run)
 
 
@@ -179,10 +179,10 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_and_a_resume_hint(works
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 128 + sig, err[-2000:]
     assert f"peftspec run --resume {run.relative_to(workspace)}" in " ".join(err.split())
-    info = read_run(run).info
-    assert info["status"] == "interrupted" and info["error"]["resume"].startswith("peftspec run --resume")
+    record = read_run(run).record
+    assert record.status == "interrupted" and record.error.resume.startswith("peftspec run --resume")
     scan = newest_complete(run / "checkpoints")
-    assert scan.step >= 3 and f"stopped after step {scan.step} with a checkpoint" in info["error"]["message"]
+    assert scan.step >= 3 and f"stopped after step {scan.step} with a checkpoint" in record.error.message
     # it resumes from there, with more epochs than it has time for here: stop it by max_steps
     done = peftspec(
         workspace,
@@ -193,7 +193,7 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_and_a_resume_hint(works
         "trainer.max_steps",
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert read_run(run).info["status"] == "completed"
+    assert read_run(run).record.status == "completed"
 
 
 def test_resume_refuses_a_changed_spec_or_changed_data_and_says_what_changed(workspace):

@@ -65,7 +65,7 @@ def run_spec(workspace: Path, name: str, text: str, monkeypatch=None):
 
     from rich.console import Console
 
-    from peftspec.train.runner import RunRequest, execute
+    from peftspec.api import run_spec as train_spec
 
     path = workspace / f"{name}.toml"
     path.write_text(text)
@@ -73,7 +73,7 @@ def run_spec(workspace: Path, name: str, text: str, monkeypatch=None):
     cwd = os.getcwd()
     os.chdir(workspace)  # output_root is relative to the working directory
     try:
-        outcome = execute(RunRequest(spec, [str(path)], []), Console(quiet=True))
+        outcome = train_spec(spec, [str(path)], console=Console(quiet=True))
     finally:
         os.chdir(cwd)
     return spec, workspace / outcome.paths.root
@@ -99,12 +99,12 @@ def check_run_directory(spec, root: Path, adapter_folder: str = "adapter") -> No
     events = {r["event"] for r in run.metrics()}
     assert {"train", "eval", "train_end", "final"} <= events
     for key in ("python", "torch", "transformers", "peft", "bitsandbytes"):
-        assert key in run.info["versions"]
+        assert key in run.record.versions
     import torch
 
-    assert run.info["device"]["type"] == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert run.info["seed"] == spec.trainer.seed
-    assert run.info["plan"]["trainable_parameters"] > 0
+    assert run.record.device["type"] == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert run.record.seed == spec.trainer.seed
+    assert run.record.overview.trainable_parameters > 0
 
 
 def check_metrics_match_sklearn(root: Path, task: str) -> None:
@@ -139,13 +139,13 @@ def check_reload_reproduces_predictions(
     spec, root: Path, folder: str = "adapter", atol: float = 1e-5
 ) -> None:
     from peftspec.build.data import load_data
-    from peftspec.metrics.scoring import scores_from_logits
     from peftspec.build.model import load_trained
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
+    from peftspec.metrics.scoring import scores_from_logits
 
     run = read_run(root)
-    model, tokenizer = load_trained(spec, run.info["labels"], root / folder, run.info["added_pad_token"])
+    model, tokenizer = load_trained(spec, run.record.labels, root / folder, run.record.added_pad_token)
     bundle = load_data(spec.dataset)
     dataset = to_dataset(bundle.validation, tokenizer, spec.dataset.max_length, bundle.task)
     batch = spec.trainer.eval_batch_size  # the same batches as the run: same padding, same kernels
@@ -163,7 +163,7 @@ def test_lora_multi_label_on_qwen2_without_pad_token(workspace):
     check_run_directory(spec, root)
     check_metrics_match_sklearn(root, "multi_label")
     check_reload_reproduces_predictions(spec, root)
-    assert read_run(root).info["plan"]["adapter"] == "lora r=4 on q_proj, v_proj"
+    assert read_run(root).record.overview.adapter == "lora r=4 on q_proj, v_proj"
 
 
 def test_ia3_multi_label_on_gemma(workspace):
@@ -183,7 +183,7 @@ def test_qlora_multi_label_with_real_4bit(workspace):
     check_run_directory(spec, root)
     check_metrics_match_sklearn(root, "multi_label")
     check_reload_reproduces_predictions(spec, root)
-    assert read_run(root).info["quantization"] == "bnb-4bit"
+    assert read_run(root).record.quantization == "bnb-4bit"
 
 
 def test_lora_multi_class_on_bert_with_tuned_metric_choice(workspace):
@@ -194,7 +194,7 @@ def test_lora_multi_class_on_bert_with_tuned_metric_choice(workspace):
     check_run_directory(spec, root)
     check_metrics_match_sklearn(root, "multi_class")
     check_reload_reproduces_predictions(spec, root)
-    assert read_run(root).info["best"]["metric"] == "accuracy"
+    assert read_run(root).record.best.metric == "accuracy"
 
 
 def test_full_fine_tuning_on_bert_learns(workspace):
@@ -246,7 +246,7 @@ def test_a_failed_run_is_recorded(workspace):
         run_spec(workspace, "bad_target", text.replace('name = "e2e-bert"', 'name = "bad-target"'))
     (root,) = (workspace / "runs").glob("bad-target-*")  # created before the model was built
     run = read_run(root)
-    assert run.status == "failed" and run.info["error"]["type"] == "ModelError"
+    assert run.status == "failed" and run.record.error.type == "ModelError"
 
 
 def test_bad_data_fails_before_a_run_directory_exists(workspace):
@@ -274,8 +274,8 @@ def test_wandb_offline_logs_without_network_or_secrets(workspace, monkeypatch):
         "epochs = 2", "epochs = 1"
     ) + ('[tracking.wandb]\nproject = "peftspec-tests"\nmode = "offline"\ntags = ["tiny"]\n')
     _, root = run_spec(workspace, "wandb_offline", text)
-    info = read_run(root).info
-    assert info["wandb"]["mode"] == "offline" and info["wandb"]["id"]
+    record = read_run(root).record
+    assert record.wandb.mode == "offline" and record.wandb.id
     offline = list((workspace / "wandb").rglob("run-*.wandb"))
     assert offline, "no offline W&B run was written"
     for file in root.rglob("*"):
@@ -305,4 +305,4 @@ def test_quickstart_spec_runs_from_the_package(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     (root,) = (tmp_path / "runs").glob("quickstart-*")
-    assert read_run(root).info["rows"] == {"train": 64, "validation": 16, "test": 60}
+    assert read_run(root).record.rows == {"train": 64, "validation": 16, "test": 60}

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from peftspec.runs import list_runs, new_run_dir, read_run
-from peftspec.runs.reader import read_jsonl
+from peftspec.runs.record import RunRecord
+from peftspec.runs.stream import read_jsonl
 from peftspec.runs.writer import RunWriter, atomic_write_json
 
 
@@ -28,7 +29,7 @@ def test_atomic_write_leaves_no_temp_files(tmp_path: Path):
 def test_writer_and_reader_round_trip(tmp_path: Path):
     paths = new_run_dir(tmp_path, "r")
     writer = RunWriter(paths)
-    writer.update_info(status="running", heartbeat_at=datetime.now(UTC).isoformat())
+    writer.update(status="running", heartbeat_at=datetime.now(UTC).isoformat())
     writer.log({"event": "train", "step": 1, "loss": 0.5})
     writer.log({"event": "eval", "step": 1, "f1_macro": 0.25})
     writer.close()
@@ -55,7 +56,7 @@ def test_damaged_files_warn_and_carry_on(tmp_path: Path):
     (run_dir / "run.json").write_text("{not json")
     (run_dir / "metrics.jsonl").write_text('{"step": 1}\ngarbage\n{"step": 2}\n')
     run = read_run(run_dir)
-    assert run.info == {} and run.status == "unknown"
+    assert run.record == RunRecord() and run.status == "unknown"
     assert [r["step"] for r in run.metrics()] == [1, 2]
     assert any("run.json" in w for w in run.warnings) and any("unreadable line" in w for w in run.warnings)
 
@@ -78,3 +79,62 @@ def test_reader_imports_no_torch():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_record_is_strict_on_write(tmp_path: Path):
+    import pytest
+
+    writer = RunWriter(new_run_dir(tmp_path, "r"))
+    with pytest.raises(TypeError, match="not fields of the run record: stauts"):
+        writer.update(stauts="running")
+    record = writer.update(status="running", best={"metric": "f1_macro", "value": 0.5, "step": 4})
+    assert record.best.step == 4 and record.record_version == RunRecord().record_version
+
+
+def test_record_is_tolerant_on_read(tmp_path: Path):
+    run_dir = tmp_path / "old"
+    run_dir.mkdir()
+    atomic_write_json(
+        run_dir / "run.json",
+        {
+            "schema": 1,  # a version-1 record: `schema` and `plan`
+            "status": "completed",
+            "plan": {"adapter": "lora r=8 on query", "trainable_parameters": "many"},
+            "best": {"metric": "f1_macro", "step": "abc"},
+            "resumed": [{"from_step": 4}, "garbage"],
+            "steps": 12,
+            "from_the_future": {"x": 1},
+        },
+    )
+    run = read_run(run_dir)
+    record = run.record
+    assert record.record_version == 1 and record.status == "completed" and record.steps == 12
+    assert record.overview.adapter == "lora r=8 on query" and record.overview.trainable_parameters is None
+    assert record.best.metric == "f1_macro" and record.best.step is None
+    assert [r.from_step for r in record.resumed] == [4]
+    assert record.stored()["from_the_future"] == {"x": 1}  # kept, and written back as it was
+    joined = "\n".join(run.warnings)
+    for expected in ("trainable_parameters", "best: step", "resumed[1]", "'from_the_future'"):
+        assert expected in joined, joined
+
+
+def test_a_record_that_is_not_an_object_reads_as_unknown(tmp_path: Path):
+    run_dir = tmp_path / "list"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text("[1, 2]")
+    (run_dir / "metrics.jsonl").write_bytes(b'{"step": 1}\n\xff\xfe binary\nnull\n{"step": 2}\n')
+    run = read_run(run_dir)
+    assert run.status == "unknown" and [r["step"] for r in run.metrics()] == [1, 2]
+    assert any("not a JSON object" in w for w in run.warnings)
+
+
+def test_a_crashed_runs_step_comes_from_its_stream_and_checkpoints(tmp_path: Path):
+    paths = new_run_dir(tmp_path, "r")
+    writer = RunWriter(paths)
+    writer.update(status="running", step=1, heartbeat_at="2026-01-01T00:00:00+00:00")
+    for step in (2, 4, 6, 8):
+        writer.log({"event": "train", "step": step, "loss": 0.5})
+    writer.close()
+    (paths.checkpoint(4)).mkdir(parents=True)
+    run = read_run(paths.root)
+    assert run.status == "crashed" and run.last_step == 8

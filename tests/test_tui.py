@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Static, TabbedContent
 
-from tests.helpers.fixture_runs import write_fixture_root
-from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 from peftspec.tui.app import PeftspecApp
 from peftspec.tui.screens.compare import CompareScreen
 from peftspec.tui.screens.run import RunScreen
 from peftspec.tui.screens.runs import RunsScreen
+from tests.helpers.fixture_runs import write_fixture_root
+from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 
 SIZE = (160, 45)
 
@@ -212,7 +212,10 @@ def test_tui_imports_no_torch_and_rejects_a_missing_folder(tmp_path):
     import subprocess
     import sys
 
-    code = "import sys, peftspec.tui.app, peftspec.tui.screens.run, peftspec.tui.screens.compare; print('torch' in sys.modules)"
+    code = (
+        "import sys, peftspec.tui.app, peftspec.tui.screens.run, peftspec.tui.screens.compare; "
+        "print('torch' in sys.modules)"
+    )
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
@@ -227,7 +230,10 @@ def test_tui_is_installed_with_its_styles(tmp_path):
     import subprocess
     import sys
 
-    code = "import importlib.resources as r, peftspec.tui.app; print(r.files('peftspec.tui').joinpath('styles.tcss').is_file())"
+    code = (
+        "import importlib.resources as r, peftspec.tui.app; "
+        "print(r.files('peftspec.tui').joinpath('styles.tcss').is_file())"
+    )
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert proc.stdout.strip() == "True", proc.stderr
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, TabbedContent
 
-from tests.helpers.fixture_runs import START, write_run
-from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 from peftspec.tui.app import PeftspecApp
 from peftspec.tui.screens.compare import CompareScreen
 from peftspec.tui.screens.run import RunScreen
+from tests.helpers.fixture_runs import START, write_run
+from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 
 SIZE = (150, 40)
 

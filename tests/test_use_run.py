@@ -36,7 +36,7 @@ ADAPTERS = {
 def runs(tmp_path_factory) -> dict[str, Path]:
     from rich.console import Console
 
-    from peftspec.train.runner import RunRequest, execute
+    from peftspec.api import run_spec as train_spec
 
     root = tmp_path_factory.mktemp("use")
     for kind in ("bert", "gemma", "qwen2"):
@@ -56,7 +56,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
                 "[trainer]\nepochs = 2\nbatch_size = 16\nlearning_rate = 5e-3\n"
                 '[metrics]\nthreshold = "tuned"\n'
             )
-            outcome = execute(RunRequest(load_spec(spec_file), [str(spec_file)], []), Console(quiet=True))
+            outcome = train_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True))
             out[name] = root / outcome.paths.root
     finally:
         os.chdir(cwd)

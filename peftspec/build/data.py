@@ -97,7 +97,7 @@ def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProb
         try:
             frame = read_source(source, spec.reader, spec.limit)
         except DataError as exc:
-            problems += exc.problems
+            problems += exc.data_problems
             continue
         if frame.height == 0:
             problems.append(DataProblem("error", _describe(source), f"the {name} split has no rows"))

@@ -8,17 +8,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peftspec.errors import UserError
 from peftspec.spec.adapters import PeftContext
 from peftspec.spec.backbone import BackboneSpec
-from peftspec.spec.packaged import package_model_dir
-from peftspec.spec.paths import PACKAGE_PREFIX
+from peftspec.spec.packaged import model_source
 from peftspec.spec.root import Spec
 
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
 
-class ModelError(Exception):
+class ModelError(UserError):
     """The backbone or adapter cannot be built as specified; the message says why and what to do."""
+
+    title = "Cannot build the model"
 
 
 @dataclass
@@ -30,11 +32,6 @@ class BuiltModel:
     added_pad_token: bool
     wrapped_modules: list[str]
     architecture: str
-
-
-def model_source(name: str) -> str:
-    """Where transformers should load from: `package:` references become the installed folder."""
-    return package_model_dir(name) if name.startswith(PACKAGE_PREFIX) else name
 
 
 def build_tokenizer(backbone: BackboneSpec):
@@ -76,7 +73,7 @@ CLASSIFICATION_HEADS = ["classifier", "score"]
 
 def unquantised_modules(spec: Spec) -> list[str]:
     """Modules kept in full precision: the head, modules trained in full, and the spec's extra skips."""
-    trained = getattr(spec.adapter, "modules_to_save", None) or []
+    trained = spec.adapter.saved_modules()
     return sorted({*CLASSIFICATION_HEADS, *trained, *(spec.quantization.skip_modules or [])})
 
 
@@ -207,7 +204,7 @@ def load_trained(
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    if spec.adapter.kind == "none":
+    if spec.adapter.trains_backbone:
         model = AutoModelForSequenceClassification.from_pretrained(folder)
     else:
         base = _prepare_quantized(

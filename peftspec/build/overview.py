@@ -1,65 +1,59 @@
-"""The plan printed before training: what will run, on what, for how long."""
+"""The overview printed before training (and kept in the run record): what will run, on what, for
+how long. `peftspec plan` (memory) is a different thing and lives in `peftspec.plan`."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
 
+from peftspec.runs.record import Overview
 from peftspec.spec.root import Spec
+from peftspec.spec.trainer import TrainerSpec
 
 
-@dataclass
-class Plan:
-    backbone: str
-    adapter: str
-    quantization: str
-    task: str
-    labels: int
-    trainable_parameters: int
-    total_parameters: int
-    rows: dict[str, int]
-    steps_per_epoch: int
-    total_steps: int
-    effective_batch: int
-    device: str
-    precision: str
-    speedups: list[str] = field(default_factory=list)
-    """The fast defaults in force (each can be turned off in the spec)."""
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-
-def step_counts(spec: Spec, train_rows: int, world_size: int = 1) -> tuple[int, int, int]:
+def step_counts(trainer: TrainerSpec, train_rows: int, world_size: int = 1) -> tuple[int, int, int]:
     """(optimizer steps per epoch, total steps, effective batch), as the HF Trainer counts them."""
-    t = spec.trainer
-    batches = math.ceil(train_rows / (t.batch_size * world_size))
-    per_epoch = max(1, batches // t.gradient_accumulation_steps)
-    total = t.max_steps or math.ceil(t.epochs * per_epoch)
-    return per_epoch, total, t.batch_size * t.gradient_accumulation_steps * world_size
+    batches = math.ceil(train_rows / (trainer.batch_size * world_size))
+    per_epoch = max(1, batches // trainer.gradient_accumulation_steps)
+    total = trainer.max_steps or math.ceil(trainer.epochs * per_epoch)
+    return per_epoch, total, trainer.batch_size * trainer.gradient_accumulation_steps * world_size
 
 
-def describe_adapter(spec: Spec, wrapped: list[str]) -> str:
-    adapter = spec.adapter
-    text = adapter.kind
-    if adapter.kind in ("lora", "adalora", "loha", "lokr") and hasattr(adapter, "r"):
-        text += f" r={adapter.r}"
-    if wrapped:
-        text += f" on {', '.join(wrapped)}"
-    return text
+def overview_of(spec: Spec, bundle, built, precision: str, on_gpu: bool) -> Overview:
+    """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data."""
+    per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
+    return Overview(
+        backbone=spec.backbone.model,
+        adapter=spec.adapter.summary(built.wrapped_modules),
+        quantization=spec.quantization.method,
+        task=bundle.task,
+        labels=len(bundle.label_names),
+        trainable_parameters=built.trainable_parameters,
+        total_parameters=built.total_parameters,
+        rows={s.name: len(s) for s in bundle.splits()},
+        steps_per_epoch=per_epoch,
+        total_steps=total,
+        effective_batch=effective,
+        device=describe_device(),
+        precision=precision,
+        speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
+    )
 
 
-def speedups(spec: Spec, precision: str, attention: str, on_gpu: bool) -> list[str]:
-    """The fast defaults in force, as the plan shows them; `off:` marks ones the spec turned off."""
-    t = spec.trainer
+def speedups(trainer: TrainerSpec, precision: str, attention: str, on_gpu: bool) -> list[str]:
+    """The fast defaults in force, as the overview shows them; `off:` marks ones the spec turned off."""
     items = ["dynamic padding" + (" (to a multiple of 8)" if on_gpu else "")]
-    items.append("length-grouped batches" if t.group_by_length else "off: length-grouped batches")
-    items.append(f"evaluation sorted by length, batch {t.eval_batch_size}, inference mode")
+    items.append("length-grouped batches" if trainer.group_by_length else "off: length-grouped batches")
+    items.append(f"evaluation sorted by length, batch {trainer.eval_batch_size}, inference mode")
     items.append(f"{attention} attention")
     if precision in ("bf16", "fp16"):
         items.append(f"{precision} mixed precision")
-    items.append("torch.compile" if t.torch_compile else "off: torch.compile")
+    items.append("torch.compile" if trainer.torch_compile else "off: torch.compile")
     return items
+
+
+def _attention(model) -> str:
+    config = getattr(model, "config", None)
+    return str(getattr(config, "_attn_implementation", None) or "default")
 
 
 def describe_device() -> str:
@@ -71,27 +65,29 @@ def describe_device() -> str:
     return f"cpu ({torch.get_num_threads()} threads)"
 
 
-def render_plan(plan: Plan):
+def render_overview(overview: Overview):
+    """The overview as a rich table titled "Plan" (what `peftspec run` prints first)."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(title="Plan", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
-    share = plan.trainable_parameters / max(plan.total_parameters, 1)
+    trainable, total = overview.trainable_parameters or 0, overview.total_parameters or 0
+    share = trainable / max(total, 1)
     rows = [
-        ("backbone", plan.backbone),
-        ("adapter", plan.adapter),
-        ("quantisation", plan.quantization),
-        ("task", f"{plan.task}, {plan.labels} labels"),
-        ("parameters", f"{plan.trainable_parameters:,} trainable of {plan.total_parameters:,} ({share:.2%})"),
-        ("rows", ", ".join(f"{k} {v:,}" for k, v in plan.rows.items())),
-        ("steps", f"{plan.steps_per_epoch:,} per epoch, {plan.total_steps:,} in total"),
-        ("effective batch", str(plan.effective_batch)),
-        ("device", plan.device),
-        ("precision", plan.precision),
-        ("speed-ups", ", ".join(plan.speedups) or "none"),
+        ("backbone", overview.backbone),
+        ("adapter", overview.adapter),
+        ("quantisation", overview.quantization),
+        ("task", f"{overview.task}, {overview.labels} labels"),
+        ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
+        ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
+        ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),
+        ("effective batch", str(overview.effective_batch)),
+        ("device", overview.device),
+        ("precision", overview.precision),
+        ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:
-        table.add_row(key, Text(value))
+        table.add_row(key, Text(str(value)))
     return table

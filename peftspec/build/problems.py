@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from peftspec.errors import UserError
+
 
 @dataclass(frozen=True)
 class DataProblem:
@@ -24,17 +26,18 @@ class DataProblem:
         return f"{where}: {self.message}"
 
 
-class DataError(Exception):
-    """The data cannot be used; holds every problem found (errors and warnings)."""
+class DataError(UserError):
+    """The data cannot be used; holds every problem found (errors and warnings), each located."""
 
     def __init__(self, problems: list[DataProblem]):
-        self.problems = problems
+        self.data_problems = problems
         errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} data problem(s):\n" + "\n".join(f"  {p}" for p in errors))
+        self.title = f"The data cannot be used ({len(errors)} problem(s))"
+        super().__init__(problems=[f"{p.severity}: {p}" for p in problems])
 
     @property
     def errors(self) -> list[DataProblem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.data_problems if p.severity == "error"]
 
 
 def rows_hint(rows: list[int], total: int) -> str:

@@ -17,9 +17,9 @@ def inspect_run(root: Path, spec: Spec, result: SpecCheck, at) -> None:
     from peftspec.runs.reader import read_run
 
     run = read_run(root)
-    info = run.info
+    record = run.record
     if run.status != "completed":
-        error = (info.get("error") or {}).get("message", "")
+        error = (record.error.message if record.error else None) or ""
         result.add("training", "failed", f"the run ended {run.status}: {error}")
         return
     records = run.metrics()
@@ -29,7 +29,7 @@ def inspect_run(root: Path, spec: Spec, result: SpecCheck, at) -> None:
         return
     losses = [r["loss"] for r in records if r.get("event") == "train" and "loss" in r]
     trend = f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""
-    result.add("training", "passed", f"{info.get('steps')} steps{trend}")
+    result.add("training", "passed", f"{record.steps} steps{trend}")
     _metrics(run, spec, result)
     _checkpoints(run, spec, result)
     _reload(run, result)
@@ -76,19 +76,18 @@ def _metrics(run, spec: Spec, result: SpecCheck) -> None:
 
 
 def _checkpoints(run, spec: Spec, result: SpecCheck) -> None:
-    saved = (
-        sorted(p.name for p in run.paths.checkpoints.glob("checkpoint-*"))
-        if run.paths.checkpoints.exists()
-        else []
-    )
-    best = run.info.get("best") or {}
-    if spec.trainer.eval_strategy != "no" and best.get("step") is None:
-        result.add("best checkpoint", "failed", f"no best checkpoint chosen by {best.get('metric')}")
+    from peftspec.runs.checkpoints import checkpoint_folders
+
+    saved = sorted(folder.name for _, folder in checkpoint_folders(run.paths.checkpoints))
+    best = run.record.best
+    if spec.trainer.eval_strategy != "no" and (best is None or best.step is None):
+        metric = best.metric if best else spec.trainer.best_metric
+        result.add("best checkpoint", "failed", f"no best checkpoint chosen by {metric}")
         return
     if not saved:
         result.add("best checkpoint", "failed", "no checkpoint was written")
         return
-    chosen = f"; best by {best['metric']} at step {best['step']}" if best.get("step") is not None else ""
+    chosen = f"; best by {best.metric} at step {best.step}" if best and best.step is not None else ""
     result.add("best checkpoint", "passed", f"{', '.join(saved)} written{chosen}")
 
 

@@ -28,7 +28,7 @@ def module_problems(adapter, model) -> Iterator[Problem]:
     names = list(modules)
     arch = type(model).__name__
     layers = sorted({n.rsplit(".", 1)[-1] for n, m in modules.items() if type(m).__name__ in LINEAR})
-    targets = getattr(adapter, "target_modules", None)
+    targets = adapter.targets()
     if isinstance(targets, list):
         for i, key in enumerate(targets):
             found = _matches(names, key)
@@ -48,7 +48,7 @@ def module_problems(adapter, model) -> Iterator[Problem]:
                     f"name its linear layers instead ({', '.join(layers)})",
                     None,
                 )
-    for i, key in enumerate(getattr(adapter, "feedforward_modules", None) or []):
+    for i, key in enumerate(adapter.feedforward()):
         kinds = {type(modules[n]).__name__ for n in _matches(names, key)}
         if kinds and not kinds & LINEAR:
             yield (
@@ -58,7 +58,7 @@ def module_problems(adapter, model) -> Iterator[Problem]:
                 f"layer; name the feed-forward projections instead ({', '.join(layers)})",
                 None,
             )
-    for i, key in enumerate(getattr(adapter, "modules_to_save", None) or []):
+    for i, key in enumerate(adapter.saved_modules()):
         if not _matches(names, key):
             tops = sorted({n.rsplit(".", 1)[-1] for n in names if n and n.count(".") <= 1})
             yield (

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from peftspec.check.context import CheckOptions, Locator, absent, local_sources, quiet_console
 from peftspec.check.result import SpecCheck, StopCheck
-from peftspec.check.runner import CheckOptions, Locator, absent, local_sources, quiet_console
 from peftspec.spec.distributed import DistributedSpec
-from peftspec.spec.loader import SpecReport
+from peftspec.spec.loader import LoadResult
 from peftspec.spec.root import Spec
 
 SAMPLE_EVAL_ROWS = 32
 
 
-def run_stages(report: SpecReport, at: Locator, options: CheckOptions, result: SpecCheck, scratch: Path):
+def run_stages(report: LoadResult, at: Locator, options: CheckOptions, result: SpecCheck, scratch: Path):
     spec = at.spec
     bundle = _data(spec, result)
     sample = _sample(bundle, spec, options.steps)
@@ -37,7 +37,7 @@ def _data(spec: Spec, result: SpecCheck):
     try:
         bundle = load_data(spec.dataset)
     except DataError as exc:
-        result.add("data", "failed", "\n".join(str(p) for p in exc.problems))
+        result.add("data", "failed", "\n".join(str(p) for p in exc.data_problems))
         raise StopCheck from None
     except Exception as exc:  # a hub dataset that is not in the local cache, offline
         result.add("data", "skipped", f"cannot read the data here: {type(exc).__name__}: {exc}")
@@ -73,13 +73,14 @@ def _sample(bundle, spec: Spec, steps: int):
 
 def _toy(spec: Spec, sample, at: Locator, result: SpecCheck, scratch: Path):
     from peftspec.check.toy import ToyError, build_toy
+    from peftspec.plan.config import UnknownArchitecture
 
     texts = [t for s in sample.splits() for t in s.texts] + [
         p for s in sample.splits() for p in s.pairs or []
     ]
     try:
         toy = build_toy(spec.backbone, texts, scratch / "toy-backbone", seed=spec.trainer.seed)
-    except ToyError as exc:
+    except (ToyError, UnknownArchitecture) as exc:
         result.add(
             "backbone", "failed", str(exc), [at.error(("backbone", "model"), "unknown-family", str(exc))]
         )
@@ -164,7 +165,7 @@ def _modules(toy_spec: Spec, bundle, at: Locator, result: SpecCheck) -> None:
 
     from peftspec.check.modules import module_problems
 
-    if not hasattr(toy_spec.adapter, "target_modules"):
+    if not toy_spec.adapter.names_modules:
         result.add("adapter", "passed", f"{toy_spec.adapter.kind}: no module names to check")
         return
     model = AutoModelForSequenceClassification.from_pretrained(
@@ -175,7 +176,7 @@ def _modules(toy_spec: Spec, bundle, at: Locator, result: SpecCheck) -> None:
         diagnostics = [at.error(*p) for p in problems]
         result.add("adapter", "failed", "\n".join(d.message for d in diagnostics), diagnostics)
         raise StopCheck
-    targets = toy_spec.adapter.target_modules
+    targets = toy_spec.adapter.targets()
     named = ", ".join(targets) if isinstance(targets, list) else targets or "peft's default modules"
     result.add("adapter", "passed", f"{toy_spec.adapter.kind} on {named}: present in {type(model).__name__}")
 
@@ -225,15 +226,15 @@ def _not_on_cpu(spec: Spec, result: SpecCheck) -> None:
         result.add(name, "unchecked", detail)
 
 
-def _run(report: SpecReport, toy_spec: Spec, sample, options: CheckOptions, at: Locator, result, scratch):
-    from peftspec.check.inspect import inspect_run
+def _run(report: LoadResult, toy_spec: Spec, sample, options: CheckOptions, at: Locator, result, scratch):
+    from peftspec.api import run_spec
     from peftspec.build.model import ModelError
-    from peftspec.train.runner import RunRequest, execute
+    from peftspec.check.inspect import inspect_run
 
-    console = quiet_console()
-    request = RunRequest(toy_spec, report.files, list(options.overrides), data=sample)
     try:
-        outcome = execute(request, console)
+        outcome = run_spec(
+            toy_spec, report.files, list(options.overrides), data=sample, console=quiet_console()
+        )
     except ModelError as exc:
         result.add("training", "failed", f"cannot build the model: {exc}")
         raise StopCheck from None

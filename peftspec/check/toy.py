@@ -3,15 +3,16 @@ weights, and a tokenizer (the real one when it is on disk, else one trained on t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from peftspec.check.toy_tokenizer import save_tokenizer, train_tokenizer
-from peftspec.plan.families import BYTE_LEVEL, config_for, family_for_type
-from peftspec.build.model import model_source
+from peftspec.errors import UserError
+from peftspec.plan.config import real_config
+from peftspec.plan.families import BYTE_LEVEL, family_for_type
 from peftspec.spec.backbone import BackboneSpec
+from peftspec.spec.packaged import model_source
 
 TOY_SIZES = {"num_hidden_layers": 2, "hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 4}
 """What every toy model has, whatever the real size, plus heads of 32 and 1, 2 or 4 KV heads: every
@@ -19,8 +20,10 @@ projection then has a multiple of 32 outputs, as bitsandbytes' 4-bit CPU kernel 
 HEAD_DIM = 32
 
 
-class ToyError(Exception):
+class ToyError(UserError):
     """No toy model can be built for this backbone; the message says why and what to do."""
+
+    title = "No toy backbone"
 
 
 @dataclass
@@ -30,29 +33,6 @@ class Toy:
     """Where the architecture came from: a local folder, the HF cache, or the built-in table."""
     tokenizer_source: str
     architecture: str
-
-
-def real_config(backbone: BackboneSpec):
-    """(config, where it came from): a local folder, the local HF cache, or the built-in family table."""
-    from transformers import AutoConfig
-
-    from peftspec.plan.families import UnknownFamily
-
-    source = model_source(backbone.model)
-    common = {"trust_remote_code": backbone.trust_remote_code}
-    if os.path.isdir(source):
-        return AutoConfig.from_pretrained(source, **common), f"local folder {source}"
-    try:
-        config = AutoConfig.from_pretrained(
-            source, revision=backbone.revision, local_files_only=True, **common
-        )
-        return config, "the local Hugging Face cache"
-    except (OSError, ValueError):
-        pass
-    try:
-        return config_for(backbone.model), "peftspec's built-in family table"
-    except UnknownFamily as exc:
-        raise ToyError(str(exc)) from None
 
 
 def toy_tokenizer(backbone: BackboneSpec, config, texts: Sequence[str]):

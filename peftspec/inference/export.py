@@ -6,23 +6,29 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from peftspec.errors import UserError
 from peftspec.runs import Run, read_run
 from peftspec.spec import load_spec
 from peftspec.spec.render import render_spec
 
 
-class ExportRefused(Exception):
+class ExportRefused(UserError):
     """The export asked for cannot be done faithfully; the message says what to do instead."""
+
+    title = "Cannot export"
 
 
 def export_run(
     path: str | Path, out: Path, merge: bool = False, dtype: str | None = None, fmt: str = "hf"
 ) -> Path:
+    from peftspec.build.environment import quiet_libraries
+
+    quiet_libraries()
     run = read_run(path)
     if run.status != "completed":
         raise ExportRefused(f"{run.name} is {run.status}: only completed runs can be exported")
     spec = load_spec(run.paths.spec)
-    full = spec.adapter.kind == "none"
+    full = spec.adapter.trains_backbone
     if merge and spec.quantization.method != "none" and dtype is None:
         raise ExportRefused(
             f"{run.name} trained its adapter on a {spec.quantization.method} backbone; merging into "
@@ -33,8 +39,7 @@ def export_run(
     if merge and not full:
         _merged(run, spec, out, dtype)
     else:
-        source = run.paths.full_model if full else run.paths.adapter
-        _copy_folder(source, out)
+        _copy_folder(run.weights_folder, out)
     if fmt == "safetensors":
         _keep_weights_only(out)
     (out / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
@@ -58,7 +63,7 @@ def _merged(run: Run, spec, out: Path, dtype: str | None) -> None:
     plain = spec.model_copy(deep=True)
     plain.quantization = NoQuantization()  # merge into full-precision weights, never into 4/8-bit ones
     tokenizer = AutoTokenizer.from_pretrained(run.paths.adapter)
-    base = load_backbone(plain, run.info["labels"], "fp32", tokenizer, bool(run.info.get("added_pad_token")))
+    base = load_backbone(plain, run.record.labels, "fp32", tokenizer, run.record.added_pad_token)
     model = PeftModel.from_pretrained(base, run.paths.adapter).merge_and_unload()
     if dtype is not None:
         model = model.to(getattr(torch, dtype))
@@ -75,19 +80,20 @@ def _keep_weights_only(out: Path) -> None:
 
 
 def model_card(run: Run, spec, merged: bool) -> str:
-    info, evaluation = run.info, run.eval() or {}
+    record, evaluation = run.record, run.evaluations()
+    overview, model = record.overview, record.model
     lines = [
-        f"# {info.get('name', run.name)}",
+        f"# {run.display_name}",
         "",
         spec.description or "A text classifier fine-tuned with peftspec.",
         "",
-        f"- Backbone: `{info.get('backbone')}` ({(info.get('model') or {}).get('architecture', '-')})",
-        f"- Adapter: {(info.get('plan') or {}).get('adapter', info.get('adapter'))}"
-        + (" (merged into the backbone)" if merged and spec.adapter.kind != "none" else ""),
-        f"- Quantisation during training: {info.get('quantization')}",
-        f"- Task: {info.get('task')}; labels: {', '.join(info.get('labels') or [])}",
-        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in (info.get('rows') or {}).items())}",
-        f"- Run: `{run.name}`, peftspec {(info.get('versions') or {}).get('peftspec', '-')}",
+        f"- Backbone: `{record.backbone}` ({model.architecture if model else '-'})",
+        f"- Adapter: {overview.adapter if overview else record.adapter}"
+        + (" (merged into the backbone)" if merged and not spec.adapter.trains_backbone else ""),
+        f"- Quantisation during training: {record.quantization}",
+        f"- Task: {record.task}; labels: {', '.join(record.labels)}",
+        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}",
+        f"- Run: `{run.name}`, peftspec {record.versions.get('peftspec') or '-'}",
         "",
         "## Evaluation",
         "",
@@ -95,12 +101,12 @@ def model_card(run: Run, spec, merged: bool) -> str:
         "## Use",
         "",
         "```python",
-        *(_use_merged() if merged else _use_adapter(info)),
+        *(_use_merged() if merged else _use_adapter(record)),
         "```",
         "",
         "## Data",
         "",
-        *[f"- `{p}`: sha256 `{h}`" for p, h in (info.get("data_hashes") or {}).items()],
+        *[f"- `{p}`: sha256 `{h}`" for p, h in record.data_hashes.items()],
         "",
         "## Spec",
         "",
@@ -136,11 +142,11 @@ def _use_merged() -> list[str]:
     ]
 
 
-def _use_adapter(info: dict[str, Any]) -> list[str]:
+def _use_adapter(record) -> list[str]:
     return [
         "from peft import PeftModel",
         "from transformers import AutoModelForSequenceClassification",
-        f"base = AutoModelForSequenceClassification.from_pretrained({info.get('backbone')!r}, "
-        f"num_labels={len(info.get('labels') or [])})",
+        f"base = AutoModelForSequenceClassification.from_pretrained({record.backbone!r}, "
+        f"num_labels={len(record.labels)})",
         'model = PeftModel.from_pretrained(base, "<this folder>")',
     ]

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
+from peftspec.errors import UserError
 from peftspec.runs import Run, read_run
 from peftspec.spec import Spec, load_spec
 
 
-class RunNotUsable(Exception):
+class RunNotUsable(UserError):
     """The run cannot be used for inference (not completed, or its model is missing)."""
+
+    title = "Cannot use the run"
 
 
 @dataclass
@@ -35,8 +38,8 @@ class Labelled:
 class LoadedRun:
     def __init__(self, run: Run, spec: Spec, model, tokenizer, batch_size: int | None = None):
         self.run, self.spec, self.model, self.tokenizer = run, spec, model, tokenizer
-        self.task: str = run.info["task"]
-        self.label_names: list[str] = list(run.info["labels"])
+        self.task: str = run.record.task or spec.dataset.task
+        self.label_names: list[str] = list(run.record.labels)
         self.batch_size = batch_size or spec.trainer.eval_batch_size
         values = (run.thresholds() or {}).get("values")
         self.thresholds = np.array([values[n] for n in self.label_names]) if values else 0.5
@@ -44,9 +47,9 @@ class LoadedRun:
     def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
         """Label `texts` (and `pairs` for sentence-pair runs) with the run's model and thresholds."""
         from peftspec.build.data import Split
-        from peftspec.metrics.scoring import decide, scores_from_logits
         from peftspec.build.predict import predict
         from peftspec.build.tokenize import collator, to_dataset
+        from peftspec.metrics.scoring import decide, scores_from_logits
 
         placeholder = np.zeros(
             (len(texts), len(self.label_names)) if self.task == "multi_label" else len(texts)
@@ -69,16 +72,12 @@ def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:
     run = read_run(path)
     if run.status != "completed":
         raise RunNotUsable(f"{run.name} is {run.status}, not completed: it has no final model to use")
-    folder = run.paths.full_model if (run.paths.full_model / "config.json").exists() else run.paths.adapter
+    folder = run.weights_folder
     if not folder.is_dir():
         raise RunNotUsable(f"{run.name} has no saved model ({folder} is missing)")
     spec = load_spec(run.paths.spec)
     model, tokenizer = load_trained(
-        spec,
-        run.info["labels"],
-        folder,
-        bool(run.info.get("added_pad_token")),
-        run.info.get("precision", "fp32"),
+        spec, run.record.labels, folder, run.record.added_pad_token, run.record.precision or "fp32"
     )
     return LoadedRun(run, spec, _to_device(model, spec), tokenizer, batch_size)
 

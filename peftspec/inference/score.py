@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.build.data import load_labelled
-from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits
 from peftspec.inference.loaded import LoadedRun
-from peftspec.runs.writer import atomic_write_json
+from peftspec.metrics.registry import compute
+from peftspec.metrics.scoring import confusion, decide, scores_from_logits
+from peftspec.runs.writer import RunWriter
 
 
 def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
-    """Metrics of `loaded` on labelled file `data`; writes eval-/confusion-/predictions-<name> files."""
+    """Metrics of `loaded` on labelled file `data`, recorded in the run as extra evaluation `name`
+    (default: the file's name) with its confusion matrices and predictions."""
     import polars as pl
 
     from peftspec.build.predict import predict
@@ -30,19 +32,13 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
         **result.stats(),
         **compute(spec.metrics.names or [], task, split.labels, predicted, loaded.label_names),
     }
-    paths = loaded.run.paths
-    record = {
+    evaluation = {
         "data": os.path.abspath(data),
         "rows": len(split),
-        "thresholds": (loaded.run.thresholds() or {}),
+        "thresholds": loaded.run.thresholds() or {},
         name: metrics,
     }
-    atomic_write_json(paths.root / f"eval-{name}.json", record)
-    atomic_write_json(
-        paths.root / f"confusion-{name}.json",
-        {name: confusion(task, split.labels, predicted, loaded.label_names)},
-    )
-    pl.DataFrame(
+    frame = pl.DataFrame(
         {
             "split": [name] * len(split),
             "id": split.ids,
@@ -51,5 +47,9 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
             "scores": scores.astype("float32").tolist(),
             "predicted": predicted.tolist(),
         }
-    ).write_parquet(paths.root / f"predictions-{name}.parquet")
+    )
+    writer = RunWriter(loaded.run.paths, loaded.run.record)
+    writer.write_extra_evaluation(
+        name, evaluation, {name: confusion(task, split.labels, predicted, loaded.label_names)}, frame
+    )
     return name, metrics

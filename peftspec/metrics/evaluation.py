@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from peftspec.build.data import DataBundle, Split
-from peftspec.metrics.scoring import compute, confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.metrics.registry import compute
+from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
 
 
 @dataclass

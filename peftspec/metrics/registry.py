@@ -1,47 +1,194 @@
-"""The metrics peftspec computes: names, the tasks they apply to, and which way is better.
+"""Every metric peftspec knows, once: its name, the tasks it applies to, which way is better,
+whether it is one number, and how to compute it.
 
-Torch-free, so the spec layer can check names; `peftspec.compile` computes them.
+Spec validation (`metrics.names`, `trainer.best_metric`), the evaluation code, the columns of
+`compare` and `report`, the TUI's highlighting and the Trainer's `greater_is_better` all read this
+table. Adding a metric is one `Metric(...)` entry below (and a line in the docs' metric table,
+regenerated). Importing this module imports neither numpy nor scikit-learn: the compute functions
+import them when called.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 ALL_TASKS = frozenset({"multi_label", "multi_class", "binary"})
+MULTI_LABEL = frozenset({"multi_label"})
+CLASSES = frozenset({"multi_class", "binary"})
+BINARY = frozenset({"binary"})
+
+Compute = Callable[[Any, Any, list[str]], Any]
+"""(gold, predicted, label names) -> the value; gold and predicted as the task encodes them."""
 
 
 @dataclass(frozen=True)
-class MetricInfo:
+class Metric:
+    name: str
+    title: str
+    """Short column title for tables."""
     description: str
     tasks: frozenset[str] = ALL_TASKS
     higher_is_better: bool = True
     scalar: bool = True
+    """One number (a column, a curve, a valid `best_metric`); `per_label` is a table."""
+    compute: Compute | None = None
+    """None for the loss, which the model computes."""
+    headline: bool = False
+    """Shown where there is room for only a few (the TUI's run list, report curves)."""
+
+    @property
+    def direction(self) -> Literal["max", "min"]:
+        return "max" if self.higher_is_better else "min"
+
+    @property
+    def requestable(self) -> bool:
+        """Can be named in `metrics.names` (the loss is always recorded, never requested)."""
+        return self.compute is not None
 
 
-METRICS: dict[str, MetricInfo] = {
-    "f1_micro": MetricInfo("F1 over all (row, label) decisions pooled; dominated by frequent labels."),
-    "f1_macro": MetricInfo("Unweighted mean of per-label F1; every label counts the same."),
-    "f1_weighted": MetricInfo("Mean of per-label F1 weighted by support."),
-    "precision_micro": MetricInfo("Precision over all (row, label) decisions pooled."),
-    "recall_micro": MetricInfo("Recall over all (row, label) decisions pooled."),
-    "subset_accuracy": MetricInfo(
-        "Share of rows whose whole label set is exactly right.", frozenset({"multi_label"})
-    ),
-    "jaccard": MetricInfo(
-        "Sample-averaged Jaccard index: the official SemEval-2018 E-c score.", frozenset({"multi_label"})
-    ),
-    "hamming_loss": MetricInfo(
-        "Share of wrong (row, label) decisions.", frozenset({"multi_label"}), higher_is_better=False
-    ),
-    "accuracy": MetricInfo("Share of rows classified correctly.", frozenset({"multi_class", "binary"})),
-    "f1": MetricInfo("F1 of the positive class.", frozenset({"binary"})),
-    "precision": MetricInfo("Precision of the positive class.", frozenset({"binary"})),
-    "recall": MetricInfo("Recall of the positive class.", frozenset({"binary"})),
-    "per_label": MetricInfo("Precision, recall, F1 and support of every label.", scalar=False),
-}
+def _sklearn_average(kind: str, average: str) -> Compute:
+    def compute(gold, pred, label_names):
+        from sklearn import metrics as skm
+
+        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
+        labels = list(range(len(label_names)))
+        return float(fn(gold, pred, average=average, labels=labels, zero_division=0))
+
+    return compute
+
+
+def _sklearn_binary(kind: str) -> Compute:
+    def compute(gold, pred, label_names):
+        from sklearn import metrics as skm
+
+        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
+        return float(fn(gold, pred, pos_label=1, average="binary", zero_division=0))
+
+    return compute
+
+
+def _accuracy(gold, pred, label_names) -> float:
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(gold, pred))
+
+
+def _jaccard(gold, pred, label_names) -> float:
+    from sklearn.metrics import jaccard_score
+
+    # SemEval-2018 E-c: mean over rows of |gold & pred| / |gold | pred|, 1 when both are empty
+    return float(jaccard_score(gold, pred, average="samples", zero_division=1.0))
+
+
+def _hamming(gold, pred, label_names) -> float:
+    from sklearn.metrics import hamming_loss
+
+    return float(hamming_loss(gold, pred))
+
+
+def _per_label(gold, pred, label_names) -> dict[str, dict[str, float]]:
+    from sklearn.metrics import precision_recall_fscore_support
+
+    p, r, f, s = precision_recall_fscore_support(
+        gold, pred, labels=list(range(len(label_names))), zero_division=0
+    )
+    return {
+        name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+        for i, name in enumerate(label_names)
+    }
+
 
 LOSS = "loss"
 """Validation loss: always recorded and always a valid best-model metric (lower is better)."""
+
+_ENTRIES = [
+    Metric(LOSS, "val loss", "Mean loss of the model on the split.", higher_is_better=False),
+    Metric(
+        "f1_micro",
+        "F1 micro",
+        "F1 over all (row, label) decisions pooled; dominated by frequent labels.",
+        compute=_sklearn_average("f1", "micro"),
+        headline=True,
+    ),
+    Metric(
+        "f1_macro",
+        "F1 macro",
+        "Unweighted mean of per-label F1; every label counts the same.",
+        compute=_sklearn_average("f1", "macro"),
+        headline=True,
+    ),
+    Metric(
+        "f1_weighted",
+        "F1 weighted",
+        "Mean of per-label F1 weighted by support.",
+        compute=_sklearn_average("f1", "weighted"),
+    ),
+    Metric(
+        "precision_micro",
+        "precision micro",
+        "Precision over all (row, label) decisions pooled.",
+        compute=_sklearn_average("precision", "micro"),
+    ),
+    Metric(
+        "recall_micro",
+        "recall micro",
+        "Recall over all (row, label) decisions pooled.",
+        compute=_sklearn_average("recall", "micro"),
+    ),
+    Metric(
+        "subset_accuracy",
+        "subset acc",
+        "Share of rows whose whole label set is exactly right.",
+        MULTI_LABEL,
+        compute=_accuracy,
+        headline=True,
+    ),
+    Metric(
+        "accuracy",
+        "accuracy",
+        "Share of rows classified correctly.",
+        CLASSES,
+        compute=_accuracy,
+        headline=True,
+    ),
+    Metric(
+        "jaccard",
+        "Jaccard",
+        "Sample-averaged Jaccard index: the official SemEval-2018 E-c score.",
+        MULTI_LABEL,
+        compute=_jaccard,
+        headline=True,
+    ),
+    Metric(
+        "hamming_loss",
+        "Hamming loss",
+        "Share of wrong (row, label) decisions.",
+        MULTI_LABEL,
+        higher_is_better=False,
+        compute=_hamming,
+    ),
+    Metric("f1", "F1", "F1 of the positive class.", BINARY, compute=_sklearn_binary("f1")),
+    Metric(
+        "precision",
+        "precision",
+        "Precision of the positive class.",
+        BINARY,
+        compute=_sklearn_binary("precision"),
+    ),
+    Metric("recall", "recall", "Recall of the positive class.", BINARY, compute=_sklearn_binary("recall")),
+    Metric(
+        "per_label",
+        "per label",
+        "Precision, recall, F1 and support of every label.",
+        scalar=False,
+        compute=_per_label,
+    ),
+]
+
+METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
+"""Every metric by name, the loss included."""
 
 DEFAULT_METRICS: dict[str, list[str]] = {
     "multi_label": ["f1_micro", "f1_macro", "f1_weighted", "subset_accuracy", "jaccard", "per_label"],
@@ -53,8 +200,34 @@ PRIMARY_METRIC = {"multi_label": "f1_macro", "multi_class": "f1_macro", "binary"
 
 
 def metrics_for(task: str) -> list[str]:
-    return [name for name, info in METRICS.items() if task in info.tasks]
+    """The metrics `metrics.names` may request for `task`, in table order."""
+    return [m.name for m in _ENTRIES if m.requestable and task in m.tasks]
+
+
+def scalar_metrics() -> list[str]:
+    """Every one-number metric but the loss, in table order (the columns of comparisons)."""
+    return [m.name for m in _ENTRIES if m.scalar and m.requestable]
+
+
+def headline_metrics() -> list[str]:
+    return [m.name for m in _ENTRIES if m.headline]
 
 
 def higher_is_better(name: str) -> bool:
+    """Which way `name` improves; unknown names (a loss of some other kind) count as lower-better."""
     return METRICS[name].higher_is_better if name in METRICS else False
+
+
+def compute(names: list[str], task: str, gold, pred, label_names: list[str]) -> dict[str, Any]:
+    """The metrics `names` of predictions `pred` against `gold` (as the task encodes labels)."""
+    import numpy as np
+
+    gold = np.asarray(gold).astype(np.int64)
+    pred = np.asarray(pred).astype(np.int64)
+    out: dict[str, Any] = {}
+    for name in names:
+        metric = METRICS.get(name)
+        if metric is None or metric.compute is None:
+            raise KeyError(f"unknown metric {name!r}; known: {', '.join(metrics_for(task))}")
+        out[name] = metric.compute(gold, pred, label_names)
+    return out

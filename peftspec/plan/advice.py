@@ -1,4 +1,4 @@
-"""`peftspec plan`: the memory estimate of a spec, whether it fits a GPU, and what would make it fit."""
+"""What would make a spec fit a GPU: changes that cut memory without changing the effective batch."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from peftspec.errors import UsageError
 from peftspec.plan.memory import GiB, MemoryEstimate, ParameterBytes, estimate, parameter_bytes
 from peftspec.spec.root import Spec
 
@@ -13,8 +14,10 @@ HEADROOM = 0.9
 """Share of the card that the estimate may use: the CUDA context and allocator slack need the rest."""
 
 
-class BudgetError(ValueError):
+class BudgetError(UsageError):
     """A `--gpu-memory` value that is not a size like `24GiB`, `80GB` or `16`."""
+
+    title = "not a memory size"
 
 
 def parse_size(text: str) -> float:
@@ -75,7 +78,7 @@ def changes(spec: Spec) -> list[Change]:
                 {"batch_size": batch, "gradient_accumulation_steps": accumulation},
             )
         )
-    if spec.quantization.method == "none" and spec.adapter.kind != "none":
+    if spec.quantization.method == "none" and not spec.adapter.trains_backbone:
         found.append(Change('[quantization] method = "bnb-4bit" (QLoRA)', {}, quantise=True))
     return found
 
@@ -111,47 +114,3 @@ def advise(
         if combined[-1].estimate.total <= usable:
             break
     return combined
-
-
-def render_estimate(
-    spec: Spec, est: MemoryEstimate, budget: float | None, advice: list[Option], console
-) -> bool:
-    """Print the breakdown and the verdict; True when it fits (or no budget was given)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    t = spec.trainer
-    table = Table(title=Text(f"Peak training memory of {spec.name}"), title_justify="left")
-    table.add_column("component")
-    table.add_column("GiB", justify="right")
-    for name, value in est.parts.items():
-        table.add_row(name, f"{value / GiB:.2f}")
-    table.add_row(
-        Text("total (allocated by PyTorch)", style="bold"), Text(f"{est.total / GiB:.2f}", style="bold")
-    )
-    console.print(table)
-    console.print(
-        Text(
-            f"{est.total_parameters:,} parameters, {est.trainable_parameters:,} trainable; "
-            f"batch {t.batch_size} x {spec.dataset.max_length} tokens (max_length: the worst case; "
-            "dynamic padding usually needs less); "
-            f"gradient checkpointing {'on' if t.gradient_checkpointing else 'off'}"
-        )
-    )
-    if budget is None:
-        return True
-    fits = est.total <= budget * HEADROOM
-    verdict = "fits" if fits else "does not fit"
-    console.print(
-        Text(
-            f"{verdict} in {budget / GiB:.1f} GiB (keeping 10% for the CUDA context and allocator)",
-            style="green" if fits else "bold red",
-        )
-    )
-    if not fits and advice:
-        last = advice[-1].estimate.total
-        works = last <= budget * HEADROOM
-        console.print(Text("to make it fit:" if works else "even with all of these it does not fit:"))
-        for option in advice:
-            console.print(Text(f"  {option.change}  -> {option.estimate.total / GiB:.2f} GiB"))
-    return fits

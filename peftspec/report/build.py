@@ -6,11 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from peftspec.metrics.registry import scalar_metrics
 from peftspec.report import plots
 from peftspec.report.columns import best_values, fmt, present_columns
 from peftspec.report.compare import comparison_rows
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
-from peftspec.report.summary import SCALAR_METRICS, RunSummary
+from peftspec.runs import Run
 
 HYPERPARAMETERS = {
     "trainer": [
@@ -39,27 +40,27 @@ HYPERPARAMETERS = {
 }
 
 
-def build_report(summaries: list[RunSummary], out: Path, split: str = "validation") -> Path:
+def build_report(runs: list[Run], out: Path, split: str = "validation") -> Path:
     """Write `report.md`, `report.html` and `img/` under `out`; returns the Markdown path."""
     out.mkdir(parents=True, exist_ok=True)
     blocks: list[Block] = [
         Heading(1, "peftspec report"),
         Para(
-            f"{len(summaries)} run(s), generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Every figure below "
+            f"{len(runs)} run(s), generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Every figure below "
             "is read from the run directories named in each section; nothing is typed in."
         ),
     ]
-    blocks += overview(summaries, split)
-    for summary in summaries:
-        blocks += run_section(summary, out)
+    blocks += overview(runs, split)
+    for run in runs:
+        blocks += run_section(run, out)
     markdown = out / "report.md"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, "peftspec report"), encoding="utf-8")
     return markdown
 
 
-def overview(summaries: list[RunSummary], split: str) -> list[Block]:
-    rows = comparison_rows(summaries, split)
+def overview(runs: list[Run], split: str) -> list[Block]:
+    rows = comparison_rows(runs, split)
     columns = present_columns(rows)
     best = best_values(rows, columns)
     table_rows = [
@@ -76,19 +77,19 @@ def overview(summaries: list[RunSummary], split: str) -> list[Block]:
         Para("Best value of each column in **bold**. Losses and wall time: lower is better."),
         Table([c.title for c in columns], table_rows, [c.key != "run" for c in columns]),
         Heading(3, "Observations"),
-        Bullets(observations(rows, summaries)),
+        Bullets(observations(rows, runs)),
     ]
 
 
-def observations(rows: list[dict[str, Any]], summaries: list[RunSummary]) -> list[str]:
+def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     notes = []
-    for metric in [*SCALAR_METRICS, "val_loss"]:
+    for metric in [*scalar_metrics(), "val_loss"]:
         scored = [(r[metric], r["run"]) for r in rows if isinstance(r.get(metric), int | float)]
         if len(scored) > 1:
             pick = min(scored) if metric == "val_loss" else max(scored)
             notes.append(f"Best {metric}: `{pick[1]}` ({pick[0]:.4f}).")
-    for summary in summaries:
-        train, val = summary.final_train_loss, summary.split_metrics("validation").get("loss")
+    for run in runs:
+        train, val = run.final_train_loss, run.split_metrics("validation").get("loss")
         if isinstance(train, float) and isinstance(val, float):
             gap = val - train
             verdict = (
@@ -97,79 +98,79 @@ def observations(rows: list[dict[str, Any]], summaries: list[RunSummary]) -> lis
                 else "no sign of overfitting"
             )
             notes.append(
-                f"`{summary.name}`: final training loss {train:.4f}, validation loss {val:.4f} "
+                f"`{run.name}`: final training loss {train:.4f}, validation loss {val:.4f} "
                 f"(gap {gap:+.4f}): {verdict}."
             )
     return notes or ["One run: nothing to compare."]
 
 
-def run_section(summary: RunSummary, out: Path) -> list[Block]:
-    info, img = summary.info, out / "img" / summary.name
+def run_section(run: Run, out: Path) -> list[Block]:
+    img = out / "img" / run.name
     blocks: list[Block] = [
-        Heading(2, f"Run {summary.name}"),
-        Para(f"Run directory: `{summary.run.path}`; status **{summary.run.status}**."),
+        Heading(2, f"Run {run.name}"),
+        Para(f"Run directory: `{run.path}`; status **{run.status}**."),
     ]
-    blocks += model_table(summary)
-    plots.curves(summary, img / "curves.png")
+    blocks += model_table(run)
+    plots.curves(run, img / "curves.png")
     blocks += [
         Heading(3, "Training"),
-        Image(f"img/{summary.name}/curves.png", f"{summary.name} learning curves"),
-        Table(["figure", "value"], training_facts(summary), [False, True]),
+        Image(f"img/{run.name}/curves.png", f"{run.name} learning curves"),
+        Table(["figure", "value"], training_facts(run), [False, True]),
     ]
-    blocks += evaluation_tables(summary)
-    blocks += [Heading(3, "Hyperparameters"), Table(["key", "value"], hyperparameters(summary.spec))]
-    blocks += confusion_blocks(summary, img)
-    if info.get("error"):
-        blocks.append(Para(f"Error: `{info['error'].get('type')}: {info['error'].get('message')}`"))
+    blocks += evaluation_tables(run)
+    blocks += [Heading(3, "Hyperparameters"), Table(["key", "value"], hyperparameters(run.spec_dict()))]
+    blocks += confusion_blocks(run, img)
+    error = run.record.error
+    if error is not None:
+        blocks.append(Para(f"Error: `{error.type}: {error.message}`"))
     return blocks
 
 
-def model_table(summary: RunSummary) -> list[Block]:
-    info, plan = summary.info, summary.info.get("plan") or {}
-    model = info.get("model") or {}
-    total, trainable = plan.get("total_parameters"), plan.get("trainable_parameters")
+def model_table(run: Run) -> list[Block]:
+    record, overview, model = run.record, run.record.overview, run.record.model
+    total = overview.total_parameters if overview else None
+    trainable = overview.trainable_parameters if overview else None
     share = f" ({trainable / total:.2%})" if total and trainable is not None else ""
     rows = [
-        ["backbone", str(info.get("backbone"))],
-        ["architecture", str(model.get("architecture", "-"))],
-        ["adapter", str(plan.get("adapter", info.get("adapter")))],
-        ["wrapped modules", ", ".join(model.get("wrapped_modules") or []) or "-"],
-        ["quantisation", str(info.get("quantization"))],
+        ["backbone", str(record.backbone)],
+        ["architecture", str(model.architecture if model else "-")],
+        ["adapter", str(overview.adapter if overview else record.adapter)],
+        ["wrapped modules", ", ".join(model.wrapped_modules if model else []) or "-"],
+        ["quantisation", str(record.quantization)],
         ["parameters", f"{trainable:,} trainable of {total:,}{share}" if total else "-"],
-        ["task", f"{info.get('task')}, {len(info.get('labels') or [])} labels"],
-        ["rows", ", ".join(f"{k} {v:,}" for k, v in (info.get("rows") or {}).items())],
-        ["device, precision", f"{plan.get('device', '-')}, {info.get('precision', '-')}"],
+        ["task", f"{record.task}, {len(record.labels)} labels"],
+        ["rows", ", ".join(f"{k} {v:,}" for k, v in record.rows.items())],
+        ["device, precision", f"{overview.device if overview else '-'}, {record.precision or '-'}"],
     ]
     return [Heading(3, "Model"), Table(["", ""], rows)]
 
 
-def training_facts(summary: RunSummary) -> list[list[str]]:
-    info, best = summary.info, summary.info.get("best") or {}
-    value = best.get("value")
+def training_facts(run: Run) -> list[list[str]]:
+    record, best = run.record, run.record.best
     return [
-        ["final training loss", _num(summary.final_train_loss)],
-        ["best training loss", _num(summary.best_train_loss)],
-        ["optimizer steps", str(info.get("steps", "-"))],
-        ["wall time (s)", _num(info.get("duration_s"), 1)],
+        ["final training loss", _num(run.final_train_loss)],
+        ["best training loss", _num(run.best_train_loss)],
+        ["optimizer steps", str(run.last_step if run.last_step is not None else "-")],
+        ["wall time (s)", _num(record.duration_s, 1)],
         [
             "best checkpoint",
-            f"{best.get('metric')} = {_num(value)} at step {best.get('step')}" if best else "-",
+            f"{best.metric} = {_num(best.value)} at step {best.step}" if best else "-",
         ],
     ]
 
 
-def evaluation_tables(summary: RunSummary) -> list[Block]:
-    splits = [s for s in ("validation", "test") if summary.split_metrics(s)]
+def evaluation_tables(run: Run) -> list[Block]:
+    splits = [s for s in ("validation", "test") if run.split_metrics(s)]
     if not splits:
         return [Heading(3, "Evaluation"), Para("No final evaluation recorded.")]
-    names = [k for k, v in summary.split_metrics(splits[0]).items() if isinstance(v, int | float)]
-    rows = [[name, *(_num(summary.split_metrics(s).get(name)) for s in splits)] for name in names]
+    names = [k for k, v in run.split_metrics(splits[0]).items() if isinstance(v, int | float)]
+    rows = [[name, *(_num(run.split_metrics(s).get(name)) for s in splits)] for name in names]
     blocks: list[Block] = [
         Heading(3, "Evaluation"),
         Table(["metric", *splits], rows, [False] + [True] * len(splits)),
     ]
-    thresholds = (summary.evaluation.get("thresholds") or {}).get("values") or {}
-    per_label = summary.split_metrics(splits[-1]).get("per_label") or {}
+    thresholds = run.thresholds_used().get("values") or {}
+    per_label = run.split_metrics(splits[-1]).get("per_label") or {}
     if per_label:
         label_rows = [
             [
@@ -193,13 +194,13 @@ def evaluation_tables(summary: RunSummary) -> list[Block]:
     return blocks
 
 
-def confusion_blocks(summary: RunSummary, img: Path) -> list[Block]:
-    confusion = summary.run.confusion() or {}
+def confusion_blocks(run: Run, img: Path) -> list[Block]:
+    confusion = run.confusion() or {}
     blocks: list[Block] = [Heading(3, "Confusion matrices")]
     for split, data in confusion.items():
         path = img / f"confusion-{split}.png"
         if data.get("kind") == "per_label":
-            per_label = summary.split_metrics(split).get("per_label") or {}
+            per_label = run.split_metrics(split).get("per_label") or {}
             plots.confusion_per_label(data, per_label, path)
             caption = f"{split}: one 2x2 per label (rows = gold not/is, columns = predicted), worst F1 first"
         else:
@@ -207,7 +208,7 @@ def confusion_blocks(summary: RunSummary, img: Path) -> list[Block]:
             caption = f"{split}: rows = gold, columns = predicted, colour = row rate"
         blocks += [
             Para(caption),
-            Image(f"img/{summary.name}/{path.name}", f"{summary.name} confusion {split}"),
+            Image(f"img/{run.name}/{path.name}", f"{run.name} confusion {split}"),
         ]
     return blocks if len(blocks) > 1 else [*blocks, Para("No confusion matrices recorded.")]
 

@@ -14,21 +14,23 @@ class Column:
     digits: int = 4
 
 
+def _metric_columns() -> list[Column]:
+    from peftspec.metrics.registry import METRICS, scalar_metrics
+
+    return [Column(name, METRICS[name].title, METRICS[name].direction) for name in scalar_metrics()]
+
+
 COLUMNS = [
     Column("run", "run"),
     Column("final_train_loss", "train loss (final)", "min"),
     Column("best_train_loss", "train loss (best)", "min"),
     Column("val_loss", "val loss", "min"),
-    Column("f1_micro", "F1 micro", "max"),
-    Column("f1_macro", "F1 macro", "max"),
-    Column("f1_weighted", "F1 weighted", "max"),
-    Column("subset_accuracy", "subset acc", "max"),
-    Column("accuracy", "accuracy", "max"),
-    Column("jaccard", "Jaccard", "max"),
+    *_metric_columns(),
     Column("eval_samples_per_second", "eval samples/s", "max", 1),
     Column("trainable_parameters", "trainable params", None, 0),
     Column("wall_time_s", "wall time (s)", "min", 1),
 ]
+"""Every column a comparison can show, metric columns from the registry (title and direction)."""
 
 
 def present_columns(rows: list[dict[str, Any]]) -> list[Column]:

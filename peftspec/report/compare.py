@@ -4,22 +4,47 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
+from peftspec.metrics.registry import scalar_metrics
 from peftspec.report.columns import Column, best_values, fmt, fmt_delta, present_columns, with_deltas
-from peftspec.report.summary import RunSummary
+from peftspec.runs import Run
+from peftspec.runs.stream import number
+
+
+def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
+    """One run's comparison row: every value traced to its record, metric stream or evaluations."""
+    metrics = run.split_metrics(split)
+    overview = run.record.overview
+    return {
+        "run": run.name,
+        "status": run.status,
+        "backbone": run.record.backbone,
+        "adapter": run.record.adapter,
+        "quantization": run.record.quantization,
+        "final_train_loss": run.final_train_loss,
+        "best_train_loss": run.best_train_loss,
+        "val_loss": number(run.split_metrics("validation").get("loss")),
+        **{name: number(metrics.get(name)) for name in scalar_metrics()},
+        "eval_samples_per_second": number(metrics.get("samples_per_second")),
+        "trainable_parameters": overview.trainable_parameters if overview else None,
+        "wall_time_s": run.record.duration_s,
+    }
 
 
 def comparison_rows(
-    summaries: list[RunSummary], split: str = "validation", baseline: str | None = None
+    runs: list[Run], split: str = "validation", baseline: str | None = None
 ) -> list[dict[str, Any]]:
-    rows = [s.row(split) for s in summaries]
+    """A row per run (with `<key>_delta` against the run named `baseline`, if given)."""
+    rows = [run_row(run, split) for run in runs]
     return with_deltas(rows, baseline) if baseline else rows
 
 
 def as_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, indent=2)
+    """Strict JSON: a value that is not a finite number is written as null."""
+    from peftspec.runs.writer import to_json
+
+    return to_json(rows).rstrip("\n")
 
 
 def as_csv(rows: list[dict[str, Any]]) -> str:

@@ -6,12 +6,13 @@ import math
 from pathlib import Path
 from typing import Any
 
-from peftspec.report.summary import RunSummary
+from peftspec.metrics.registry import headline_metrics
+from peftspec.runs import Run
+from peftspec.runs.stream import number, step_of
 
 DPI = 100
 GRID_COLUMNS = 4
 CELL_INCHES = (2.6, 2.4)
-CURVE_METRICS = ["f1_micro", "f1_macro", "subset_accuracy", "accuracy", "jaccard"]
 
 
 def _pyplot():
@@ -23,20 +24,20 @@ def _pyplot():
     return plt
 
 
-def curves(summary: RunSummary, path: Path) -> Path:
+def curves(run: Run, path: Path) -> Path:
     """Train and eval loss against step; each evaluation metric against step."""
     plt = _pyplot()
     fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=DPI)
-    if summary.train_losses:
-        steps, losses = zip(*summary.train_losses)
+    if run.train_losses():
+        steps, losses = zip(*run.train_losses())
         loss_ax.plot(steps, losses, label="train loss", linewidth=1.2)
-    evals = [e for e in summary.evals if isinstance(e.get("loss"), int | float)]
+    evals = [e for e in run.stream.evals if number(e.get("loss")) is not None]
     if evals:
-        loss_ax.plot([e["step"] for e in evals], [e["loss"] for e in evals], "o-", label="validation loss")
+        loss_ax.plot([step_of(e) for e in evals], [e["loss"] for e in evals], "o-", label="validation loss")
     loss_ax.set(xlabel="step", ylabel="loss", title="Loss")
     loss_ax.legend(loc="best", fontsize=8)
-    for name in CURVE_METRICS:
-        points = [(e["step"], e[name]) for e in summary.evals if isinstance(e.get(name), int | float)]
+    for name in headline_metrics():
+        points = [(step_of(e), e[name]) for e in run.stream.evals if number(e.get(name)) is not None]
         if points:
             metric_ax.plot(*zip(*points), "o-", label=name, markersize=3)
     metric_ax.set(xlabel="step", ylabel="score", title="Validation metrics", ylim=(0, 1))

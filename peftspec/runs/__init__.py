@@ -1,6 +1,31 @@
-"""The run directory: its layout, an atomic writer, and a tolerant reader (no torch)."""
+"""The run directory, owned here alone: its layout (`RunPaths`), the typed record (`RunRecord`),
+the atomic writer (`RunWriter`), the tolerant reader (`Run`, `read_run`), checkpoints, the lock.
 
-from peftspec.runs.layout import RunPaths, new_run_dir
-from peftspec.runs.reader import Run, list_runs, read_run
+Every other package reads and writes runs through these names; none names a run file itself.
+Imports no torch.
+"""
 
-__all__ = ["Run", "RunPaths", "list_runs", "new_run_dir", "read_run"]
+from peftspec.runs.checkpoints import newest_complete
+from peftspec.runs.layout import RunPaths, is_run_dir, new_run_dir
+from peftspec.runs.lock import RunLock, RunLocked
+from peftspec.runs.reader import Run, list_runs, read_run, run_dirs
+from peftspec.runs.record import RunRecord
+from peftspec.runs.select import RunNotFound, resolve_runs
+from peftspec.runs.writer import RunWriter
+
+__all__ = [
+    "Run",
+    "RunLock",
+    "RunLocked",
+    "RunNotFound",
+    "RunPaths",
+    "RunRecord",
+    "RunWriter",
+    "is_run_dir",
+    "list_runs",
+    "new_run_dir",
+    "newest_complete",
+    "read_run",
+    "resolve_runs",
+    "run_dirs",
+]

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from peftspec.runs.layout import RunPaths
 from peftspec.runs.writer import atomic_write_json
 
 MARKER = "peftspec-complete.json"
-_NAME = re.compile(r"checkpoint-(\d+)$")
 
 
 def mark_complete(folder: Path, step: int) -> None:
@@ -34,7 +33,10 @@ def problem_with(folder: Path) -> str | None:
         return "not marked complete (the process stopped while writing it)"
     except (OSError, ValueError):
         return "its completion marker is unreadable"
-    for name, size in marker.get("files", {}).items():
+    files = marker.get("files") if isinstance(marker, dict) else None
+    if not isinstance(files, dict):
+        return "its completion marker is damaged"
+    for name, size in files.items():
         path = folder / name
         if not path.is_file():
             return f"{name} is missing"
@@ -55,7 +57,9 @@ def checkpoint_folders(root: Path) -> list[tuple[int, Path]]:
     """(step, folder) of every `checkpoint-N` under `root`, newest first."""
     if not root.is_dir():
         return []
-    found = [(int(m.group(1)), p) for p in root.iterdir() if p.is_dir() and (m := _NAME.match(p.name))]
+    found = [
+        (step, p) for p in root.iterdir() if p.is_dir() and (step := RunPaths.checkpoint_step(p)) is not None
+    ]
     return sorted(found, reverse=True)
 
 

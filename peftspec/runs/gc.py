@@ -1,8 +1,10 @@
-"""`peftspec runs --gc`: which checkpoints a completed run no longer needs (all but the best and the
-latest), so a disk full of runs can be trimmed without touching anything a run or resume uses."""
+"""`peftspec runs [--gc]`: the table of runs, and which checkpoints a completed run no longer needs
+(all but the best and the latest), so a disk full of runs can be trimmed without touching anything
+a run or resume uses."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +32,33 @@ def removable(run: Run) -> list[Removal]:
     if not folders:
         return []
     keep = {folders[0][1].name}  # the latest
-    best = (run.info.get("best") or {}).get("checkpoint")
+    best = run.record.best.checkpoint if run.record.best else None
     if best:
         keep.add(Path(best).name)
     return [Removal(run.name, f, folder_size(f)) for _, f in folders if f.name not in keep]
+
+
+def collect(removals: list[Removal]) -> None:
+    for removal in removals:
+        shutil.rmtree(removal.folder)
+
+
+def runs_table(runs: list[Run], root: str):
+    """Each run's status, how far it got, when it started and how many checkpoints it keeps."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title=Text(f"{len(runs)} run(s) in {root}"), title_justify="left")
+    table.add_column("run", no_wrap=True)
+    for column in ("status", "steps", "started", "checkpoints"):
+        table.add_column(column)
+    for run in runs:
+        step = run.last_step or 0
+        overview = run.record.overview
+        total = (overview.total_steps if overview else None) or run.record.max_steps
+        count = len(checkpoint_folders(run.paths.checkpoints))
+        started = (run.record.started_at or "-")[:19]
+        table.add_row(
+            Text(run.name), Text(run.status), f"{step}/{total}" if total else str(step), started, str(count)
+        )
+    return table

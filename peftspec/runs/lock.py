@@ -6,16 +6,19 @@ import fcntl
 import os
 from pathlib import Path
 
-LOCK = ".lock"
+from peftspec.errors import UserError
+from peftspec.runs.layout import RunPaths
 
 
-class RunLocked(Exception):
+class RunLocked(UserError):
     """Another process holds the run directory; the message names its process id."""
+
+    title = "Busy"
 
 
 class RunLock:
     def __init__(self, root: Path):
-        self.path = Path(root) / LOCK
+        self.path = RunPaths(Path(root)).lock
         self._fh = None
 
     def __enter__(self) -> RunLock:

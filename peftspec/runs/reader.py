@@ -1,62 +1,52 @@
 """Reading run directories, tolerantly: a missing file is None, a damaged one is a warning.
 
-Imports no torch, transformers or peft (the TUI and reports depend on it staying light).
+`Run` is what every reader needs (the TUI, `compare`, `report`, `predict`, `export`, resume): the
+typed record, the status with crash detection, the metric stream, evaluations by split (extra ones
+from `peftspec evaluate` too), confusion matrices, thresholds, the spec as a dict, the weights
+folder. Imports no torch, transformers or peft (the TUI and reports depend on it staying light).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from peftspec.runs.layout import RUN_JSON, RunPaths, utc_now
+from peftspec.runs.layout import FULL_MODEL, RunPaths, is_run_dir, utc_now
+from peftspec.runs.record import RunRecord
+from peftspec.runs.stream import MetricStream, number
 
 STALE_AFTER_S = 120.0
 """A run still marked running whose heartbeat is older than this is shown as crashed."""
+MAX_JSON_BYTES = 64 * 2**20
+"""A run file larger than this is not a peftspec file: it is reported, not parsed."""
 
 
-@dataclass
-class JsonlChunk:
-    records: list[dict[str, Any]]
-    offset: int
-    """Byte offset up to which the file has been consumed (a partial last line is not)."""
-    warnings: list[str] = field(default_factory=list)
-
-
-def read_jsonl(path: Path, offset: int = 0) -> JsonlChunk:
-    """Records appended to `path` since byte `offset`; a partial last line is held back."""
+def read_json(path: Path, warnings: list[str]) -> Any:
+    """The parsed file, None when absent; an unreadable one adds a warning and is None."""
     try:
-        with open(path, "rb") as fh:
-            fh.seek(offset)
-            data = fh.read()
-    except FileNotFoundError:
-        return JsonlChunk([], offset)
-    end = data.rfind(b"\n") + 1
-    records, warnings = [], []
-    for n, line in enumerate(data[:end].splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            warnings.append(f"{path.name}: skipped an unreadable line (byte {offset}, line +{n})")
-            continue
-        if isinstance(record, dict):
-            records.append(record)
-    return JsonlChunk(records, offset + end, warnings)
-
-
-def _read_json(path: Path, warnings: list[str]) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        if path.stat().st_size > MAX_JSON_BYTES:
+            warnings.append(
+                f"{path.name}: {path.stat().st_size:,} bytes, too large to be a run file; ignored"
+            )
+            return None
+        return json.loads(path.read_bytes())
     except FileNotFoundError:
         return None
-    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
-        warnings.append(f"{path.name}: unreadable ({exc.__class__.__name__}: {exc})")
+    except (ValueError, OSError, RecursionError) as exc:
+        warnings.append(f"{path.name}: unreadable ({exc.__class__.__name__}: {str(exc)[:120]})")
         return None
+
+
+def _object(value: Any, name: str, warnings: list[str]) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    warnings.append(f"{name}: not a JSON object; ignored")
+    return None
 
 
 @dataclass
@@ -64,8 +54,9 @@ class Run:
     """One run directory as recorded on disk."""
 
     paths: RunPaths
-    info: dict[str, Any]
+    record: RunRecord
     warnings: list[str] = field(default_factory=list)
+    _stream: MetricStream | None = field(default=None, repr=False)
 
     @property
     def path(self) -> Path:
@@ -76,33 +67,98 @@ class Run:
         return self.paths.name
 
     @property
+    def display_name(self) -> str:
+        """The spec's name, or the folder's when the record has none."""
+        return self.record.name or self.name
+
+    @property
     def status(self) -> str:
-        """`running`, `completed`, `failed`, `interrupted`, or `crashed` (running, heartbeat stale)."""
-        status = str(self.info.get("status", "unknown"))
+        """`running`, `completed`, `failed`, `interrupted`, `unknown`, or `crashed` (still marked
+        running, but its heartbeat is stale: the process was killed)."""
+        status = self.record.status
         if status == "running" and self._heartbeat_age() > STALE_AFTER_S:
             return "crashed"
         return status
 
     def _heartbeat_age(self) -> float:
-        stamp = self.info.get("heartbeat_at") or self.info.get("updated_at")
+        stamp = self.record.heartbeat_at or self.record.updated_at
         try:
             return (utc_now() - datetime.fromisoformat(stamp)).total_seconds()
         except (TypeError, ValueError):
             return float("inf")
 
+    @property
+    def stream(self) -> MetricStream:
+        """The metric stream, read once on first use; `stream.tail()` reads what was appended."""
+        if self._stream is None:
+            self._stream = MetricStream(self.paths.metrics)
+            self._stream.tail()
+            self.warnings += self._stream.warnings
+        return self._stream
+
     def metrics(self) -> list[dict[str, Any]]:
-        chunk = read_jsonl(self.paths.metrics)
-        self.warnings += chunk.warnings
-        return chunk.records
+        """Every record of metrics.jsonl read so far."""
+        return self.stream.records
+
+    @property
+    def last_step(self) -> int | None:
+        """How far the run got: the final step, else the furthest of the metric stream, the last
+        heartbeat and the newest checkpoint (a crashed run's heartbeat lags behind)."""
+        if self.record.steps is not None:
+            return self.record.steps
+        from peftspec.runs.checkpoints import checkpoint_folders
+
+        folders = checkpoint_folders(self.paths.checkpoints)
+        found = [s for s in (self.stream.last_step, self.record.step, folders[0][0] if folders else None)]
+        found = [s for s in found if s is not None]
+        return max(found) if found else None
 
     def eval(self) -> dict[str, Any] | None:
-        return _read_json(self.paths.eval, self.warnings)
+        return _object(read_json(self.paths.eval, self.warnings), self.paths.eval.name, self.warnings)
+
+    def evaluations(self) -> dict[str, dict[str, Any]]:
+        """Metrics by split: eval.json's splits, and each `peftspec evaluate` result by its name."""
+        out: dict[str, dict[str, Any]] = {}
+        for name in self.paths.extra_eval_names():
+            path = self.paths.extra_eval(name)
+            data = _object(read_json(path, self.warnings), path.name, self.warnings) or {}
+            if isinstance(data.get(name), dict):
+                out[name] = data[name]
+        for split, metrics in (self.eval() or {}).items():
+            if split != "thresholds" and isinstance(metrics, dict):
+                out[split] = metrics
+        return out
+
+    def evaluation_splits(self) -> list[str]:
+        """The splits with final metrics: validation, test, then extra evaluations by name."""
+        return sorted(self.evaluations(), key=lambda n: (n != "validation", n != "test", n))
+
+    def split_metrics(self, split: str) -> dict[str, Any]:
+        return self.evaluations().get(split) or {}
+
+    def thresholds_used(self) -> dict[str, Any]:
+        """How the final evaluation decided (mode, values, tuned on), as eval.json records it."""
+        data = (self.eval() or {}).get("thresholds")
+        return data if isinstance(data, dict) else {}
 
     def confusion(self) -> dict[str, Any] | None:
-        return _read_json(self.paths.confusion, self.warnings)
+        return _object(
+            read_json(self.paths.confusion, self.warnings), self.paths.confusion.name, self.warnings
+        )
+
+    def confusions(self) -> dict[str, Any]:
+        """Confusion matrices by split, extra evaluations' too."""
+        out: dict[str, Any] = {}
+        for name in self.paths.extra_eval_names():
+            path = self.paths.extra_confusion(name)
+            out.update(_object(read_json(path, self.warnings), path.name, self.warnings) or {})
+        out.update(self.confusion() or {})
+        return {k: v for k, v in out.items() if isinstance(v, dict)}
 
     def thresholds(self) -> dict[str, Any] | None:
-        return _read_json(self.paths.thresholds, self.warnings)
+        return _object(
+            read_json(self.paths.thresholds, self.warnings), self.paths.thresholds.name, self.warnings
+        )
 
     def spec_text(self) -> str | None:
         try:
@@ -110,36 +166,70 @@ class Run:
         except (OSError, UnicodeDecodeError):
             return None
 
-    def predictions(self):
-        """The saved predictions as a polars DataFrame (needs polars), or None."""
-        if not self.paths.predictions.exists():
+    def spec_dict(self) -> dict[str, Any]:
+        """The resolved spec as a plain dict ({} with a warning when it cannot be read)."""
+        text = self.spec_text()
+        if text is None:
+            return {}
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, RecursionError):
+            self.warnings.append(f"{self.paths.spec.name}: unreadable")
+            return {}
+
+    @property
+    def weights_folder(self) -> Path:
+        """Where the trained weights are: the adapter, or the whole model for full fine-tuning."""
+        kind = self.record.weights
+        if kind is None:  # records before version 2 did not say
+            kind = FULL_MODEL if (self.paths.full_model / "config.json").exists() else "adapter"
+        return self.paths.weights(kind)
+
+    def predictions(self, name: str | None = None):
+        """The saved predictions (of extra evaluation `name`) as a polars DataFrame, or None."""
+        path = self.paths.predictions if name is None else self.paths.extra_predictions(name)
+        if not path.exists():
             return None
         import polars as pl
 
-        return pl.read_parquet(self.paths.predictions)
+        return pl.read_parquet(path)
+
+    def train_losses(self) -> list[tuple[int, float]]:
+        return self.stream.train_losses()
+
+    @property
+    def final_train_loss(self) -> float | None:
+        losses = self.train_losses()
+        return losses[-1][1] if losses else None
+
+    @property
+    def best_train_loss(self) -> float | None:
+        losses = self.train_losses()
+        return min(loss for _, loss in losses) if losses else None
 
 
 def read_run(path: str | os.PathLike) -> Run:
+    """The run directory at `path` as a `Run`; a missing or damaged record is a warning on it."""
     paths = RunPaths(Path(path))
     warnings: list[str] = []
-    info = _read_json(paths.run_json, warnings)
-    if info is None and not warnings:
-        warnings.append(f"{RUN_JSON} missing")
-    if not isinstance(info, dict):
-        info = {}
-    return Run(paths, info, warnings)
+    data = read_json(paths.run_json, warnings)
+    if data is None and not warnings:
+        warnings.append(f"{paths.run_json.name} missing")
+    record, problems = RunRecord.from_stored(data, paths.run_json.name)
+    return Run(paths, record, warnings + problems)
 
 
 def list_runs(root: str | os.PathLike) -> list[Run]:
-    """Every run directory directly under `root` (folders holding run.json or metrics.jsonl)."""
+    """Every run directory directly under `root`, by name."""
+    return [read_run(p) for p in run_dirs(root)]
+
+
+def run_dirs(root: str | os.PathLike) -> list[Path]:
+    """The run directories directly under `root`, by name."""
     base = Path(root)
     if not base.is_dir():
         return []
-    runs = []
-    for entry in sorted(os.scandir(base), key=lambda e: e.name):
-        if entry.is_dir() and (
-            os.path.exists(os.path.join(entry.path, RUN_JSON))
-            or os.path.exists(os.path.join(entry.path, "metrics.jsonl"))
-        ):
-            runs.append(read_run(entry.path))
-    return runs
+    return sorted(Path(e.path) for e in os.scandir(base) if is_run_dir(e.path))
+
+
+__all__ = ["Run", "list_runs", "number", "read_json", "read_run", "run_dirs"]

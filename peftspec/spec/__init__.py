@@ -4,7 +4,7 @@ Imports no torch, transformers or peft.
 """
 
 from peftspec.spec.diagnostics import Diagnostic, SpecError
-from peftspec.spec.loader import SpecReport, check_spec, load_spec
+from peftspec.spec.loader import LoadResult, check_spec, load_spec
 from peftspec.spec.root import Spec
 
-__all__ = ["Diagnostic", "Spec", "SpecError", "SpecReport", "check_spec", "load_spec"]
+__all__ = ["Diagnostic", "Spec", "SpecError", "LoadResult", "check_spec", "load_spec"]

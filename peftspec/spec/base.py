@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Discriminator, Tag
 
 from peftspec.spec.diagnostics import KeyPath
 
@@ -19,6 +21,42 @@ def tag_of(key: str, default: str) -> Callable[[object], str]:
         return str(getattr(value, key, default))
 
     return pick
+
+
+@dataclass(frozen=True)
+class UnionKey:
+    """Marks a table that chooses its schema by `key` (`default` when the key is absent). Loading
+    replaces rather than merges such a table when a spec changes the key from its base, and the
+    reference names each member by it."""
+
+    key: str
+    default: str
+
+
+def tagged_union(key: str, default: str, members: dict[str, type]) -> Any:
+    """`Annotated[A | B | ..., Discriminator, UnionKey]` from {tag: model}: the one place a closed
+    union's tags are written."""
+    choices = tuple(Annotated[model, Tag(tag)] for tag, model in members.items())
+    return Annotated[Union[choices], Discriminator(tag_of(key, default)), UnionKey(key, default)]  # noqa: UP007
+
+
+def union_keys(model: type[BaseModel], prefix: KeyPath = ()) -> dict[KeyPath, UnionKey]:
+    """Every table under `model` that is a `tagged_union`, by key path."""
+    out: dict[KeyPath, UnionKey] = {}
+    for name, info in model.model_fields.items():
+        path = (*prefix, name)
+        for mark in info.metadata:
+            if isinstance(mark, UnionKey):
+                out[path] = mark
+        for sub in _models_in(info.annotation):
+            out.update(union_keys(sub, path))
+    return out
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in typing.get_args(annotation) for m in _models_in(arg)]
 
 
 class SpecModel(BaseModel):

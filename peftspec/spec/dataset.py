@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
-from peftspec.spec.base import Rules, SpecModel, tag_of
+from peftspec.spec.base import Rules, SpecModel, tagged_union
 from peftspec.spec.paths import OneOrMany, SpecPath
 
 Task = Literal["multi_label", "multi_class", "binary"]
@@ -154,12 +154,9 @@ def _check_names(labels: DelimitedLabels | SingleLabel, noun: str) -> None:
     rules.raise_any()
 
 
-Labels = Annotated[
-    Annotated[OneHotLabels, Tag("one_hot")]
-    | Annotated[DelimitedLabels, Tag("delimited")]
-    | Annotated[SingleLabel, Tag("single")],
-    Discriminator(tag_of("format", "one_hot")),
-]
+Labels = tagged_union(
+    "format", "one_hot", {"one_hot": OneHotLabels, "delimited": DelimitedLabels, "single": SingleLabel}
+)
 
 
 class DatasetSpec(SpecModel):

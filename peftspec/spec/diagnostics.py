@@ -7,6 +7,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
+from peftspec.errors import UserError
+
 Severity = Literal["error", "warning"]
 KeyPath = tuple[str | int, ...]
 
@@ -54,11 +56,15 @@ class Diagnostic:
         return (self.file, self.line or 0, self.column or 0, self.path, self.code)
 
 
-class SpecError(Exception):
-    """A spec could not be loaded. Holds every problem found, not just the first."""
+class SpecError(UserError):
+    """A spec could not be loaded. Holds every problem found, not just the first; commands print
+    them as `peftspec lint` does."""
 
-    def __init__(self, diagnostics: Sequence[Diagnostic]):
+    title = "The spec is not valid"
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], file: str | None = None):
         self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.file = file
         super().__init__(self._summary())
 
     @property

@@ -8,20 +8,23 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from peftspec.errors import UsageError
 from peftspec.spec.diagnostics import Diagnostic, format_location
-from peftspec.spec.loader import SpecReport, check_spec
+from peftspec.spec.loader import LoadResult, check_spec
 
 SKIP_DIRS = {"node_modules", "__pycache__", "site-packages"}
 
 
-class NoSpecsFound(Exception):
+class NoSpecsFound(UsageError):
     """A path given to lint does not exist or holds no `.toml` files."""
+
+    title = "no specs"
 
 
 @dataclass
 class LintResult:
     files: list[str] = field(default_factory=list)
-    reports: list[SpecReport] = field(default_factory=list)
+    reports: list[LoadResult] = field(default_factory=list)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

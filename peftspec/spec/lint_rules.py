@@ -13,17 +13,6 @@ from peftspec.spec.sources import RawSpec
 
 Warning_ = tuple[KeyPath, str, str, str | None]  # path, code, message, suggestion
 
-# Learning rates outside these ranges rarely train well for the adapter kind (low, high).
-LR_RANGES: dict[str, tuple[float, float]] = {
-    "none": (1e-7, 1e-3),
-    "lora": (1e-5, 1e-2),
-    "adalora": (1e-5, 1e-2),
-    "loha": (1e-5, 1e-2),
-    "lokr": (1e-5, 1e-2),
-    "ia3": (1e-4, 1e-1),
-    "prompt_tuning": (1e-4, 1.0),
-}
-
 
 def trust_remote_code(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     if spec.backbone.trust_remote_code:
@@ -48,7 +37,7 @@ def pickle_weights(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 
 def learning_rate(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
-    low, high = LR_RANGES[spec.adapter.kind]
+    low, high = spec.adapter.lr_range
     lr = spec.trainer.learning_rate
     if not low <= lr <= high:
         side = "low" if lr < low else "high"

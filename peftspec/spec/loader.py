@@ -17,8 +17,8 @@ from peftspec.spec.translate import translate
 
 
 @dataclass
-class SpecReport:
-    """The outcome of checking one spec: the resolved spec (if valid) and every diagnostic."""
+class LoadResult:
+    """The outcome of loading one spec: the resolved spec (if valid) and every diagnostic."""
 
     file: str
     spec: Spec | None = None
@@ -37,21 +37,21 @@ class SpecReport:
         return [d for d in self.diagnostics if d.severity == "warning"]
 
 
-def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> SpecReport:
+def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadResult:
     """Load and validate `path`; never raises for problems in the spec, it reports them."""
     path = os.fspath(path)
     try:
         raw = read_raw(path, overrides)
     except SpecError as exc:
-        return SpecReport(path, None, exc.diagnostics)
+        return LoadResult(path, None, exc.diagnostics)
     try:
         spec = Spec.model_validate(raw.data)
     except ValidationError as exc:
         diagnostics = translate(exc, raw.data, raw.index, Spec)
-        return SpecReport(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
+        return LoadResult(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
     _resolve_paths(spec, raw)
     warnings = sorted(warnings_for(spec, raw), key=Diagnostic.sort_key)
-    return SpecReport(path, spec, warnings, list(raw.index.files), raw.index)
+    return LoadResult(path, spec, warnings, list(raw.index.files), raw.index)
 
 
 def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:

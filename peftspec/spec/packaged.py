@@ -13,6 +13,11 @@ import os
 from peftspec.spec.paths import PACKAGE_PREFIX
 
 
+def model_source(name: str) -> str:
+    """Where transformers should load a model from: `package:` references become the installed folder."""
+    return package_model_dir(name) if name.startswith(PACKAGE_PREFIX) else name
+
+
 class PackagedModelError(LookupError):
     """A `package:` reference that does not resolve to a model folder."""
 

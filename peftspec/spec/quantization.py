@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import Discriminator, Field, Tag
+from pydantic import Field
 
-from peftspec.spec.base import SpecModel, tag_of
+from peftspec.spec.base import SpecModel, tagged_union
 
 
 class NoQuantization(SpecModel):
@@ -68,9 +68,6 @@ class Bnb8bit(SpecModel):
         )
 
 
-Quantization = Annotated[
-    Annotated[NoQuantization, Tag("none")]
-    | Annotated[Bnb4bit, Tag("bnb-4bit")]
-    | Annotated[Bnb8bit, Tag("bnb-8bit")],
-    Discriminator(tag_of("method", "none")),
-]
+Quantization = tagged_union(
+    "method", "none", {"none": NoQuantization, "bnb-4bit": Bnb4bit, "bnb-8bit": Bnb8bit}
+)

@@ -17,6 +17,7 @@ from peftspec.metrics.registry import DEFAULT_METRICS, LOSS, METRICS
 from peftspec.spec.paths import OneOrMany, SpecPath
 from peftspec.spec.render import value_to_toml
 from peftspec.spec.root import Spec
+from peftspec.spec.sources import union_tables
 
 SCHEMA_ID = "https://peftspec.dev/schema/spec-v1.json"
 
@@ -113,13 +114,9 @@ def _heading(path: tuple[str, ...], model: type[BaseModel], variant: bool) -> st
         return "Top level"
     if not variant:
         return f"[{'.'.join(path)}]"
-    tags = [
-        f' ({name} = "{typing.get_args(info.annotation)[0]}")'
-        for name, info in model.model_fields.items()
-        if name in ("kind", "method", "format") and typing.get_origin(info.annotation) is typing.Literal
-    ]
-    tag = tags[0] if tags else ""
-    return f"[{'.'.join(path)}]{tag}"
+    key = union_tables()[path][0]
+    info = model.model_fields[key]
+    return f'[{".".join(path)}] ({key} = "{typing.get_args(info.annotation)[0]}")'
 
 
 def reference_markdown() -> str:

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from peftspec.spec.adapters import Adapter, LoraAdapter
-from peftspec.spec.backbone import BackboneSpec
-from peftspec.spec.base import Rules, SpecModel
-from peftspec.spec.dataset import DatasetSpec
-from peftspec.spec.diagnostics import did_you_mean
-from peftspec.spec.distributed import DistributedSpec
 from peftspec.metrics.registry import (
     DEFAULT_METRICS,
     LOSS,
@@ -18,6 +12,12 @@ from peftspec.metrics.registry import (
     higher_is_better,
     metrics_for,
 )
+from peftspec.spec.adapters import Adapter, LoraAdapter
+from peftspec.spec.backbone import BackboneSpec
+from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.dataset import DatasetSpec
+from peftspec.spec.diagnostics import did_you_mean
+from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.metrics import MetricsSpec
 from peftspec.spec.quantization import NoQuantization, Quantization
 from peftspec.spec.tracking import TrackingSpec
@@ -77,7 +77,7 @@ class Spec(SpecModel):
 
     def _check_quantization(self, rules: Rules) -> None:
         method = self.quantization.method
-        if method != "none" and self.adapter.kind == "none":
+        if method != "none" and self.adapter.trains_backbone:
             rules.fail(
                 "quantization.method",
                 f"{method} quantisation freezes the backbone, so it "
@@ -121,7 +121,7 @@ class Spec(SpecModel):
                     f"set storage_dtype = {compute!r} (it is {quant.storage_dtype!r})",
                     suggestion=compute,
                 )
-        if dist.strategy == "fsdp" and self.adapter.kind != "none" and not dist.fsdp.use_orig_params:
+        if dist.strategy == "fsdp" and not self.adapter.trains_backbone and not dist.fsdp.use_orig_params:
             rules.fail(
                 "distributed.fsdp.use_orig_params",
                 "adapters train some parameters of a layer and freeze the rest, which FSDP allows only "

@@ -13,14 +13,17 @@ from typing import Any
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, SpecError, dotted
 from peftspec.spec.toml_positions import SourcePositions, scan_positions
 
-UNION_TABLES: dict[KeyPath, tuple[str, str]] = {
-    ("adapter",): ("kind", "lora"),
-    ("quantization",): ("method", "none"),
-    ("dataset", "labels"): ("format", "one_hot"),
-}
-"""Tables that choose their schema by a key (and that key's default). When a spec changes that
-key from its base, the base's table is replaced rather than merged: LoRA's `r` means nothing
-to IA3."""
+
+@lru_cache(maxsize=1)
+def union_tables() -> dict[KeyPath, tuple[str, str]]:
+    """Tables that choose their schema by a key (and that key's default), read off the `Spec`
+    model's tagged unions. When a spec changes that key from its base, the base's table is replaced
+    rather than merged: LoRA's `r` means nothing to IA3."""
+    from peftspec.spec.base import union_keys
+    from peftspec.spec.root import Spec
+
+    return {path: (u.key, u.default) for path, u in union_keys(Spec).items()}
+
 
 _TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 _TOML_END = re.compile(r"\s*\(at end of document\)$")
@@ -140,9 +143,10 @@ def _deep_merge(base: dict, child: dict, path: KeyPath, index: SourceIndex) -> d
 
 def _switches(path: KeyPath, base: dict, child: dict) -> bool:
     """Whether `child` picks another variant of a union table than `base` does."""
-    if path not in UNION_TABLES:
+    tables = union_tables()
+    if path not in tables:
         return False
-    key, default = UNION_TABLES[path]
+    key, default = tables[path]
     return key in child and child[key] != base.get(key, default)
 
 

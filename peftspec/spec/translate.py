@@ -10,7 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from peftspec.spec.base import RuleViolations
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, did_you_mean, dotted
-from peftspec.spec.sources import UNION_TABLES, SourceIndex
+from peftspec.spec.sources import SourceIndex, union_tables
 
 _TOML_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
 _EXPECTED = {
@@ -77,7 +77,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
         ]
     if kind == "union_tag_invalid":
         choices = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
-        tag_path = (*path, UNION_TABLES.get(path, ("kind",))[0])
+        tag_path = (*path, union_tables().get(path, ("kind",))[0])
         return [
             _located(
                 index.value(tag_path),

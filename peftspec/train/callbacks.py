@@ -8,8 +8,8 @@ from typing import Any
 
 from transformers import TrainerCallback
 
-from peftspec.metrics.scoring import MetricComputer
-from peftspec.runs.layout import utc_now
+from peftspec.metrics.computer import MetricComputer
+from peftspec.runs.layout import RunPaths, utc_now
 from peftspec.runs.writer import RunWriter
 
 Record = dict[str, Any]
@@ -56,7 +56,7 @@ class RunRecorder(TrainerCallback):
         now = time.monotonic()
         if self.writer is not None and now - self._beat > HEARTBEAT_EVERY_S and state.is_world_process_zero:
             self._beat = now
-            self.writer.update_info(
+            self.writer.update(
                 heartbeat_at=utc_now().isoformat(), step=state.global_step, max_steps=state.max_steps
             )
 
@@ -142,15 +142,16 @@ class WandbSink:
 class CheckpointMarker(TrainerCallback):
     """Marks each checkpoint complete once the Trainer has written all of it (see runs.checkpoints)."""
 
-    def on_save(self, args, state, control, **kwargs):
-        from pathlib import Path
+    def __init__(self, paths: RunPaths):
+        self.paths = paths
 
-        from peftspec.train.faults import maybe_fault
+    def on_save(self, args, state, control, **kwargs):
         from peftspec.runs.checkpoints import mark_complete
+        from peftspec.train.faults import maybe_fault
 
         if not state.is_world_process_zero:
             return
         maybe_fault("save", state.global_step)
-        folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
+        folder = self.paths.checkpoint(state.global_step)
         if folder.is_dir():
             mark_complete(folder, state.global_step)

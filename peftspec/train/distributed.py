@@ -6,12 +6,14 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from peftspec.runs.layout import RunPaths
+from peftspec.runs.reader import read_json
+from peftspec.runs.record import RunFailure
+from peftspec.runs.writer import RunWriter
 
 
 @dataclass(frozen=True)
@@ -29,33 +31,6 @@ def world() -> World:
     """This process's place, from the variables torchrun sets (one process without them)."""
     env = os.environ
     return World(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
-
-
-@dataclass
-class Launch:
-    nproc_per_node: int
-    nnodes: int = 1
-    node_rank: int = 0
-    master_addr: str = "127.0.0.1"
-    master_port: int = 29500
-
-
-def torchrun_command(launch: Launch, peftspec_args: Sequence[str]) -> list[str]:
-    """`python -m torch.distributed.run ... -m peftspec run ...`: PyTorch's own launcher."""
-    return [
-        sys.executable,
-        "-m",
-        "torch.distributed.run",
-        f"--nproc-per-node={launch.nproc_per_node}",
-        f"--nnodes={launch.nnodes}",
-        f"--node-rank={launch.node_rank}",
-        f"--master-addr={launch.master_addr}",
-        f"--master-port={launch.master_port}",
-        "-m",
-        "peftspec",
-        "run",
-        *peftspec_args,
-    ]
 
 
 def init_process_group() -> None:
@@ -134,63 +109,65 @@ def summarise(strategy: str, facts: list[dict]) -> dict:
     }
 
 
-ERRORS = "errors"
-"""Folder of the run directory where a rank other than 0 leaves its error before it dies."""
-
-
-def record_rank_failure(paths: RunPaths, exc: BaseException) -> None:
-    import json
+def record_rank_failure(writer: RunWriter, exc: BaseException) -> None:
+    """A rank other than 0 leaves the error it dies with, for rank 0 (or the launcher) to record."""
     import time
     import traceback
 
-    folder = paths.root / ERRORS
-    folder.mkdir(exist_ok=True)
-    error = {
-        "rank": world().rank,
-        "host": socket.gethostname(),
-        "type": type(exc).__name__,
-        "message": str(exc),
-        "traceback": "".join(traceback.format_exception(exc))[-8000:],
-        "time": time.time(),
-    }
-    (folder / f"rank-{world().rank}.json").write_text(json.dumps(error), encoding="utf-8")
+    writer.write_rank_error(
+        world().rank,
+        {
+            "rank": world().rank,
+            "host": socket.gethostname(),
+            "type": type(exc).__name__,
+            "message": str(exc),
+            "traceback": "".join(traceback.format_exception(exc))[-8000:],
+            "time": time.time(),
+        },
+    )
 
 
-def first_rank_failure(paths: RunPaths) -> dict | None:
+def first_rank_failure(paths: RunPaths) -> RunFailure | None:
     """The earliest error another rank left, if any (the cause when rank 0 fails after it)."""
-    import json
-
     errors = []
-    for path in sorted((paths.root / ERRORS).glob("rank-*.json")):
-        try:
-            errors.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
+    for path in paths.rank_errors():
+        error = read_json(path, [])
+        if isinstance(error, dict):
+            errors.append(error)
     if not errors:
         return None
-    first = min(errors, key=lambda e: e.get("time", 0))
-    return {k: v for k, v in first.items() if k != "time"}
+    first = min(errors, key=lambda e: e.get("time", 0) if isinstance(e.get("time"), int | float) else 0)
+    return RunFailure.model_validate({k: v for k, v in first.items() if k in RunFailure.model_fields})
 
 
-def mark_launch_failed(run_file: str, returncode: int) -> str | None:
-    """After torchrun failed: a run still marked running (its rank 0 was killed before it could
-    record anything) becomes failed, with the error a rank left, or torchrun's exit code."""
-    import json
+class CheckpointAnnouncement:
+    """Resume under torchrun: rank 0 decides which checkpoint to continue from and tells the other
+    ranks (None: there is nothing to resume). Used as a context manager on rank 0, it releases the
+    others with None when rank 0 stops before announcing (a refusal)."""
 
-    from peftspec.runs.layout import utc_now
-    from peftspec.runs.writer import atomic_write_json
+    def __init__(self) -> None:
+        self.sent = False
 
-    try:
-        root = Path(Path(run_file).read_text(encoding="utf-8").strip())
-        info = json.loads((root / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if info.get("status") != "running":
-        return str(root)
-    cause = first_rank_failure(RunPaths(root)) or {
-        "type": "LaunchFailed",
-        "message": f"torchrun exited with code {returncode}",
-    }
-    info.update(status="failed", error=cause, ended_at=utc_now().isoformat())
-    atomic_write_json(root / "run.json", info)
-    return str(root)
+    def __enter__(self) -> CheckpointAnnouncement:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if not self.sent:
+            self.send(None)
+
+    def send(self, checkpoint: str | None) -> None:
+        if world().size == 1 or self.sent:
+            return
+        import torch.distributed as dist
+
+        init_process_group()
+        dist.broadcast_object_list([checkpoint], src=0)
+        self.sent = True
+
+    def receive(self) -> str | None:
+        import torch.distributed as dist
+
+        init_process_group()
+        box: list[str | None] = [None]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]

@@ -10,18 +10,22 @@ from collections.abc import Callable
 
 from transformers import TrainerCallback
 
+from peftspec.errors import UserError
 
-class RunInterrupted(Exception):
+
+class RunInterrupted(UserError):
     """Training stopped on a signal after writing a checkpoint; `peftspec run --resume` continues it."""
+
+    title = "Interrupted"
 
     def __init__(self, signum: int, run_dir: str, step: int):
         self.signum, self.run_dir, self.step = signum, run_dir, step
         name = signal.Signals(signum).name
-        super().__init__(f"{name} received: stopped after step {step} with a checkpoint")
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
+        super().__init__(
+            f"{name} received: stopped after step {step} with a checkpoint",
+            hint=f"resume with: peftspec run --resume {run_dir}",
+        )
+        self.exit_code = 128 + signum
 
 
 class StopRequest:

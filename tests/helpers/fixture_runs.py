@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,7 +88,6 @@ def write_run(
     writer.close()
     ended = start + timedelta(minutes=5)
     info = {
-        "schema": 1,
         "run": name,
         "name": name.rsplit("-", 1)[0],
         "status": status,
@@ -105,7 +103,7 @@ def write_run(
         "precision": "fp32",
         "versions": {"python": "3.11", "torch": "2.x"},
         "device": {"type": "cpu"},
-        "plan": {
+        "overview": {
             "adapter": f"{adapter} on q_proj, v_proj",
             "trainable_parameters": 1000 + int(quality * 100),
             "total_parameters": 100_000,
@@ -125,7 +123,7 @@ def write_run(
         }
     if status == "failed":
         info["error"] = {"type": "RuntimeError", "message": "CUDA out of memory [fake]"}
-    paths.run_json.write_text(json.dumps(info, indent=2))
+    writer.update(**info)
     paths.spec.write_text(
         f'name = "{info["name"]}"\n[dataset]\ntrain = ["/data/train.csv"]\nmax_length = 64\ntask = "{task}"\n'
         f'[backbone]\nmodel = "tiny/model"\n[adapter]\nkind = "{adapter}"\n'
@@ -159,7 +157,6 @@ def _final(
         if task == "multi_label"
         else {"mode": "argmax", "values": None}
     )
-    writer.write_json(paths.eval, {"thresholds": thresholds, **final})
     if task == "multi_label":
         confusion = {
             s: {
@@ -180,8 +177,7 @@ def _final(
             }
             for s in final
         }
-    writer.write_json(paths.confusion, confusion)
-    writer.write_json(paths.thresholds, thresholds)
+    writer.write_results({"thresholds": thresholds, **final}, confusion, thresholds, None)
     return final
 
 

@@ -24,5 +24,5 @@ async def loaded_run_screen(pilot):
 
 async def loaded_compare_screen(pilot, count: int):
     """The compare screen on top, once its worker has summarised `count` runs."""
-    await until(pilot, lambda: len(getattr(pilot.app.screen, "summaries", [])) == count, "the compare screen")
+    await until(pilot, lambda: len(getattr(pilot.app.screen, "runs", [])) == count, "the compare screen")
     return pilot.app.screen

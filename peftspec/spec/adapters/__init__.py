@@ -1,16 +1,14 @@
-"""`[adapter]`: a closed union on `kind`, one module per kind.
+"""`[adapter]`: a closed union on `kind`, one module per kind, each implementing `AdapterSpec`.
 
-Adding a kind: one module here with its fields, rules and `to_peft_config`; one entry in
-`ADAPTERS`; one example spec; one test row.
+Adding a kind: one module here (its fields, rules, contract methods and `to_peft_config`), one
+entry in `KINDS`, its docs regenerated, an example spec. The union, `ADAPTERS` and the tag tables
+are made from `KINDS`; the every-kind test picks the new kind up by itself.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Discriminator, Tag
-
 from peftspec.spec.adapters.adalora import AdaLoraAdapter
+from peftspec.spec.adapters.base import AdapterSpec
 from peftspec.spec.adapters.common import PeftContext
 from peftspec.spec.adapters.ia3 import IA3Adapter
 from peftspec.spec.adapters.loha import LohaAdapter
@@ -18,34 +16,29 @@ from peftspec.spec.adapters.lokr import LokrAdapter
 from peftspec.spec.adapters.lora import LoraAdapter
 from peftspec.spec.adapters.none import NoAdapter
 from peftspec.spec.adapters.prompt_tuning import PromptTuningAdapter
-from peftspec.spec.base import tag_of
+from peftspec.spec.base import tagged_union
 
-ADAPTERS = {
-    "lora": LoraAdapter,
-    "ia3": IA3Adapter,
-    "adalora": AdaLoraAdapter,
-    "loha": LohaAdapter,
-    "lokr": LokrAdapter,
-    "prompt_tuning": PromptTuningAdapter,
-    "none": NoAdapter,
-}
-
-
-Adapter = Annotated[
-    Annotated[LoraAdapter, Tag("lora")]
-    | Annotated[IA3Adapter, Tag("ia3")]
-    | Annotated[AdaLoraAdapter, Tag("adalora")]
-    | Annotated[LohaAdapter, Tag("loha")]
-    | Annotated[LokrAdapter, Tag("lokr")]
-    | Annotated[PromptTuningAdapter, Tag("prompt_tuning")]
-    | Annotated[NoAdapter, Tag("none")],
-    Discriminator(tag_of("kind", "lora")),
+KINDS: list[type[AdapterSpec]] = [
+    LoraAdapter,
+    IA3Adapter,
+    AdaLoraAdapter,
+    LohaAdapter,
+    LokrAdapter,
+    PromptTuningAdapter,
+    NoAdapter,
 ]
+
+ADAPTERS: dict[str, type[AdapterSpec]] = {kind.kind_name(): kind for kind in KINDS}
+"""Each adapter class by its `kind`."""
+
+Adapter = tagged_union("kind", "lora", ADAPTERS)
 
 __all__ = [
     "ADAPTERS",
+    "KINDS",
     "AdaLoraAdapter",
     "Adapter",
+    "AdapterSpec",
     "IA3Adapter",
     "LohaAdapter",
     "LokrAdapter",

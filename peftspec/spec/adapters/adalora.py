@@ -6,15 +6,17 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from peftspec.spec.adapters.base import AdapterSpec
 from peftspec.spec.adapters.common import PeftContext, TargetModules, task_type
-from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.base import Rules
 
 
-class AdaLoraAdapter(SpecModel):
+class AdaLoraAdapter(AdapterSpec):
     """AdaLoRA: start every layer at `init_r` and prune to an average of `target_r`."""
 
     kind: Literal["adalora"]
     """Adapter kind."""
+    names_modules = True
     init_r: int = Field(default=12, ge=1)
     """Starting rank of every update."""
     target_r: int = Field(default=8, ge=1)
@@ -45,6 +47,12 @@ class AdaLoraAdapter(SpecModel):
             rules.fail("target_r", f"target_r ({self.target_r}) must not exceed init_r ({self.init_r})")
         rules.raise_any()
         return self
+
+    def targets(self):
+        return self.target_modules
+
+    def rank(self) -> int | None:
+        return self.target_r
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import AdaLoraConfig

@@ -6,15 +6,17 @@ from typing import Literal
 
 from pydantic import model_validator
 
+from peftspec.spec.adapters.base import AdapterSpec, WrapsModules
 from peftspec.spec.adapters.common import PeftContext, TargetModules, task_type
-from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.base import Rules
 
 
-class IA3Adapter(SpecModel):
+class IA3Adapter(WrapsModules, AdapterSpec):
     """IA3: scale keys, values and feed-forward activations by learned vectors."""
 
     kind: Literal["ia3"]
     """Adapter kind."""
+    lr_range = (1e-4, 1e-1)
     target_modules: TargetModules | None = None
     """Modules whose activations are rescaled; unset = peft's default for the architecture."""
     feedforward_modules: list[str] | None = None
@@ -46,6 +48,9 @@ class IA3Adapter(SpecModel):
             )
         rules.raise_any()
         return self
+
+    def feedforward(self) -> list[str]:
+        return list(self.feedforward_modules or [])
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import IA3Config

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from peftspec.spec.adapters.base import AdapterSpec, WrapsModules
 from peftspec.spec.adapters.common import PeftContext, TargetModules, task_type
-from peftspec.spec.base import SpecModel
 
 
-class LohaAdapter(SpecModel):
+class LohaAdapter(WrapsModules, AdapterSpec):
     """LoHa: the update is the Hadamard product of two low-rank products; more expressive per
     parameter than LoRA."""
 
@@ -29,6 +29,9 @@ class LohaAdapter(SpecModel):
     modules_to_save: list[str] | None = None
     """Extra modules trained in full and saved with the adapter; the classification head is
     always included."""
+
+    def rank(self) -> int | None:
+        return self.r
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import LoHaConfig

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from peftspec.spec.adapters.base import AdapterSpec, WrapsModules
 from peftspec.spec.adapters.common import PeftContext, TargetModules, task_type
-from peftspec.spec.base import SpecModel
 
 
-class LokrAdapter(SpecModel):
+class LokrAdapter(WrapsModules, AdapterSpec):
     """LoKr: the update is a Kronecker product of a small matrix and a low-rank one."""
 
     kind: Literal["lokr"]
@@ -32,6 +32,9 @@ class LokrAdapter(SpecModel):
     modules_to_save: list[str] | None = None
     """Extra modules trained in full and saved with the adapter; the classification head is
     always included."""
+
+    def rank(self) -> int | None:
+        return self.r
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import LoKrConfig

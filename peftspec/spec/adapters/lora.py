@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import Field
 
+from peftspec.spec.adapters.base import AdapterSpec, WrapsModules
 from peftspec.spec.adapters.common import PeftContext, TargetModules, task_type
-from peftspec.spec.base import SpecModel
 
 
-class LoraAdapter(SpecModel):
+class LoraAdapter(WrapsModules, AdapterSpec):
     """LoRA: train a low-rank update `B @ A` beside each target weight; the backbone stays frozen."""
 
     kind: Literal["lora"] = "lora"
@@ -35,6 +35,9 @@ class LoraAdapter(SpecModel):
     always included."""
     layers_to_transform: list[int] | None = None
     """Only wrap these layer indices; unset = every layer."""
+
+    def rank(self) -> int | None:
+        return self.r
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import LoraConfig

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
+from peftspec.spec.adapters.base import AdapterSpec
 from peftspec.spec.adapters.common import PeftContext
-from peftspec.spec.base import SpecModel
 
 
-class NoAdapter(SpecModel):
+class NoAdapter(AdapterSpec):
     """Full fine-tuning: every backbone weight is trained. Needs the most memory; no quantisation."""
 
     kind: Literal["none"]
     """Adapter kind."""
+    lr_range = (1e-7, 1e-3)
+    trains_backbone = True
 
     def to_peft_config(self, ctx: PeftContext) -> None:
         return None

@@ -6,16 +6,18 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from peftspec.spec.adapters.base import AdapterSpec
 from peftspec.spec.adapters.common import PeftContext, task_type
-from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.base import Rules
 
 
-class PromptTuningAdapter(SpecModel):
+class PromptTuningAdapter(AdapterSpec):
     """Prompt tuning: the smallest adapter (`num_virtual_tokens x hidden` parameters); works best
     on large backbones."""
 
     kind: Literal["prompt_tuning"]
     """Adapter kind."""
+    lr_range = (1e-4, 1.0)
     num_virtual_tokens: int = Field(default=20, ge=1)
     """How many virtual tokens to learn; each costs one position of `max_length`."""
     init: Literal["random", "text"] = "random"
@@ -30,6 +32,9 @@ class PromptTuningAdapter(SpecModel):
             rules.fail("init_text", 'init = "text" needs `init_text`', code="missing-key")
         rules.raise_any()
         return self
+
+    def summary(self, wrapped: list[str]) -> str:
+        return f"prompt_tuning, {self.num_virtual_tokens} virtual tokens"
 
     def to_peft_config(self, ctx: PeftContext):
         from peft import PromptTuningConfig, PromptTuningInit

@@ -11,12 +11,16 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
+from peftspec.metrics.registry import LOSS, headline_metrics
 from peftspec.report.columns import best_values, fmt, fmt_delta, present_columns, with_deltas
-from peftspec.report.summary import summarize
+from peftspec.report.compare import run_row
+from peftspec.runs import read_run
+from peftspec.runs.stream import number, step_of
 from peftspec.tui.data import config_diff
 from peftspec.tui.widgets.curves import Curves
 
-CURVE_METRICS = ["f1_macro", "f1_micro", "accuracy", "subset_accuracy", "jaccard", "loss"]
+CURVE_METRICS = [*sorted(headline_metrics(), key=lambda m: m != "f1_macro"), LOSS]
+"""What `m` cycles through: the headline metrics, the primary one first, then the loss."""
 
 
 class CompareScreen(Screen):
@@ -29,7 +33,7 @@ class CompareScreen(Screen):
     def __init__(self, paths: list[Path]):
         super().__init__()
         self.paths = paths
-        self.summaries = []
+        self.runs = []
         self.baseline: str | None = None
         self.metric_index = 0
 
@@ -49,17 +53,19 @@ class CompareScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
-        summaries = [summarize(p) for p in self.paths]
-        self.app.call_from_thread(self.show, summaries)
+        runs = [read_run(p) for p in self.paths]
+        for run in runs:
+            run.metrics()  # read the metric stream here, in the worker
+        self.app.call_from_thread(self.show, runs)
 
-    def show(self, summaries) -> None:
-        self.summaries = summaries
+    def show(self, runs) -> None:
+        self.runs = runs
         self._overview()
         self._overlay()
         self._diff()
 
     def _overview(self) -> None:
-        rows = [s.row() for s in self.summaries]
+        rows = [run_row(r) for r in self.runs]
         if self.baseline:
             rows = with_deltas(rows, self.baseline)
         columns = present_columns(rows)
@@ -81,8 +87,8 @@ class CompareScreen(Screen):
     def _overlay(self) -> None:
         metric = CURVE_METRICS[self.metric_index % len(CURVE_METRICS)]
         series = {
-            s.name: [(e["step"], e[metric]) for e in s.evals if isinstance(e.get(metric), int | float)]
-            for s in self.summaries
+            r.name: [(step_of(e), e[metric]) for e in r.stream.evals if number(e.get(metric)) is not None]
+            for r in self.runs
         }
         self.query_one("#overlay-plot", Curves).show(f"validation {metric} (m: next)", series)
 
@@ -90,13 +96,13 @@ class CompareScreen(Screen):
         table = self.query_one("#diff-table", DataTable)
         table.clear(columns=True)
         table.add_column("key", key="key")
-        for s in self.summaries:
-            table.add_column(Text(s.name), key=s.name)
-        diff = config_diff([s.spec for s in self.summaries])
+        for r in self.runs:
+            table.add_column(Text(r.name), key=r.name)
+        diff = config_diff([r.spec_dict() for r in self.runs])
         for key, values in diff:
             table.add_row(Text(key), *(Text(v) for v in values))
         if not diff:
-            table.add_row(Text("(the specs are identical)"), *(Text("") for _ in self.summaries))
+            table.add_row(Text("(the specs are identical)"), *(Text("") for _ in self.runs))
 
     def action_baseline(self) -> None:
         table = self.query_one("#overview-table", DataTable)

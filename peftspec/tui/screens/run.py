@@ -15,7 +15,9 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
-from peftspec.tui.data import RunDetail, duration_text, load_detail
+from peftspec.metrics.registry import higher_is_better
+from peftspec.runs import Run, read_run
+from peftspec.tui.data import duration_text
 from peftspec.tui.widgets import heatmap
 from peftspec.tui.widgets.curves import Curves
 
@@ -43,7 +45,7 @@ class RunScreen(Screen):
     def __init__(self, path: Path, follow_every: float = 0.5):
         super().__init__()
         self.path, self.follow_every = path, follow_every
-        self.detail: RunDetail | None = None
+        self.detail: Run | None = None
         self.metric_index = 0
         self.normalised = False
         self.split = "validation"
@@ -72,19 +74,20 @@ class RunScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
-        detail = load_detail(self.path)
+        detail = read_run(self.path)
+        detail.metrics()  # read the metric stream here, in the worker
         self.app.call_from_thread(self.show, detail)
 
-    def show(self, detail: RunDetail) -> None:
+    def show(self, detail: Run) -> None:
         self.detail = detail
-        run = detail.run
+        run = detail
         self.title = run.name
         self.sub_title = run.status
         self._steps_table()
         self._curves()
         self._confusion()
         self._labels()
-        text = run.spec_text() or "# no spec.toml"
+        text = run.spec_text() or f"# no {run.paths.spec.name}"
         self.query_one("#spec-text", Static).update(Syntax(text, "toml", line_numbers=False, word_wrap=True))
         self._facts()
         if run.status == "running":
@@ -95,7 +98,7 @@ class RunScreen(Screen):
     def follow(self) -> None:
         if self.detail is None:
             return
-        new = self.detail.tail()
+        new = self.detail.stream.tail()
         if new:
             self.app.call_from_thread(self._appended, new)
 
@@ -108,16 +111,17 @@ class RunScreen(Screen):
     def _steps_table(self) -> None:
         detail = self.detail
         table = self.query_one("#steps", DataTable)
-        evals = detail.evals
+        evals = detail.stream.evals
         metrics = [k for k in dict.fromkeys(k for e in evals for k in e) if k not in SKIP and k != "loss"]
         if not table.columns:
             self.metric_columns = metrics
             for key in ["step", "epoch", "train loss", "eval loss", *metrics]:
                 table.add_column(key, key=key)
         table.clear()
-        best_metric = (detail.run.info.get("best") or {}).get("metric") or (metrics[0] if metrics else None)
+        recorded = detail.record.best.metric if detail.record.best else None
+        best_metric = recorded or (metrics[0] if metrics else None)
         values = [e.get(best_metric) for e in evals if isinstance(e.get(best_metric), int | float)]
-        best = (min(values) if best_metric == "loss" else max(values)) if values else None
+        best = (max(values) if higher_is_better(best_metric) else min(values)) if values else None
         for record in evals:
             style = "bold green" if best is not None and record.get(best_metric) == best else ""
             cells = [
@@ -130,16 +134,20 @@ class RunScreen(Screen):
             table.add_row(*(Text(_fmt(c), style=style, justify="right") for c in cells))
 
     def _train_loss_at(self, step) -> float | None:
-        losses = [r["loss"] for r in self.detail.train if (r.get("step") or 0) <= (step or 0)]
+        losses = [r["loss"] for r in self.detail.stream.train if (r.get("step") or 0) <= (step or 0)]
         return losses[-1] if losses else None
 
     def _curves(self) -> None:
         detail = self.detail
-        train = [(r["step"], r["loss"]) for r in detail.train]
-        evals = [(e["step"], e["loss"]) for e in detail.evals if isinstance(e.get("loss"), int | float)]
+        train = [(r["step"], r["loss"]) for r in detail.stream.train]
+        evals = [
+            (e["step"], e["loss"]) for e in detail.stream.evals if isinstance(e.get("loss"), int | float)
+        ]
         self.query_one("#loss-plot", Curves).show("loss", {"train": train, "validation": evals})
         metric = self._metric()
-        points = [(e["step"], e[metric]) for e in detail.evals if isinstance(e.get(metric), int | float)]
+        points = [
+            (e["step"], e[metric]) for e in detail.stream.evals if isinstance(e.get(metric), int | float)
+        ]
         self.query_one("#metric-plot", Curves).show(
             f"{metric or 'no metric'} (m: next)", {metric or "-": points}
         )
@@ -178,39 +186,40 @@ class RunScreen(Screen):
             )
 
     def _facts(self) -> None:
-        run = self.detail.run
-        info = run.info
+        run = self.detail
+        record = run.record
+        overview = record.overview
         table = Table(show_header=False, box=None)
         table.add_column(style="bold")
         table.add_column()
         facts = [
             ("status", run.status),
-            ("started", info.get("started_at")),
-            ("ended", info.get("ended_at")),
-            ("duration", duration_text(info.get("duration_s"))),
-            ("backbone", info.get("backbone")),
-            ("adapter", (info.get("plan") or {}).get("adapter", info.get("adapter"))),
-            ("quantisation", info.get("quantization")),
-            ("task", info.get("task")),
-            ("labels", ", ".join(info.get("labels") or [])),
-            ("device", (info.get("plan") or {}).get("device")),
-            ("precision", info.get("precision")),
-            ("seed", info.get("seed")),
-            ("versions", ", ".join(f"{k} {v}" for k, v in (info.get("versions") or {}).items())),
-            ("git commit", info.get("git_commit")),
-            ("best", info.get("best")),
+            ("started", record.started_at),
+            ("ended", record.ended_at),
+            ("duration", duration_text(record.duration_s)),
+            ("backbone", record.backbone),
+            ("adapter", overview.adapter if overview else record.adapter),
+            ("quantisation", record.quantization),
+            ("task", record.task),
+            ("labels", ", ".join(record.labels)),
+            ("device", overview.device if overview else None),
+            ("precision", record.precision),
+            ("seed", record.seed),
+            ("versions", ", ".join(f"{k} {v}" for k, v in record.versions.items())),
+            ("git commit", record.git_commit),
+            ("best", record.best.model_dump() if record.best else None),
         ]
-        dist = info.get("distributed")
+        dist = record.distributed
         if dist:
             facts.append(("processes", f"{dist.get('world_size')} ({dist.get('strategy')})"))
-        for resumed in info.get("resumed") or []:
-            facts.append(("resumed", f"{resumed.get('at')} from step {resumed.get('from_step')}"))
-        if info.get("error"):
-            error = info["error"]
-            where = f" (rank {error['rank']})" if error.get("rank") else ""
-            facts.append(("error", f"{error.get('type')}{where}: {error.get('message')}"))
-            if error.get("resume"):
-                facts.append(("resume with", error["resume"]))
+        for resumed in record.resumed:
+            facts.append(("resumed", f"{resumed.at} from step {resumed.from_step}"))
+        if record.error is not None:
+            error = record.error
+            where = f" (rank {error.rank})" if error.rank else ""
+            facts.append(("error", f"{error.type}{where}: {error.message}"))
+            if error.resume:
+                facts.append(("resume with", error.resume))
         for warning in run.warnings:
             facts.append(("warning", warning))
         for key, value in facts:
@@ -232,7 +241,7 @@ class RunScreen(Screen):
 
     def action_next_split(self) -> None:
         """validation -> test -> each `peftspec evaluate` result -> validation."""
-        splits = (self.detail.splits() if self.detail else []) or ["validation"]
+        splits = (self.detail.evaluation_splits() if self.detail else []) or ["validation"]
         position = splits.index(self.split) + 1 if self.split in splits else 0
         self.split = splits[position % len(splits)]
         if self.detail:

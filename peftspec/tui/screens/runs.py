@@ -13,7 +13,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, load_row, run_dirs
+from peftspec.runs import run_dirs
+from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, load_row
 
 COLUMNS = [
     ("mark", " "),

@@ -6,15 +6,14 @@ import glob
 import os
 from pathlib import Path
 
-from peftspec.runs.layout import RUN_JSON
+from peftspec.errors import UsageError
+from peftspec.runs.layout import is_run_dir as _is_run
 
 
-class RunNotFound(LookupError):
+class RunNotFound(UsageError):
     """A RUN argument that names no run directory."""
 
-
-def _is_run(path: Path) -> bool:
-    return path.is_dir() and ((path / RUN_JSON).exists() or (path / "metrics.jsonl").exists())
+    title = "no such run"
 
 
 def resolve_runs(arguments: list[str], root: str | os.PathLike = "runs") -> list[Path]:

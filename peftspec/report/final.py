@@ -1,8 +1,6 @@
-"""What `peftspec run` prints at the end: the final metrics as a table and where the run is."""
+"""The final metrics as a table: what `peftspec run` and `peftspec evaluate` print at the end."""
 
 from __future__ import annotations
-
-from peftspec.train.runner import RunOutcome
 
 SKIP = {"runtime", "samples_per_second"}
 
@@ -30,12 +28,3 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
 
 def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else "-"
-
-
-def print_outcome(outcome: RunOutcome, console) -> None:
-    if outcome.evaluation is None:
-        if outcome.paths is None:
-            console.print("Dry run: nothing trained.")
-        return  # otherwise a rank other than 0: rank 0 reports
-    console.print(metrics_table(outcome.evaluation))
-    console.print(f"Run directory: [bold]{outcome.paths.root}[/]")

@@ -1,24 +1,15 @@
-"""`peftspec check`: a spec end to end on the CPU with a toy backbone of the same architecture.
-
-Everything the spec names is exercised for real (its data, tokenisation, adapter and module names,
-bitsandbytes quantisation, metrics, best-model selection, checkpoints, save and reload, the run
-directory); only the sizes shrink. What a CPU cannot check is listed as such.
-"""
+"""What the stages of `peftspec check` share: its options, locating a key path in the spec files,
+a console that prints nowhere, and which data files are absent."""
 
 from __future__ import annotations
 
-import contextlib
 import io
 import os
-import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
-from peftspec.check.result import SpecCheck, StopCheck
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location
-from peftspec.spec.loader import SpecReport, check_spec
+from peftspec.spec.loader import LoadResult
 from peftspec.spec.root import Spec
 
 
@@ -31,34 +22,10 @@ class CheckOptions:
     overrides: Sequence[str] = ()
 
 
-def check_file(path: str, options: CheckOptions) -> SpecCheck:
-    result = SpecCheck(path)
-    started = time.perf_counter()
-    with contextlib.suppress(StopCheck):
-        _check(path, options, result)
-    result.seconds = time.perf_counter() - started
-    return result
-
-
-def _check(path: str, options: CheckOptions, result: SpecCheck) -> None:
-    report = check_spec(path, options.overrides)
-    if report.spec is None:
-        result.add(
-            "spec", "failed", f"{len(report.errors)} problem(s), as `peftspec lint` reports", report.errors
-        )
-        raise StopCheck
-    warned = f"; {len(report.warnings)} warning(s)" if report.warnings else ""
-    result.add("spec", "passed", f"valid{warned}", report.warnings)
-    from peftspec.check.stages import run_stages
-
-    with tempfile.TemporaryDirectory(prefix="peftspec-check-") as scratch:
-        run_stages(report, Locator(report), options, result, Path(scratch))
-
-
 class Locator:
     """Turns a key path of the spec into an error diagnostic at the place it was written."""
 
-    def __init__(self, report: SpecReport):
+    def __init__(self, report: LoadResult):
         self.report = report
 
     def error(self, path: KeyPath, code: str, message: str, suggestion: str | None = None) -> Diagnostic:

@@ -1,0 +1,118 @@
+"""The Python API: what `peftspec run` does, callable from Python (and from `peftspec check`).
+
+Each function takes a validated `Spec` (see `peftspec.spec.load_spec`), compiles it
+(`peftspec.build`), trains it (`peftspec.train`) and returns what was recorded; the run directory
+is read back with `peftspec.runs.read_run`. Problems the user can fix raise `peftspec.errors.UserError`
+subclasses (`DataError`, `ModelError`, `ResumeRefused`, `RunLocked`, ...).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from peftspec.build.compiled import compile_run
+from peftspec.build.data import DataBundle
+from peftspec.spec.root import Spec
+from peftspec.train.runner import RunOutcome
+
+
+def _console(console):
+    if console is not None:
+        return console
+    from rich.console import Console
+
+    return Console()
+
+
+def run_spec(
+    spec: Spec,
+    spec_files: Sequence[str] = (),
+    overrides: Sequence[str] = (),
+    *,
+    dry_run: bool = False,
+    data: DataBundle | None = None,
+    console=None,
+) -> RunOutcome:
+    """Train `spec` into a new run directory under `tracking.output_root`; returns its paths, the
+    overview and the final evaluation. `dry_run`: check the data, build the model, print the
+    overview, write nothing. `data`: rows already loaded and checked (unset: the spec's own)."""
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.train import start
+
+    quiet_libraries()
+    console = _console(console)
+    compiled = compile_run(spec, list(spec_files), list(overrides), data)
+    for problem in compiled.data.warnings:
+        console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+    if dry_run:
+        from peftspec.build.overview import render_overview
+
+        overview = compiled.build_model().overview
+        console.print(render_overview(overview))
+        return RunOutcome(None, overview)
+    return start(compiled, console)
+
+
+def resume_run(
+    run_dir: str | Path, spec: Spec | None = None, force: Sequence[str] = (), *, console=None
+) -> RunOutcome | None:
+    """Continue a crashed, killed or interrupted run from its newest complete checkpoint; None when
+    it had already completed. `spec`: a changed spec to continue with (unset: the run's own);
+    `force`: spec keys (or `data`) allowed to differ from what the run recorded. Under torchrun,
+    rank 0 decides and tells the other ranks which checkpoint to continue from."""
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.train.distributed import CheckpointAnnouncement, world
+
+    quiet_libraries()
+    announcement = CheckpointAnnouncement()
+    if not world().main:
+        return _follow_resume(Path(run_dir), spec, announcement)
+    with announcement:  # releases the other ranks when rank 0 refuses
+        return _resume_main(Path(run_dir), spec, list(force), announcement, _console(console))
+
+
+def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcement, console):
+    from peftspec.build.resume import ResumeRefused, check_data_unchanged, check_spec_changes
+    from peftspec.runs import RunLock, is_run_dir, newest_complete, read_run
+    from peftspec.spec import load_spec
+    from peftspec.train import resume
+
+    if not is_run_dir(run_dir):
+        raise ResumeRefused(f"{run_dir} is not a run directory (it has no run record)")
+    with RunLock(run_dir):
+        run = read_run(run_dir)
+        if run.record.status == "completed":
+            console.print(f"{run.name} already completed; nothing to resume.")
+            return None
+        recorded = load_spec(run.paths.spec)
+        spec = spec or recorded
+        changes = check_spec_changes(recorded, spec, force)
+        compiled = compile_run(spec, [], list(run.record.overrides))
+        check_data_unchanged(run.record.data_hashes, compiled.data.hashes, force)
+        for problem in compiled.data.warnings:
+            console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+        scan = newest_complete(run.paths.checkpoints)
+        for folder, reason in scan.skipped:
+            console.print(f"[yellow]skipping[/] {folder.name}: {reason}", highlight=False)
+        if scan.newest is None:
+            raise ResumeRefused(
+                f"{run.name} has no complete checkpoint to resume from",
+                hint=f"start it again: peftspec run {run.record.spec_file or 'SPEC'}",
+            )
+        announcement.send(str(scan.newest))
+        return resume(compiled, run, scan.newest, scan.step, changes, console)
+
+
+def _follow_resume(run_dir: Path, spec: Spec | None, announcement) -> RunOutcome | None:
+    """A rank other than 0: wait for rank 0's decision, then train from the same checkpoint."""
+    from peftspec.runs import RunPaths
+    from peftspec.spec import load_spec
+    from peftspec.train import follow
+
+    checkpoint = announcement.receive()
+    if checkpoint is None:
+        return None
+    paths = RunPaths(run_dir)
+    compiled = compile_run(spec or load_spec(paths.spec))
+    return follow(compiled, paths, resume_from=checkpoint)

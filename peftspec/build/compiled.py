@@ -1,0 +1,228 @@
+"""`compile_run(spec) -> CompiledRun`: everything training needs, read out of the spec once.
+
+The training side (`peftspec.train`) receives a `CompiledRun` and never sees the spec: the values
+it reads are in `TrainSettings`, the start of the run record is in `record`, and the objects that
+cost a model load (tokenizer, model with quantisation and adapter, tokenised datasets, collator,
+metric computer, `TrainingArguments`) are built by `build_model()` when training starts, so a
+backbone that cannot be loaded is recorded as a failed run rather than leaving no trace. Nothing
+here trains or writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peftspec.build.data import DataBundle, load_data
+from peftspec.runs.record import Overview, RunRecord
+from peftspec.spec.render import render_spec
+from peftspec.spec.root import Spec
+
+
+@dataclass(frozen=True)
+class WandbSettings:
+    project: str
+    entity: str | None
+    tags: list[str]
+    group: str | None
+    mode: str
+    notes: str | None
+    config: dict[str, Any]
+    """The resolved spec, as W&B's run config."""
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """The spec's values that the training loop reads, as plain data."""
+
+    task: str
+    label_names: list[str]
+    metric_names: list[str]
+    threshold: float | str
+    """A fixed multi-label threshold, or `"tuned"` (tuned on validation after training)."""
+    best_metric: str | None
+    eval_batch_size: int
+    max_length: int
+    precision: str
+    """Resolved: bf16, fp16 or fp32."""
+    weights: str
+    """`adapter`, or `model` when the whole backbone is fine-tuned."""
+    quantized: bool
+    distributed_strategy: str
+    early_stopping: tuple[int, float] | None = None
+    """(patience, threshold) of early stopping, if on."""
+    wandb: WandbSettings | None = None
+    output_root: str = "runs"
+    run_name: str = "run"
+
+
+@dataclass
+class ModelParts:
+    """The objects that training needs and that cost a model load."""
+
+    model: Any
+    tokenizer: Any
+    added_pad_token: bool
+    wrapped_modules: list[str]
+    architecture: str
+    datasets: dict[str, Any]
+    """Tokenised splits by name."""
+    collator: Any
+    computer: Any
+    """`compute_metrics` for the Trainer (`peftspec.metrics.computer.MetricComputer`)."""
+    overview: Overview
+
+
+@dataclass
+class CompiledRun:
+    settings: TrainSettings
+    data: DataBundle
+    record: RunRecord
+    """The run record to start with (what the spec and the data say)."""
+    spec_files: list[str]
+    """The spec file and each base it extends (copied into the run)."""
+    render: Callable[[str], str]
+    """The resolved spec as TOML, under a header line."""
+    build_model: Callable[[], ModelParts]
+    training_arguments: Callable[[Path], Any]
+    """`TrainingArguments` writing checkpoints under the given folder."""
+    reload: Callable[[Path, bool], tuple[Any, Any]]
+    """(model, tokenizer) from a saved weights folder (and whether a pad token was added)."""
+    spec_json: dict[str, Any] = field(default_factory=dict)
+
+
+def compile_run(
+    spec: Spec,
+    spec_files: list[str] | None = None,
+    overrides: list[str] | None = None,
+    data: DataBundle | None = None,
+) -> CompiledRun:
+    """Check the data (raising `DataError` with every problem) and read the spec into a
+    `CompiledRun`. `data`: rows already loaded and checked (`peftspec check` passes a sample)."""
+    from peftspec.build.training_args import resolve_precision
+
+    bundle = data or load_data(spec.dataset)
+    precision = resolve_precision(spec.trainer.precision)
+    settings = _settings(spec, bundle, precision)
+    files = list(spec_files or [])
+    record = RunRecord(
+        name=spec.name,
+        description=spec.description,
+        spec_file=files[0] if files else None,
+        overrides=list(overrides or []),
+        backbone=spec.backbone.model,
+        adapter=spec.adapter.kind,
+        quantization=spec.quantization.method,
+        task=bundle.task,
+        labels=bundle.label_names,
+        rows={s.name: len(s) for s in bundle.splits()},
+        data_hashes=bundle.hashes,
+        seed=spec.trainer.seed,
+        precision=precision,
+        weights=settings.weights,
+    )
+    return CompiledRun(
+        settings=settings,
+        data=bundle,
+        record=record,
+        spec_files=files,
+        render=lambda header: render_spec(spec, header=header),
+        build_model=lambda: build_parts(spec, bundle, precision),
+        training_arguments=lambda folder: _training_arguments(spec, folder, precision),
+        reload=lambda folder, added_pad: _reload(spec, bundle.label_names, folder, added_pad, precision),
+        spec_json=spec.model_dump(mode="json"),
+    )
+
+
+def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
+    early = spec.trainer.early_stopping
+    wandb = spec.tracking.wandb
+    return TrainSettings(
+        task=bundle.task,
+        label_names=list(bundle.label_names),
+        metric_names=list(spec.metrics.names or []),
+        threshold=spec.metrics.threshold,
+        best_metric=spec.trainer.best_metric,
+        eval_batch_size=spec.trainer.eval_batch_size,
+        max_length=spec.dataset.max_length,
+        precision=precision,
+        weights="model" if spec.adapter.trains_backbone else "adapter",
+        quantized=spec.quantization.method != "none",
+        distributed_strategy=spec.distributed.strategy,
+        early_stopping=(early.patience, early.threshold) if early is not None else None,
+        wandb=None
+        if wandb is None or wandb.mode == "disabled"
+        else WandbSettings(
+            project=wandb.project,
+            entity=wandb.entity,
+            tags=list(wandb.tags or []),
+            group=wandb.group,
+            mode=wandb.mode,
+            notes=spec.description or None,
+            config=spec.model_dump(mode="json"),
+        ),
+        output_root=spec.tracking.output_root,
+        run_name=spec.tracking.run_name or spec.name,
+    )
+
+
+def build_parts(spec: Spec, bundle: DataBundle, precision: str) -> ModelParts:
+    """Tokenizer, model (quantisation, adapter), tokenised splits, collator, metric computer and
+    the overview printed before training."""
+    import torch
+    from transformers import set_seed
+
+    from peftspec.build.model import build_model
+    from peftspec.build.overview import overview_of
+    from peftspec.build.tokenize import collator, to_dataset
+    from peftspec.metrics.computer import MetricComputer
+
+    set_seed(spec.trainer.seed)  # the adapter and the new head are initialised from this
+    built = build_model(spec, bundle.label_names, precision, total_steps=_total_steps(spec, bundle))
+    datasets = {
+        s.name: to_dataset(s, built.tokenizer, spec.dataset.max_length, bundle.task) for s in bundle.splits()
+    }
+    return ModelParts(
+        model=built.model,
+        tokenizer=built.tokenizer,
+        added_pad_token=built.added_pad_token,
+        wrapped_modules=built.wrapped_modules,
+        architecture=built.architecture,
+        datasets=datasets,
+        collator=collator(built.tokenizer),
+        computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
+        overview=overview_of(spec, bundle, built, precision, torch.cuda.is_available()),
+    )
+
+
+def _total_steps(spec: Spec, bundle: DataBundle) -> int:
+    from peftspec.build.overview import step_counts
+
+    return step_counts(spec.trainer, len(bundle.train))[1]
+
+
+def _training_arguments(spec: Spec, folder: Path, precision: str):
+    import torch
+
+    from peftspec.build.training_args import build_training_arguments
+
+    return build_training_arguments(
+        spec.trainer,
+        output_dir=folder,
+        precision=precision,
+        use_cpu=not torch.cuda.is_available(),
+        distributed=spec.distributed,
+    )
+
+
+def _reload(spec: Spec, label_names: list[str], folder: Path, added_pad: bool, precision: str):
+    import torch
+
+    from peftspec.build.model import load_trained
+
+    model, tokenizer = load_trained(spec, label_names, folder, added_pad, precision)
+    if torch.cuda.is_available() and spec.quantization.method == "none":
+        model = model.to("cuda")
+    return model, tokenizer

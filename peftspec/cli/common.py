@@ -1,0 +1,63 @@
+"""What several commands share: the `--set` option, the RUN selection, loading a spec for a command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from peftspec.errors import UsageError
+
+SET_HELP = "override a spec value before validation, e.g. --set trainer.learning_rate=2e-4"
+
+
+def add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
+
+
+def add_run_selection(p: argparse.ArgumentParser) -> None:
+    """RUN arguments, the split to show, and where run name prefixes are looked up."""
+    p.add_argument(
+        "runs", nargs="+", metavar="RUN", help="a run directory, a glob, or a run name prefix under --root"
+    )
+    p.add_argument(
+        "--split",
+        default="validation",
+        help="validation, test, or the name of a `peftspec evaluate` evaluation",
+    )
+    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+
+
+def color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def spec_file(path: str) -> str:
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such spec file")
+    return path
+
+
+def load_for_command(path: str, overrides: Sequence[str]):
+    """The checked spec (`LoadResult`); its warnings are printed as `lint` prints them, and an
+    invalid spec raises `SpecError` (rendered the same way)."""
+    from peftspec.spec import SpecError, check_spec, lint
+
+    result = check_spec(spec_file(path), overrides)
+    if result.spec is None:
+        raise SpecError(result.diagnostics, file=path)
+    if result.diagnostics:
+        print(lint.as_text(lint.LintResult([path], [result]), color(sys.stderr)), file=sys.stderr)
+    return result
+
+
+def runs_for(args: argparse.Namespace, names: list[str]):
+    """The `Run`s that RUN arguments name, their read warnings printed."""
+    from peftspec.runs import read_run, resolve_runs
+
+    runs = [read_run(p) for p in resolve_runs(names, args.root)]
+    for run in runs:
+        for warning in run.warnings:
+            print(f"warning: {run.name}: {warning}", file=sys.stderr)
+    return runs

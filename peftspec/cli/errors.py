@@ -1,0 +1,40 @@
+"""One renderer for every command's user errors: title, located problems, hint, exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from peftspec.errors import UserError
+
+
+def _color(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def render_error(error: UserError, command: str) -> int:
+    """Print `error` to stderr as every command does; returns its exit code."""
+    from rich.console import Console
+    from rich.text import Text
+
+    from peftspec.spec.diagnostics import SpecError
+
+    err = Console(stderr=True, highlight=False, no_color=not _color(sys.stderr))
+    if isinstance(error, SpecError):  # located spec diagnostics: exactly as `peftspec lint` prints them
+        from peftspec.spec import LoadResult, lint
+
+        result = lint.LintResult([error.file or ""], [LoadResult(error.file or "", None, error.diagnostics)])
+        print(lint.as_text(result, _color(sys.stderr)), file=sys.stderr)
+        return error.exit_code
+    head = Text.assemble((f"peftspec {command}: ", "bold"), (error.title, "bold red"))
+    problems = error.problems
+    if error.message:
+        head.append(f": {error.message}")
+    if problems:
+        head.append(":" if not error.message else "")
+    err.print(head, soft_wrap=True)
+    for line in problems:
+        err.print(Text(f"  {line}"), soft_wrap=True)
+    if error.hint:
+        err.print(Text.assemble(("hint: ", "bold"), error.hint), soft_wrap=True)
+    return error.exit_code

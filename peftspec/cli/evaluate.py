@@ -1,0 +1,34 @@
+"""`peftspec evaluate RUN DATA`: score a trained run on another labelled file; recorded in the run."""
+
+from __future__ import annotations
+
+import argparse
+
+from peftspec.errors import missing_extra
+
+HELP = "score a trained run on another labelled file"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("evaluate", help=HELP)
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("data", metavar="DATA", help="a labelled file in the run's data layout")
+    p.add_argument("--name", help="name of this evaluation (default: the file name)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    try:
+        from peftspec.inference.loaded import load_run
+        from peftspec.inference.score import evaluate_file
+        from peftspec.report.final import metrics_table
+    except ImportError as exc:
+        raise missing_extra(exc, "evaluate") from None
+    loaded = load_run(args.run)
+    name, metrics = evaluate_file(loaded, args.data, args.name)
+    console = Console()
+    console.print(metrics_table({name: metrics}, splits=[name]))
+    console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")
+    return 0

@@ -1,0 +1,39 @@
+"""`peftspec export RUN -o DIR [--merge]`: the adapter, or a merged standard HF model, with a card."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from peftspec.errors import missing_extra
+
+HELP = "export a run's adapter, or a merged standard HF model"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("export", help=HELP)
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("-o", "--output", required=True, help="output folder")
+    p.add_argument("--merge", action="store_true", help="merge the adapter into the backbone")
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "bfloat16", "float16"],
+        help="dtype of the merged weights (required to merge a quantised run's adapter)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["hf", "safetensors"],
+        default="hf",
+        help="hf: a full model folder with a model card; safetensors: weights, config and tokenizer",
+    )
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    try:
+        from peftspec.inference.export import export_run
+    except ImportError as exc:
+        raise missing_extra(exc, "export") from None
+    out = export_run(args.run, Path(args.output), merge=args.merge, dtype=args.dtype, fmt=args.format)
+    print(f"Exported {args.run} -> {out}" + (" (merged)" if args.merge else ""))
+    return 0

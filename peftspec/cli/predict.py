@@ -1,0 +1,68 @@
+"""`peftspec predict RUN INPUT [-o OUT]`: label a file (or stdin lines) with a trained run."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+
+from peftspec.errors import missing_extra
+
+HELP = "label a file (or stdin lines) with a trained run"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("predict", help=HELP)
+    p.add_argument("run", metavar="RUN", help="a run directory")
+    p.add_argument("input", metavar="INPUT", help="csv, tsv, jsonl, json or parquet file; - for stdin lines")
+    p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
+    p.add_argument("--text-column", help="the column to label (default: the run's text column)")
+    p.add_argument("--batch-size", type=int, help="rows per batch (default: the run's eval batch size)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.text import Text
+
+    try:
+        from peftspec.inference.label_file import label_frame, read_input, write_output
+        from peftspec.inference.loaded import load_run
+    except ImportError as exc:
+        raise missing_extra(exc, "predict") from None
+    err = Console(stderr=True)
+    loaded = load_run(args.run, args.batch_size)
+    column = args.text_column or loaded.spec.dataset.text_column
+    frame = read_input(args.input, column)
+    with _progress(err, frame.height) as advance:
+        labelling = label_frame(loaded, frame, column, loaded.spec.dataset.text_pair_column, advance)
+    write_output(labelling.frame, args.output)
+    if labelling.empty_rows:
+        rows = labelling.empty_rows
+        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
+        err.print(
+            Text(
+                f"warning: {len(rows)} row(s) with empty text were not labelled "
+                f"(kept in the output with no prediction): rows {shown}"
+            ),
+            soft_wrap=True,
+        )
+    if args.output:
+        err.print(Text(f"Labelled {labelling.frame.height:,} rows -> {args.output}"))
+    return 0
+
+
+def _progress(console, total: int):
+    """A progress bar over rows on a terminal (and for more than a few batches); silent otherwise."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    if not console.is_terminal or total < 256:
+        return contextlib.nullcontext(None)
+
+    @contextlib.contextmanager
+    def bar():
+        columns = (TextColumn("labelling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console, transient=True) as progress:
+            task = progress.add_task("rows", total=total)
+            yield lambda n: progress.advance(task, n)
+
+    return bar()

@@ -1,0 +1,115 @@
+"""`peftspec run SPEC` (train and record), `--resume RUN` (continue), `--nproc-per-node N` (torchrun)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from peftspec.cli.common import add_set, load_for_command
+from peftspec.errors import UsageError, missing_extra
+
+HELP = "train as the spec says and record the run"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help=HELP)
+    p.add_argument("spec", metavar="SPEC", nargs="?", help="the spec (with --resume: a changed spec)")
+    add_set(p)
+    p.add_argument(
+        "--dry-run", action="store_true", help="validate, load the data, build the model and print the plan"
+    )
+    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its newest complete checkpoint")
+    p.add_argument("--nproc-per-node", type=int, metavar="N", help="processes (GPUs) per node, via torchrun")
+    p.add_argument("--nnodes", type=int, metavar="M", help="nodes taking part (default: the spec's, or 1)")
+    p.add_argument("--node-rank", type=int, default=0, metavar="R", help="this node's rank (0 .. M-1)")
+    p.add_argument("--master-addr", default="127.0.0.1", metavar="A", help="address of the rank-0 node")
+    p.add_argument("--master-port", type=int, default=29500, metavar="P", help="its port (default 29500)")
+    p.add_argument(
+        "--force",
+        action="append",
+        default=[],
+        metavar="KEYS",
+        help="with --resume: spec keys allowed to differ (trainer.epochs,trainer.max_steps), or `data`",
+    )
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    if args.spec is None and args.resume is None:
+        raise UsageError("give a SPEC to run, or --resume RUN_DIR")
+    loaded = load_for_command(args.spec, args.set) if args.spec else None
+    try:
+        from peftspec import api
+        from peftspec.train.launch import launch_request, relaunch
+    except ImportError as exc:
+        raise missing_extra(exc, "run") from None
+    spec = loaded.spec if loaded else None
+    source = spec or (_recorded_spec(args.resume) if args.resume else None)
+    dist = source.distributed if source is not None else None
+    launch = launch_request(
+        args.nproc_per_node or (dist.processes_per_node if dist else 1),
+        args.nnodes or (dist.nodes if dist else 1),
+        args.node_rank,
+        args.master_addr,
+        args.master_port,
+    )
+    if launch is not None:
+        passthrough = [*([args.spec] if args.spec else []), *(f"--set={s}" for s in args.set)]
+        if args.resume:
+            passthrough += ["--resume", args.resume, *(f"--force={f}" for f in args.force)]
+        return relaunch(launch, passthrough)
+    from rich.console import Console
+
+    console = Console()
+    try:
+        if args.resume is not None:
+            force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
+            outcome = api.resume_run(args.resume, spec, force, console=console)
+        else:
+            outcome = api.run_spec(spec, loaded.files, list(args.set), dry_run=args.dry_run, console=console)
+    except Exception as exc:
+        from peftspec.errors import UserError
+
+        if isinstance(exc, UserError) or os.environ.get("PEFTSPEC_DEBUG"):
+            raise
+        return _failed(exc)
+    if outcome is not None:  # None: a resumed run that had already completed
+        print_outcome(outcome, console)
+    return 0
+
+
+def _recorded_spec(run_dir: str):
+    """The spec a run recorded (for its [distributed] settings); resume reports an unreadable one."""
+    from peftspec.runs import RunPaths
+    from peftspec.spec import SpecError, load_spec
+
+    path = RunPaths(Path(run_dir)).spec
+    try:
+        return load_spec(path) if path.is_file() else None
+    except (SpecError, OSError):
+        return None
+
+
+def _failed(exc: Exception) -> int:
+    """An error that is not the user's: say so in one line, and where the traceback is."""
+    from rich.console import Console
+    from rich.text import Text
+
+    err = Console(stderr=True)
+    err.print(Text.assemble(("The run failed: ", "bold red"), f"{type(exc).__name__}: {exc}"), soft_wrap=True)
+    err.print("The traceback is in the run's record (or set PEFTSPEC_DEBUG=1 to see it here).")
+    return 1
+
+
+def print_outcome(outcome, console) -> None:
+    from peftspec.report.final import metrics_table
+
+    if outcome.evaluation is None:
+        if outcome.paths is None:
+            console.print("Dry run: nothing trained.")
+        return  # otherwise a rank other than 0: rank 0 reports
+    console.print(metrics_table(outcome.evaluation))
+    console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
+    sys.stdout.flush()

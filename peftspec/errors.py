@@ -1,0 +1,57 @@
+"""Mistakes a person can fix, as one small hierarchy: every command prints them the same way.
+
+A `UserError` carries a title (what went wrong, in a few words), the located problems (file, line,
+row, key path: each one a line of its own), a hint (what to do about it) and the exit code. The
+command line renders them with `peftspec.cli.errors.render`; anything that is not a `UserError` is
+a bug and keeps its traceback. Imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+"""0 success; 1 problems found (an invalid spec, bad data, a failed run); 2 the command was used
+wrongly (a missing file, a bad option value). 130/143: stopped by SIGINT/SIGTERM (resumable)."""
+
+
+class UserError(Exception):
+    """A problem with what the user gave us, explained: what, where, and how to fix it."""
+
+    title = "peftspec cannot continue"
+    exit_code = EXIT_PROBLEMS
+
+    def __init__(self, message: str = "", *, problems: list[str] | None = None, hint: str | None = None):
+        self.message = message
+        self.problems = list(problems or [])
+        self.hint = hint
+        super().__init__(message or "; ".join(self.problems))
+
+    def lines(self) -> list[str]:
+        """The located problems, one per line (the message when there are none)."""
+        return self.problems or ([self.message] if self.message else [])
+
+
+class UsageError(UserError):
+    """The command was used wrongly: a path that does not exist, an option value it cannot read."""
+
+    title = "usage"
+    exit_code = EXIT_USAGE
+
+
+class MissingExtra(UserError):
+    """An optional dependency is not installed; the hint is the `pip install` line."""
+
+    title = "missing dependency"
+
+    def __init__(self, command: str, module: str, extra: str):
+        what = f"the {extra!r} extra" if extra else "its core dependencies"
+        super().__init__(
+            f"peftspec {command} needs {what} ({module} is not installed)",
+            hint=f"pip install 'peftspec[{extra}]'" if extra else "pip install peftspec",
+        )
+
+
+def missing_extra(exc: ImportError, command: str, extra: str = "train") -> MissingExtra:
+    """A missing third-party module as a `MissingExtra`; a missing peftspec module is a bug."""
+    if (exc.name or "").startswith("peftspec"):
+        raise exc
+    return MissingExtra(command, exc.name or "a module", extra)

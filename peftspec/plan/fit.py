@@ -1,0 +1,83 @@
+"""The whole `peftspec plan` answer for one spec: the estimate, the verdict for a card, the advice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from peftspec.plan.advice import HEADROOM, Option, advise, label_count
+from peftspec.plan.memory import GiB, MemoryEstimate, estimate, parameter_bytes
+from peftspec.spec.root import Spec
+
+
+@dataclass
+class FitReport:
+    spec: Spec
+    estimate: MemoryEstimate
+    budget: float | None
+    """The card's memory in bytes; None = no verdict asked for."""
+    source: str
+    """Where the architecture came from."""
+    advice: list[Option] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool:
+        return self.budget is None or self.estimate.total <= self.budget * HEADROOM
+
+
+def fit_report(spec: Spec, budget: float | None = None) -> FitReport:
+    """Estimate `spec`'s peak training memory; when it does not fit `budget` (bytes), the change
+    (or the changes, combined) that make it fit without changing the effective batch."""
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.plan.config import real_config
+
+    quiet_libraries()
+    config, source = real_config(spec.backbone)
+    precision = "fp32" if spec.trainer.precision == "fp32" else "bf16"
+    labels = label_count(spec)
+    params = parameter_bytes(spec, config, labels)
+    est = estimate(spec, config, labels, precision=precision, params=params)
+    report = FitReport(spec, est, budget, source)
+    if not report.fits:
+        report.advice = advise(spec, config, labels, precision, budget, params)
+    return report
+
+
+def render_fit(report: FitReport, console) -> None:
+    """The breakdown, the verdict and the advice."""
+    from rich.table import Table
+    from rich.text import Text
+
+    spec, est, budget = report.spec, report.estimate, report.budget
+    t = spec.trainer
+    console.print(f"architecture from {report.source}")
+    table = Table(title=Text(f"Peak training memory of {spec.name}"), title_justify="left")
+    table.add_column("component")
+    table.add_column("GiB", justify="right")
+    for name, value in est.parts.items():
+        table.add_row(name, f"{value / GiB:.2f}")
+    table.add_row(
+        Text("total (allocated by PyTorch)", style="bold"), Text(f"{est.total / GiB:.2f}", style="bold")
+    )
+    console.print(table)
+    console.print(
+        Text(
+            f"{est.total_parameters:,} parameters, {est.trainable_parameters:,} trainable; "
+            f"batch {t.batch_size} x {spec.dataset.max_length} tokens (max_length: the worst case; "
+            "dynamic padding usually needs less); "
+            f"gradient checkpointing {'on' if t.gradient_checkpointing else 'off'}"
+        )
+    )
+    if budget is None:
+        return
+    verdict = "fits" if report.fits else "does not fit"
+    console.print(
+        Text(
+            f"{verdict} in {budget / GiB:.1f} GiB (keeping 10% for the CUDA context and allocator)",
+            style="green" if report.fits else "bold red",
+        )
+    )
+    if not report.fits and report.advice:
+        works = report.advice[-1].estimate.total <= budget * HEADROOM
+        console.print(Text("to make it fit:" if works else "even with all of these it does not fit:"))
+        for option in report.advice:
+            console.print(Text(f"  {option.change}  -> {option.estimate.total / GiB:.2f} GiB"))
