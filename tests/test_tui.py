@@ -257,3 +257,25 @@ async def test_facts_show_an_interrupted_run_how_to_resume_it(root):
         await loaded_run_screen(pilot)
         facts = text_of(app.screen.query_one("#facts-text", Static))
         assert "from step 20" in facts and "peftspec run --resume" in facts and "interrupted" in facts
+
+
+async def test_a_lower_is_better_best_metric_highlights_its_lowest_evaluation(root):
+    run_dir = root / "ml-lora-20260301T120000Z"
+    lines, evals = [], 0
+    for line in (run_dir / "metrics.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record.get("event") == "eval":
+            record["hamming_loss"] = 0.5 - 0.1 * evals  # falls: the last evaluation is the best
+            evals += 1
+        lines.append(json.dumps(record))
+    (run_dir / "metrics.jsonl").write_text("\n".join(lines) + "\n")
+    info = json.loads((run_dir / "run.json").read_text())
+    info["best"]["metric"] = "hamming_loss"
+    (run_dir / "run.json").write_text(json.dumps(info))
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(run_dir))
+        run_screen = await loaded_run_screen(pilot)
+        steps = run_screen.query_one("#steps", DataTable)
+        styles = [steps.get_row_at(i)[0].style for i in range(steps.row_count)]
+        assert styles == [""] * (evals - 1) + ["bold green"]
