@@ -10,7 +10,8 @@ from pathlib import Path
 from peftspec.check.toy_tokenizer import save_tokenizer, train_tokenizer
 from peftspec.errors import UserError
 from peftspec.plan.config import real_config
-from peftspec.plan.families import BYTE_LEVEL, family_for_type
+from peftspec.plan.families import family_for_type
+from peftspec.plan.family import BYTE_LEVEL
 from peftspec.spec.backbone import BackboneSpec
 from peftspec.spec.packaged import model_source
 

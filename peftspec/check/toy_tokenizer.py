@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from peftspec.plan.families import BYTE_LEVEL, METASPACE, WORDPIECE
+from peftspec.plan.family import BYTE_LEVEL, METASPACE, WORDPIECE
 
 ROLES = ("pad", "unk", "bos", "eos", "cls", "sep", "mask")
 

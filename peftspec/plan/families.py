@@ -11,25 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from peftspec.plan.family import (
-    BERT_SPECIALS,
-    BYTE_LEVEL,
-    LLAMA_SPECIALS,
-    METASPACE,
-    ROBERTA_SPECIALS,
-    WORDPIECE,
-    Family,
-)
+from peftspec.plan.family import Family
 from peftspec.plan.family_table import FAMILIES
 
 __all__ = [
-    "BERT_SPECIALS",
-    "BYTE_LEVEL",
     "FAMILIES",
-    "LLAMA_SPECIALS",
-    "METASPACE",
-    "ROBERTA_SPECIALS",
-    "WORDPIECE",
     "Family",
     "UnknownFamily",
     "config_for",

@@ -80,7 +80,7 @@ def make_tokenizer(kind: str, with_pad: bool = True):
     """A tokenizer of the family's own design (WordPiece, byte-level BPE, metaspace BPE), trained here
     on the synthetic corpus with the same code `peftspec check` trains its toy tokenizers with."""
     from peftspec.check.toy_tokenizer import train_tokenizer
-    from peftspec.plan.families import BERT_SPECIALS, BYTE_LEVEL, METASPACE, WORDPIECE
+    from peftspec.plan.family import BERT_SPECIALS, BYTE_LEVEL, METASPACE, WORDPIECE
 
     if kind == "bert":
         tokenizer = train_tokenizer(WORDPIECE, BERT_SPECIALS, "[CLS] $A [SEP]", corpus(), vocab_size=300)
