@@ -202,9 +202,9 @@ def threshold_lift(gold: np.ndarray, probs: np.ndarray) -> tuple[float, float, f
     fixed = f1_score(gold, (probs >= 0.5).astype(int), average="macro", zero_division=0)
     crossed = []
     for a, b in (halves, halves[::-1]):
-        cut = tune_thresholds(probs[a], gold[a])
+        cut = tune_thresholds(probs[a], gold[a]).values
         crossed.append(f1_score(gold[b], (probs[b] >= cut).astype(int), average="macro", zero_division=0))
-    cut_all = tune_thresholds(probs, gold)
+    cut_all = tune_thresholds(probs, gold).values
     optimistic = f1_score(gold, (probs >= cut_all).astype(int), average="macro", zero_division=0)
     return fixed, float(np.mean(crossed)), optimistic
 

@@ -70,12 +70,33 @@ def test_multiclass_and_binary():
 
 def test_tuned_thresholds_never_lower_per_label_f1(multilabel):
     gold, scores = multilabel
-    cut = tune_thresholds(scores, gold)
+    cut = tune_thresholds(scores, gold).values
     for j in range(3):
         at_half = skm.f1_score(gold[:, j], scores[:, j] >= 0.5, zero_division=0)
         tuned = skm.f1_score(gold[:, j], scores[:, j] >= cut[j], zero_division=0)
         assert tuned >= at_half
-    assert ((cut >= 0.05) & (cut <= 0.95)).all()
+        assert scores[:, j].min() <= cut[j] <= scores[:, j].max()
+
+
+def test_thresholds_reach_labels_whose_scores_stay_below_the_old_grid():
+    """A rare label scored under 0.05 everywhere is tuned to its best F1 over the scores it takes; a
+    label with no positive row is not tuned, and says why."""
+    rng = np.random.default_rng(1)
+    gold = (rng.random((300, 3)) < [0.3, 0.05, 0.0]).astype(int)
+    scores = np.clip(gold * 0.4 + rng.random((300, 3)) * 0.6, 0, 1)
+    scores[:, 1] *= 0.04  # never reaches 0.05
+    tuning = tune_thresholds(scores, gold)
+    for j in (0, 1):
+        optimum = max(skm.f1_score(gold[:, j], scores[:, j] >= c, zero_division=0) for c in scores[:, j])
+        assert skm.f1_score(gold[:, j], scores[:, j] >= tuning.values[j], zero_division=0) == optimum
+    assert tuning.values[1] < 0.05 and optimum > 0.5
+    assert tuning.values[2] == 0.5 and list(tuning.untuned) == [2] and "no positive" in tuning.untuned[2]
+
+
+def test_tied_thresholds_go_to_the_one_closest_to_half():
+    gold = np.array([[1], [0], [0], [1]])
+    scores = np.array([[0.9], [0.8], [0.3], [0.2]])  # top 1 (cut 0.85) and all 4 (cut 0.2): F1 2/3
+    assert tune_thresholds(scores, gold).values[0] == 0.2
 
 
 def test_prediction_restores_row_order():

@@ -95,7 +95,7 @@ def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProb
         if source is None:
             continue
         try:
-            frame = read_source(source, spec.reader, spec.limit)
+            frame = read_source(source, spec.reader, spec.limit_for(name))
         except DataError as exc:
             problems += exc.data_problems
             continue

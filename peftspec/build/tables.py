@@ -59,7 +59,7 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
                 separator=reader.separator or ("\t" if fmt == "tsv" else ","),
                 quote_char='"' if reader.quoting else None,
                 encoding=reader.encoding,
-                has_header=reader.has_header,
+                has_header=reader.header_row(),
                 new_columns=reader.column_names,
                 infer_schema=False,
             )

@@ -104,6 +104,8 @@ def _failed(exc: Exception) -> int:
 
 
 def print_outcome(outcome, console) -> None:
+    from rich.text import Text
+
     from peftspec.report.final import metrics_table
 
     if outcome.evaluation is None:
@@ -111,5 +113,7 @@ def print_outcome(outcome, console) -> None:
             console.print("Dry run: nothing trained.")
         return  # otherwise a rank other than 0: rank 0 reports
     console.print(metrics_table(outcome.evaluation))
+    for warning in outcome.evaluation.get("warnings") or []:
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
     console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
     sys.stdout.flush()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import decide, scores_from_logits
 
@@ -23,4 +24,5 @@ class MetricComputer:
         pred = decide(scores, self.task, self.threshold)
         result = compute(self.names, self.task, eval_pred.label_ids, pred, self.label_names)
         self.last_details = {k: v for k, v in result.items() if not isinstance(v, float)}
+        self.last_details["health"] = prediction_health(scores, pred, self.task, self.label_names)
         return {k: v for k, v in result.items() if isinstance(v, float)}

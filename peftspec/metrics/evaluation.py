@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from peftspec.build.data import DataBundle, Split
+from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
 
@@ -26,8 +27,23 @@ class FinalEvaluation:
     thresholds: dict[str, Any]
     results: dict[str, SplitResult] = field(default_factory=dict)
 
+    def warnings(self) -> list[str]:
+        """What a reader of these figures must know: labels whose threshold could not be tuned,
+        predictions that do not depend on the input."""
+        out = [
+            f"threshold of {label!r} not tuned (kept at 0.5): {reason}"
+            for label, reason in (self.thresholds.get("untuned") or {}).items()
+        ]
+        for name, result in self.results.items():
+            out += [f"{name}: {w}" for w in result.metrics.get("health", {}).get("warnings", [])]
+        return out
+
     def eval_json(self) -> dict[str, Any]:
-        return {"thresholds": self.thresholds, **{name: r.metrics for name, r in self.results.items()}}
+        return {
+            "thresholds": self.thresholds,
+            "warnings": self.warnings(),
+            **{name: r.metrics for name, r in self.results.items()},
+        }
 
     def confusion_json(self) -> dict[str, Any]:
         return {name: r.confusion for name, r in self.results.items()}
@@ -38,8 +54,13 @@ def thresholds_for(mode: float | str, bundle: DataBundle, val_scores: np.ndarray
     if bundle.task != "multi_label":
         return {"mode": "argmax", "values": None}
     if mode == "tuned":
-        tuned = tune_thresholds(val_scores, bundle.validation.labels)
-        return {"mode": "tuned", "tuned_on": "validation", "values": dict(zip(names, tuned.tolist()))}
+        tuning = tune_thresholds(val_scores, bundle.validation.labels)
+        return {
+            "mode": "tuned",
+            "tuned_on": "validation",
+            "values": dict(zip(names, tuning.values.tolist())),
+            "untuned": {names[j]: reason for j, reason in tuning.untuned.items()},
+        }
     return {"mode": "fixed", "values": dict.fromkeys(names, float(mode))}
 
 
@@ -56,6 +77,7 @@ def evaluate_split(
     cut = np.array(list(thresholds["values"].values())) if thresholds["values"] else 0.5
     predicted = decide(scores, task, cut)
     metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names)}
+    metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, 0.5)
         metrics["at_threshold_0.5"] = {

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from peftspec.metrics.registry import scalar_metrics
+from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
 from peftspec.report.columns import best_values, fmt, present_columns
 from peftspec.report.compare import comparison_rows
@@ -86,14 +86,18 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     for metric in [*scalar_metrics(), "val_loss"]:
         scored = [(r[metric], r["run"]) for r in rows if isinstance(r.get(metric), int | float)]
         if len(scored) > 1:
-            pick = min(scored) if metric == "val_loss" else max(scored)
+            pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
             notes.append(f"Best {metric}: `{pick[1]}` ({pick[0]:.4f}).")
     for run in runs:
+        warnings = run.evaluation_warnings()
+        notes += [f"`{run.name}`: **warning**: {w}." for w in warnings]
         train, val = run.final_train_loss, run.split_metrics("validation").get("loss")
         if isinstance(train, float) and isinstance(val, float):
             gap = val - train
             verdict = (
-                "validation loss well above training loss: overfitting"
+                "the gap says little here: the predictions do not depend on the input (see above)"
+                if any("depend on the input" in w or "same prediction" in w for w in warnings)
+                else "validation loss well above training loss: overfitting"
                 if gap > 0.1 * max(val, 1e-9)
                 else "no sign of overfitting"
             )
@@ -163,13 +167,29 @@ def evaluation_tables(run: Run) -> list[Block]:
     splits = [s for s in ("validation", "test") if run.split_metrics(s)]
     if not splits:
         return [Heading(3, "Evaluation"), Para("No final evaluation recorded.")]
+    used = run.thresholds_used()
+    columns: list[tuple[str, dict[str, Any]]] = []
+    for split in splits:
+        metrics = run.split_metrics(split)
+        columns.append((split, metrics))
+        if isinstance(metrics.get("at_threshold_0.5"), dict):
+            columns.append((f"{split} @0.5", metrics["at_threshold_0.5"]))
     names = [k for k, v in run.split_metrics(splits[0]).items() if isinstance(v, int | float)]
-    rows = [[name, *(_num(run.split_metrics(s).get(name)) for s in splits)] for name in names]
+    rows = [[name, *(_num(values.get(name)) for _, values in columns)] for name in names]
     blocks: list[Block] = [
         Heading(3, "Evaluation"),
-        Table(["metric", *splits], rows, [False] + [True] * len(splits)),
+        Table(["metric", *(title for title, _ in columns)], rows, [False] + [True] * len(columns)),
     ]
-    thresholds = run.thresholds_used().get("values") or {}
+    if used.get("mode") == "tuned":
+        blocks.append(
+            Para(
+                f"Thresholds tuned per label on {used.get('tuned_on', 'validation')}: its figures are "
+                "optimistic; the @0.5 columns score every label at threshold 0.5."
+            )
+        )
+    blocks += [Para(f"**Warning**: {w}.") for w in run.evaluation_warnings()]
+    thresholds = used.get("values") or {}
+    untuned = used.get("untuned") or {}
     per_label = run.split_metrics(splits[-1]).get("per_label") or {}
     if per_label:
         label_rows = [
@@ -179,7 +199,9 @@ def evaluation_tables(run: Run) -> list[Block]:
                 _num(v["recall"]),
                 _num(v["f1"]),
                 str(v["support"]),
-                _num(thresholds.get(name), 2) if thresholds else "argmax",
+                (_num(thresholds.get(name), 2) + (" (not tuned)" if name in untuned else ""))
+                if thresholds
+                else "argmax",
             ]
             for name, v in per_label.items()
         ]

@@ -14,10 +14,19 @@ class Column:
     digits: int = 4
 
 
-def _metric_columns() -> list[Column]:
-    from peftspec.metrics.registry import METRICS, scalar_metrics
+AT_HALF = "@0.5"
+"""Suffix of the columns scored with every label at threshold 0.5 (beside a tuned run's figures)."""
 
-    return [Column(name, METRICS[name].title, METRICS[name].direction) for name in scalar_metrics()]
+
+def _metric_columns() -> list[Column]:
+    from peftspec.metrics.registry import METRICS, headline_metrics, scalar_metrics
+
+    recorded = [Column(name, METRICS[name].title, METRICS[name].direction) for name in scalar_metrics()]
+    at_half = [
+        Column(f"{name}{AT_HALF}", f"{METRICS[name].title} {AT_HALF}", METRICS[name].direction)
+        for name in headline_metrics()
+    ]
+    return recorded + at_half
 
 
 COLUMNS = [
@@ -33,9 +42,27 @@ COLUMNS = [
 """Every column a comparison can show, metric columns from the registry (title and direction)."""
 
 
+def threshold_note(rows: list[dict[str, Any]]) -> str | None:
+    """The caption a table needs when its figures come from different threshold protocols."""
+    modes = {r.get("thresholds") for r in rows} - {None}
+    if "tuned" not in modes:
+        return None
+    return (
+        "Figures are at each run's recorded thresholds; `tuned` runs tuned theirs per label on "
+        f"validation, so their validation figures are optimistic. Columns marked {AT_HALF} score "
+        "every label at threshold 0.5."
+    )
+
+
 def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
-    """Columns that at least one row has a value for."""
-    return [c for c in COLUMNS if c.key == "run" or any(r.get(c.key) is not None for r in rows)]
+    """Columns that at least one row has a value for; the @0.5 ones only beside a tuned run."""
+    tuned = any(r.get("thresholds") == "tuned" for r in rows)
+    return [
+        c
+        for c in COLUMNS
+        if c.key == "run"
+        or (any(r.get(c.key) is not None for r in rows) and (tuned or not c.key.endswith(AT_HALF)))
+    ]
 
 
 def best_values(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:

@@ -6,8 +6,17 @@ import csv
 import io
 from typing import Any
 
-from peftspec.metrics.registry import scalar_metrics
-from peftspec.report.columns import Column, best_values, fmt, fmt_delta, present_columns, with_deltas
+from peftspec.metrics.registry import headline_metrics, scalar_metrics
+from peftspec.report.columns import (
+    AT_HALF,
+    Column,
+    best_values,
+    fmt,
+    fmt_delta,
+    present_columns,
+    threshold_note,
+    with_deltas,
+)
 from peftspec.runs import Run
 from peftspec.runs.stream import number
 
@@ -16,6 +25,11 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
     """One run's comparison row: every value traced to its record, metric stream or evaluations."""
     metrics = run.split_metrics(split)
     overview = run.record.overview
+    thresholds = run.thresholds_used()
+    mode = thresholds.get("mode")
+    at_half = metrics.get("at_threshold_0.5") if isinstance(metrics.get("at_threshold_0.5"), dict) else None
+    if at_half is None and mode == "fixed" and set((thresholds.get("values") or {}).values()) == {0.5}:
+        at_half = metrics  # recorded at 0.5 already
     return {
         "run": run.name,
         "status": run.status,
@@ -26,9 +40,11 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "best_train_loss": run.best_train_loss,
         "val_loss": number(run.split_metrics("validation").get("loss")),
         **{name: number(metrics.get(name)) for name in scalar_metrics()},
+        **{f"{name}{AT_HALF}": number((at_half or {}).get(name)) for name in headline_metrics()},
         "eval_samples_per_second": number(metrics.get("samples_per_second")),
         "trainable_parameters": overview.trainable_parameters if overview else None,
         "wall_time_s": run.record.duration_s,
+        "thresholds": mode,
     }
 
 
@@ -77,7 +93,8 @@ def as_markdown(rows: list[dict[str, Any]]) -> str:
     ]
     for cells in _cells(rows, columns, lambda t: f"**{t}**"):
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines) + "\n"
+    note = threshold_note(rows)
+    return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
 
 
 def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
@@ -91,4 +108,6 @@ def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
         table.add_column(column.title, justify="right" if numeric else "left", no_wrap=numeric)
     for cells in _cells(rows, columns, lambda t: Text(t, style="bold green")):
         table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
+    table.caption = threshold_note(rows)
+    table.caption_justify = "left"
     return table

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 SKIP = {"runtime", "samples_per_second"}
+AT_HALF = "at_threshold_0.5"
 
 
 def metrics_table(evaluation: dict, splits: list[str] | None = None):
+    """A row per scalar metric, a column per split (and per split at threshold 0.5 for tuned runs)."""
     from rich.table import Table
 
     splits = splits or [k for k in ("validation", "test") if k in evaluation]
@@ -14,15 +16,23 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
         if splits
         else []
     )
+    columns = []
+    for split in splits:
+        columns.append((split, evaluation[split]))
+        if isinstance(evaluation[split].get(AT_HALF), dict):
+            columns.append((f"{split} @0.5", evaluation[split][AT_HALF]))
     table = Table(title="Final evaluation", title_justify="left")
     table.add_column("metric")
-    for split in splits:
-        table.add_column(split, justify="right")
+    for title, _ in columns:
+        table.add_column(title, justify="right")
     for name in names:
-        table.add_row(name, *(_fmt(evaluation[s].get(name)) for s in splits))
-    mode = evaluation.get("thresholds", {}).get("mode")
+        table.add_row(name, *(_fmt(values.get(name)) for _, values in columns))
+    mode = (evaluation.get("thresholds") or {}).get("mode")
     if mode == "tuned":
-        table.caption = "thresholds tuned per label on validation (validation figures are optimistic)"
+        table.caption = (
+            "thresholds tuned per label on validation (validation figures are optimistic); "
+            "@0.5: every label at threshold 0.5"
+        )
     return table
 
 

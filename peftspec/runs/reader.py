@@ -136,6 +136,11 @@ class Run:
     def split_metrics(self, split: str) -> dict[str, Any]:
         return self.evaluations().get(split) or {}
 
+    def evaluation_warnings(self) -> list[str]:
+        """What the final evaluation warned about (untuned thresholds, input-independent predictions)."""
+        warnings = (self.eval() or {}).get("warnings")
+        return [str(w) for w in warnings] if isinstance(warnings, list) else []
+
     def thresholds_used(self) -> dict[str, Any]:
         """How the final evaluation decided (mode, values, tuned on), as eval.json records it."""
         data = (self.eval() or {}).get("thresholds")

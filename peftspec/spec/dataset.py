@@ -59,15 +59,20 @@ class ReaderOptions(SpecModel):
     """Treat `"` as a quote character. Set false when quotes are literal text (SemEval E-c)."""
     encoding: Literal["utf8", "utf8-lossy"] = "utf8"
     """Text encoding; `utf8-lossy` replaces invalid bytes instead of failing."""
-    has_header: bool = True
-    """Whether the first row holds column names; if false, name them with `column_names`."""
+    has_header: bool | None = None
+    """Whether the first row holds column names; unset = yes, unless `column_names` is given (then
+    every row is data). Set true with `column_names` to drop a header row and rename its columns."""
     column_names: list[str] | None = None
     """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
+
+    def header_row(self) -> bool:
+        """Whether the first row of each file is a header (and so not data)."""
+        return self.has_header if self.has_header is not None else not self.column_names
 
     @model_validator(mode="after")
     def _rules(self) -> ReaderOptions:
         rules = Rules()
-        if not self.has_header and not self.column_names:
+        if self.has_header is False and not self.column_names:
             rules.fail("column_names", "a file without a header row needs `column_names`", code="missing-key")
         if self.separator is not None and len(self.separator) != 1:
             rules.fail("separator", f"separator must be one character, got {self.separator!r}")
@@ -159,6 +164,27 @@ Labels = tagged_union(
 )
 
 
+class SplitLimits(SpecModel):
+    """Rows to read per split; a split left out is read whole."""
+
+    train: int | None = Field(default=None, ge=1)
+    """At most this many training rows."""
+    validation: int | None = Field(default=None, ge=1)
+    """At most this many validation rows."""
+    test: int | None = Field(default=None, ge=1)
+    """At most this many test rows."""
+
+
+def _number_or_table(value: object) -> str:
+    return "table" if isinstance(value, dict | SplitLimits) else "number"
+
+
+Limit = Annotated[
+    Annotated[int, Field(ge=1), Tag("number")] | Annotated[SplitLimits, Tag("table")],
+    Discriminator(_number_or_table),
+]
+
+
 class DatasetSpec(SpecModel):
     """Training, validation and test data; how to read it; which columns hold text and labels."""
 
@@ -187,8 +213,15 @@ class DatasetSpec(SpecModel):
     """Seed of the validation hold-out shuffle; change it to get another split."""
     max_length: int = Field(default=128, ge=8)
     """Longest input in tokens; longer texts are truncated. Tweets need ~64, paragraphs 512."""
-    limit: int | None = Field(default=None, ge=1)
-    """Read at most this many rows of each split (for quick trials); unset = all rows."""
+    limit: Limit | None = None
+    """Read at most this many rows of each split (for quick trials), or per split as a table
+    (`{ train = 2000, validation = 500 }`); unset = all rows."""
+
+    def limit_for(self, split: str) -> int | None:
+        """The row limit of `split` (`train`, `validation` or `test`), if any."""
+        if isinstance(self.limit, SplitLimits):
+            return getattr(self.limit, split)
+        return self.limit
 
     @model_validator(mode="after")
     def _rules(self) -> DatasetSpec:

@@ -69,6 +69,18 @@ def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         )
 
 
+def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    reader = spec.dataset.reader
+    if reader.column_names and reader.has_header:
+        yield (
+            ("dataset", "reader", "has_header"),
+            "header-replaced",
+            "has_header = true with column_names: the first row of every file is read as a header and "
+            "dropped, its columns renamed; remove has_header if the files have no header row",
+            None,
+        )
+
+
 def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     for path, marker in path_fields(spec):
         value = _value_at(spec, path)
@@ -103,6 +115,7 @@ RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
     pickle_weights,
     learning_rate,
     ignored_keys,
+    header_replaced,
     missing_files,
 ]
 

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from peftspec.metrics.registry import METRICS
 from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.diagnostics import did_you_mean
 
 Optimizer = Literal[
     "adamw_torch",
@@ -128,6 +130,14 @@ class TrainerSpec(SpecModel):
                 "best_metric",
                 'a best-model metric is set but eval_strategy = "no"; '
                 "enable evaluation or remove `best_metric`",
+            )
+        if self.best_metric is not None and self.best_metric not in METRICS:
+            known = [name for name, metric in METRICS.items() if metric.scalar]
+            rules.fail(
+                "best_metric",
+                f"unknown metric {self.best_metric!r}; one-number metrics: {', '.join(known)}",
+                did_you_mean(self.best_metric, known),
+                code="unknown-metric",
             )
         if self.early_stopping is not None and not evaluates:
             rules.fail("early_stopping", "early stopping needs evaluation; set eval_strategy")

@@ -75,6 +75,16 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
                 did_you_mean(str(value), choices),
             )
         ]
+    if kind == "word_or_number":
+        return [
+            _located(
+                where,
+                path,
+                "invalid-value",
+                f"{value!r} is not allowed; {err['msg']}",
+                did_you_mean(str(value), list(ctx.get("choices", []))),
+            )
+        ]
     if kind == "union_tag_invalid":
         choices = re.findall(r"'([^']*)'", ctx.get("expected_tags", ""))
         tag_path = (*path, union_tables().get(path, ("kind",))[0])
@@ -133,11 +143,12 @@ def _unknown_key(path: KeyPath, data: dict, index: SourceIndex, root: type[BaseM
     fields = list(model.model_fields) if model else []
     suggestion = did_you_mean(key, fields)
     message = f"unknown key {key!r}" + _in_table(path[:-1])
-    if suggestion is None:
-        elsewhere = find_field_elsewhere(root, key)
-        if elsewhere:
-            suggestion = elsewhere
-            message += f"; {key!r} belongs in {dotted(elsewhere.split('.')[:-1]) or 'the top level'}"
+    elsewhere = find_field_elsewhere(root, key)
+    if elsewhere is not None and tuple(elsewhere.split(".")[:-1]) != tuple(path[:-1]):
+        suggestion = None  # the exact key of another table beats a near miss here
+    if suggestion is None and elsewhere:
+        suggestion = elsewhere
+        message += f"; {key!r} belongs in {dotted(elsewhere.split('.')[:-1]) or 'the top level'}"
     if suggestion is None and fields:
         message += f"; allowed keys: {', '.join(fields)}"
     return _located(index.key(path), path, "unknown-key", message, suggestion)

@@ -117,6 +117,15 @@ class ProgressDisplay(TrainerCallback):
                 self.progress.console.print(
                     f"step {record['step']}: eval loss {record.get('loss', 0):.4f}{shown}", highlight=False
                 )
+                self._health(record)
+
+    def _health(self, record: Record) -> None:
+        """Say it when the predictions stop depending on the input (once until it changes)."""
+        warnings = (record.get("health") or {}).get("warnings") or []
+        if warnings != getattr(self, "_warned", []):
+            for warning in warnings:
+                self.progress.console.print(f"[yellow]warning[/]: {warning}", highlight=False)
+            self._warned = warnings
 
 
 class WandbSink:

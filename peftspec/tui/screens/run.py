@@ -28,6 +28,7 @@ SKIP = {
     "step",
     "epoch",
     "per_label",
+    "health",
     "runtime",
     "samples_per_second",
     "steps_per_second",
@@ -220,6 +221,8 @@ class RunScreen(Screen):
             facts.append(("error", f"{error.type}{where}: {error.message}"))
             if error.resume:
                 facts.append(("resume with", error.resume))
+        for warning in run.evaluation_warnings() or _latest_health(run):
+            facts.append(("warning", warning))
         for warning in run.warnings:
             facts.append(("warning", warning))
         for key, value in facts:
@@ -256,3 +259,10 @@ def _fmt(value) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+def _latest_health(run: Run) -> list[str]:
+    """While a run trains: what its latest evaluation warned about."""
+    evals = run.stream.evals
+    health = evals[-1].get("health") if evals else None
+    return list(health.get("warnings") or []) if isinstance(health, dict) else []

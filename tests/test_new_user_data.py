@@ -1,0 +1,203 @@
+"""What a new user's data set ran into: headerless files with column names, thresholds that could not
+reach rare labels, a model that predicts constants unnoticed, problems reported one at a time, the
+threshold-0.5 figures of tuned runs hidden, and a completed run's step."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from peftspec.spec import check_spec, load_spec
+from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+
+
+def write_tsv_without_header(rows: list[dict], path: Path) -> Path:
+    lines = [
+        "\t".join([r["text"], ",".join(str(i) for i, e in enumerate(EMOTIONS) if r[e]), r["id"]])
+        for r in rows
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+HEADERLESS = """
+name = "headerless"
+[dataset]
+train = "train.tsv"
+reader = {{ column_names = ["text", "labels", "id"]{extra} }}
+labels = {{ format = "delimited", column = "labels", values = "indices", names = {names} }}
+[backbone]
+model = "tiny-bert"
+"""
+
+
+def test_column_names_imply_that_the_files_have_no_header(write_spec, tmp_path: Path):
+    from peftspec.build.data import load_data
+
+    write_tsv_without_header(synthetic_rows(30, seed=5), tmp_path / "train.tsv")
+    spec = load_spec(write_spec(HEADERLESS.format(extra="", names=json.dumps(EMOTIONS))))
+    bundle = load_data(spec.dataset)
+    assert len(bundle.train) + len(bundle.validation) == 30  # the first row is data, not a header
+
+
+def test_a_header_row_replaced_by_column_names_is_a_lint_warning(write_spec, tmp_path: Path):
+    write_tsv_without_header(synthetic_rows(10, seed=5), tmp_path / "train.tsv")
+    result = check_spec(
+        write_spec(HEADERLESS.format(extra=", has_header = true", names=json.dumps(EMOTIONS)))
+    )
+    (warning,) = [d for d in result.warnings if d.code == "header-replaced"]
+    assert warning.path == "dataset.reader.has_header" and "dropped" in warning.message
+
+
+def test_a_limit_per_split(write_spec, tmp_path: Path):
+    from peftspec.build.data import load_data
+
+    write_csv(synthetic_rows(40, seed=1), tmp_path / "train.csv")
+    write_csv(synthetic_rows(20, seed=2), tmp_path / "validation.csv")
+    spec = load_spec(
+        write_spec(
+            'name = "x"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
+            f"labels.columns = {json.dumps(EMOTIONS)}\nlimit = {{ train = 12 }}\n"
+            '[backbone]\nmodel = "tiny-bert"\n'
+        )
+    )
+    bundle = load_data(spec.dataset)
+    assert (len(bundle.train), len(bundle.validation)) == (12, 20)
+
+
+def test_a_threshold_word_error_says_a_number_is_allowed(write_spec):
+    result = check_spec(
+        write_spec(
+            'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n[backbone]\nmodel = "m"\n'
+            '[metrics]\nthreshold = "tune"\n'
+        )
+    )
+    (error,) = result.errors
+    assert error.path == "metrics.threshold" and error.suggestion == "tuned"
+    assert 'a number between 0 and 1 (exclusive), or "tuned"' in error.message
+
+
+def test_labels_that_cannot_be_tuned_are_named():
+    from peftspec.build.data import DataBundle, Split
+    from peftspec.metrics.evaluation import FinalEvaluation, thresholds_for
+
+    gold = np.array([[1, 0], [0, 0], [1, 0], [0, 0]], dtype=float)
+    split = Split("validation", ["a", "b", "c", "d"], ["1", "2", "3", "4"], gold)
+    bundle = DataBundle("multi_label", ["common", "never"], split, split, None)
+    scores = np.array([[0.02, 0.1], [0.01, 0.2], [0.03, 0.3], [0.015, 0.4]])
+    thresholds = thresholds_for("tuned", bundle, scores)
+    assert thresholds["values"]["common"] < 0.05 and thresholds["values"]["never"] == 0.5
+    assert list(thresholds["untuned"]) == ["never"]
+    (warning,) = FinalEvaluation(thresholds).warnings()
+    assert "'never' not tuned (kept at 0.5): no positive example" in warning
+
+
+def test_prediction_health_on_known_scores():
+    from peftspec.metrics.health import prediction_health
+
+    flat = np.full((20, 4), 0.3) + np.linspace(0, 1e-3, 20)[:, None]
+    health = prediction_health(flat, (flat >= 0.5).astype(int), "multi_label", EMOTIONS)
+    assert health["constant"] and health["never_predicted"] == EMOTIONS
+    assert any("hardly depend on the input" in w for w in health["warnings"])
+    rng = np.random.default_rng(0)
+    varied = rng.random((50, 4))
+    assert prediction_health(varied, (varied >= 0.5).astype(int), "multi_label", EMOTIONS)["warnings"] == []
+
+
+def peftspec(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "peftspec", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """A tiny BERT whose pooler is zero (a frozen, untrained pooling layer: every row pools to the
+    same vector), a normal tiny BERT, and data."""
+    from safetensors.torch import load_file, save_file
+
+    root = tmp_path_factory.mktemp("newuser")
+    for name in ("bert", "flat-bert"):
+        make_backbone("bert", root / name)
+    weights = root / "flat-bert" / "model.safetensors"
+    tensors = load_file(weights)
+    tensors = {k: (v.zero_() if "pooler" in k else v) for k, v in tensors.items()}
+    save_file(tensors, weights, metadata={"format": "pt"})
+    write_csv(synthetic_rows(96, seed=1), root / "train.csv")
+    write_csv(synthetic_rows(32, seed=2), root / "validation.csv")
+    return root
+
+
+def spec_file(root: Path, name: str, backbone: str, threshold: str) -> Path:
+    path = root / f"{name}.toml"
+    path.write_text(
+        f'name = "{name}"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
+        f"max_length = 32\nlabels.columns = {json.dumps(EMOTIONS)}\n"
+        f'[backbone]\nmodel = "./{backbone}"\n'
+        '[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
+        "[trainer]\nepochs = 2\nbatch_size = 16\nlearning_rate = 5e-3\n"
+        f'[metrics]\nthreshold = {threshold}\n[tracking]\noutput_root = "runs"\n'
+    )
+    return path
+
+
+def only_run(root: Path, name: str) -> Path:
+    (found,) = [p for p in (root / "runs").iterdir() if p.name.startswith(name + "-")]
+    return found
+
+
+def test_a_model_that_predicts_constants_is_called_out(workspace: Path):
+    from peftspec.runs import read_run
+
+    proc = peftspec(workspace, "run", str(spec_file(workspace, "flat", "flat-bert", "0.5")))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = " ".join(proc.stdout.split())
+    assert "warning: the scores hardly depend on the input" in out  # during training
+    assert "warning: validation: the scores hardly depend on the input" in out  # and at the end
+    assert 'add "pooler" to adapter.modules_to_save' in out
+    run = read_run(only_run(workspace, "flat"))
+    assert any("hardly depend on the input" in w for w in run.evaluation_warnings())
+    assert all((e.get("health") or {}).get("constant") for e in run.stream.evals)
+    report = workspace / "report-flat"
+    assert peftspec(workspace, "report", str(run.path), "-o", str(report)).returncode == 0
+    text = (report / "report.md").read_text()
+    assert "hardly depend on the input" in text and "no sign of overfitting" not in text
+
+
+async def test_the_run_screen_shows_the_warning(workspace: Path):
+    from textual.widgets import Static
+
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.run import RunScreen
+    from tests.helpers.pilot import loaded_run_screen
+    from tests.test_tui import text_of
+
+    app = PeftspecApp(workspace / "runs", refresh_every=5)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.push_screen(RunScreen(only_run(workspace, "flat")))
+        screen = await loaded_run_screen(pilot)
+        facts = " ".join(text_of(screen.query_one("#facts-text", Static)).split())
+        assert "warning" in facts and "hardly depend on the input" in facts
+
+
+def test_a_tuned_run_shows_both_figures_and_its_final_step(workspace: Path):
+    from peftspec.runs import read_run
+
+    proc = peftspec(workspace, "run", str(spec_file(workspace, "tuned", "bert", '"tuned"')))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "validation @0.5" in proc.stdout
+    run = read_run(only_run(workspace, "tuned"))
+    record = run.record
+    assert record.step == record.steps == record.overview.total_steps == 12  # 96 rows, batch 16, 2 epochs
+    compare = peftspec(workspace, "compare", str(run.path), "--format", "markdown").stdout
+    assert "F1 macro @0.5" in compare and "tuned theirs per label on validation" in compare
+    at_half = json.loads((run.path / run.paths.eval.name).read_text())["validation"]["at_threshold_0.5"]
+    assert f"{at_half['f1_macro']:.4f}" in compare
+    report = workspace / "report-tuned"
+    assert peftspec(workspace, "report", str(run.path), "-o", str(report)).returncode == 0
+    assert "validation @0.5" in (report / "report.md").read_text()
