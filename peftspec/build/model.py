@@ -199,16 +199,38 @@ def save_trained(model, tokenizer, folder: Path) -> None:
 def load_trained(
     spec: Spec, label_names: list[str], folder: Path, added_pad_token: bool, precision: str = "fp32"
 ):
-    """Reload a trained run for inference: the backbone as trained plus the saved adapter."""
-    from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    """Reload a trained run for inference: the backbone as trained plus the saved adapter (or the
+    whole fine-tuned model). Returns (model in eval mode, tokenizer)."""
+    from transformers import AutoModelForSequenceClassification
+
+    if spec.adapter.trains_backbone:
+        from transformers import AutoTokenizer
+
+        model = AutoModelForSequenceClassification.from_pretrained(folder)
+        return model.eval(), AutoTokenizer.from_pretrained(folder)
+    base = load_base(spec, label_names, folder, added_pad_token, precision)
+    return attach_trained(spec, base, folder, label_names)
+
+
+def load_base(spec: Spec, label_names: list[str], folder: Path, added_pad_token: bool, precision: str):
+    """The backbone a run's adapter was trained on, prepared as in training, without the adapter."""
+    from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    if spec.adapter.trains_backbone:
-        model = AutoModelForSequenceClassification.from_pretrained(folder)
-    else:
-        base = _prepare_quantized(
-            load_backbone(spec, label_names, precision, tokenizer, added_pad_token), spec
-        )
-        model = PeftModel.from_pretrained(base, folder)
-    return model.eval(), tokenizer
+    return _prepare_quantized(load_backbone(spec, label_names, precision, tokenizer, added_pad_token), spec)
+
+
+def load_backbone_for(spec: Spec, label_names: list[str], folder: Path, record):
+    """`load_base` for a run's record (`peftspec.runs.RunRecord`)."""
+    return load_base(spec, label_names, folder, record.added_pad_token, record.precision or "fp32")
+
+
+def attach_trained(spec: Spec, base, folder: Path, label_names: list[str]):
+    """The saved adapter (and head) of `folder` on `base`; returns (model in eval mode, tokenizer)."""
+    from peft import PeftModel
+    from transformers import AutoTokenizer
+
+    base.config.id2label = dict(enumerate(label_names))
+    base.config.label2id = {name: i for i, name in enumerate(label_names)}
+    model = PeftModel.from_pretrained(base, folder)
+    return model.eval(), AutoTokenizer.from_pretrained(folder)

@@ -28,6 +28,7 @@ from peftspec.cli import (
     run,
     runs,
     schema,
+    serve,
     tui,
 )
 from peftspec.errors import EXIT_OK, UserError
@@ -44,6 +45,7 @@ COMMANDS = [
     predict,
     evaluate,
     export,
+    serve,
     tui,
     schema,
     init,

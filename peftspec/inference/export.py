@@ -40,10 +40,40 @@ def export_run(
         _merged(run, spec, out, dtype)
     else:
         _copy_folder(run.weights_folder, out)
+    if merge or full:
+        write_decision(out / "config.json", run)
     if fmt == "safetensors":
         _keep_weights_only(out)
     (out / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
     return out
+
+
+def decision(run: Run) -> dict[str, Any]:
+    """What a standard sequence-classification config needs to decide as the run does: the label
+    names, the task, and the thresholds (multi-label: label i is predicted when sigmoid(logit i) >=
+    decision_thresholds[label i]; otherwise the arg-max class)."""
+    labels = run.record.labels
+    used = run.thresholds_used() or (run.thresholds() or {})
+    multi = run.record.task == "multi_label"
+    return {
+        "id2label": {str(i): name for i, name in enumerate(labels)},
+        "label2id": {name: i for i, name in enumerate(labels)},
+        "num_labels": len(labels),
+        "problem_type": "multi_label_classification" if multi else "single_label_classification",
+        "decision_thresholds": dict(used.get("values") or {}) if multi else None,
+        "decision_rule": "sigmoid(logit) >= decision_thresholds[label], per label"
+        if multi
+        else "argmax over softmax(logits)",
+    }
+
+
+def write_decision(config_path: Path, run: Run) -> None:
+    """Merge `decision(run)` into an exported `config.json`."""
+    import json
+
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(decision(run))
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _copy_folder(source: Path, out: Path) -> None:

@@ -28,6 +28,10 @@ class Labelled:
     """(rows, labels) 0/1 (multi-label) or (rows,) class indices."""
     label_names: list[str]
 
+    def rows(self, start: int, end: int) -> Labelled:
+        """Rows `start` to `end` (exclusive) of this result."""
+        return Labelled(self.scores[start:end], self.predicted[start:end], self.label_names)
+
     def labels(self) -> list[list[str]] | list[str]:
         """Predicted label names: a list per row (multi-label) or one name per row."""
         if self.predicted.ndim == 2:

@@ -1,0 +1,184 @@
+"""The ASGI app: `POST /v1/classify`, `GET /v1/models`, `GET /healthz`, `GET /metrics`, `/docs`.
+
+Importing this module needs the `serve` extra (FastAPI); `peftspec.serve` imports it only to serve.
+Every mistake in a request is a JSON error `{"error": {"code", "message", "details"}}` with a 4xx
+status, never a crash or a hang: not JSON or the wrong shape (400/422), too many texts or too
+large a body (413), an unknown model (404, naming those served), a full queue (503, Retry-After).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+
+from peftspec.serve.batcher import Batcher, Overloaded
+from peftspec.serve.loading import ServedRun
+from peftspec.serve.metrics import ServerMetrics
+from peftspec.serve.options import ServeOptions
+from peftspec.serve.schemas import Classification, ClassifyRequest, ClassifyResponse
+
+OPEN_ROUTES = {"/healthz"}
+
+
+class RequestError(Exception):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers=None):
+        self.status, self.code, self.message, self.details, self.headers = (
+            status,
+            code,
+            message,
+            details,
+            headers,
+        )
+        super().__init__(message)
+
+
+def create_app(served: list[ServedRun], options: ServeOptions | None = None):
+    """A FastAPI app serving `served` (see `peftspec.serve.loading.load_served`)."""
+
+    options = options or ServeOptions()
+    metrics = ServerMetrics()
+    state: dict[str, Any] = {}
+
+    @asynccontextmanager
+    async def lifespan(app):
+        state["batcher"] = Batcher(options, metrics)
+        state["batcher"].start()
+        yield
+        await state["batcher"].close()  # finish what is queued, refuse the rest
+
+    app = FastAPI(
+        title="peftspec serve",
+        description="Text classification with peftspec runs: each run's labels, thresholds and tokenizer.",
+        lifespan=lifespan,
+    )
+    app.state.served, app.state.metrics, app.state.options = served, metrics, options
+
+    def error(status: int, code: str, message: str, details=None, headers=None) -> JSONResponse:
+        body = {"error": {"code": code, "message": message, "details": details}}
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.middleware("http")
+    async def guard(request: Request, call_next):
+        started = time.perf_counter()
+        route = request.url.path
+        if options.api_key and route not in OPEN_ROUTES and not _authorised(request, options.api_key):
+            response = error(401, "unauthorised", "send the API key as `Authorization: Bearer <key>`")
+        elif _too_large(request, options.max_body_bytes) or (
+            request.method == "POST"
+            and "content-length" not in request.headers
+            and len(await request.body()) > options.max_body_bytes
+        ):
+            response = error(
+                413, "body-too-large", f"request bodies are limited to {options.max_body_bytes:,} bytes"
+            )
+        else:
+            response = await call_next(request)
+        metrics.requests.labels(route=route, status=str(response.status_code)).inc()
+        metrics.latency.labels(route=route).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, exc: RequestError):
+        return error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        problems = [_problem(e) for e in exc.errors()]
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return error(400, "not-json", "the request body is not valid JSON", {"problems": problems})
+        return error(422, "invalid-request", "; ".join(problems), {"problems": problems})
+
+    @app.get("/healthz")
+    async def healthz() -> dict:
+        ready = "batcher" in state and state["batcher"].accepting
+        return {"status": "ok" if ready else "stopping", "models": len(served)}
+
+    @app.get("/v1/models")
+    async def models() -> dict:
+        return {"models": [s.describe() for s in served]}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
+    @app.post("/v1/classify", response_model=ClassifyResponse, responses={400: {}, 404: {}, 413: {}, 503: {}})
+    async def classify(body: ClassifyRequest) -> ClassifyResponse:
+        run = _choose(served, body.model)
+        if len(body.texts) > options.max_texts:
+            raise RequestError(413, "too-many-texts", f"at most {options.max_texts} texts per request")
+        lengths = _token_lengths(run, body.texts)
+        long = [i for i, n in enumerate(lengths) if n > run.max_length]
+        if long and not body.truncate:
+            raise RequestError(
+                422,
+                "text-too-long",
+                f"{len(long)} text(s) are longer than the run's max_length ({run.max_length} tokens)",
+                {"indices": long},
+            )
+        keep = [i for i, t in enumerate(body.texts) if t.strip()]
+        results = [Classification(labels=None, scores=None, flags=["empty"]) for _ in body.texts]
+        if keep:
+            tokens = sum(min(lengths[i], run.max_length) for i in keep)
+            try:
+                labelled = await state["batcher"].submit(run, [body.texts[i] for i in keep], tokens)
+            except Overloaded as exc:
+                raise RequestError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
+            names = labelled.labels()
+            for k, i in enumerate(keep):
+                chosen = names[k] if isinstance(names[k], list) else [names[k]]
+                scores = dict(zip(run.loaded.label_names, map(float, labelled.scores[k])))
+                results[i] = Classification(
+                    labels=chosen, scores=scores, flags=["truncated"] if i in long else []
+                )
+            metrics.rows.labels(model=run.run_id).inc(len(keep))
+        return ClassifyResponse(model=run.name, run_id=run.run_id, results=results)
+
+    return app
+
+
+def _choose(served: list[ServedRun], name: str | None) -> ServedRun:
+    if name is None:
+        if len(served) == 1:
+            return served[0]
+        raise RequestError(
+            422, "model-required", "several runs are served: name one in `model`", {"models": _names(served)}
+        )
+    matches = [s for s in served if name in (s.run_id, s.name)]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise RequestError(
+            422, "ambiguous-model", f"{name!r} names several runs; use a run id", {"models": _names(served)}
+        )
+    raise RequestError(404, "unknown-model", f"no run named {name!r} is served", {"models": _names(served)})
+
+
+def _names(served: list[ServedRun]) -> list[str]:
+    return [s.run_id for s in served]
+
+
+def _token_lengths(run: ServedRun, texts: list[str]) -> list[int]:
+    tokenizer = run.loaded.tokenizer
+    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+
+
+def _authorised(request, key: str) -> bool:
+    given = request.headers.get("authorization", "")
+    scheme, _, token = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip().encode(), key.encode())
+
+
+def _too_large(request, limit: int) -> bool:
+    length = request.headers.get("content-length")
+    return length is not None and length.isdigit() and int(length) > limit
+
+
+def _problem(error: dict) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    return f"{where or 'body'}: {error.get('msg', 'invalid')}"

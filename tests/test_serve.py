@@ -1,0 +1,303 @@
+"""`peftspec serve` for real: uvicorn on 127.0.0.1 (a free port), a real HTTP client, tiny trained
+runs (two LoRA/IA3 runs on one BERT, which share it, and one on Qwen2)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+httpx = pytest.importorskip("httpx")
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+
+from peftspec.serve.app import create_app  # noqa: E402
+from peftspec.serve.loading import load_served  # noqa: E402
+from peftspec.serve.options import ServeOptions  # noqa: E402
+from tests.helpers.server import running  # noqa: E402
+from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv  # noqa: E402
+
+ADAPTERS = {
+    "bert-lora": ("bert", 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'),
+    "bert-ia3": (
+        "bert",
+        'kind = "ia3"\ntarget_modules = ["value", "output.dense"]\nfeedforward_modules = ["output.dense"]',
+    ),
+    "qwen-lora": ("qwen2", 'kind = "lora"\nr = 4\ntarget_modules = ["q_proj", "v_proj"]'),
+}
+TEXTS = [r["text"] for r in synthetic_rows(60, seed=9)]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, Path]:
+    from rich.console import Console
+
+    from peftspec.api import run_spec
+    from peftspec.spec import load_spec
+
+    root = tmp_path_factory.mktemp("serve")
+    for kind in ("bert", "qwen2"):
+        make_backbone(kind, root / kind)
+    write_csv(synthetic_rows(96, seed=1), root / "train.csv")
+    write_csv(synthetic_rows(32, seed=2), root / "validation.csv")
+    out = {}
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        for name, (backbone, adapter) in ADAPTERS.items():
+            spec_file = root / f"{name}.toml"
+            spec_file.write_text(
+                f'name = "{name}"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
+                f"max_length = 24\nlabels.columns = {json.dumps(EMOTIONS)}\n"
+                f'[backbone]\nmodel = "./{backbone}"\n[adapter]\n{adapter}\n'
+                "[trainer]\nepochs = 1\nbatch_size = 16\nlearning_rate = 5e-3\n"
+                '[metrics]\nthreshold = "tuned"\n'
+            )
+            outcome = run_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True))
+            out[name] = root / outcome.paths.root
+    finally:
+        os.chdir(cwd)
+    return out
+
+
+@pytest.fixture(scope="module")
+def served(runs):
+    return load_served([runs[n] for n in ADAPTERS])
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    with running(create_app(served, ServeOptions(max_texts=32, max_body_bytes=20_000))) as (url, _):
+        yield url
+
+
+def test_outputs_equal_peftspec_predict(runs, server):
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "predict", str(runs["bert-ia3"]), "-"],
+        input="\n".join(TEXTS[:10]) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    expected = [json.loads(line) for line in proc.stdout.splitlines()]
+    answer = httpx.post(f"{server}/v1/classify", json={"texts": TEXTS[:10], "model": "bert-ia3"}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["model"] == "bert-ia3" and body["run_id"] == runs["bert-ia3"].name
+    for row, result in zip(expected, body["results"]):
+        assert result["labels"] == row["predicted"]
+        for label in EMOTIONS:
+            assert result["scores"][label] == pytest.approx(row[f"score_{label}"], abs=1e-5)
+
+
+def test_runs_on_one_backbone_share_its_weights(served, server):
+    lora, ia3, qwen = served
+
+    def weight(s):
+        return s.loaded.model.get_base_model().bert.embeddings.word_embeddings.weight
+
+    assert weight(lora) is weight(ia3)  # one tensor, two runs
+    assert weight(lora).data_ptr() == weight(ia3).data_ptr()
+    assert qwen.backbone_key != lora.backbone_key
+    models = {m["name"]: m for m in httpx.get(f"{server}/v1/models").json()["models"]}
+    assert models["bert-lora"]["shares_backbone_with"] == [ia3.run_id]
+    assert models["qwen-lora"]["shares_backbone_with"] == []
+    assert models["bert-ia3"]["labels"] == EMOTIONS and models["bert-ia3"]["threshold_mode"] == "tuned"
+    # sharing changes nothing: each run alone gives the same scores
+    alone = load_served([lora.loaded.run.path])[0].loaded.predict(TEXTS[:8]).scores
+    np.testing.assert_allclose(lora.loaded.predict(TEXTS[:8]).scores, alone, atol=1e-6)
+
+
+BAD_REQUESTS = [
+    ("not JSON", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "not-json"),
+    ("texts not a list", {"json": {"texts": "hello", "model": "bert-lora"}}, 422, "invalid-request"),
+    ("a number as text", {"json": {"texts": [1], "model": "bert-lora"}}, 422, "invalid-request"),
+    ("empty list", {"json": {"texts": [], "model": "bert-lora"}}, 422, "invalid-request"),
+    ("unknown key", {"json": {"texts": ["a"], "modle": "x"}}, 422, "invalid-request"),
+    ("unknown model", {"json": {"texts": ["a"], "model": "gpt-5"}}, 404, "unknown-model"),
+    ("model left out", {"json": {"texts": ["a"]}}, 422, "model-required"),
+    ("too many texts", {"json": {"texts": ["a"] * 33, "model": "bert-lora"}}, 413, "too-many-texts"),
+    ("body too large", {"json": {"texts": ["word " * 5000], "model": "bert-lora"}}, 413, "body-too-large"),
+    (
+        "too long, refused",
+        {"json": {"texts": ["happy " * 40], "model": "bert-lora", "truncate": False}},
+        422,
+        "text-too-long",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "request_args", "status", "code"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS]
+)
+def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, code):
+    answer = httpx.post(f"{server}/v1/classify", timeout=30, **request_args)
+    assert answer.status_code == status, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == code and error["message"]
+    if code in ("unknown-model", "model-required"):
+        assert set(error["details"]["models"]) >= {"bert-lora"} or len(error["details"]["models"]) == 3
+
+
+def test_empty_and_long_texts_are_kept_and_flagged(server):
+    texts = ["", "   ", "happy " * 40, TEXTS[0]]
+    answer = httpx.post(
+        f"{server}/v1/classify", json={"texts": texts, "model": "bert-lora"}, timeout=30
+    ).json()
+    flags = [r["flags"] for r in answer["results"]]
+    assert flags == [["empty"], ["empty"], ["truncated"], []]
+    assert answer["results"][0]["labels"] is None and answer["results"][2]["labels"] is not None
+
+
+def test_metrics_and_health(server):
+    assert httpx.get(f"{server}/healthz").json()["status"] == "ok"
+    text = httpx.get(f"{server}/metrics").text
+    assert "peftspec_requests_total" in text and "peftspec_batch_rows_bucket" in text
+    assert "peftspec_request_seconds_bucket" in text
+    assert httpx.get(f"{server}/openapi.json").json()["paths"]["/v1/classify"]
+
+
+def test_the_api_key_is_enforced_on_every_route_but_healthz(served):
+    with running(create_app(served, ServeOptions(api_key="s3cret"))) as (url, _):
+        body = {"texts": ["hello"], "model": "bert-lora"}
+        assert httpx.post(f"{url}/v1/classify", json=body).status_code == 401
+        assert httpx.get(f"{url}/v1/models").status_code == 401
+        assert httpx.get(f"{url}/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert httpx.get(f"{url}/healthz").status_code == 200
+        ok = httpx.post(f"{url}/v1/classify", json=body, headers={"Authorization": "Bearer s3cret"})
+        assert ok.status_code == 200
+
+
+def test_concurrent_clients_get_their_own_answers(served, server):
+    """8 clients x 100 requests of 1-16 texts: no error, every text's answer is its own."""
+    expected = {}
+    for run in served:
+        labelled = run.loaded.predict(TEXTS)
+        for text, labels, scores in zip(TEXTS, labelled.labels(), labelled.scores):
+            expected[(run.name, text)] = (labels, scores)
+
+    async def client(seed: int) -> int:
+        rng = random.Random(seed)
+        checked = 0
+        async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+            for _ in range(100):
+                run = rng.choice(served)
+                texts = rng.sample(TEXTS, rng.randint(1, 16))
+                answer = await http.post("/v1/classify", json={"texts": texts, "model": run.run_id})
+                assert answer.status_code == 200, answer.text
+                for text, result in zip(texts, answer.json()["results"], strict=True):
+                    labels, scores = expected[(run.name, text)]
+                    assert result["labels"] == labels
+                    got = [result["scores"][name] for name in run.loaded.label_names]
+                    np.testing.assert_allclose(got, scores, atol=1e-5)
+                    checked += 1
+        return checked
+
+    async def main():
+        return await asyncio.gather(*(client(seed) for seed in range(8)))
+
+    before = _batches(server)
+    checked = asyncio.run(main())
+    assert sum(checked) >= 800
+    assert _batches(server) - before < 800  # requests were joined into fewer forward passes
+
+
+def _batches(url: str) -> float:
+    for line in httpx.get(f"{url}/metrics").text.splitlines():
+        if line.startswith("peftspec_batch_rows_count"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_a_full_queue_answers_503_and_shutdown_finishes_what_is_in_flight(served):
+    slow = served[0]
+    original = slow.loaded.predict
+
+    def predict(texts, pairs=None, progress=None):
+        time.sleep(0.3)
+        return original(texts, pairs, progress)
+
+    slow.loaded.predict = predict
+    try:
+        options = ServeOptions(queue_size=1, max_wait_ms=0.0)
+        with running(create_app(served, options)) as (url, server):
+
+            async def burst():
+                async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+                    body = {"texts": ["hello"], "model": slow.run_id}
+                    return await asyncio.gather(*(http.post("/v1/classify", json=body) for _ in range(6)))
+
+            answers = asyncio.run(burst())
+            codes = sorted(a.status_code for a in answers)
+            assert 200 in codes and 503 in codes, codes
+            assert all(a.headers.get("retry-after") == "1" for a in answers if a.status_code == 503)
+
+            result: dict = {}
+
+            def in_flight():
+                result["answer"] = httpx.post(
+                    f"{url}/v1/classify", json={"texts": ["hi"], "model": slow.run_id}, timeout=60
+                )
+
+            worker = threading.Thread(target=in_flight)
+            worker.start()
+            time.sleep(0.1)
+            server.should_exit = True  # as SIGTERM does
+            worker.join(timeout=30)
+            assert result["answer"].status_code == 200
+    finally:
+        slow.loaded.predict = original
+
+
+def test_a_merged_export_is_a_standard_model_with_the_runs_labels_and_thresholds(runs, tmp_path):
+    from peftspec.inference.loaded import load_run
+
+    run = runs["bert-lora"]
+    out = tmp_path / "merged"
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "export", str(run), "-o", str(out), "--merge"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    script = f"""
+import json, sys, torch
+from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+model = AutoModelForSequenceClassification.from_pretrained({str(out)!r}).eval()
+tokenizer = AutoTokenizer.from_pretrained({str(out)!r})
+config = model.config
+texts = json.loads(sys.stdin.read())
+with torch.inference_mode():
+    scores = torch.sigmoid(model(**tokenizer(texts, padding=True, truncation=True, max_length=24,
+                                             return_tensors="pt")).logits)
+labels = [[config.id2label[j] for j in range(config.num_labels)
+           if scores[i, j] >= config.decision_thresholds[config.id2label[j]]] for i in range(len(texts))]
+top = pipeline("text-classification", model=model, tokenizer=tokenizer)(texts[0])
+print(json.dumps({{"labels": labels, "problem_type": config.problem_type, "top": top[0]["label"],
+                  "peftspec_imported": "peftspec" in sys.modules}}))
+"""
+    plain = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(TEXTS[:12]),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": ""},
+    )
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    got = json.loads(plain.stdout.splitlines()[-1])
+    assert got["peftspec_imported"] is False
+    assert got["problem_type"] == "multi_label_classification" and got["top"] in EMOTIONS
+    assert got["labels"] == load_run(run).predict(TEXTS[:12]).labels()
