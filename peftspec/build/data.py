@@ -151,10 +151,22 @@ def _split(spec: DatasetSpec, name: str, frame: pl.DataFrame, labels: np.ndarray
 def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
     """sklearn's `train_test_split(test_size=fraction, random_state=seed)` over row positions,
     so a hand-written script can reproduce the exact split."""
+    import math
+
     from sklearn.model_selection import train_test_split
 
-    if len(train) < 2:
-        raise DataError([DataProblem("error", "train", "too few rows to hold out a validation split")])
+    held_rows = math.ceil(fraction * len(train))
+    if len(train) < 2 or held_rows >= len(train):
+        raise DataError(
+            [
+                DataProblem(
+                    "error",
+                    "train",
+                    f"dataset.validation_split = {fraction:g} of {len(train)} training rows leaves "
+                    f"{max(len(train) - held_rows, 0)} to train on; lower it, or give dataset.validation",
+                )
+            ]
+        )
     keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
     return train.take(keep, "train"), train.take(held, "validation")
 

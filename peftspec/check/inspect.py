@@ -25,7 +25,7 @@ def inspect_run(root: Path, spec: Spec, result: SpecCheck, at) -> None:
     records = run.metrics()
     step = diverged_at(records)
     if step is not None:
-        _diverged(step, spec, result, at)
+        diverged(step, spec, result, at)
         return
     losses = [r["loss"] for r in records if r.get("event") == "train" and "loss" in r]
     trend = f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""
@@ -44,7 +44,7 @@ def diverged_at(records: list[dict]) -> int | None:
     return None
 
 
-def _diverged(step: int, spec: Spec, result: SpecCheck, at) -> None:
+def diverged(step: int, spec: Spec, result: SpecCheck, at) -> None:
     config = json.loads((Path(spec.backbone.model) / "config.json").read_text(encoding="utf-8"))
     weights = (
         spec.backbone.dtype

@@ -229,12 +229,16 @@ def _not_on_cpu(spec: Spec, result: SpecCheck) -> None:
 def _run(report: LoadResult, toy_spec: Spec, sample, options: CheckOptions, at: Locator, result, scratch):
     from peftspec.api import run_spec
     from peftspec.build.model import ModelError
-    from peftspec.check.inspect import inspect_run
+    from peftspec.check.inspect import diverged, inspect_run
+    from peftspec.train.callbacks import TrainingDiverged
 
     try:
         outcome = run_spec(
             toy_spec, report.files, list(options.overrides), data=sample, console=quiet_console()
         )
+    except TrainingDiverged as exc:
+        diverged(exc.step, toy_spec, result, at)
+        raise StopCheck from None
     except ModelError as exc:
         result.add("training", "failed", f"cannot build the model: {exc}")
         raise StopCheck from None

@@ -26,15 +26,17 @@ def render_error(error: UserError, command: str) -> int:
         result = lint.LintResult([error.file or ""], [LoadResult(error.file or "", None, error.diagnostics)])
         print(lint.as_text(result, _color(sys.stderr)), file=sys.stderr)
         return error.exit_code
+    from peftspec.spec.lint import printable
+
     head = Text.assemble((f"peftspec {command}: ", "bold"), (error.title, "bold red"))
-    problems = error.problems
+    problems = [printable(p) for p in error.problems]
     if error.message:
-        head.append(f": {error.message}")
+        head.append(f": {printable(error.message)}")
     if problems:
         head.append(":" if not error.message else "")
     err.print(head, soft_wrap=True)
     for line in problems:
         err.print(Text(f"  {line}"), soft_wrap=True)
     if error.hint:
-        err.print(Text.assemble(("hint: ", "bold"), error.hint), soft_wrap=True)
+        err.print(Text.assemble(("hint: ", "bold"), printable(error.hint)), soft_wrap=True)
     return error.exit_code

@@ -26,6 +26,11 @@ def add_parser(sub) -> None:
         default="hf",
         help="hf: a full model folder with a model card; safetensors: weights, config and tokenizer",
     )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="export into a non-empty folder, replacing the files the export writes (others stay)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -34,6 +39,13 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.inference.export import export_run
     except ImportError as exc:
         raise missing_extra(exc, "export") from None
-    out = export_run(args.run, Path(args.output), merge=args.merge, dtype=args.dtype, fmt=args.format)
+    out = export_run(
+        args.run,
+        Path(args.output),
+        merge=args.merge,
+        dtype=args.dtype,
+        fmt=args.format,
+        overwrite=args.overwrite,
+    )
     print(f"Exported {args.run} -> {out}" + (" (merged)" if args.merge else ""))
     return 0

@@ -25,12 +25,15 @@ def handle(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     try:
-        from peftspec.inference.label_file import label_frame, read_input, write_output
+        from peftspec.inference.label_file import check_output, label_frame, read_input, write_output
         from peftspec.inference.loaded import load_run
     except ImportError as exc:
         raise missing_extra(exc, "predict") from None
     err = Console(stderr=True)
+    check_output(args.output)  # before an hour of labelling, not after
     loaded = load_run(args.run, args.batch_size)
+    for warning in loaded.run.warnings:
+        err.print(Text(f"warning: {warning}"), soft_wrap=True)
     column = args.text_column or loaded.spec.dataset.text_column
     frame = read_input(args.input, column)
     with _progress(err, frame.height) as advance:

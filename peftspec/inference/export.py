@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +21,18 @@ class ExportRefused(UserError):
 
 
 def export_run(
-    path: str | Path, out: Path, merge: bool = False, dtype: str | None = None, fmt: str = "hf"
+    path: str | Path,
+    out: Path,
+    merge: bool = False,
+    dtype: str | None = None,
+    fmt: str = "hf",
+    overwrite: bool = False,
 ) -> Path:
+    """Export a completed run to `out`: its adapter, or (`merge`) a standard HF model with the
+    adapter merged in, with a model card. Everything is written to a temporary folder first and
+    moved into `out` at the end: a failed export leaves `out` as it was, and no file in `out` that
+    the export does not write is ever removed. `out` must be empty (or `overwrite`, which replaces
+    only the files the export writes) and outside the run directory."""
     from peftspec.build.environment import quiet_libraries
 
     quiet_libraries()
@@ -35,17 +47,49 @@ def export_run(
             "quantised weights would round the merged weights to 4 or 8 bits. Reload the backbone in "
             f"16-bit and merge there: peftspec export {run.paths.root} -o {out} --merge --dtype bfloat16"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    if merge and not full:
-        _merged(run, spec, out, dtype)
-    else:
-        _copy_folder(run.weights_folder, out)
-    if merge or full:
-        write_decision(out / "config.json", run)
-    if fmt == "safetensors":
-        _keep_weights_only(out)
-    (out / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
+    _check_target(run, out, overwrite)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".peftspec-export-", dir=out.parent) as scratch:
+        staged = Path(scratch)
+        if merge and not full:
+            _merged(run, spec, staged, dtype)
+        else:
+            _copy_folder(run.weights_folder, staged)
+        if merge or full:
+            write_decision(staged / "config.json", run)
+        if fmt == "safetensors":
+            _keep_weights_only(staged)
+        (staged / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
+        out.mkdir(exist_ok=True)
+        for item in sorted(staged.iterdir()):
+            target = out / item.name
+            if target.is_dir() or (item.is_dir() and target.exists()):
+                raise ExportRefused(f"{target} exists where the export writes {item.name}; remove it first")
+            if item.is_dir():
+                shutil.move(str(item), target)
+            else:
+                os.replace(item, target)
     return out
+
+
+def _check_target(run: Run, out: Path, overwrite: bool) -> None:
+    """Refuse a target inside the run (its own files) or, unless `overwrite`, a non-empty one."""
+    target, root = out.resolve(), run.path.resolve()
+    if target == root or root in target.parents:
+        raise ExportRefused(
+            f"{out} is inside the run directory {run.path}; export to a folder outside it",
+            hint=f"peftspec export {run.path} -o exported/{run.name}",
+        )
+    if out.exists() and not out.is_dir():
+        raise ExportRefused(f"{out} exists and is not a folder")
+    present = sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    if present and not overwrite:
+        shown = ", ".join(present[:5]) + (" ..." if len(present) > 5 else "")
+        raise ExportRefused(
+            f"{out} is not empty ({shown})",
+            hint="export to an empty folder, or pass --overwrite to replace the files the export "
+            "writes (other files are left alone)",
+        )
 
 
 def decision(run: Run) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from peftspec.build.problems import DataError, DataProblem
+from peftspec.errors import UsageError
 from peftspec.inference.loaded import LoadedRun
 from peftspec.spec.dataset import ReaderOptions
 
@@ -26,16 +27,41 @@ class Labelling:
 
 
 def read_input(source: str, text_column: str) -> pl.DataFrame:
-    """A file through the usual readers, or `-`: one text per line on standard input."""
+    """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line."""
     import polars as pl
 
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file
 
-    if source == "-":
-        lines = [line.rstrip("\r\n") for line in sys.stdin]
-        return pl.DataFrame({text_column: lines})
+    if source == "-" or (Path(source).suffix.lower() == ".txt" and Path(source).is_file()):
+        where = "standard input" if source == "-" else source
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        return pl.DataFrame({text_column: _lines(data, where)}, schema={text_column: pl.String})
     frame = read_file(source, ReaderOptions())
     return frame.drop(FILE_COL, ROW_COL)
+
+
+def _lines(data: bytes, where: str) -> list[str]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            [DataProblem("error", where, f"line {line} is not UTF-8 ({exc.reason} at byte {exc.start})")]
+        ) from None
+    return text.splitlines()
+
+
+def check_output(path: str | None) -> None:
+    """Refuse an output that cannot be written before any row is labelled."""
+    if path is None:
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"{path} is a folder", hint="name an output file, e.g. predictions.jsonl")
+    if not target.parent.is_dir():
+        raise UsageError(f"{target.parent} does not exist", hint="create the folder first")
+    if target.suffix.lower() not in OUTPUT_FORMATS:
+        raise UsageError(f"cannot tell the output format of {path}", hint="name it .parquet, .csv or .jsonl")
 
 
 def label_frame(
@@ -58,13 +84,16 @@ def label_frame(
     texts = ["" if v is None else str(v) for v in frame[text_column].to_list()]
     keep = [i for i, t in enumerate(texts) if t.strip()]
     pairs = [str(v) for v in frame[pair_column].to_list()] if pair_column else None
-    result = loaded.predict([texts[i] for i in keep], [pairs[i] for i in keep] if pairs else None, progress)
     predicted: list = [None] * len(texts)
     scores: list = [None] * len(texts)
-    names = result.labels()
-    for k, i in enumerate(keep):
-        predicted[i] = names[k]
-        scores[i] = result.scores[k].tolist()
+    if keep:
+        result = loaded.predict(
+            [texts[i] for i in keep], [pairs[i] for i in keep] if pairs else None, progress
+        )
+        names = result.labels()
+        for k, i in enumerate(keep):
+            predicted[i] = names[k]
+            scores[i] = result.scores[k].tolist()
     columns = {"predicted": predicted}
     for j, name in enumerate(loaded.label_names):
         columns[f"score_{name}"] = [None if s is None else float(s[j]) for s in scores]
@@ -73,24 +102,26 @@ def label_frame(
 
 
 def write_output(frame: pl.DataFrame, path: str | None) -> None:
-    """Parquet, CSV or JSONL by the file's extension; JSONL on standard output without a path."""
+    """Parquet, CSV or JSONL by the file's extension, written atomically (the old file or the new
+    one, never half); JSONL on standard output without a path. CSV cells that hold lists or tables
+    are written as JSON (predicted labels: joined with commas)."""
     import polars as pl
+
+    from peftspec.runs.writer import atomic_write_bytes
 
     if path is None:
         for row in frame.iter_rows(named=True):
             sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
         return
-    fmt = OUTPUT_FORMATS.get(Path(path).suffix.lower())
-    if fmt is None:
-        raise ValueError(f"cannot tell the output format of {path}: use .parquet, .csv or .jsonl")
-    if fmt == "parquet":
-        frame.write_parquet(path)
-    elif fmt == "jsonl":
-        frame.write_ndjson(path)
-    else:
-        flat = (
-            frame.with_columns(pl.col("predicted").list.join(","))
-            if frame["predicted"].dtype == pl.List(pl.String)
-            else frame
+    check_output(path)
+    fmt = OUTPUT_FORMATS[Path(path).suffix.lower()]
+    if fmt == "csv":
+        nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
+        frame = frame.with_columns(
+            pl.col("predicted").list.join(",")
+            if c == "predicted" and frame.schema[c] == pl.List(pl.String)
+            else pl.Series(c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()])
+            for c in nested
         )
-        flat.write_csv(path)
+    writers = {"parquet": frame.write_parquet, "jsonl": frame.write_ndjson, "csv": frame.write_csv}
+    atomic_write_bytes(Path(path), writers[fmt])

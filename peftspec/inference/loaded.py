@@ -45,8 +45,7 @@ class LoadedRun:
         self.task: str = run.record.task or spec.dataset.task
         self.label_names: list[str] = list(run.record.labels)
         self.batch_size = batch_size or spec.trainer.eval_batch_size
-        values = (run.thresholds() or {}).get("values")
-        self.thresholds = np.array([values[n] for n in self.label_names]) if values else 0.5
+        self.thresholds = decision_thresholds(run, self.task, self.label_names)
 
     def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
         """Label `texts` (and `pairs` for sentence-pair runs) with the run's model and thresholds."""
@@ -65,6 +64,27 @@ class LoadedRun:
         ).logits
         scores = scores_from_logits(logits, self.task)
         return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
+
+
+def decision_thresholds(run: Run, task: str, label_names: list[str]):
+    """The run's per-label thresholds (multi-label), from thresholds.json or, failing that, eval.json;
+    a multi-label run with neither cannot decide as it was evaluated, and is refused."""
+    if task != "multi_label":
+        return 0.5  # unused: single-label runs take the arg-max
+    for source, values in (
+        (run.paths.thresholds.name, (run.thresholds() or {}).get("values")),
+        (run.paths.eval.name, run.thresholds_used().get("values")),
+    ):
+        if isinstance(values, dict) and all(isinstance(values.get(n), int | float) for n in label_names):
+            if source != run.paths.thresholds.name:
+                run.warnings.append(
+                    f"thresholds read from {source}: {run.paths.thresholds.name} is missing or damaged"
+                )
+            return np.array([float(values[n]) for n in label_names])
+    raise RunNotUsable(
+        f"{run.name} has no readable decision thresholds ({run.paths.thresholds.name} is missing or damaged, "
+        f"and {run.paths.eval.name} has none): its predictions would not be the ones it was evaluated with"
+    )
 
 
 def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:

@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 from peftspec.build.data import load_labelled
+from peftspec.errors import UsageError
 from peftspec.inference.loaded import LoadedRun
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.runs.writer import RunWriter
+from peftspec.spec.paths import NAME_PATTERN
+
+RESERVED = ("train", "validation", "test", "thresholds", "warnings")
+"""Names the run's own evaluation uses: an extra evaluation by one of them would be shadowed."""
+
+
+def check_name(name: str) -> str:
+    """An evaluation name that is a plain file-name part and no split of the run's own."""
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise UsageError(
+            f"{name!r} cannot name an evaluation: use letters, digits, '.', '_' and '-'",
+            hint="pass --name NAME",
+        )
+    if name in RESERVED:
+        raise UsageError(
+            f"{name!r} is a split of the run's own evaluation, which `compare --split {name}` would show",
+            hint=f"name this one differently, e.g. --name {name}-2",
+        )
+    return name
 
 
 def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
@@ -21,7 +42,7 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
 
-    name = name or Path(data).stem
+    name = check_name(name or Path(data).stem)
     spec, task = loaded.spec, loaded.task
     split = load_labelled(spec.dataset, [data], loaded.label_names, name)
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task)

@@ -67,6 +67,7 @@ class SpecModel(BaseModel):
         strict=True,
         use_attribute_docstrings=True,
         validate_default=False,
+        allow_inf_nan=False,
     )
 
 

@@ -62,7 +62,7 @@ class ReaderOptions(SpecModel):
     has_header: bool | None = None
     """Whether the first row holds column names; unset = yes, unless `column_names` is given (then
     every row is data). Set true with `column_names` to drop a header row and rename its columns."""
-    column_names: list[str] | None = None
+    column_names: list[str] | None = Field(default=None, min_length=1)
     """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
 
     def header_row(self) -> bool:
@@ -87,7 +87,7 @@ class OneHotLabels(SpecModel):
     """Label shape: one 0/1 column per label."""
     columns: list[str] = Field(min_length=1)
     """The label columns, in label order; they also name the labels unless `names` is set."""
-    names: list[str] | None = None
+    names: list[str] | None = Field(default=None, min_length=1)
     """Display names of the labels, one per column; unset = the column names."""
 
     def label_names(self) -> list[str]:
@@ -116,7 +116,7 @@ class DelimitedLabels(SpecModel):
     """What separates labels inside the column."""
     values: Literal["names", "indices"] = "names"
     """Whether the column holds label names or 0-based indices into `names`."""
-    names: list[str] | None = None
+    names: list[str] | None = Field(default=None, min_length=1)
     """Label names in index order; needed for `indices` unless `names_file` is given."""
     names_file: Annotated[str, SpecPath()] | None = None
     """A text file with one label name per line, in index order (GoEmotions `labels.txt`)."""
@@ -136,7 +136,7 @@ class SingleLabel(SpecModel):
     """The column holding the class."""
     values: Literal["names", "indices"] = "names"
     """Whether the column holds class names or 0-based indices into `names`."""
-    names: list[str] | None = None
+    names: list[str] | None = Field(default=None, min_length=1)
     """Class names in index order; unset = the sorted distinct values of the training data."""
     names_file: Annotated[str, SpecPath()] | None = None
     """A text file with one class name per line, in index order."""
@@ -209,7 +209,7 @@ class DatasetSpec(SpecModel):
     """`multi_label`, `multi_class` or `binary`; unset = inferred from the label shape."""
     validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
     """Fraction of the training rows held out for validation when no validation data is given."""
-    split_seed: int = 42
+    split_seed: int = Field(default=42, ge=0, le=2**32 - 1)
     """Seed of the validation hold-out shuffle; change it to get another split."""
     max_length: int = Field(default=128, ge=8)
     """Longest input in tokens; longer texts are truncated. Tweets need ~64, paragraphs 512."""

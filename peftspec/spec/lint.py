@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -85,8 +86,21 @@ def as_json(result: LintResult) -> str:
     )
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with control characters written as escapes: a key or value in a spec cannot move the
+    cursor, clear the screen or forge a line of output."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def as_github(result: LintResult) -> str:
     """GitHub Actions workflow commands: each problem becomes an annotation on the file."""
+    return printable(_as_github(result))
+
+
+def _as_github(result: LintResult) -> str:
     lines = []
     for d in result.diagnostics:
         props = [f"file={_prop(d.file)}"] if not d.file.startswith("--set") else []
@@ -118,21 +132,27 @@ def _sentence(d: Diagnostic) -> str:
 
 
 def as_text(result: LintResult, color: bool = False) -> str:
+    """The problems for a terminal: location, severity and code, the line quoted, the suggestion."""
+    return _as_text(result, color)
+
+
+def _as_text(result: LintResult, color: bool) -> str:
     style = _Style(color)
     out = []
     for d in result.diagnostics:
         sev = style.red("error") if d.severity == "error" else style.yellow("warning")
-        head = f"{style.bold(format_location(d))}: {sev}[{d.code}]"
-        out.append(f"{head} {style.bold(d.path)}: {d.message}" if d.path else f"{head} {d.message}")
+        head = f"{style.bold(printable(format_location(d)))}: {sev}[{d.code}]"
+        message, path = printable(d.message), printable(d.path)
+        out.append(f"{head} {style.bold(path)}: {message}" if d.path else f"{head} {message}")
         out += _snippet(d, style)
         if d.suggestion:
-            out.append(f"  {style.cyan('help')}: did you mean {d.suggestion!r}?")
+            out.append(f"  {style.cyan('help')}: did you mean {printable(repr(d.suggestion))}?")
     out.append(_summary(result))
     return "\n".join(out)
 
 
 def _snippet(d: Diagnostic, style: _Style) -> list[str]:
-    if d.line is None or not os.path.isfile(d.file):
+    if d.line is None or not d.file.endswith(".toml") or not os.path.isfile(d.file):
         return []
     try:
         with open(d.file, encoding="utf-8") as fh:
@@ -141,7 +161,7 @@ def _snippet(d: Diagnostic, style: _Style) -> list[str]:
         return []
     if text is None:
         return []
-    text = text.rstrip("\r\n")
+    text = printable(text.rstrip("\r\n"))
     gutter = " " * len(str(d.line))
     caret = " " * ((d.column or 1) - 1) + "^"
     return [f"  {gutter} |", f"  {d.line} | {text}", f"  {gutter} | {style.red(caret)}"]

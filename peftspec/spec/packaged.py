@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 
+from peftspec.errors import UserError
 from peftspec.spec.paths import PACKAGE_PREFIX
 
 
@@ -18,7 +19,7 @@ def model_source(name: str) -> str:
     return package_model_dir(name) if name.startswith(PACKAGE_PREFIX) else name
 
 
-class PackagedModelError(LookupError):
+class PackagedModelError(UserError, LookupError):
     """A `package:` reference that does not resolve to a model folder."""
 
 
@@ -31,11 +32,20 @@ def package_model_dir(ref: str) -> str:
     name, _, subdir = ref.removeprefix(PACKAGE_PREFIX).partition("/")
     root = _package_root(name)
     if subdir:
-        folder = os.path.join(root, subdir)
+        folder = _inside(root, subdir, ref)
         if not os.path.isfile(os.path.join(folder, "config.json")):
             raise PackagedModelError(f"{ref}: {folder} holds no config.json")
         return folder
     return _model_folder(root, ref)
+
+
+def _inside(root: str, relative: str, ref: str) -> str:
+    """`root/relative`, refused when it resolves outside the package (`..`, an absolute path, a link)."""
+    path = os.path.realpath(os.path.join(root, relative))
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([path, real_root]) != real_root:
+        raise PackagedModelError(f"{ref}: the path leaves the package folder; name a file inside it")
+    return path
 
 
 def _package_root(name: str) -> str:
@@ -70,7 +80,7 @@ def package_data_file(ref: str) -> str:
     """The file named by `package:NAME/PATH`, e.g. a dataset shipped inside a package."""
     name, _, subpath = ref.removeprefix(PACKAGE_PREFIX).partition("/")
     root = _package_root(name)
-    path = os.path.join(root, subpath)
+    path = _inside(root, subpath, ref) if subpath else root
     if not subpath or not os.path.exists(path):
         raise PackagedModelError(f"{ref}: no file {subpath!r} in package {name!r} ({root})")
     return path

@@ -27,6 +27,9 @@ class OneOrMany:
     """Field metadata: a single value is accepted where a list is expected (documentation only)."""
 
 
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+"""Names that become file or folder names: letters, digits, `.`, `_` and `-`, no path separators."""
+
 PACKAGE_PREFIX = "package:"
 
 

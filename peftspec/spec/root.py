@@ -19,6 +19,7 @@ from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.diagnostics import did_you_mean
 from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.metrics import MetricsSpec
+from peftspec.spec.paths import NAME_PATTERN
 from peftspec.spec.quantization import NoQuantization, Quantization
 from peftspec.spec.tracking import TrackingSpec
 from peftspec.spec.trainer import TrainerSpec
@@ -31,7 +32,7 @@ class Spec(SpecModel):
 
     schema_version: int = SCHEMA_VERSION
     """Version of the spec format; this release reads version 1."""
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    name: str = Field(min_length=1, max_length=120, pattern=NAME_PATTERN)
     """Experiment name: letters, digits, `.`, `_` and `-`; names the run directory."""
     description: str = ""
     """What this experiment is for; shown in run listings and reports."""

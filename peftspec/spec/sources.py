@@ -103,6 +103,10 @@ def _read_chain(path: str, stack: tuple[str, ...]) -> RawSpec:
         loop = " -> ".join([*(os.path.relpath(p) for p in chain), os.path.relpath(base_path)])
         message = f"`extends` loops: {loop}; remove `extends` from one file in the loop"
         raise SpecError([_diag(where, "extends", "extends-cycle", message)])
+    if os.path.splitext(base_path)[1].lower() != ".toml":
+        # refuse before reading: a diagnostic would quote the file's lines (a `.env`, a key file)
+        message = f"`extends` must name a TOML spec (a .toml file), got {base_ref!r}"
+        raise SpecError([_diag(where, "extends", "extends-not-a-spec", message)])
     if not os.path.isfile(base_path):
         raise SpecError(
             [
@@ -152,10 +156,13 @@ def _switches(path: KeyPath, base: dict, child: dict) -> bool:
 
 @lru_cache(maxsize=256)
 def _parse_cached(path: str, mtime_ns: int, size: int) -> tuple[dict, SourcePositions]:
+    if size > MAX_SPEC_BYTES:
+        message = f"spec files are limited to {MAX_SPEC_BYTES // 1024} KiB; this one has {size:,} bytes"
+        raise SpecError([Diagnostic(path, None, None, "", "error", "too-large", message)])
     with open(path, "rb") as fh:
         raw = fh.read()
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a UTF-8 byte-order mark is fine
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SpecError(
@@ -165,7 +172,26 @@ def _parse_cached(path: str, mtime_ns: int, size: int) -> tuple[dict, SourcePosi
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError([_syntax_diagnostic(path, text, str(exc))]) from None
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_DEPTH:
+        message = f"tables and arrays nest more than {MAX_DEPTH} deep; a spec needs a handful of levels"
+        raise SpecError([Diagnostic(path, None, None, "", "error", "too-deep", message)])
     return data, scan_positions(text)
+
+
+MAX_SPEC_BYTES = 1024 * 1024
+MAX_DEPTH = 16
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level + 1)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level + 1)
+    return level
 
 
 def _parse_file(path: str) -> tuple[dict, SourcePositions]:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from peftspec.spec.base import SpecModel
+from peftspec.spec.paths import NAME_PATTERN
 
 
 class WandbSpec(SpecModel):
@@ -27,7 +28,7 @@ class WandbSpec(SpecModel):
 class TrackingSpec(SpecModel):
     """Where the run directory goes and what it is called."""
 
-    run_name: str | None = None
+    run_name: str | None = Field(default=None, min_length=1, max_length=120, pattern=NAME_PATTERN)
     """Name of the run directory (a UTC timestamp is appended); unset = the spec's `name`."""
     output_root: str = "runs"
     """Folder that holds run directories, relative to the working directory (where

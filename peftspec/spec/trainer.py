@@ -96,7 +96,7 @@ class TrainerSpec(SpecModel):
     """Whether a higher or lower `best_metric` is better; unset = inferred from the metric."""
     early_stopping: EarlyStoppingSpec | None = None
     """Stop early when the best metric stalls; unset = train to the end."""
-    seed: int = 42
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
     """Seed for weight init, dropout and data order."""
     group_by_length: bool = True
     """Batch rows of similar length together: much less padding, faster on short texts."""

@@ -102,7 +102,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
     if kind in _RANGE:
         bound = _RANGE[kind].format(**ctx)
         return [_located(where, path, "out-of-range", f"must be {bound}, got {value!r}")]
-    if kind == "string_pattern_mismatch" and path == ("name",):
+    if kind == "string_pattern_mismatch" and path in (("name",), ("tracking", "run_name")):
         return [
             _located(
                 where,

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
 
 from transformers import TrainerCallback
 
+from peftspec.errors import UserError
 from peftspec.metrics.computer import MetricComputer
 from peftspec.runs.layout import RunPaths, utc_now
 from peftspec.runs.writer import RunWriter
 
 Record = dict[str, Any]
+
+
+class TrainingDiverged(UserError):
+    """The training loss stopped being a number: nothing after this step can be trusted."""
+
+    title = "Training diverged"
+
+    def __init__(self, step: int, loss: float, event: str = "train"):
+        self.step = step
+        what = "training loss" if event == "train" else "validation loss"
+        super().__init__(
+            f"the {what} is not finite ({loss}) at step {step}",
+            hint="lower trainer.learning_rate, or train in bf16/fp32 (trainer.precision, backbone.dtype)",
+        )
+
+
 HEARTBEAT_EVERY_S = 15.0
 _TRAIN_END_KEYS = ("train_runtime", "train_samples_per_second", "train_steps_per_second", "train_loss")
 
@@ -51,6 +69,9 @@ class RunRecorder(TrainerCallback):
             self.writer.log(record)
         for sink in self.sinks:
             sink(record)
+        loss = record.get("loss")
+        if record["event"] in ("train", "eval") and isinstance(loss, float) and not math.isfinite(loss):
+            raise TrainingDiverged(state.global_step, loss, record["event"])
 
     def on_step_end(self, args, state, control, **kwargs):
         now = time.monotonic()

@@ -1,0 +1,242 @@
+"""Findings of the hostile-input review: each case asserts the exit code, a message that says what
+and where, no traceback, and for the data-loss cases that every file that was there before is
+still there with the same content."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+
+
+def peftspec(cwd: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", *args], cwd=cwd, capture_output=True, input=stdin, timeout=600
+    )
+    proc.out, proc.err = proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace")
+    assert "Traceback" not in proc.err, proc.err[-3000:]
+    return proc
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("hostile")
+    make_backbone("bert", root / "bert")
+    write_csv(synthetic_rows(64, seed=1), root / "train.csv")
+    write_csv(synthetic_rows(16, seed=2), root / "validation.csv")
+    (root / "run.toml").write_text(
+        'name = "victim"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\nmax_length = 24\n'
+        f'labels.columns = {json.dumps(EMOTIONS)}\n[backbone]\nmodel = "./bert"\n'
+        '[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
+        '[trainer]\nepochs = 1\nbatch_size = 16\nlearning_rate = 5e-3\n[metrics]\nthreshold = "tuned"\n'
+    )
+    assert peftspec(root, "run", "run.toml").returncode == 0
+    return root
+
+
+@pytest.fixture
+def run_dir(workspace: Path) -> Path:
+    (found,) = (workspace / "runs").iterdir()
+    return found
+
+
+# -- data loss ----------------------------------------------------------------------------------
+
+
+def test_export_never_deletes_files_it_did_not_write(workspace, run_dir, tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    for name, text in {"train.py": "print(1)\n", "notes.md": "# notes\n", "data.csv": "a,b\n1,2\n"}.items():
+        (project / name).write_text(text)
+    before = snapshot(project)
+    refused = peftspec(workspace, "export", str(run_dir), "-o", str(project), "--format", "safetensors")
+    assert refused.returncode == 1 and "is not empty" in refused.err and "--overwrite" in refused.err
+    assert snapshot(project) == before
+    done = peftspec(
+        workspace, "export", str(run_dir), "-o", str(project), "--format", "safetensors", "--overwrite"
+    )
+    assert done.returncode == 0, done.err
+    after = snapshot(project)
+    assert {k: after[k] for k in before} == before  # every file of the project, unchanged
+    assert "adapter_model.safetensors" in after
+
+
+def test_export_refuses_the_run_directory_and_its_folders(workspace, run_dir):
+    before = snapshot(run_dir)
+    for target in (run_dir, run_dir / "adapter", run_dir / "sub"):
+        proc = peftspec(workspace, "export", str(run_dir), "-o", str(target), "--format", "safetensors")
+        assert proc.returncode == 1 and "inside the run directory" in proc.err
+    assert snapshot(run_dir) == before
+
+
+def test_export_keeps_an_existing_readme_unless_told(workspace, run_dir, tmp_path):
+    (tmp_path / "README.md").write_text("my project\n")
+    proc = peftspec(workspace, "export", str(run_dir), "-o", str(tmp_path))
+    assert proc.returncode == 1 and (tmp_path / "README.md").read_text() == "my project\n"
+
+
+def test_predict_checks_the_output_before_labelling(workspace, run_dir, tmp_path):
+    (tmp_path / "folder").mkdir()
+    cases = {
+        str(tmp_path / "folder"): "is a folder",
+        str(tmp_path / "missing" / "out.jsonl"): "does not exist",
+        str(tmp_path / "out.xlsx"): "cannot tell the output format",
+    }
+    for output, message in cases.items():
+        proc = peftspec(workspace, "predict", str(run_dir), "-", "-o", output, stdin=b"hello\n")
+        assert proc.returncode == 2 and message in proc.err, proc.err
+
+
+def test_predict_writes_nested_values_to_csv(workspace, run_dir, tmp_path):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "so happy today", "tags": ["a", "b"], "meta": {"k": 1}}) + "\n")
+    out = tmp_path / "out.csv"
+    proc = peftspec(workspace, "predict", str(run_dir), str(source), "-o", str(out))
+    assert proc.returncode == 0, proc.err
+    text = out.read_text()
+    assert '"[""a"", ""b""]"' in text and "score_joy" in text
+
+
+def test_predict_reads_a_txt_file_as_one_text_per_line(workspace, run_dir, tmp_path):
+    source = tmp_path / "in.txt"
+    source.write_text("first line, with a comma\nsecond line\n")
+    proc = peftspec(workspace, "predict", str(run_dir), str(source))
+    rows = [json.loads(line) for line in proc.out.splitlines()]
+    assert proc.returncode == 0 and [r["text"] for r in rows] == ["first line, with a comma", "second line"]
+
+
+def test_predict_on_empty_or_undecodable_input(workspace, run_dir):
+    empty = peftspec(workspace, "predict", str(run_dir), "-", stdin=b"")
+    assert empty.returncode == 0 and empty.out == ""
+    blank = peftspec(workspace, "predict", str(run_dir), "-", stdin=b"\n  \n")
+    assert blank.returncode == 0 and [json.loads(x)["predicted"] for x in blank.out.splitlines()] == [
+        None,
+        None,
+    ]
+    binary = peftspec(workspace, "predict", str(run_dir), "-", stdin=b"fine\n\xff\xfe bad\n")
+    assert binary.returncode == 1 and "line 2 is not UTF-8" in binary.err
+
+
+# -- silently wrong answers ---------------------------------------------------------------------
+
+
+def test_predict_refuses_a_run_without_readable_thresholds(workspace, run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    (copy / "thresholds.json").write_text("{damaged")
+    warned = peftspec(workspace, "predict", str(copy), "-", stdin=b"hello\n")
+    assert warned.returncode == 0 and "thresholds read from eval.json" in warned.err
+    evaluation = json.loads((copy / "eval.json").read_text())
+    evaluation.pop("thresholds")
+    (copy / "eval.json").write_text(json.dumps(evaluation))
+    refused = peftspec(workspace, "predict", str(copy), "-", stdin=b"hello\n")
+    assert refused.returncode == 1 and "no readable decision thresholds" in refused.err
+
+
+def test_evaluate_names_cannot_shadow_or_escape(workspace, run_dir):
+    before = snapshot(run_dir)
+    shadow = peftspec(workspace, "evaluate", str(run_dir), "validation.csv", "--name", "test")
+    assert shadow.returncode == 2 and "is a split of the run's own evaluation" in shadow.err
+    escape = peftspec(workspace, "evaluate", str(run_dir), "validation.csv", "--name", "../../x")
+    assert escape.returncode == 2 and "cannot name an evaluation" in escape.err
+    assert snapshot(run_dir) == before
+
+
+def test_a_diverging_run_fails_at_its_step(workspace):
+    spec = (workspace / "run.toml").read_text().replace("learning_rate = 5e-3", "learning_rate = 1e30")
+    spec = spec.replace('name = "victim"', 'name = "diverge"').replace(
+        "[trainer]", "[trainer]\nmax_grad_norm = 1e30"
+    )
+    (workspace / "diverge.toml").write_text(spec)
+    proc = peftspec(workspace, "run", "diverge.toml", "--set", "tracking.output_root=runs-diverge")
+    assert proc.returncode == 1 and "Training diverged" in proc.err and "not finite" in proc.err
+    from peftspec.runs import list_runs
+
+    (run,) = list_runs(workspace / "runs-diverge")
+    assert run.status == "failed" and run.record.error.type == "TrainingDiverged"
+
+
+# -- specs: security and values lint accepts but run rejects -----------------------------------
+
+BASE = 'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a", "b"]\n[backbone]\nmodel = "m"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "fragment"),
+    [
+        ('extends = ".env"\n' + BASE, "extends-not-a-spec", "must name a TOML spec"),
+        (BASE + '[tracking]\nrun_name = "../../escaped"\n', "invalid-value", "not a valid name"),
+        (BASE + "[trainer]\nlearning_rate = inf\n", "invalid-value", "finite number"),
+        (BASE + "[trainer]\nepochs = 1e400\n", "invalid-value", "finite number"),
+        (BASE + "[trainer]\nseed = -1\n", "out-of-range", "must be >= 0"),
+        (BASE + "[trainer]\nseed = 4294967296\n", "out-of-range", "must be <= 4294967295"),
+        (
+            BASE.replace(
+                'labels.columns = ["a", "b"]', 'labels = { format = "single", column = "y", names = [] }'
+            ),
+            "invalid-value",
+            "",
+        ),
+        ("name = 'x'\nv = " + "[" * 3000 + "]" * 3000 + "\n", "too-deep", "nest more than"),
+        ("name = 'x'\nv = " + "{a = " * 600 + "1" + "}" * 600 + "\n", "too-deep", "nest more than"),
+    ],
+    ids=[
+        "extends-env",
+        "run-name",
+        "inf",
+        "1e400",
+        "seed-negative",
+        "seed-large",
+        "no-names",
+        "arrays",
+        "tables",
+    ],
+)
+def test_lint_refuses_what_run_would_reject(tmp_path, text, code, fragment):
+    (tmp_path / ".env").write_text("AWS_ACCESS_KEY_ID=AKIA-SECRET-VALUE\n")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(text)
+    proc = peftspec(tmp_path, "lint", str(spec), "--format", "json")
+    found = json.loads(proc.out)["diagnostics"]
+    assert proc.returncode == 1 and any(d["code"] == code for d in found), found
+    assert any(fragment in d["message"] for d in found), found
+    text_out = peftspec(tmp_path, "lint", str(spec))
+    assert "AKIA-SECRET-VALUE" not in text_out.out + text_out.err
+
+
+def test_package_paths_cannot_leave_their_package(tmp_path):
+    from peftspec.spec.packaged import PackagedModelError, package_data_file
+
+    with pytest.raises(PackagedModelError, match="leaves the package folder"):
+        package_data_file("package:peftspec/../../../../etc/passwd")
+    assert package_data_file("package:peftspec/data/emotions_train.jsonl").endswith("emotions_train.jsonl")
+
+
+def test_control_characters_are_escaped_in_every_format(tmp_path):
+    spec = tmp_path / "spec.toml"
+    spec.write_text(BASE.replace("[backbone]", '"\\u001b[2Jboom" = 1\n[backbone]'))
+    for fmt in ("text", "github", "json"):
+        proc = peftspec(tmp_path, "lint", str(spec), "--format", fmt)
+        assert proc.returncode == 1 and "\x1b" not in proc.out + proc.err
+
+
+def test_a_validation_split_that_leaves_nothing_to_train_on(tmp_path):
+    write_csv(synthetic_rows(10, seed=1), tmp_path / "train.csv")
+    spec = tmp_path / "spec.toml"
+    spec.write_text(
+        f'name = "x"\n[dataset]\ntrain = "train.csv"\nvalidation_split = 0.999\n'
+        f'labels.columns = {json.dumps(EMOTIONS)}\n[backbone]\nmodel = "./nowhere"\n'
+    )
+    proc = peftspec(tmp_path, "run", str(spec), "--dry-run")
+    assert proc.returncode == 1 and "leaves 0 to train on" in proc.err
