@@ -82,6 +82,13 @@ def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcemen
         raise ResumeRefused(f"{run_dir} is not a run directory (it has no run record)")
     with RunLock(run_dir):
         run = read_run(run_dir)
+        damaged = [w for w in run.warnings if w.startswith(run.paths.run_json.name)]
+        if damaged:
+            raise ResumeRefused(
+                f"{run.name}'s record cannot be read, so what it trained on cannot be checked",
+                problems=damaged,
+                hint=f"start the run again: peftspec run {run.record.spec_file or 'SPEC'}",
+            )
         if run.record.status == "completed":
             console.print(f"{run.name} already completed; nothing to resume.")
             return None

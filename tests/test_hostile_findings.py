@@ -261,3 +261,163 @@ def test_a_validation_split_that_leaves_nothing_to_train_on(tmp_path):
     )
     proc = peftspec(tmp_path, "run", str(spec), "--dry-run")
     assert proc.returncode == 1 and "leaves 0 to train on" in proc.err
+
+
+# -- data that was silently misread ---------------------------------------------------------------
+
+
+def data_spec(tmp_path: Path, train: str, labels: str, extra: str = "") -> Path:
+    spec = tmp_path / "data.toml"
+    spec.write_text(f'name = "d"\n[dataset]\ntrain = "{train}"\n{labels}\n{extra}[backbone]\nmodel = "./m"\n')
+    return spec
+
+
+def load_problems(spec: Path) -> list[str]:
+    from peftspec.build.data import load_data
+    from peftspec.build.problems import DataError
+    from peftspec.spec import load_spec
+
+    try:
+        bundle = load_data(load_spec(spec).dataset)
+    except DataError as exc:
+        return [str(p) for p in exc.data_problems]
+    return [f"warning: {p}" for p in bundle.warnings]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "labels", "expected"),
+    [
+        (
+            "two.jsonl",
+            '{"text": "a", "y": ["joy", "fear"]}\n{"text": "b", "y": ["joy"]}\n',
+            'labels = { format = "single", column = "y", names = ["joy", "fear"] }',
+            "row 1: ",
+        ),
+        (
+            "list.jsonl",
+            '{"text": ["a", "b"], "joy": 1}\n{"text": ["c"], "joy": 0}\n',
+            'labels.columns = ["joy"]',
+            "text must be a string, found a list",
+        ),
+        (
+            "mixed.jsonl",
+            '{"text": ["a", "b"], "joy": 1}\n{"text": "c", "joy": 0}\n',
+            'labels.columns = ["joy"]',
+            "line 2: 'text' is a string, but a list on line 1",
+        ),
+        (
+            "nan.jsonl",
+            '{"text": NaN, "joy": 1}\n{"text": "c", "joy": 0}\n',
+            'labels.columns = ["joy"]',
+            "line 1",
+        ),
+        ("tab.tsv", "text\tjoy\nfine\t1\nstray\ttab\t1\n", 'labels.columns = ["joy"]', "line 3 has 3 fields"),
+        ("bytes.csv", "text,joy\nfine,1\n", 'labels.columns = ["joy"]', "line 3 is not UTF-8"),
+        (
+            "broken.jsonl",
+            '{"text": "a", "joy": 1}\n{"text": "b", joy: 0}\n',
+            'labels.columns = ["joy"]',
+            "line 2 is not valid JSON",
+        ),
+        (
+            "quote.csv",
+            'text,joy\n"never closed,1\n' + "b,0\n" * 100,
+            'labels.columns = ["joy"]',
+            "unclosed quote",
+        ),
+    ],
+    ids=[
+        "single-label-list",
+        "text-list",
+        "text-mixed",
+        "text-nan",
+        "extra-tab",
+        "not-utf8",
+        "broken-json",
+        "open-quote",
+    ],
+)
+def test_bad_rows_are_named(tmp_path, name, content, labels, expected):
+    path = tmp_path / name
+    path.write_bytes(content.encode() + (b"\xff\xfe,0\n" if name == "bytes.csv" else b""))
+    problems = load_problems(data_spec(tmp_path, name, labels))
+    assert any(expected in p for p in problems), problems
+    assert all(len(p) < 400 for p in problems)  # one line each, not a dump of the file
+
+
+def test_repeated_ids_are_a_warning(tmp_path):
+    (tmp_path / "t.csv").write_text("id,text,joy\n1,a,1\n2,b,0\n1,c,1\n")
+    problems = load_problems(data_spec(tmp_path, "t.csv", 'labels.columns = ["joy"]\nid_column = "id"'))
+    assert any(p.startswith("warning:") and "ids repeat" in p and "row 3" in p for p in problems), problems
+
+
+def test_repeated_label_names_and_set_extends_are_errors(tmp_path):
+    from peftspec.spec import check_spec
+
+    spec = data_spec(tmp_path, "t.csv", 'labels.columns = ["joy", "anger", "joy"]')
+    (error,) = check_spec(spec).errors
+    assert error.code == "duplicate" and error.path == "dataset.labels.columns[2]"
+    (override,) = check_spec(
+        data_spec(tmp_path, "t.csv", 'labels.columns = ["joy"]'), ["extends=x.toml"]
+    ).errors
+    assert "cannot be set with --set" in override.message
+
+
+# -- checkpoints and records ----------------------------------------------------------------------
+
+
+def test_a_checkpoint_changed_in_place_is_not_resumed_from(tmp_path):
+    from peftspec.runs.checkpoints import mark_complete, newest_complete
+
+    for step in (2, 4):
+        folder = tmp_path / f"checkpoint-{step}"
+        folder.mkdir()
+        (folder / "weights.bin").write_bytes(bytes(range(200)))
+        mark_complete(folder, step)
+    weights = tmp_path / "checkpoint-4" / "weights.bin"
+    weights.write_bytes(bytes(reversed(range(200))))  # same size, other bytes
+    scan = newest_complete(tmp_path)
+    assert scan.step == 2 and "content hash differs" in scan.skipped[0][1]
+
+
+def test_resuming_a_run_with_an_unreadable_record_says_so(workspace, run_dir, tmp_path):
+    import shutil
+
+    copy = tmp_path / run_dir.name
+    shutil.copytree(run_dir, copy)
+    record = copy / "run.json"
+    record.write_text(record.read_text()[:200])  # truncated mid-write
+    proc = peftspec(workspace, "run", "--resume", str(copy))
+    assert proc.returncode == 1 and "record cannot be read" in proc.err and "data changed" not in proc.err
+
+
+def test_a_missing_names_file_is_a_data_error_before_any_run_folder(tmp_path):
+    (tmp_path / "t.csv").write_text("text,y\na,joy\nb,anger\n")
+    spec = data_spec(
+        tmp_path, "t.csv", 'labels = { format = "single", column = "y", names_file = "nope.txt" }'
+    )
+    proc = peftspec(tmp_path, "run", str(spec))
+    assert proc.returncode == 1 and "label names file not found" in proc.err and "nope.txt" in proc.err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_spec_with_a_byte_order_mark_is_read(tmp_path):
+    from peftspec.spec import check_spec
+
+    spec = tmp_path / "bom.toml"
+    spec.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    result = check_spec(spec)
+    assert result.spec is not None and result.spec.name == "x"
+
+
+def test_a_full_disk_is_named_and_the_traceback_shown(workspace, monkeypatch):
+    import errno
+
+    from peftspec.runs import writer
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writer, "atomic_write_bytes", full)
+    proc = peftspec(workspace, "run", "run.toml", "--set", "tracking.output_root=runs-full")
+    assert proc.returncode == 1 and "The disk is full" in proc.err and "Traceback" in proc.err

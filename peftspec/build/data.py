@@ -72,6 +72,7 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     splits: dict[str, Split] = {}
     for name, frame in frames.items():
         problems += _check_text(spec, frame)
+        problems += _duplicate_ids(spec, frame)
         result = encode(spec.labels, frame, names, spec.task == "multi_label", names_from)
         problems += result.problems
         if result.values is not None:
@@ -130,10 +131,29 @@ def _check_text(spec: DatasetSpec, frame: pl.DataFrame) -> list[DataProblem]:
         if column is None:
             continue
         cells = frame[column].to_list()
-        bad = [i for i, v in enumerate(cells) if v is None or not str(v).strip()]
+        wrong = [i for i, v in enumerate(cells) if v is not None and not isinstance(v, str)]
+        if wrong:
+            kind = type(cells[wrong[0]]).__name__
+            problems.append(frame_problem(frame, column, wrong, f"text must be a string, found a {kind}"))
+        bad = [i for i, v in enumerate(cells) if v is None or (isinstance(v, str) and not v.strip())]
         if bad:
             problems.append(frame_problem(frame, column, bad, "empty or missing text"))
     return problems
+
+
+def _duplicate_ids(spec: DatasetSpec, frame: pl.DataFrame) -> list[DataProblem]:
+    if spec.id_column is None or spec.id_column not in frame.columns:
+        return []
+    seen: dict[str, int] = {}
+    repeated = []
+    for i, value in enumerate(frame[spec.id_column].to_list()):
+        if str(value) in seen:
+            repeated.append(i)
+        seen.setdefault(str(value), i)
+    if not repeated:
+        return []
+    problem = frame_problem(frame, spec.id_column, repeated, "ids repeat (predictions are matched by id)")
+    return [DataProblem("warning", problem.file, problem.message, problem.column, problem.row)]
 
 
 def _split(spec: DatasetSpec, name: str, frame: pl.DataFrame, labels: np.ndarray) -> Split:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from peftspec.build.problems import DataProblem
+from peftspec.build.problems import DataError, DataProblem
 from peftspec.build.tables import frame_problem
 from peftspec.spec.dataset import DelimitedLabels, OneHotLabels, SingleLabel
 
@@ -36,8 +36,20 @@ def declared_names(spec: LabelSpec) -> list[str] | None:
     if spec.names is not None:
         return list(spec.names)
     if spec.names_file is not None:
-        with open(spec.names_file, encoding="utf-8") as fh:
-            return [line.strip() for line in fh if line.strip()]
+        try:
+            with open(spec.names_file, encoding="utf-8") as fh:
+                names = [line.strip() for line in fh if line.strip()]
+        except FileNotFoundError:
+            raise DataError([DataProblem("error", spec.names_file, "label names file not found")]) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataError(
+                [DataProblem("error", spec.names_file, f"cannot read the label names: {exc}")]
+            ) from None
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if not names or repeated:
+            what = "holds no label names" if not names else f"lists {', '.join(map(repr, repeated))} twice"
+            raise DataError([DataProblem("error", spec.names_file, f"the label names file {what}")])
+        return names
     return None
 
 
@@ -127,10 +139,13 @@ def _listed(
     rows: list[list[int]] = []
     unknown: dict[str, list[int]] = {}
     empty: list[int] = []
+    several: list[int] = []
     for i, cell in enumerate(frame[spec.column].to_list()):
         parts = cell_labels(cell, spec.delimiter if delimited else None)
         if not parts:
             empty.append(i)
+        if not multi_label and len(parts) > 1:
+            several.append(i)
         for p in parts:
             if p not in index:
                 unknown.setdefault(p, []).append(i)
@@ -143,6 +158,16 @@ def _listed(
     ]
     if empty and not delimited:
         problems.append(frame_problem(frame, spec.column, empty, "no label"))
+    if several:
+        problems.append(
+            frame_problem(
+                frame,
+                spec.column,
+                several,
+                "a single-label task takes one label per row, found several "
+                '(set task = "multi_label" if rows may have more than one)',
+            )
+        )
     if problems:
         return LabelResult(None, problems)
     if multi_label:

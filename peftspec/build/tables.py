@@ -64,13 +64,24 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
                 infer_schema=False,
             )
         elif fmt == "jsonl":
+            from peftspec.build.file_problems import locate
+
+            # polars turns a column of mixed kinds (a list here, a string there) into strings
+            found = locate(real, path, fmt, ",", True, reader.encoding, True)
+            if found is not None:
+                raise DataError([found])
             frame = pl.read_ndjson(real)
         elif fmt == "json":
             frame = pl.read_json(real)
         else:
             frame = pl.read_parquet(real)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise DataError([DataProblem("error", path, f"cannot read as {fmt}: {exc}")]) from None
+        from peftspec.build.file_problems import locate
+
+        separator = reader.separator or ("\t" if fmt == "tsv" else ",")
+        found = locate(real, path, fmt, separator, reader.quoting, reader.encoding, reader.header_row())
+        first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
     return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from peftspec.cli.common import add_run_selection, runs_for
@@ -24,6 +25,10 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.report.build import build_report
     except ImportError as exc:
         raise missing_extra(exc, "report") from None
+    seen = {run.name: len(run.warnings) for run in runs}
     path = build_report(runs, Path(args.output), args.split)
+    for run in runs:
+        for warning in run.warnings[seen[run.name] :]:
+            print(f"warning: {run.name}: {warning}", file=sys.stderr)
     print(f"Wrote {path} and {path.with_suffix('.html')}")
     return 0

@@ -25,5 +25,6 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(
             f"{args.root}: no such folder", hint="runs appear there once `peftspec run` writes them"
         )
-    PeftspecApp(args.root).run()
-    return 0
+    app = PeftspecApp(args.root)
+    app.run()
+    return app.return_code or 0  # Textual sets 1 when the app ended on an error

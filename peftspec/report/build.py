@@ -12,6 +12,7 @@ from peftspec.report.columns import best_values, fmt, present_columns
 from peftspec.report.compare import comparison_rows
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run
+from peftspec.runs.reader import DAMAGE
 
 HYPERPARAMETERS = {
     "trainer": [
@@ -114,20 +115,38 @@ def run_section(run: Run, out: Path) -> list[Block]:
         Heading(2, f"Run {run.name}"),
         Para(f"Run directory: `{run.path}`; status **{run.status}**."),
     ]
-    blocks += model_table(run)
-    plots.curves(run, img / "curves.png")
-    blocks += [
-        Heading(3, "Training"),
-        Image(f"img/{run.name}/curves.png", f"{run.name} learning curves"),
-        Table(["figure", "value"], training_facts(run), [False, True]),
-    ]
-    blocks += evaluation_tables(run)
-    blocks += [Heading(3, "Hyperparameters"), Table(["key", "value"], hyperparameters(run.spec_dict()))]
-    blocks += confusion_blocks(run, img)
+    blocks += _safely(run, "Model", lambda: model_table(run))
+    blocks += _safely(run, "Training", lambda: training_blocks(run, img))
+    blocks += _safely(run, "Evaluation", lambda: evaluation_tables(run))
+    blocks += _safely(
+        run,
+        "Hyperparameters",
+        lambda: [Heading(3, "Hyperparameters"), Table(["key", "value"], hyperparameters(run.spec_dict()))],
+    )
+    blocks += _safely(run, "Confusion matrices", lambda: confusion_blocks(run, img))
     error = run.record.error
     if error is not None:
         blocks.append(Para(f"Error: `{error.type}: {error.message}`"))
     return blocks
+
+
+def _safely(run: Run, title: str, section) -> list[Block]:
+    """`section()`, or a note that it cannot be shown when the run's files are damaged (the report
+    goes on; the damage is added to the run's warnings)."""
+    try:
+        return section()
+    except DAMAGE as exc:
+        run.warnings.append(f"report: {title.lower()} left out, the run's files are damaged ({exc!r})")
+        return [Heading(3, title), Para(f"Cannot be shown: the run's files are damaged (`{exc!r}`).")]
+
+
+def training_blocks(run: Run, img: Path) -> list[Block]:
+    plots.curves(run, img / "curves.png")
+    return [
+        Heading(3, "Training"),
+        Image(f"img/{run.name}/curves.png", f"{run.name} learning curves"),
+        Table(["figure", "value"], training_facts(run), [False, True]),
+    ]
 
 
 def model_table(run: Run) -> list[Block]:

@@ -1,9 +1,11 @@
 """Checkpoints that count: a checkpoint folder is complete only once its marker, written last and
-atomically, lists every file with its size. A folder without a marker, or whose files no longer
-match it (truncated, deleted), is skipped, never resumed from."""
+atomically, lists every file with its size and sha256. A folder without a marker, or whose files no
+longer match it (truncated, deleted, or changed in place), is skipped, never resumed from. Markers
+written before content hashes (sizes only) are still read."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -21,8 +23,16 @@ def mark_complete(folder: Path, step: int) -> None:
     for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MARKER):
         with open(path, "rb") as fh:
             os.fsync(fh.fileno())
-        files[str(path.relative_to(folder))] = path.stat().st_size
+            digest = _sha256(fh)
+        files[str(path.relative_to(folder))] = {"size": path.stat().st_size, "sha256": digest}
     atomic_write_json(folder / MARKER, {"step": step, "files": files})
+
+
+def _sha256(fh) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
+    return digest.hexdigest()
 
 
 def problem_with(folder: Path) -> str | None:
@@ -36,12 +46,19 @@ def problem_with(folder: Path) -> str | None:
     files = marker.get("files") if isinstance(marker, dict) else None
     if not isinstance(files, dict):
         return "its completion marker is damaged"
-    for name, size in files.items():
+    for name, entry in files.items():
+        size, digest = (entry.get("size"), entry.get("sha256")) if isinstance(entry, dict) else (entry, None)
         path = folder / name
+        if not isinstance(size, int):
+            return "its completion marker is damaged"
         if not path.is_file():
             return f"{name} is missing"
         if path.stat().st_size != size:
             return f"{name} is {path.stat().st_size:,} bytes, {size:,} when written (truncated?)"
+        if digest is not None:
+            with open(path, "rb") as fh:
+                if _sha256(fh) != digest:
+                    return f"{name} changed since it was written (its content hash differs)"
     return None
 
 

@@ -20,6 +20,10 @@ from peftspec.runs.layout import FULL_MODEL, RunPaths, is_run_dir, utc_now
 from peftspec.runs.record import RunRecord
 from peftspec.runs.stream import MetricStream, number
 
+DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What drawing a value of the wrong type or shape from a damaged run file raises: readers that go
+past the typed record (the TUI's panes, the report's sections) catch these, say so and go on."""
+
 STALE_AFTER_S = 120.0
 """A run still marked running whose heartbeat is older than this is shown as crashed."""
 MAX_JSON_BYTES = 64 * 2**20

@@ -101,6 +101,8 @@ class OneHotLabels(SpecModel):
                 "names",
                 f"{len(self.names)} names for {len(self.columns)} label columns; give one name per column",
             )
+        _no_repeats(rules, "columns", self.columns)
+        _no_repeats(rules, "names", self.names)
         rules.raise_any()
         return self
 
@@ -147,9 +149,21 @@ class SingleLabel(SpecModel):
         return self
 
 
+def _no_repeats(rules: Rules, key: str, values: list[str] | None) -> None:
+    """Two labels of one name would be two outputs no one can tell apart."""
+    for i, value in enumerate(values or []):
+        if value in (values or [])[:i]:
+            rules.fail(
+                (key, i),
+                f"{value!r} is listed twice in `{key}`; label names must be unique",
+                code="duplicate",
+            )
+
+
 def _check_names(labels: DelimitedLabels | SingleLabel, noun: str) -> None:
-    """Names come inline or from a file, not both; index values need them."""
+    """Names come inline or from a file, not both; index values need them; names are unique."""
     rules = Rules()
+    _no_repeats(rules, "names", labels.names)
     if labels.names is not None and labels.names_file is not None:
         rules.fail(
             "names_file", f"give {noun} names either inline (`names`) or in a file (`names_file`), not both"

@@ -263,6 +263,9 @@ def apply_override(raw: RawSpec, text: str) -> Diagnostic | None:
             "an override is KEY=VALUE with a dotted key, e.g. --set trainer.learning_rate=2e-4",
         )
     path, value = parsed
+    if path == ("extends",):
+        message = "`extends` cannot be set with --set (it is resolved before overrides); write it in the spec"
+        return Diagnostic(origin.file, None, None, "extends", "error", "bad-override", message)
     node = raw.data
     for n, part in enumerate(path[:-1]):
         child = node.setdefault(part, {})

@@ -16,6 +16,7 @@ from peftspec.report.columns import best_values, fmt, fmt_delta, present_columns
 from peftspec.report.compare import run_row
 from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
+from peftspec.tui.damage import tolerant
 from peftspec.tui.data import config_diff
 from peftspec.tui.widgets.curves import Curves
 
@@ -64,6 +65,7 @@ class CompareScreen(Screen):
         self._overlay()
         self._diff()
 
+    @tolerant("overview")
     def _overview(self) -> None:
         rows = [run_row(r) for r in self.runs]
         if self.baseline:
@@ -84,6 +86,7 @@ class CompareScreen(Screen):
                 cells.append(Text(text, style=style, justify="left" if column.key == "run" else "right"))
             table.add_row(*cells, key=row["run"])
 
+    @tolerant("curves")
     def _overlay(self) -> None:
         metric = CURVE_METRICS[self.metric_index % len(CURVE_METRICS)]
         series = {
@@ -92,6 +95,7 @@ class CompareScreen(Screen):
         }
         self.query_one("#overlay-plot", Curves).show(f"validation {metric} (m: next)", series)
 
+    @tolerant("config diff")
     def _diff(self) -> None:
         table = self.query_one("#diff-table", DataTable)
         table.clear(columns=True)

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
+from peftspec.tui.damage import tolerant
 from peftspec.tui.data import duration_text
 from peftspec.tui.widgets import heatmap
 from peftspec.tui.widgets.curves import Curves
@@ -109,6 +110,7 @@ class RunScreen(Screen):
         self._curves()
 
     # -- panes ---------------------------------------------------------------------------------
+    @tolerant("metrics")
     def _steps_table(self) -> None:
         detail = self.detail
         table = self.query_one("#steps", DataTable)
@@ -138,6 +140,7 @@ class RunScreen(Screen):
         losses = [r["loss"] for r in self.detail.stream.train if (r.get("step") or 0) <= (step or 0)]
         return losses[-1] if losses else None
 
+    @tolerant("curves")
     def _curves(self) -> None:
         detail = self.detail
         train = [(r["step"], r["loss"]) for r in detail.stream.train]
@@ -158,6 +161,7 @@ class RunScreen(Screen):
             return None
         return self.metric_columns[self.metric_index % len(self.metric_columns)]
 
+    @tolerant("confusion")
     def _confusion(self) -> None:
         confusion = self.detail.confusions().get(self.split)
         widget = self.query_one("#heatmap", Static)
@@ -170,6 +174,7 @@ class RunScreen(Screen):
         else:
             widget.update(heatmap.matrix(confusion, self.normalised))
 
+    @tolerant("labels")
     def _labels(self) -> None:
         table = self.query_one("#per-label", DataTable)
         table.clear(columns=True)
@@ -186,6 +191,7 @@ class RunScreen(Screen):
                 Text(_fmt(threshold) if threshold is not None else "argmax", justify="right"),
             )
 
+    @tolerant("facts")
     def _facts(self) -> None:
         run = self.detail
         record = run.record

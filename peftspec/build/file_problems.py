@@ -1,0 +1,101 @@
+"""Why a data file cannot be read, at its line: the reader's own message names neither the row nor
+the column, so a second, plain pass finds the first line that breaks the format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from peftspec.build.problems import DataProblem
+
+_KINDS = {
+    dict: "an object",
+    list: "a list",
+    str: "a string",
+    bool: "a boolean",
+    int: "a number",
+    float: "a number",
+}
+
+
+def locate(path: str, shown: str, fmt: str, separator: str, quoting: bool, encoding: str, header: bool):
+    """The first problem of the file at `path` (named `shown` in messages), or None if none is found."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    if encoding == "utf8":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            return DataProblem(
+                "error",
+                shown,
+                f"line {line} is not UTF-8 ({exc.reason}); re-save the file as "
+                'UTF-8, or set dataset.reader.encoding = "utf8-lossy"',
+            )
+    else:
+        text = data.decode("utf-8", errors="replace")
+    if fmt == "jsonl":
+        return _jsonl(text, shown)
+    if fmt in ("csv", "tsv"):
+        return _delimited(text, shown, separator, quoting, header)
+    return None
+
+
+def _jsonl(text: str, shown: str) -> DataProblem | None:
+    kinds: dict[str, tuple[str, int]] = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as exc:
+            return DataProblem("error", shown, f"line {n} is not valid JSON ({exc.msg}, column {exc.colno})")
+        if not isinstance(value, dict):
+            return DataProblem(
+                "error", shown, f"line {n} is {_KINDS.get(type(value), 'a value')}, not an object"
+            )
+        for key, cell in value.items():
+            if cell is None:
+                continue
+            kind = _KINDS.get(type(cell), type(cell).__name__)
+            first = kinds.setdefault(key, (kind, n))
+            if first[0] != kind:
+                return DataProblem(
+                    "error",
+                    shown,
+                    f"line {n}: {key!r} is {kind}, but {first[0]} on line {first[1]}; "
+                    "give every row the same kind",
+                    column=key,
+                )
+    return None
+
+
+def _delimited(text: str, shown: str, separator: str, quoting: bool, header: bool) -> DataProblem | None:
+    reader = csv.reader(
+        io.StringIO(text),
+        delimiter=separator,
+        quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
+        strict=True,
+    )
+    width = None
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if width is None:
+                width = len(row)
+                continue
+            if len(row) != width:
+                n = reader.line_num
+                what = "header" if header else "first row"
+                return DataProblem(
+                    "error",
+                    shown,
+                    f"line {n} has {len(row)} fields, the {what} has {width} (a stray separator?)",
+                )
+    except csv.Error as exc:
+        message = str(exc).split("\n")[0]
+        return DataProblem("error", shown, f"line {reader.line_num}: {message} (an unclosed quote?)")
+    return None
