@@ -201,3 +201,32 @@ def test_a_tuned_run_shows_both_figures_and_its_final_step(workspace: Path):
     report = workspace / "report-tuned"
     assert peftspec(workspace, "report", str(run.path), "-o", str(report)).returncode == 0
     assert "validation @0.5" in (report / "report.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("written", "environment", "expected"),
+    [
+        (None, "offline", "offline"),
+        ('"online"', "offline", "online"),
+        (None, None, "online"),
+        (None, "disabled", None),
+    ],
+    ids=["env-wins-over-default", "spec-wins-over-env", "default", "env-disables"],
+)
+def test_wandb_mode_from_the_environment(write_spec, tmp_path, monkeypatch, written, environment, expected):
+    from peftspec.build.compiled import compile_run
+
+    write_csv(synthetic_rows(20, seed=1), tmp_path / "train.csv")
+    mode = f"mode = {written}\n" if written else ""
+    spec = load_spec(
+        write_spec(
+            f'name = "w"\n[dataset]\ntrain = "train.csv"\nlabels.columns = {json.dumps(EMOTIONS)}\n'
+            f'[backbone]\nmodel = "m"\n[tracking.wandb]\nproject = "p"\n{mode}'
+        )
+    )
+    if environment:
+        monkeypatch.setenv("WANDB_MODE", environment)
+    else:
+        monkeypatch.delenv("WANDB_MODE", raising=False)
+    settings = compile_run(spec).settings.wandb
+    assert (settings.mode if settings else None) == expected

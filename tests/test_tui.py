@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable, Static, TabbedContent
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from peftspec.tui.app import PeftspecApp
 from peftspec.tui.screens.compare import CompareScreen
@@ -279,3 +279,26 @@ async def test_a_lower_is_better_best_metric_highlights_its_lowest_evaluation(ro
         steps = run_screen.query_one("#steps", DataTable)
         styles = [steps.get_row_at(i)[0].style for i in range(steps.row_count)]
         assert styles == [""] * (evals - 1) + ["bold green"]
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_a_filter_being_typed_never_crashes_and_says_what_it_cannot_use(root, size):
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=size) as pilot:
+        screen = app.screen
+        await wait_rows(pilot, screen, 7)
+        await pilot.press("slash")
+        for key in "f1_macro>.":
+            await pilot.press(key)
+        await pilot.pause(0.1)
+        summary = text_of(screen.query_one("#summary", Static))
+        assert app.is_running and "not a number yet" in summary and len(names(screen)) == 7
+        await pilot.press("5")  # f1_macro>.5
+        await pilot.pause(0.1)
+        assert 0 < len(names(screen)) < 7
+        screen.query_one("#filter", Input).value = "subset_acc>0.2"
+        await pilot.pause(0.1)
+        assert "no column 'subset_acc'" in " ".join(text_of(screen.query_one("#summary", Static)).split())
+        screen.query_one("#filter", Input).value = "F1_MACRO>0.6"  # metric names in any case
+        await pilot.pause(0.1)
+        assert 0 < len(names(screen)) < 7

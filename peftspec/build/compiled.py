@@ -137,8 +137,11 @@ def compile_run(
 
 
 def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
+    import os
+
     early = spec.trainer.early_stopping
     wandb = spec.tracking.wandb
+    mode = wandb.effective_mode(os.environ) if wandb is not None else "disabled"
     return TrainSettings(
         task=bundle.task,
         label_names=list(bundle.label_names),
@@ -153,13 +156,13 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
         distributed_strategy=spec.distributed.strategy,
         early_stopping=(early.patience, early.threshold) if early is not None else None,
         wandb=None
-        if wandb is None or wandb.mode == "disabled"
+        if wandb is None or mode == "disabled"
         else WandbSettings(
             project=wandb.project,
             entity=wandb.entity,
             tags=list(wandb.tags or []),
             group=wandb.group,
-            mode=wandb.mode,
+            mode=mode,
             notes=spec.description or None,
             config=spec.model_dump(mode="json"),
         ),

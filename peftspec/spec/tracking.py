@@ -22,7 +22,15 @@ class WandbSpec(SpecModel):
     group: str | None = None
     """Group related runs (e.g. the arms of one comparison)."""
     mode: Literal["online", "offline", "disabled"] = "online"
-    """`offline` writes locally for a later `wandb sync`; `disabled` turns logging off."""
+    """`offline` writes locally for a later `wandb sync`; `disabled` turns logging off. Left unset,
+    `WANDB_MODE` from the environment wins over the default; set here, it wins over the environment."""
+
+    def effective_mode(self, environ) -> str:
+        """The mode W&B runs in: the spec's when written, else `WANDB_MODE`, else online."""
+        if "mode" in self.model_fields_set:
+            return self.mode
+        mode = environ.get("WANDB_MODE", "").strip().lower()
+        return mode if mode in ("online", "offline", "disabled") else self.mode
 
 
 class TrackingSpec(SpecModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from rich.text import Text
@@ -34,21 +35,39 @@ STATUS_STYLE = {
     "interrupted": "yellow",
     "crashed": "bold red",
 }
-FILTER = re.compile(r"^\s*(\w+)\s*(>=|<=|>|<|=)\s*([-\d.]+)\s*$")
+FILTER = re.compile(r"^\s*(\w+)\s*(>=|<=|>|<|=)\s*(\S*)\s*$")
 OPS = {">": operator.gt, "<": operator.lt, ">=": operator.ge, "<=": operator.le, "=": operator.eq}
+ALIASES = {"subset_accuracy": "accuracy"}
+"""Metric names as a spec writes them, for the column that shows them (multi-label accuracy)."""
 
 
-def matches(row: RunRow, query: str) -> bool:
-    """Text in name/backbone/adapter, or `field>value` on a metric (e.g. `f1_macro>0.5`)."""
+def compile_filter(query: str) -> tuple[Callable[[RunRow], bool], str | None]:
+    """(which rows the filter keeps, a note when it cannot apply yet). Text matches name, backbone
+    and adapter; `field>value` compares a metric column (`f1_macro>0.5`, any case). A filter being
+    typed (`f1_macro>.`) or naming no column keeps every row and says why."""
     query = query.strip()
     if not query:
-        return True
+        return (lambda row: True), None
     m = FILTER.match(query)
-    if m:
-        value = row.value(m[1])
-        return isinstance(value, int | float) and OPS[m[2]](value, float(m[3]))
-    needle = query.lower()
-    return any(needle in str(x).lower() for x in (row.name, row.backbone, row.adapter))
+    if not m:
+        needle = query.lower()
+        return (
+            lambda row: any(needle in str(x).lower() for x in (row.name, row.backbone, row.adapter))
+        ), None
+    field = ALIASES.get(m[1].lower(), m[1].lower())
+    if field not in KEY_METRICS:
+        return (lambda row: True), f"no column {m[1]!r} to filter on; columns: {', '.join(KEY_METRICS)}"
+    try:
+        bound = float(m[3])
+    except ValueError:
+        return (lambda row: True), f"{m[3] or 'a number'} after {m[2]} is not a number yet"
+    op = OPS[m[2]]
+
+    def keep(row: RunRow) -> bool:
+        value = row.value(field)
+        return isinstance(value, int | float) and op(value, bound)
+
+    return keep, None
 
 
 class RunsScreen(Screen):
@@ -106,8 +125,9 @@ class RunsScreen(Screen):
         table = self.query_one("#runs", DataTable)
         current = self.current()
         table.clear()
+        keep, note = compile_filter(self.filter_text)
         shown = sorted(
-            (r for r in self.rows.values() if matches(r, self.filter_text)),
+            (r for r in self.rows.values() if keep(r)),
             key=self._sort_value,
             reverse=self.reverse,
         )
@@ -121,6 +141,7 @@ class RunsScreen(Screen):
                 f" {len(shown)} of {len(self.rows)} runs in {self.root}  ·  sorted by {self.sort_key}"
                 f"{' (desc)' if self.reverse else ''}  ·  {len(self.marked)} marked"
                 + (f"  ·  filter: {self.filter_text}" if self.filter_text else "")
+                + (f" ({note})" if note else "")
             )
         )
 
