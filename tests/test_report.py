@@ -125,3 +125,37 @@ def test_report_hyperparameters_come_from_the_spec(runs, tmp_path):
     assert "| trainer.learning\\_rate | 0.00155 |" in md and "| adapter.r | 8 |" in md
     assert "<td>trainer.learning_rate</td><td>0.00155</td>" in html
     assert all(label.split(" ")[0] in md for label in ML_LABELS)
+
+
+def test_figures_tuned_on_the_split_shown_are_never_ranked(tmp_path):
+    from tests.helpers.fixture_runs import write_run
+
+    root = tmp_path / "runs"
+    tuned = write_run(root, "tuned-20260301T120000Z", quality=0.8)  # the higher figures
+    fixed = write_run(root, "fixed-20260301T130000Z", quality=0.5)
+    evaluation = json.loads((tuned / "eval.json").read_text())
+    evaluation["thresholds"] = {
+        "mode": "tuned",
+        "tuned_on": "validation",
+        "values": evaluation["thresholds"]["values"],
+    }
+    for split in ("validation", "test"):
+        evaluation[split]["at_threshold_0.5"] = {"f1_macro": 0.1, "f1_micro": 0.1}
+    (tuned / "eval.json").write_text(json.dumps(evaluation))
+    md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown").stdout
+    tuned_row = next(line for line in md.splitlines() if line.startswith(f"| {tuned.name}"))
+    fixed_row = next(line for line in md.splitlines() if line.startswith(f"| {fixed.name}"))
+    assert f"{evaluation['validation']['f1_macro']:.4f}" in tuned_row and "**" not in tuned_row.split("|")[5]
+    assert "**" in fixed_row  # the untuned run holds the ranked best values
+    assert "not ranked (never bold)" in md and "F1 macro @0.5" in md
+    test_md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown", "--split", "test").stdout
+    assert f"**{evaluation['test']['f1_macro']:.4f}**" in test_md  # tuned on validation: test is fair
+    report = tmp_path / "rep"
+    assert peftspec("report", str(tuned), str(fixed), "-o", str(report)).returncode == 0
+    text = (report / "report.md").read_text()
+    assert "not ranked (never bold)" in text
+    assert "Best f1_macro" not in text  # one rankable run: no claim, and never one on tuned figures
+    assert "| trainer.epochs | 2.0 |" in text
+    header = next(line for line in md.splitlines() if line.startswith("| run |")).split("|")
+    loss_columns = [i for i, title in enumerate(header) if "train loss" in title]
+    assert loss_columns and all("**" not in fixed_row.split("|")[i] for i in loss_columns)  # never ranked

@@ -8,11 +8,12 @@ from typing import Any
 
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
-from peftspec.report.columns import best_values, fmt, present_columns
+from peftspec.report.columns import Column, best_values, fmt, is_best, present_columns, ranked, threshold_note
 from peftspec.report.compare import comparison_rows
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run
 from peftspec.runs.reader import DAMAGE
+from peftspec.spec.render import value_to_toml
 
 HYPERPARAMETERS = {
     "trainer": [
@@ -65,17 +66,16 @@ def overview(runs: list[Run], split: str) -> list[Block]:
     columns = present_columns(rows)
     best = best_values(rows, columns)
     table_rows = [
-        [
-            Bold(fmt(r.get(c.key), c))
-            if c.key in best and r.get(c.key) == best[c.key]
-            else fmt(r.get(c.key), c)
-            for c in columns
-        ]
+        [Bold(fmt(r.get(c.key), c)) if is_best(r, c, best) else fmt(r.get(c.key), c) for c in columns]
         for r in rows
     ]
+    note = threshold_note(rows)
     return [
         Heading(2, f"Overview ({split})"),
-        Para("Best value of each column in **bold**. Losses and wall time: lower is better."),
+        Para(
+            "Best value of each column in **bold**. Losses and wall time: lower is better."
+            + (f" {note}" if note else "")
+        ),
         Table([c.title for c in columns], table_rows, [c.key != "run" for c in columns]),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
@@ -85,7 +85,12 @@ def overview(runs: list[Run], split: str) -> list[Block]:
 def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     notes = []
     for metric in [*scalar_metrics(), "val_loss"]:
-        scored = [(r[metric], r["run"]) for r in rows if isinstance(r.get(metric), int | float)]
+        column = Column(metric, metric)
+        scored = [
+            (r[metric], r["run"])
+            for r in rows
+            if isinstance(r.get(metric), int | float) and ranked(r, column)
+        ]
         if len(scored) > 1:
             pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
             notes.append(f"Best {metric}: `{pick[1]}` ({pick[0]:.4f}).")
@@ -260,7 +265,7 @@ def hyperparameters(spec: dict[str, Any]) -> list[list[str]]:
         table = spec.get(section) or {}
         for key in keys or table:
             if key in table and not isinstance(table[key], dict):
-                rows.append([f"{section}.{key}", str(table[key])])
+                rows.append([f"{section}.{key}", value_to_toml(table[key])])
     return rows
 
 

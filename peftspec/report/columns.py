@@ -31,8 +31,8 @@ def _metric_columns() -> list[Column]:
 
 COLUMNS = [
     Column("run", "run"),
-    Column("final_train_loss", "train loss (final)", "min"),
-    Column("best_train_loss", "train loss (best)", "min"),
+    Column("final_train_loss", "train loss (final)"),  # a training loss ranks nothing
+    Column("best_train_loss", "train loss (best)"),
     Column("val_loss", "val loss", "min"),
     *_metric_columns(),
     Column("eval_samples_per_second", "eval samples/s", "max", 1),
@@ -47,10 +47,12 @@ def threshold_note(rows: list[dict[str, Any]]) -> str | None:
     modes = {r.get("thresholds") for r in rows} - {None}
     if "tuned" not in modes:
         return None
+    here = any(r.get("thresholds_tuned_on") == r.get("split") for r in rows)
     return (
-        "Figures are at each run's recorded thresholds; `tuned` runs tuned theirs per label on "
-        f"validation, so their validation figures are optimistic. Columns marked {AT_HALF} score "
-        "every label at threshold 0.5."
+        f"Split: {rows[0].get('split')}. Figures are at each run's recorded thresholds; `tuned` runs "
+        "tuned theirs per label on validation"
+        + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
+        + f". Columns marked {AT_HALF} score every label at threshold 0.5."
     )
 
 
@@ -65,10 +67,27 @@ def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
     ]
 
 
+def ranked(row: dict[str, Any], column: Column) -> bool:
+    """Whether `row`'s value in `column` may be ranked: not a figure scored with thresholds tuned
+    on the very rows it is scored on (its @0.5 figure may be)."""
+    from peftspec.metrics.registry import METRICS
+
+    tuned_here = row.get("thresholds_tuned_on") == row.get("split")
+    return not (tuned_here and column.key in METRICS and column.key != "loss")
+
+
+def is_best(row: dict[str, Any], column: Column, best: dict[str, Any]) -> bool:
+    """Whether `row` holds the best ranked value of `column`."""
+    return column.key in best and row.get(column.key) == best[column.key] and ranked(row, column)
+
+
 def best_values(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
+    """The best value of each ranked column, among the rows whose figure may be ranked."""
     best = {}
     for column in columns:
-        values = [r[column.key] for r in rows if isinstance(r.get(column.key), int | float)]
+        values = [
+            r[column.key] for r in rows if isinstance(r.get(column.key), int | float) and ranked(r, column)
+        ]
         if column.better and len(values) > 1:
             best[column.key] = max(values) if column.better == "max" else min(values)
     return best

@@ -13,6 +13,7 @@ from peftspec.report.columns import (
     best_values,
     fmt,
     fmt_delta,
+    is_best,
     present_columns,
     threshold_note,
     with_deltas,
@@ -45,6 +46,8 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "trainable_parameters": overview.trainable_parameters if overview else None,
         "wall_time_s": run.record.duration_s,
         "thresholds": mode,
+        "thresholds_tuned_on": thresholds.get("tuned_on") if mode == "tuned" else None,
+        "split": split,
     }
 
 
@@ -79,8 +82,7 @@ def _cells(rows: list[dict[str, Any]], columns: list[Column], mark) -> list[list
         cells = []
         for column in columns:
             text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
-            is_best = column.key in best and row.get(column.key) == best[column.key]
-            cells.append(mark(text) if is_best else text)
+            cells.append(mark(text) if is_best(row, column, best) else text)
         table.append(cells)
     return table
 

@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from peftspec.metrics.registry import LOSS, headline_metrics
-from peftspec.report.columns import best_values, fmt, fmt_delta, present_columns, with_deltas
+from peftspec.report.columns import best_values, fmt, fmt_delta, is_best, present_columns, with_deltas
 from peftspec.report.compare import run_row
 from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
@@ -80,7 +80,7 @@ class CompareScreen(Screen):
             cells = []
             for column in columns:
                 text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
-                style = "bold green" if column.key in best and row.get(column.key) == best[column.key] else ""
+                style = "bold green" if is_best(row, column, best) else ""
                 if column.key == "run" and row["run"] == self.baseline:
                     text, style = f"{text} (baseline)", "bold"
                 cells.append(Text(text, style=style, justify="left" if column.key == "run" else "right"))
