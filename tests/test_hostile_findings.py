@@ -211,6 +211,7 @@ BASE = 'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a", "b"]\n[ba
         ),
         ("name = 'x'\nv = " + "[" * 3000 + "]" * 3000 + "\n", "too-deep", "nest more than"),
         ("name = 'x'\nv = " + "{a = " * 600 + "1" + "}" * 600 + "\n", "too-deep", "nest more than"),
+        ("name = 'x'\n" + "# padding\n" * 120_000, "too-large", "limited to 1024 KiB"),
     ],
     ids=[
         "extends-env",
@@ -222,6 +223,7 @@ BASE = 'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a", "b"]\n[ba
         "no-names",
         "arrays",
         "tables",
+        "too-large",
     ],
 )
 def test_lint_refuses_what_run_would_reject(tmp_path, text, code, fragment):
@@ -421,3 +423,13 @@ def test_a_full_disk_is_named_and_the_traceback_shown(workspace, monkeypatch):
     monkeypatch.setattr(writer, "atomic_write_bytes", full)
     proc = peftspec(workspace, "run", "run.toml", "--set", "tracking.output_root=runs-full")
     assert proc.returncode == 1 and "The disk is full" in proc.err and "Traceback" in proc.err
+
+
+def test_a_completion_marker_that_is_not_an_object_is_skipped(tmp_path):
+    from peftspec.runs.checkpoints import MARKER, newest_complete
+
+    folder = tmp_path / "checkpoint-2"
+    folder.mkdir()
+    (folder / MARKER).write_text("[1, 2]")
+    scan = newest_complete(tmp_path)
+    assert scan.newest is None and "damaged" in scan.skipped[0][1]

@@ -122,6 +122,7 @@ def test_killed_at_a_step_a_checkpoint_write_and_an_evaluation_resumes_to_the_sa
     assert "skipping checkpoint-8: not marked complete" in outputs[1]  # the write that was cut short
     record = read_run(run).record
     assert record.status == "completed" and [r.from_step for r in record.resumed] == [4, 4, 8]
+    assert [r.previous_status for r in record.resumed] == ["crashed"] * 3  # killed, not still "running"
     assert_same_run(baseline, run)  # weights bitwise, final metrics, metrics.jsonl: no line lost or doubled
     assert lost == [0, 0, 0]
 

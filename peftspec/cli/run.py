@@ -42,6 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     loaded = load_for_command(args.spec, args.set) if args.spec else None
     try:
         from peftspec import api
+        from peftspec.report.final import print_outcome
         from peftspec.train.launch import launch_request, relaunch
     except ImportError as exc:
         raise missing_extra(exc, "run") from None
@@ -77,6 +78,7 @@ def handle(args: argparse.Namespace) -> int:
         return _failed(exc)
     if outcome is not None:  # None: a resumed run that had already completed
         print_outcome(outcome, console)
+        sys.stdout.flush()
     return 0
 
 
@@ -115,19 +117,3 @@ def _failed(exc: Exception) -> int:
         "set PEFTSPEC_DEBUG=1 to see it here."
     )
     return 1
-
-
-def print_outcome(outcome, console) -> None:
-    from rich.text import Text
-
-    from peftspec.report.final import metrics_table
-
-    if outcome.evaluation is None:
-        if outcome.paths is None:
-            console.print("Dry run: nothing trained.")
-        return  # otherwise a rank other than 0: rank 0 reports
-    console.print(metrics_table(outcome.evaluation))
-    for warning in outcome.evaluation.get("warnings") or []:
-        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
-    console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
-    sys.stdout.flush()

@@ -38,3 +38,18 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
 
 def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else "-"
+
+
+def print_outcome(outcome, console) -> None:
+    """What `peftspec run` prints at the end: the final table, the evaluation's warnings, where the
+    run is (`outcome`: a `peftspec.train.RunOutcome`)."""
+    from rich.text import Text
+
+    if outcome.evaluation is None:
+        if outcome.paths is None:
+            console.print("Dry run: nothing trained.")
+        return  # otherwise a rank other than 0: rank 0 reports
+    console.print(metrics_table(outcome.evaluation))
+    for warning in outcome.evaluation.get("warnings") or []:
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
+    console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
