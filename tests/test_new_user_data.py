@@ -198,6 +198,10 @@ def test_a_tuned_run_shows_both_figures_and_its_final_step(workspace: Path):
     assert "F1 macro @0.5" in compare and "tuned theirs per label on validation" in compare
     at_half = json.loads((run.path / run.paths.eval.name).read_text())["validation"]["at_threshold_0.5"]
     assert f"{at_half['f1_macro']:.4f}" in compare
+    frame = run.predictions()  # label names in the file itself, not only 0/1 lists
+    assert {"gold_labels", "predicted_labels"} <= set(frame.columns)
+    gold = frame["gold"].to_list()[0]
+    assert frame["gold_labels"].to_list()[0] == [name for name, bit in zip(EMOTIONS, gold) if bit]
     report = workspace / "report-tuned"
     assert peftspec(workspace, "report", str(run.path), "-o", str(report)).returncode == 0
     assert "validation @0.5" in (report / "report.md").read_text()

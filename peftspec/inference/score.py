@@ -10,6 +10,7 @@ from typing import Any
 from peftspec.build.data import load_labelled
 from peftspec.errors import UsageError
 from peftspec.inference.loaded import LoadedRun
+from peftspec.metrics.evaluation import prediction_rows
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.runs.writer import RunWriter
@@ -37,7 +38,6 @@ def check_name(name: str) -> str:
 def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
     """Metrics of `loaded` on labelled file `data`, recorded in the run as extra evaluation `name`
     (default: the file's name) with its confusion matrices and predictions."""
-    import polars as pl
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -59,16 +59,7 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
         "thresholds": loaded.run.thresholds() or {},
         name: metrics,
     }
-    frame = pl.DataFrame(
-        {
-            "split": [name] * len(split),
-            "id": split.ids,
-            "text": split.texts,
-            "gold": split.labels.astype("int64").tolist(),
-            "scores": scores.astype("float32").tolist(),
-            "predicted": predicted.tolist(),
-        }
-    )
+    frame = prediction_rows(name, split.ids, split.texts, split.labels, scores, predicted, loaded.label_names)
     writer = RunWriter(loaded.run.paths, loaded.run.record)
     writer.write_extra_evaluation(
         name, evaluation, {name: confusion(task, split.labels, predicted, loaded.label_names)}, frame

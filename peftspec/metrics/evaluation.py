@@ -90,23 +90,42 @@ def evaluate_split(
     )
 
 
-def predictions_frame(results: dict[str, SplitResult], task: str):
-    """One row per evaluated example: split, id, text, gold, scores, predicted."""
+def predictions_frame(results: dict[str, SplitResult], task: str, label_names: list[str] | None = None):
+    """One row per evaluated example: split, id, text, gold, scores, predicted, and (with
+    `label_names`) the gold and predicted labels by name, so the file reads on its own."""
     import polars as pl
 
     frames = []
     for name, r in results.items():
-        gold = r.split.labels.astype(np.int64)
         frames.append(
-            pl.DataFrame(
-                {
-                    "split": [name] * len(r.split),
-                    "id": r.split.ids,
-                    "text": r.split.texts,
-                    "gold": gold.tolist(),
-                    "scores": r.scores.astype(np.float32).tolist(),
-                    "predicted": r.predicted.tolist(),
-                }
+            prediction_rows(
+                name, r.split.ids, r.split.texts, r.split.labels, r.scores, r.predicted, label_names
             )
         )
     return pl.concat(frames) if frames else None
+
+
+def prediction_rows(split: str, ids, texts, gold, scores, predicted, label_names: list[str] | None = None):
+    """The rows of one split in the layout of predictions.parquet."""
+    import polars as pl
+
+    gold = np.asarray(gold).astype(np.int64)
+    columns = {
+        "split": [split] * len(ids),
+        "id": list(ids),
+        "text": list(texts),
+        "gold": gold.tolist(),
+        "scores": np.asarray(scores).astype(np.float32).tolist(),
+        "predicted": np.asarray(predicted).tolist(),
+    }
+    if label_names:
+        columns["gold_labels"] = [_names(row, label_names) for row in gold]
+        columns["predicted_labels"] = [_names(row, label_names) for row in np.asarray(predicted)]
+    return pl.DataFrame(columns)
+
+
+def _names(row, label_names: list[str]) -> list[str]:
+    """Label names of a 0/1 row (multi-label) or of a class index."""
+    if np.ndim(row) == 0:
+        return [label_names[int(row)]]
+    return [label_names[j] for j in np.flatnonzero(row)]

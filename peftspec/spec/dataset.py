@@ -32,7 +32,7 @@ def _one_or_many(value: object) -> object:
 
 FileList = Annotated[
     list[Annotated[str, SpecPath()]],
-    BeforeValidator(_one_or_many),
+    BeforeValidator(_one_or_many, json_schema_input_type=str | list[str]),
     OneOrMany(),
     Field(min_length=1),
 ]

@@ -23,8 +23,50 @@ SCHEMA_ID = "https://peftspec.dev/schema/spec-v1.json"
 
 
 def json_schema() -> dict[str, Any]:
-    schema = Spec.model_json_schema()
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    """The spec's JSON Schema. A spec that `extends` a base is validated as a partial spec: the same
+    keys, types and ranges, with nothing required (its base provides the rest)."""
+    full = Spec.model_json_schema()
+    defs = full.pop("$defs", {})
+    partial_defs = {f"{name}{PARTIAL}": _partial(d) for name, d in defs.items()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": full.get("title"),
+        "description": full.get("description"),
+        "type": "object",
+        # the key names, for every spec; their values are checked by `then` (a child) or `else`
+        "properties": {
+            name: {"description": p.get("description", "")} for name, p in full["properties"].items()
+        },
+        "additionalProperties": False,
+        "$defs": {**defs, **partial_defs},
+        "if": {"required": ["extends"]},
+        "then": _partial(full),
+        "else": full,
+    }
+
+
+PARTIAL = "Partial"
+
+
+def _partial(schema: Any) -> Any:
+    """`schema` with nothing required, references to partial definitions, and `anyOf` for `oneOf`
+    (a table that leaves out its `kind` may fit several kinds until the base says which)."""
+    if isinstance(schema, list):
+        return [_partial(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "required":
+            continue
+        if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+            out[key] = value + PARTIAL
+        elif key == "oneOf":
+            out["anyOf"] = _partial(value)
+        else:
+            out[key] = _partial(value)
+    return out
 
 
 def json_schema_text() -> str:

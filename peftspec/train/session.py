@@ -112,7 +112,7 @@ class TrainingSession:
             final.eval_json(),
             final.confusion_json(),
             thresholds,
-            predictions_frame(final.results, bundle.task),
+            predictions_frame(final.results, bundle.task, bundle.label_names),
         )
         if self.wandb_run is not None:
             for name, result in final.results.items():
