@@ -141,3 +141,16 @@ def test_init_writes_a_valid_commented_spec(tmp_path: Path):
     assert json.loads(lint.stdout)["errors"] == 0
     again = peftspec("init", "starter.toml", cwd=tmp_path)
     assert again.returncode == 2 and "--force" in again.stderr
+
+
+def test_a_key_of_another_adapter_kind_is_named_as_such_never_suggested_as_itself(tmp_path: Path):
+    spec = tmp_path / "ia3.toml"
+    spec.write_text(
+        'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n[backbone]\nmodel = "m"\n'
+        '[adapter]\nkind = "ia3"\nr = 4\nbais = "none"\n'
+    )
+    found = json.loads(peftspec("lint", str(spec), "--format", "json").stdout)["diagnostics"]
+    by_path = {d["path"]: d for d in found}
+    assert "is a key of other kinds of [adapter]" in by_path["adapter.r"]["message"]
+    assert by_path["adapter.r"]["suggestion"] is None
+    assert by_path["adapter.bais"]["suggestion"] != "bias"  # IA3 has no bias: LoRA's keys are not IA3's

@@ -144,7 +144,11 @@ def _unknown_key(path: KeyPath, data: dict, index: SourceIndex, root: type[BaseM
     suggestion = did_you_mean(key, fields)
     message = f"unknown key {key!r}" + _in_table(path[:-1])
     elsewhere = find_field_elsewhere(root, key)
-    if elsewhere is not None and tuple(elsewhere.split(".")[:-1]) != tuple(path[:-1]):
+    if elsewhere is not None and tuple(elsewhere.split(".")[:-1]) == tuple(path[:-1]):
+        # a key of another kind of this very table: say so, never "did you mean" the key itself
+        message += f"; {key!r} is a key of other kinds of [{dotted(path[:-1])}], not of this one"
+        elsewhere = None
+    elif elsewhere is not None:
         suggestion = None  # the exact key of another table beats a near miss here
     if suggestion is None and elsewhere:
         suggestion = elsewhere
@@ -158,11 +162,12 @@ def model_at(root: type[BaseModel], path: KeyPath, data: Any) -> type[BaseModel]
     """The spec model class that validates the table at `path` (choosing union members by data)."""
     model: type[BaseModel] | None = root
     node = data
-    for part in path:
+    for n, part in enumerate(path):
         if model is None or not isinstance(part, str) or part not in model.model_fields:
             return None
         node = node.get(part) if isinstance(node, dict) else None
-        model = _pick(_models_in(model.model_fields[part].annotation), node)
+        tag = union_tables().get(tuple(path[: n + 1]))
+        model = _pick(_models_in(model.model_fields[part].annotation), node, tag)
     return model
 
 
@@ -175,11 +180,16 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
     return found
 
 
-def _pick(models: list[type[BaseModel]], node: Any) -> type[BaseModel] | None:
+def _pick(
+    models: list[type[BaseModel]], node: Any, tag: tuple[str, str] | None = None
+) -> type[BaseModel] | None:
+    """The member of a union that `node` selects: by its tag key (`kind`, `method`, `format`)."""
     if len(models) <= 1:
         return models[0] if models else None
     for model in models:
         for name, info in model.model_fields.items():
+            if tag is not None and name != tag[0]:
+                continue
             if typing.get_origin(info.annotation) is typing.Literal:
                 value = node.get(name, info.default) if isinstance(node, dict) else info.default
                 if value in typing.get_args(info.annotation):
