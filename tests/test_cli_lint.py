@@ -154,3 +154,27 @@ def test_a_key_of_another_adapter_kind_is_named_as_such_never_suggested_as_itsel
     assert "is a key of other kinds of [adapter]" in by_path["adapter.r"]["message"]
     assert by_path["adapter.r"]["suggestion"] is None
     assert by_path["adapter.bais"]["suggestion"] != "bias"  # IA3 has no bias: LoRA's keys are not IA3's
+
+
+def test_github_annotations_of_an_override_name_the_spec(tmp_path: Path):
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n[backbone]\nmodel = "m"\n'
+    )
+    out = peftspec("lint", str(spec), "--format", "github", "--set", "trainer.lerning_rate=1e-4").stdout
+    (line,) = [line for line in out.splitlines() if "lerning_rate" in line]
+    assert line.startswith("::error file=") and "s.toml" in line
+
+
+def test_a_model_package_is_only_required_where_training_can_happen(tmp_path: Path, monkeypatch):
+    from peftspec.spec import check_spec, lint_rules
+
+    spec = tmp_path / "s.toml"
+    spec.write_text(
+        'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n'
+        '[backbone]\nmodel = "package:no-such-model-package"\n'
+    )
+    monkeypatch.setattr(lint_rules, "_can_train", lambda: True)
+    assert "missing-package" in {d.code for d in check_spec(spec).warnings}
+    monkeypatch.setattr(lint_rules, "_can_train", lambda: False)  # a lint-only install (CI, pre-commit)
+    assert "missing-package" not in {d.code for d in check_spec(spec).warnings}

@@ -102,8 +102,10 @@ def as_github(result: LintResult) -> str:
 
 def _as_github(result: LintResult) -> str:
     lines = []
+    spec_of = {d: r.file for r in reversed(result.reports) for d in r.diagnostics}
     for d in result.diagnostics:
-        props = [f"file={_prop(d.file)}"] if not d.file.startswith("--set") else []
+        # an override's problem is annotated on the spec it was applied to
+        props = [f"file={_prop(spec_of[d] if d.file.startswith('--set') else d.file)}"]
         if d.line is not None:
             props.append(f"line={d.line}")
         if d.column is not None:
