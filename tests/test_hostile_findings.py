@@ -4,44 +4,13 @@ still there with the same content."""
 
 from __future__ import annotations
 
-import io
 import json
-import os
-import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 
 import pytest
 
+from tests.helpers.cli import peftspec
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
-
-
-@dataclass
-class Result:
-    returncode: int
-    out: str
-    err: str
-
-
-def peftspec(cwd: Path, *args: str, stdin: bytes | None = None) -> Result:
-    """`peftspec ARGS` in this process (imports paid once), in `cwd`, with `stdin` as its input."""
-    from peftspec.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    here = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with (
-            redirect_stdout(out),
-            redirect_stderr(err),
-            mock.patch.object(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin or b""))),
-        ):
-            code = main(list(args))
-    finally:
-        os.chdir(here)
-    return Result(code, out.getvalue(), err.getvalue())
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -5,14 +5,13 @@ threshold-0.5 figures of tuned runs hidden, and a completed run's step."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from peftspec.spec import check_spec, load_spec
+from tests.helpers.cli import peftspec
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
 
 
@@ -107,12 +106,6 @@ def test_prediction_health_on_known_scores():
     rng = np.random.default_rng(0)
     varied = rng.random((50, 4))
     assert prediction_health(varied, (varied >= 0.5).astype(int), "multi_label", EMOTIONS)["warnings"] == []
-
-
-def peftspec(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "peftspec", *args], cwd=cwd, capture_output=True, text=True, timeout=600
-    )
 
 
 @pytest.fixture(scope="module")

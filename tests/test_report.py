@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import re
 import struct
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from peftspec.report.compare import comparison_rows
 from peftspec.runs import RunNotFound, read_run, resolve_runs
+from tests.helpers.cli import peftspec as run_cli
 from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root
 
 pytest.importorskip("matplotlib")
@@ -23,8 +22,9 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     return write_fixture_root(tmp_path_factory.mktemp("runs"))
 
 
-def peftspec(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "peftspec", *args], capture_output=True, text=True, cwd=cwd)
+def peftspec(*args: str, cwd: Path | None = None):
+    """The command, in this process."""
+    return run_cli(cwd or Path.cwd(), *args)
 
 
 def png_size(path: Path) -> tuple[int, int]:

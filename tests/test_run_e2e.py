@@ -4,8 +4,6 @@ real run directories, saved adapters that reload and reproduce the saved predict
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +12,7 @@ from sklearn import metrics as skm
 
 from peftspec.runs import read_run
 from peftspec.spec import load_spec
+from tests.helpers.cli import peftspec as run_cli
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv, write_jsonl
 
 pytest.importorskip("torch")
@@ -216,23 +215,13 @@ def test_cli_run_prints_plan_and_results_and_dry_run_writes_nothing(workspace):
             'output_root = "runs"', 'output_root = "cli-runs"'
         )
     )
-    dry = subprocess.run(
-        [sys.executable, "-m", "peftspec", "run", str(path), "--dry-run"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-    )
+    dry = run_cli(workspace, "run", str(path), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert "trainable of" in dry.stdout and not (workspace / "cli-runs").exists()
     speedups = " ".join(dry.stdout.replace("│", " ").split())  # the plan says which fast defaults are on
     assert "length-grouped batches" in speedups and "evaluation sorted by length" in speedups
     assert "sdpa attention" in speedups and "off: torch.compile" in speedups
-    proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "run", str(path), "--set", "trainer.epochs=1"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-    )
+    proc = run_cli(workspace, "run", str(path), "--set", "trainer.epochs=1")
     assert proc.returncode == 0, proc.stderr
     assert "Final evaluation" in proc.stdout and "Run directory: cli-runs/e2e-bert-" in proc.stdout
     assert "Traceback" not in proc.stdout + proc.stderr
@@ -257,9 +246,7 @@ def test_bad_data_fails_before_a_run_directory_exists(workspace):
         .replace('"train.csv"', '"bad.csv"')
         .replace('output_root = "runs"', 'output_root = "bad-runs"')
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "run", str(path)], cwd=workspace, capture_output=True, text=True
-    )
+    proc = run_cli(workspace, "run", str(path))
     assert proc.returncode == 1
     assert "column 'sadness', row 1: one-hot label columns hold 0 or 1, found '3'" in proc.stderr
     assert not (workspace / "bad-runs").exists() and "Traceback" not in proc.stderr
@@ -287,21 +274,14 @@ def test_quickstart_spec_runs_from_the_package(tmp_path):
     """The bundled data and the packaged MiniLM resolve through `package:` (one short epoch here)."""
     from tests.conftest import SPECS
 
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "peftspec",
-            "run",
-            str(SPECS / "quickstart.toml"),
-            "--set",
-            "trainer.epochs=1",
-            "--set",
-            "dataset.limit=80",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
+    proc = run_cli(
+        tmp_path,
+        "run",
+        str(SPECS / "quickstart.toml"),
+        "--set",
+        "trainer.epochs=1",
+        "--set",
+        "dataset.limit=80",
     )
     assert proc.returncode == 0, proc.stderr
     (root,) = (tmp_path / "runs").glob("quickstart-*")

@@ -23,6 +23,7 @@ pytest.importorskip("uvicorn")
 from peftspec.serve.app import create_app  # noqa: E402
 from peftspec.serve.loading import load_served  # noqa: E402
 from peftspec.serve.options import ServeOptions  # noqa: E402
+from tests.helpers.cli import peftspec  # noqa: E402
 from tests.helpers.server import running  # noqa: E402
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv  # noqa: E402
 
@@ -81,12 +82,8 @@ def server(served):
 
 
 def test_outputs_equal_peftspec_predict(runs, server):
-    proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "predict", str(runs["bert-ia3"]), "-"],
-        input="\n".join(TEXTS[:10]) + "\n",
-        capture_output=True,
-        text=True,
-        timeout=300,
+    proc = peftspec(
+        runs["bert-ia3"].parent, "predict", str(runs["bert-ia3"]), "-", stdin="\n".join(TEXTS[:10]).encode()
     )
     assert proc.returncode == 0, proc.stderr
     expected = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -264,12 +261,7 @@ def test_a_merged_export_is_a_standard_model_with_the_runs_labels_and_thresholds
 
     run = runs["bert-lora"]
     out = tmp_path / "merged"
-    proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "export", str(run), "-o", str(out), "--merge"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = peftspec(tmp_path, "export", str(run), "-o", str(out), "--merge")
     assert proc.returncode == 0, proc.stderr
     script = f"""
 import json, sys, torch

@@ -14,6 +14,7 @@ import pytest
 import peftspec
 from peftspec.runs import read_run
 from peftspec.spec import load_spec
+from tests.helpers.cli import peftspec as run_cli
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
 
 pytest.importorskip("torch")
@@ -63,10 +64,9 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     return out
 
 
-def peftspec_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "peftspec", *args], capture_output=True, text=True, input=stdin
-    )
+def peftspec_cli(*args: str, stdin: str | None = None):
+    """The command, in this process (the imports are paid once)."""
+    return run_cli(Path.cwd(), *args, stdin=stdin.encode() if stdin is not None else None)
 
 
 @pytest.mark.parametrize("name", list(ADAPTERS))

@@ -199,7 +199,8 @@ def evaluation_tables(run: Run) -> list[Block]:
         if isinstance(metrics.get("at_threshold_0.5"), dict):
             columns.append((f"{split} @0.5", metrics["at_threshold_0.5"]))
     names = [k for k, v in run.split_metrics(splits[0]).items() if isinstance(v, int | float)]
-    rows = [[name, *(_num(values.get(name)) for _, values in columns)] for name in names]
+    digits = {"runtime": 2, "samples_per_second": 1, "steps_per_second": 2}  # seconds and rates
+    rows = [[name, *(_num(values.get(name), digits.get(name, 4)) for _, values in columns)] for name in names]
     blocks: list[Block] = [
         Heading(3, "Evaluation"),
         Table(["metric", *(title for title, _ in columns)], rows, [False] + [True] * len(columns)),
