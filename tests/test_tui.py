@@ -13,7 +13,7 @@ from peftspec.tui.app import PeftspecApp
 from peftspec.tui.screens.compare import CompareScreen
 from peftspec.tui.screens.run import RunScreen
 from peftspec.tui.screens.runs import RunsScreen
-from tests.helpers.fixture_runs import write_fixture_root
+from tests.helpers.fixture_runs import write_fixture_root, write_run
 from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 
 SIZE = (160, 45)
@@ -302,3 +302,41 @@ async def test_a_filter_being_typed_never_crashes_and_says_what_it_cannot_use(ro
         screen.query_one("#filter", Input).value = "F1_MACRO>0.6"  # metric names in any case
         await pilot.pause(0.1)
         assert 0 < len(names(screen)) < 7
+
+
+@pytest.mark.parametrize("size", [(80, 24), SIZE])
+async def test_an_open_run_screen_follows_its_run_to_the_end(root, size, tmp_path):
+    """While running: the best row and the first curve follow the spec's best_metric and the newest
+    evaluation stays in view; when the run ends, title, facts and confusion catch up unasked."""
+    live = root / "ml-live-20260303T120000Z"
+    spec = live / "spec.toml"
+    spec.write_text(spec.read_text().replace("[trainer]\n", '[trainer]\nbest_metric = "f1_macro"\n'))
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=size) as pilot:
+        app.push_screen(RunScreen(live, follow_every=0.1))
+        screen = await loaded_run_screen(pilot)
+        steps = screen.query_one("#steps", DataTable)
+        assert screen._metric() == "f1_macro" and screen.sub_title == "running"
+        with open(live / "metrics.jsonl", "a") as fh:
+            for step, score in ((30, 0.99), (32, 0.5)):
+                record = {
+                    "event": "eval",
+                    "split": "validation",
+                    "step": step,
+                    "loss": 0.3,
+                    "f1_macro": score,
+                }
+                fh.write(json.dumps({**record, "f1_micro": 0.1}) + "\n")
+        before = steps.row_count
+        await until(pilot, lambda: steps.row_count == before + 2, "the appended evaluations")
+        rows = [steps.get_row_at(i) for i in range(steps.row_count)]
+        assert rows[-2][0].style == "bold green"  # best by f1_macro (0.99), not by f1_micro
+        assert steps.cursor_row == steps.row_count - 1  # the newest evaluation in view
+        finished = write_run(tmp_path / "done", live.name, status="completed", steps=20)
+        for name in ("eval.json", "confusion.json", "thresholds.json", "run.json"):  # as the run ends
+            (live / name).write_bytes((finished / name).read_bytes())
+        await until(pilot, lambda: screen.sub_title == "completed", "the finished run")
+        facts = " ".join(text_of(screen.query_one("#facts-text", Static)).split())
+        assert "ended" in facts and "2026" in facts.split("ended", 1)[1][:30]
+        heat = text_of(screen.query_one("#heatmap", Static))
+        assert "recorded (yet)" not in heat

@@ -81,6 +81,7 @@ class RunScreen(Screen):
         self.app.call_from_thread(self.show, detail)
 
     def show(self, detail: Run) -> None:
+        first = self.detail is None
         self.detail = detail
         run = detail
         self.title = run.name
@@ -92,8 +93,11 @@ class RunScreen(Screen):
         text = run.spec_text() or f"# no {run.paths.spec.name}"
         self.query_one("#spec-text", Static).update(Syntax(text, "toml", line_numbers=False, word_wrap=True))
         self._facts()
-        if run.status == "running":
-            self.set_interval(self.follow_every, self.follow)
+        if run.status == "running" and first:
+            self._timer = self.set_interval(self.follow_every, self.follow)
+        elif run.status != "running" and getattr(self, "_timer", None) is not None:
+            self._timer.stop()  # finished: nothing more to follow
+            self._timer = None
 
     # -- live follow ---------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="follow")
@@ -101,7 +105,11 @@ class RunScreen(Screen):
         if self.detail is None:
             return
         new = self.detail.stream.tail()
-        if new:
+        if read_run(self.path).record.status != "running":  # finished (or failed): read it all again
+            fresh = read_run(self.path)
+            fresh.metrics()
+            self.app.call_from_thread(self.show, fresh)
+        elif new:
             self.app.call_from_thread(self._appended, new)
 
     def _appended(self, records: list[dict]) -> None:
@@ -116,13 +124,17 @@ class RunScreen(Screen):
         table = self.query_one("#steps", DataTable)
         evals = detail.stream.evals
         metrics = [k for k in dict.fromkeys(k for e in evals for k in e) if k not in SKIP and k != "loss"]
+        best_metric = self._best_metric(metrics)
         if not table.columns:
             self.metric_columns = metrics
+            if best_metric in metrics:  # the curve starts on the metric the run is judged by
+                self.metric_index = metrics.index(best_metric)
             for key in ["step", "epoch", "train loss", "eval loss", *metrics]:
                 table.add_column(key, key=key)
+        live = detail.status == "running"
+        following = live and (table.row_count == 0 or table.cursor_row >= table.row_count - 1)
+        kept = table.cursor_row
         table.clear()
-        recorded = detail.record.best.metric if detail.record.best else None
-        best_metric = recorded or (metrics[0] if metrics else None)
         values = [e.get(best_metric) for e in evals if isinstance(e.get(best_metric), int | float)]
         best = (max(values) if higher_is_better(best_metric) else min(values)) if values else None
         for record in evals:
@@ -135,6 +147,17 @@ class RunScreen(Screen):
                 *(record.get(m) for m in self.metric_columns),
             ]
             table.add_row(*(Text(_fmt(c), style=style, justify="right") for c in cells))
+        if table.row_count:  # the newest evaluation stays in view while following; else the row kept
+            table.move_cursor(row=table.row_count - 1 if following else min(kept, table.row_count - 1))
+
+    def _best_metric(self, metrics: list[str]) -> str | None:
+        """The metric the run is judged by: as recorded, else as its spec says, else the first."""
+        detail = self.detail
+        if detail.record.best and detail.record.best.metric:
+            return detail.record.best.metric
+        trainer = detail.spec_dict().get("trainer")
+        named = trainer.get("best_metric") if isinstance(trainer, dict) else None
+        return named if isinstance(named, str) else (metrics[0] if metrics else None)
 
     def _train_loss_at(self, step) -> float | None:
         losses = [r["loss"] for r in self.detail.stream.train if (r.get("step") or 0) <= (step or 0)]
