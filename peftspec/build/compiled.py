@@ -11,7 +11,7 @@ here trains or writes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +90,6 @@ class CompiledRun:
     """`TrainingArguments` writing checkpoints under the given folder."""
     reload: Callable[[Path, bool], tuple[Any, Any]]
     """(model, tokenizer) from a saved weights folder (and whether a pad token was added)."""
-    spec_json: dict[str, Any] = field(default_factory=dict)
 
 
 def compile_run(
@@ -132,7 +131,6 @@ def compile_run(
         build_model=lambda: build_parts(spec, bundle, precision),
         training_arguments=lambda folder: _training_arguments(spec, folder, precision),
         reload=lambda folder, added_pad: _reload(spec, bundle.label_names, folder, added_pad, precision),
-        spec_json=spec.model_dump(mode="json"),
     )
 
 

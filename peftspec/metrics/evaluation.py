@@ -12,6 +12,9 @@ from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
 
+AT_HALF_KEY = "at_threshold_0.5"
+"""Where a tuned run's split records its figures with every label at threshold 0.5."""
+
 
 @dataclass
 class SplitResult:
@@ -80,7 +83,7 @@ def evaluate_split(
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, 0.5)
-        metrics["at_threshold_0.5"] = {
+        metrics[AT_HALF_KEY] = {
             k: v
             for k, v in compute(names, task, split.labels, fixed, bundle.label_names).items()
             if isinstance(v, float)

@@ -49,22 +49,17 @@ class Metric:
 
 
 def _sklearn_average(kind: str, average: str) -> Compute:
+    """F1, precision or recall averaged over labels (`micro`, `macro`, `weighted`), or of the
+    positive class (`binary`)."""
+
     def compute(gold, pred, label_names):
         from sklearn import metrics as skm
 
         fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
+        if average == "binary":
+            return float(fn(gold, pred, pos_label=1, average="binary", zero_division=0))
         labels = list(range(len(label_names)))
         return float(fn(gold, pred, average=average, labels=labels, zero_division=0))
-
-    return compute
-
-
-def _sklearn_binary(kind: str) -> Compute:
-    def compute(gold, pred, label_names):
-        from sklearn import metrics as skm
-
-        fn = {"f1": skm.f1_score, "precision": skm.precision_score, "recall": skm.recall_score}[kind]
-        return float(fn(gold, pred, pos_label=1, average="binary", zero_division=0))
 
     return compute
 
@@ -169,15 +164,21 @@ _ENTRIES = [
         higher_is_better=False,
         compute=_hamming,
     ),
-    Metric("f1", "F1", "F1 of the positive class.", BINARY, compute=_sklearn_binary("f1")),
+    Metric("f1", "F1", "F1 of the positive class.", BINARY, compute=_sklearn_average("f1", "binary")),
     Metric(
         "precision",
         "precision",
         "Precision of the positive class.",
         BINARY,
-        compute=_sklearn_binary("precision"),
+        compute=_sklearn_average("precision", "binary"),
     ),
-    Metric("recall", "recall", "Recall of the positive class.", BINARY, compute=_sklearn_binary("recall")),
+    Metric(
+        "recall",
+        "recall",
+        "Recall of the positive class.",
+        BINARY,
+        compute=_sklearn_average("recall", "binary"),
+    ),
     Metric(
         "per_label",
         "per label",

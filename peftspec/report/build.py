@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from peftspec.metrics.evaluation import AT_HALF_KEY
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
 from peftspec.report.columns import Column, best_values, fmt, is_best, present_columns, ranked, threshold_note
@@ -196,8 +197,8 @@ def evaluation_tables(run: Run) -> list[Block]:
     for split in splits:
         metrics = run.split_metrics(split)
         columns.append((split, metrics))
-        if isinstance(metrics.get("at_threshold_0.5"), dict):
-            columns.append((f"{split} @0.5", metrics["at_threshold_0.5"]))
+        if isinstance(metrics.get(AT_HALF_KEY), dict):
+            columns.append((f"{split} @0.5", metrics[AT_HALF_KEY]))
     names = [k for k, v in run.split_metrics(splits[0]).items() if isinstance(v, int | float)]
     digits = {"runtime": 2, "samples_per_second": 1, "steps_per_second": 2}  # seconds and rates
     rows = [[name, *(_num(values.get(name), digits.get(name, 4)) for _, values in columns)] for name in names]

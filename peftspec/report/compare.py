@@ -6,6 +6,7 @@ import csv
 import io
 from typing import Any
 
+from peftspec.metrics.evaluation import AT_HALF_KEY
 from peftspec.metrics.registry import headline_metrics, scalar_metrics
 from peftspec.report.columns import (
     AT_HALF,
@@ -28,7 +29,7 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
     overview = run.record.overview
     thresholds = run.thresholds_used()
     mode = thresholds.get("mode")
-    at_half = metrics.get("at_threshold_0.5") if isinstance(metrics.get("at_threshold_0.5"), dict) else None
+    at_half = metrics.get(AT_HALF_KEY) if isinstance(metrics.get(AT_HALF_KEY), dict) else None
     if at_half is None and mode == "fixed" and set((thresholds.get("values") or {}).values()) == {0.5}:
         at_half = metrics  # recorded at 0.5 already
     return {

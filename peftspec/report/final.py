@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from peftspec.metrics.evaluation import AT_HALF_KEY
+
 SKIP = {"runtime", "samples_per_second"}
-AT_HALF = "at_threshold_0.5"
 
 
 def metrics_table(evaluation: dict, splits: list[str] | None = None):
@@ -19,8 +20,8 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     columns = []
     for split in splits:
         columns.append((split, evaluation[split]))
-        if isinstance(evaluation[split].get(AT_HALF), dict):
-            columns.append((f"{split} @0.5", evaluation[split][AT_HALF]))
+        if isinstance(evaluation[split].get(AT_HALF_KEY), dict):
+            columns.append((f"{split} @0.5", evaluation[split][AT_HALF_KEY]))
     table = Table(title="Final evaluation", title_justify="left")
     table.add_column("metric")
     for title, _ in columns:

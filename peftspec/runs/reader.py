@@ -113,8 +113,8 @@ class Run:
         from peftspec.runs.checkpoints import checkpoint_folders
 
         folders = checkpoint_folders(self.paths.checkpoints)
-        found = [s for s in (self.stream.last_step, self.record.step, folders[0][0] if folders else None)]
-        found = [s for s in found if s is not None]
+        newest = folders[0][0] if folders else None
+        found = [s for s in (self.stream.last_step, self.record.step, newest) if s is not None]
         return max(found) if found else None
 
     def eval(self) -> dict[str, Any] | None:

@@ -181,7 +181,7 @@ def _tolerant(model: type[Part], data: dict[str, Any], where: str, warnings: lis
         nested = _part_of(field.annotation)
         if nested is not None and isinstance(value, dict):
             values[key] = _tolerant(nested, value, f"{where}: {key}", warnings)
-        elif nested is not None and _is_list_of_parts(field.annotation) and isinstance(value, list):
+        elif nested is not None and typing.get_origin(field.annotation) is list and isinstance(value, list):
             items = []
             for i, item in enumerate(value):
                 if isinstance(item, dict):
@@ -208,10 +208,6 @@ def _part_of(annotation: Any) -> type[Part] | None:
             if found is not None:
                 return found
     return None
-
-
-def _is_list_of_parts(annotation: Any) -> bool:
-    return typing.get_origin(annotation) is list
 
 
 @cache

@@ -108,11 +108,10 @@ def load_served(paths: list[str | Path], batch_size: int | None = None) -> list[
         served.append(ServedRun(loaded, key, spec.dataset.max_length))
     _check_names(served)
     for one in served:
-        one.shares_with = [
-            o.run_id
-            for o in served
-            if o is not one and o.backbone_key == one.backbone_key and one.backbone_key
-        ]
+        if one.backbone_key is not None:
+            one.shares_with = [
+                o.run_id for o in served if o is not one and o.backbone_key == one.backbone_key
+            ]
     return served
 
 
