@@ -89,7 +89,7 @@ def test_every_command_reads_every_damaged_run(tmp_path: Path):
     root = damaged_root(tmp_path)
     runs = sorted(p for p in root.iterdir())
     code, out, _ = call("runs", str(root))
-    assert code == 0 and all(r.name[:20] in out.replace("\n", "") or True for r in runs)
+    assert code == 0 and f"{len(runs)} run(s) in" in out  # every damaged run is listed
     assert call("runs", str(root), "--gc", "--yes")[0] == 0
     for run in runs:
         for fmt in ("table", "markdown", "csv", "json"):

@@ -164,12 +164,12 @@ def test_two_nodes_of_one_process_each(workspace, single):
     check_two_ranks(only_run(workspace, "nodes2"), single)
 
 
-def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(workspace):
-    spec = write(workspace, "rankfail", batch_size=8, strategy="ddp")
+def launch_with_fault(workspace: Path, spec: Path, fault: str) -> subprocess.CompletedProcess:
+    """`peftspec run SPEC --nproc-per-node 2` with `PEFTSPEC_FAULT=fault` (outside any torchrun)."""
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PEFTSPEC_FAULT"] = "raise:3@1"  # rank 1 raises at the end of step 3
+    env["PEFTSPEC_FAULT"] = fault
     port = str(free_port())
-    proc = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2", "--master-port", port],
         cwd=workspace,
         env=env,
@@ -177,6 +177,11 @@ def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(worksp
         text=True,
         timeout=600,
     )
+
+
+def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(workspace):
+    spec = write(workspace, "rankfail", batch_size=8, strategy="ddp")
+    proc = launch_with_fault(workspace, spec, "raise:3@1")  # rank 1 raises at the end of step 3
     assert proc.returncode == 1
     info = json.loads((only_run(workspace, "rankfail") / "run.json").read_text())
     assert info["status"] == "failed"
@@ -187,17 +192,7 @@ def test_a_failure_on_any_rank_marks_the_run_failed_with_that_ranks_error(worksp
 def test_a_killed_rank_0_leaves_the_run_failed_not_running(workspace):
     """Rank 0 dies by SIGKILL before it can record anything: the launcher marks the run failed."""
     spec = write(workspace, "rank0kill", batch_size=8, strategy="ddp")
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
-    env["PEFTSPEC_FAULT"] = "step:3@0"
-    port = str(free_port())
-    proc = subprocess.run(
-        [sys.executable, "-m", "peftspec", "run", str(spec), "--nproc-per-node", "2", "--master-port", port],
-        cwd=workspace,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = launch_with_fault(workspace, spec, "step:3@0")  # rank 0 killed before step 3's update
     assert proc.returncode != 0
     record = read_run(only_run(workspace, "rank0kill")).record
     assert record.status == "failed" and record.ended_at is not None

@@ -55,7 +55,7 @@ def test_lint_imports_no_heavy_library():
 @pytest.mark.parametrize(
     "code",
     [
-        "import peftspec.spec; peftspec.spec.load_spec(sys.argv[0] if False else 'specs/quickstart.toml')",
+        "import peftspec.spec; peftspec.spec.load_spec('specs/quickstart.toml')",
         "import peftspec.runs, peftspec.runs.gc; peftspec.runs.list_runs('.')",
         "import peftspec.plan, peftspec.plan.memory, peftspec.plan.families",
         "import peftspec.metrics.registry, peftspec.errors",

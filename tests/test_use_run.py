@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,8 +12,8 @@ import pytest
 
 import peftspec
 from peftspec.runs import read_run
-from peftspec.spec import load_spec
 from tests.helpers.cli import peftspec as run_cli
+from tests.helpers.specs import train_tiny_runs
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
 
 pytest.importorskip("torch")
@@ -35,33 +34,12 @@ ADAPTERS = {
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory) -> dict[str, Path]:
-    from rich.console import Console
-
-    from peftspec.api import run_spec as train_spec
-
     root = tmp_path_factory.mktemp("use")
     for kind in ("bert", "gemma", "qwen2"):
         make_backbone(kind, root / kind)
     write_csv(synthetic_rows(120, seed=1), root / "train.csv")
     write_csv(synthetic_rows(40, seed=2), root / "validation.csv")
-    out = {}
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        for name, (backbone, adapter) in ADAPTERS.items():
-            spec_file = root / f"{name}.toml"
-            spec_file.write_text(
-                f'name = "use-{name}"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
-                f'id_column = "id"\nmax_length = 32\nlabels.columns = {json.dumps(EMOTIONS)}\n'
-                f'[backbone]\nmodel = "./{backbone}"\n[adapter]\n{adapter}\n'
-                "[trainer]\nepochs = 2\nbatch_size = 16\nlearning_rate = 5e-3\n"
-                '[metrics]\nthreshold = "tuned"\n'
-            )
-            outcome = train_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True))
-            out[name] = root / outcome.paths.root
-    finally:
-        os.chdir(cwd)
-    return out
+    return train_tiny_runs(root, ADAPTERS, name_prefix="use-", extra='id_column = "id"\nmax_length = 32\n')
 
 
 def peftspec_cli(*args: str, stdin: str | None = None):

@@ -42,3 +42,41 @@ output_root = "runs-{name}"
 """
     )
     return path
+
+
+def train_tiny_runs(
+    root: Path,
+    adapters: dict[str, tuple[str, str]],
+    *,
+    name_prefix: str = "",
+    extra: str = "",
+    epochs: int = 2,
+) -> dict[str, Path]:
+    """Train one run per entry of `adapters` ({name: (backbone, [adapter] body)}) on `root`'s
+    train.csv and validation.csv, each with tuned thresholds; returns {name: run directory}."""
+    import os
+
+    from rich.console import Console
+
+    from peftspec.api import run_spec
+    from peftspec.spec import load_spec
+
+    out = {}
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        for name, (backbone, adapter) in adapters.items():
+            spec_file = root / f"{name}.toml"
+            spec_file.write_text(
+                f'name = "{name_prefix}{name}"\n'
+                '[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
+                f"{extra}labels.columns = {json.dumps(EMOTIONS)}\n"
+                f'[backbone]\nmodel = "./{backbone}"\n[adapter]\n{adapter}\n'
+                f"[trainer]\nepochs = {epochs}\nbatch_size = 16\nlearning_rate = 5e-3\n"
+                '[metrics]\nthreshold = "tuned"\n'
+            )
+            outcome = run_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True))
+            out[name] = root / outcome.paths.root
+    finally:
+        os.chdir(cwd)
+    return out
