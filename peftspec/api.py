@@ -25,6 +25,14 @@ def _console(console):
     return Console()
 
 
+def _print_data_warnings(compiled, console) -> None:
+    """What the data check warned about (a label with no example, repeated ids), before training."""
+    from rich.text import Text
+
+    for problem in compiled.data.warnings:
+        console.print(Text.assemble(("warning", "yellow"), f": {problem}"), soft_wrap=True)
+
+
 def run_spec(
     spec: Spec,
     spec_files: Sequence[str] = (),
@@ -43,8 +51,7 @@ def run_spec(
     quiet_libraries()
     console = _console(console)
     compiled = compile_run(spec, list(spec_files), list(overrides), data)
-    for problem in compiled.data.warnings:
-        console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+    _print_data_warnings(compiled, console)
     if dry_run:
         from peftspec.build.overview import render_overview
 
@@ -97,8 +104,7 @@ def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcemen
         changes = check_spec_changes(recorded, spec, force)
         compiled = compile_run(spec, [], list(run.record.overrides))
         check_data_unchanged(run.record.data_hashes, compiled.data.hashes, force)
-        for problem in compiled.data.warnings:
-            console.print(f"[yellow]warning[/]: {problem}", markup=True, highlight=False)
+        _print_data_warnings(compiled, console)
         scan = newest_complete(run.paths.checkpoints)
         for folder, reason in scan.skipped:
             console.print(f"[yellow]skipping[/] {folder.name}: {reason}", highlight=False)

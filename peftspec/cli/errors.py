@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
+from peftspec.cli.common import color
 from peftspec.errors import UserError
-
-
-def _color(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ
 
 
 def render_error(error: UserError, command: str) -> int:
@@ -19,12 +15,12 @@ def render_error(error: UserError, command: str) -> int:
 
     from peftspec.spec.diagnostics import SpecError
 
-    err = Console(stderr=True, highlight=False, no_color=not _color(sys.stderr))
+    err = Console(stderr=True, highlight=False, no_color=not color(sys.stderr))
     if isinstance(error, SpecError):  # located spec diagnostics: exactly as `peftspec lint` prints them
         from peftspec.spec import LoadResult, lint
 
         result = lint.LintResult([error.file or ""], [LoadResult(error.file or "", None, error.diagnostics)])
-        print(lint.as_text(result, _color(sys.stderr)), file=sys.stderr)
+        print(lint.as_text(result, color(sys.stderr)), file=sys.stderr)
         return error.exit_code
     from peftspec.spec.lint import printable
 
