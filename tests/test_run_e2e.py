@@ -285,4 +285,8 @@ def test_quickstart_spec_runs_from_the_package(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     (root,) = (tmp_path / "runs").glob("quickstart-*")
-    assert read_run(root).record.rows == {"train": 64, "validation": 16, "test": 60}
+    record = read_run(root).record
+    assert record.rows == {"train": 64, "validation": 16, "test": 60}
+    # the packaged MiniLM is a sentence-transformers checkpoint: auto pooling is its mean pooling
+    assert record.model.pooling == "mean" and record.model.head_pooling == "pooler"
+    assert "1_Pooling/config.json" in record.overview.pooling

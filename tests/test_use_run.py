@@ -29,6 +29,9 @@ ADAPTERS = {
         "qwen2",
         'kind = "lora"\nr = 4\ntarget_modules = ["q_proj", "v_proj"]\n[quantization]\nmethod = "bnb-4bit"',
     ),
+    # a sentence-transformers checkpoint: pooling "auto" is its mean pooling, which BERT's own head
+    # does not do (predict, evaluate and export must all pool the same way)
+    "mean": ("stbert", 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'),
 }
 
 
@@ -37,6 +40,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("use")
     for kind in ("bert", "gemma", "qwen2"):
         make_backbone(kind, root / kind)
+    make_backbone("bert", root / "stbert", seed=3, sentence_pooling="pooling_mode_mean_tokens")
     write_csv(synthetic_rows(120, seed=1), root / "train.csv")
     write_csv(synthetic_rows(40, seed=2), root / "validation.csv")
     return train_tiny_runs(root, ADAPTERS, name_prefix="use-", extra='id_column = "id"\nmax_length = 32\n')
@@ -81,17 +85,26 @@ def test_evaluate_on_the_validation_file_reproduces_eval_json(runs, name):
     assert shown[0]["f1_macro"] == again["f1_macro"]
 
 
-@pytest.mark.parametrize("name", ["lora", "ia3"])
+@pytest.mark.parametrize("name", ["lora", "ia3", "mean"])
 def test_merged_export_loads_with_plain_transformers(runs, name, tmp_path):
     root = runs[name]
     out = tmp_path / "merged"
     proc = peftspec_cli("export", str(root), "-o", str(out), "--merge")
     assert proc.returncode == 0, proc.stderr
+    code_file = out / "peftspec_pooling.py"
+    assert code_file.is_file() == (name == "mean")  # only a pooling the head does not do needs code
+    trust = ", trust_remote_code=True" if name == "mean" else ""
+    if name == "mean":
+        assert "trust_remote_code=True" in (out / "README.md").read_text()
+        from transformers import AutoModelForSequenceClassification
+
+        with pytest.raises(ValueError, match="trust_remote_code"):  # never silently pooled another way
+            AutoModelForSequenceClassification.from_pretrained(out, trust_remote_code=False)
     code = (
         "import sys, json, torch\n"
         "from transformers import AutoModelForSequenceClassification, AutoTokenizer\n"
-        f"m = AutoModelForSequenceClassification.from_pretrained({str(out)!r}).eval()\n"
-        f"t = AutoTokenizer.from_pretrained({str(out)!r})\n"
+        f"m = AutoModelForSequenceClassification.from_pretrained({str(out)!r}{trust}).eval()\n"
+        f"t = AutoTokenizer.from_pretrained({str(out)!r}{trust})\n"
         "texts = [l.strip() for l in sys.stdin]\n"
         "with torch.no_grad():\n"
         "    b = t(texts, padding=True, truncation=True, max_length=32, return_tensors='pt')\n"

@@ -67,6 +67,10 @@ class ModelParts:
     added_pad_token: bool
     wrapped_modules: list[str]
     architecture: str
+    pooling: str
+    """The pooling the head reads (cls, pooler, mean or last); reloads use the same."""
+    head_pooling: str
+    """The pooling the architecture's own head does."""
     datasets: dict[str, Any]
     """Tokenised splits by name."""
     collator: Any
@@ -88,8 +92,8 @@ class CompiledRun:
     build_model: Callable[[], ModelParts]
     training_arguments: Callable[[Path], Any]
     """`TrainingArguments` writing checkpoints under the given folder."""
-    reload: Callable[[Path, bool], tuple[Any, Any]]
-    """(model, tokenizer) from a saved weights folder (and whether a pad token was added)."""
+    reload: Callable[[Path, bool, str], tuple[Any, Any]]
+    """(model, tokenizer) from a saved weights folder (whether a pad token was added, the pooling)."""
 
 
 def compile_run(
@@ -130,7 +134,9 @@ def compile_run(
         render=lambda header: render_spec(spec, header=header),
         build_model=lambda: build_parts(spec, bundle, precision),
         training_arguments=lambda folder: _training_arguments(spec, folder, precision),
-        reload=lambda folder, added_pad: _reload(spec, bundle.label_names, folder, added_pad, precision),
+        reload=lambda folder, added_pad, pooling: _reload(
+            spec, bundle.label_names, folder, added_pad, precision, pooling
+        ),
     )
 
 
@@ -191,6 +197,8 @@ def build_parts(spec: Spec, bundle: DataBundle, precision: str) -> ModelParts:
         added_pad_token=built.added_pad_token,
         wrapped_modules=built.wrapped_modules,
         architecture=built.architecture,
+        pooling=built.pooling.method,
+        head_pooling=built.pooling.native,
         datasets=datasets,
         collator=collator(built.tokenizer),
         computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
@@ -218,12 +226,12 @@ def _training_arguments(spec: Spec, folder: Path, precision: str):
     )
 
 
-def _reload(spec: Spec, label_names: list[str], folder: Path, added_pad: bool, precision: str):
+def _reload(spec: Spec, label_names: list[str], folder: Path, added_pad: bool, precision: str, pooling: str):
     import torch
 
     from peftspec.build.model import load_trained
 
-    model, tokenizer = load_trained(spec, label_names, folder, added_pad, precision)
+    model, tokenizer = load_trained(spec, label_names, folder, added_pad, precision, pooling)
     if torch.cuda.is_available() and spec.quantization.method == "none":
         model = model.to("cuda")
     return model, tokenizer

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peftspec.build.pooling import Pooling, PoolingError, choose
+from peftspec.build.pooling_head import CONFIG_KEY, install, native_method
 from peftspec.errors import UserError
 from peftspec.spec.adapters import PeftContext
 from peftspec.spec.backbone import BackboneSpec
@@ -32,6 +34,7 @@ class BuiltModel:
     added_pad_token: bool
     wrapped_modules: list[str]
     architecture: str
+    pooling: Pooling
 
 
 def build_tokenizer(backbone: BackboneSpec):
@@ -69,12 +72,15 @@ def compute_dtype(spec: Spec, precision: str) -> str:
 
 
 CLASSIFICATION_HEADS = ["classifier", "score"]
+FULL_PRECISION = [*CLASSIFICATION_HEADS, "pooler"]
+"""Never quantised: the head, and the pooler (small, and trained in full when pooling needs it)."""
 
 
 def unquantised_modules(spec: Spec) -> list[str]:
-    """Modules kept in full precision: the head, modules trained in full, and the spec's extra skips."""
+    """Modules kept in full precision: the head and pooler, modules trained in full, and the spec's
+    extra skips."""
     trained = spec.adapter.saved_modules()
-    return sorted({*CLASSIFICATION_HEADS, *trained, *(spec.quantization.skip_modules or [])})
+    return sorted({*FULL_PRECISION, *trained, *(spec.quantization.skip_modules or [])})
 
 
 def skip_patterns(names: list[str]) -> list[str]:
@@ -84,8 +90,11 @@ def skip_patterns(names: list[str]) -> list[str]:
     return [p for name in names for p in (name, rf"(?:.*\.)?{re.escape(name)}")]
 
 
-def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool):
-    """The pretrained backbone with a fresh classification head for `label_names`."""
+def load_backbone(
+    spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool, pooling: str | None = None
+) -> tuple[Any, Pooling]:
+    """The pretrained backbone with a fresh classification head for `label_names`, pooling as
+    `pooling` says (a method, `native` for the head's own, or None: resolve `backbone.pooling`)."""
     import torch
     from transformers import AutoModelForSequenceClassification
 
@@ -117,8 +126,11 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
         )
     else:
         kwargs["dtype"] = "auto" if backbone.dtype == "auto" else getattr(torch, backbone.dtype)
+    source = model_source(backbone.model)
     try:
-        model = AutoModelForSequenceClassification.from_pretrained(model_source(backbone.model), **kwargs)
+        model, info = AutoModelForSequenceClassification.from_pretrained(
+            source, output_loading_info=True, **kwargs
+        )
     except (OSError, ValueError) as exc:
         hint = ""
         if not backbone.allow_pickle_weights and "safetensors" in str(exc):
@@ -130,7 +142,19 @@ def load_backbone(spec: Spec, label_names: list[str], precision: str, tokenizer,
     if added_pad:
         model.resize_token_embeddings(len(tokenizer))
     model.config.pad_token_id = tokenizer.pad_token_id
-    return model
+    chosen = _pooling(spec, model, source, list(info.get("missing_keys") or []), pooling)
+    install(model, chosen.method)
+    return model, chosen
+
+
+def _pooling(spec: Spec, model, source: str, missing: list[str], recorded: str | None) -> Pooling:
+    if recorded is not None:
+        native = native_method(model)
+        return Pooling(native if recorded == "native" else recorded, native, "as the run recorded it")
+    try:
+        return choose(spec.backbone.pooling, model, source, spec.backbone.revision, missing)
+    except PoolingError as exc:
+        raise ModelError(str(exc)) from None
 
 
 def _prepare_quantized(model, spec: Spec):
@@ -151,18 +175,22 @@ def build_model(
     spec: Spec, label_names: list[str], precision: str, total_steps: int | None = None
 ) -> BuiltModel:
     tokenizer, added_pad = build_tokenizer(spec.backbone)
-    model = _prepare_quantized(load_backbone(spec, label_names, precision, tokenizer, added_pad), spec)
+    model, pooling = load_backbone(spec, label_names, precision, tokenizer, added_pad)
+    model = _prepare_quantized(model, spec)
     architecture = type(model).__name__
     context = PeftContext(
         total_steps=total_steps, tokenizer=model_source(spec.backbone.tokenizer or spec.backbone.model)
     )
     peft_config = spec.adapter.to_peft_config(context)
     wrapped: list[str] = []
+    if peft_config is not None and pooling.train:
+        saved = getattr(peft_config, "modules_to_save", None) or []
+        peft_config.modules_to_save = sorted({*saved, *pooling.train})
     if peft_config is not None:
         model = _wrap(model, peft_config, spec)
         wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
     trainable, total = count_parameters(model)
-    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped, architecture)
+    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling)
 
 
 def _wrap(model, peft_config, spec: Spec):
@@ -197,32 +225,60 @@ def save_trained(model, tokenizer, folder: Path) -> None:
 
 
 def load_trained(
-    spec: Spec, label_names: list[str], folder: Path, added_pad_token: bool, precision: str = "fp32"
+    spec: Spec,
+    label_names: list[str],
+    folder: Path,
+    added_pad_token: bool,
+    precision: str = "fp32",
+    pooling: str = "native",
 ):
     """Reload a trained run for inference: the backbone as trained plus the saved adapter (or the
-    whole fine-tuned model). Returns (model in eval mode, tokenizer)."""
+    whole fine-tuned model), pooling as the run did (`native`: the head's own, as runs recorded
+    before pooling was a choice). Returns (model in eval mode, tokenizer)."""
     from transformers import AutoModelForSequenceClassification
 
     if spec.adapter.trains_backbone:
         from transformers import AutoTokenizer
 
         model = AutoModelForSequenceClassification.from_pretrained(folder)
+        install(model, getattr(model.config, CONFIG_KEY, None) or pooling)  # saved with the model
         return model.eval(), AutoTokenizer.from_pretrained(folder)
-    base = load_base(spec, label_names, folder, added_pad_token, precision)
+    base = load_base(spec, label_names, folder, added_pad_token, precision, pooling)
     return attach_trained(spec, base, folder, label_names)
 
 
-def load_base(spec: Spec, label_names: list[str], folder: Path, added_pad_token: bool, precision: str):
+def load_base(
+    spec: Spec,
+    label_names: list[str],
+    folder: Path,
+    added_pad_token: bool,
+    precision: str,
+    pooling: str = "native",
+):
     """The backbone a run's adapter was trained on, prepared as in training, without the adapter."""
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    return _prepare_quantized(load_backbone(spec, label_names, precision, tokenizer, added_pad_token), spec)
+    model, _ = load_backbone(spec, label_names, precision, tokenizer, added_pad_token, pooling)
+    return _prepare_quantized(model, spec)
+
+
+def recorded_pooling(record) -> str:
+    """The pooling a run (`peftspec.runs.RunRecord`) trained with; `native` for runs recorded before
+    pooling was a choice (they used the head's own)."""
+    return (record.model.pooling if record.model is not None else None) or "native"
 
 
 def load_backbone_for(spec: Spec, label_names: list[str], folder: Path, record):
     """`load_base` for a run's record (`peftspec.runs.RunRecord`)."""
-    return load_base(spec, label_names, folder, record.added_pad_token, record.precision or "fp32")
+    return load_base(
+        spec,
+        label_names,
+        folder,
+        record.added_pad_token,
+        record.precision or "fp32",
+        recorded_pooling(record),
+    )
 
 
 def attach_trained(spec: Spec, base, folder: Path, label_names: list[str]):

@@ -35,6 +35,7 @@ def overview_of(spec: Spec, bundle, built, precision: str, on_gpu: bool) -> Over
         effective_batch=effective,
         device=describe_device(),
         precision=precision,
+        pooling=built.pooling.line(),
         speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
     )
 
@@ -86,6 +87,7 @@ def render_overview(overview: Overview):
         ("effective batch", str(overview.effective_batch)),
         ("device", overview.device),
         ("precision", overview.precision),
+        ("pooling", overview.pooling or "-"),
         ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:

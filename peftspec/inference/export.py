@@ -55,6 +55,8 @@ def export_run(
             _merged(run, spec, staged, dtype)
         else:
             _copy_folder(run.weights_folder, staged)
+            if full:
+                _full_pooling_code(run, staged)
         if merge or full:
             write_decision(staged / "config.json", run)
         if fmt == "safetensors":
@@ -131,23 +133,58 @@ def _merged(run: Run, spec, out: Path, dtype: str | None) -> None:
     from peft import PeftModel
     from transformers import AutoTokenizer
 
-    from peftspec.build.model import load_backbone
+    from peftspec.build.model import load_backbone, recorded_pooling
     from peftspec.spec.quantization import NoQuantization
 
     plain = spec.model_copy(deep=True)
     plain.quantization = NoQuantization()  # merge into full-precision weights, never into 4/8-bit ones
     tokenizer = AutoTokenizer.from_pretrained(run.paths.adapter)
-    base = load_backbone(plain, run.record.labels, "fp32", tokenizer, run.record.added_pad_token)
+    record = run.record
+    base, _ = load_backbone(
+        plain, record.labels, "fp32", tokenizer, record.added_pad_token, recorded_pooling(record)
+    )
     model = PeftModel.from_pretrained(base, run.paths.adapter).merge_and_unload()
     if dtype is not None:
         model = model.to(getattr(torch, dtype))
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
+    write_pooling_code(model, out)
+
+
+def write_pooling_code(model, out: Path) -> None:
+    """A pooling the architecture's head does not do (mean pooling on BERT, say) cannot be expressed
+    in a standard config: write the modeling file that does it and point `auto_map` at it, so the
+    export loads with `trust_remote_code=True` and refuses to load silently wrong without it."""
+    import json
+
+    from peftspec.build.pooling import REMOTE_CODE_FILE, remote_code
+
+    code = remote_code(model)
+    if code is None:
+        return
+    source, keys = code
+    (out / REMOTE_CODE_FILE).write_text(source, encoding="utf-8")
+    config_path = out / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config.update(keys)
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _full_pooling_code(run: Run, out: Path) -> None:
+    """`write_pooling_code` for a fully fine-tuned model (its config records the pooling)."""
+    from transformers import AutoModelForSequenceClassification
+
+    from peftspec.build.pooling_head import CONFIG_KEY, install
+
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    install(model, getattr(model.config, CONFIG_KEY, None) or "native")
+    write_pooling_code(model, out)
 
 
 def _keep_weights_only(out: Path) -> None:
-    """`--format safetensors`: the weights, their config and the tokenizer; no other files."""
-    keep = (".safetensors", ".json", ".model", ".txt")
+    """`--format safetensors`: the weights, their config, the tokenizer and any pooling code; no
+    other files."""
+    keep = (".safetensors", ".json", ".model", ".txt", ".py")
     for item in out.iterdir():
         if item.is_file() and not item.name.endswith(keep):
             item.unlink()
@@ -165,6 +202,7 @@ def model_card(run: Run, spec, merged: bool) -> str:
         f"- Adapter: {overview.adapter if overview else record.adapter}"
         + (" (merged into the backbone)" if merged and not spec.adapter.trains_backbone else ""),
         f"- Quantisation during training: {record.quantization}",
+        f"- Pooling: {_pooling_line(record)}",
         f"- Task: {record.task}; labels: {', '.join(record.labels)}",
         f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}",
         f"- Run: `{run.name}`, peftspec {record.versions.get('peftspec') or '-'}",
@@ -175,7 +213,7 @@ def model_card(run: Run, spec, merged: bool) -> str:
         "## Use",
         "",
         "```python",
-        *(_use_merged() if merged else _use_adapter(record)),
+        *(_use_merged(_needs_code(record)) if merged else _use_adapter(record)),
         "```",
         "",
         "## Data",
@@ -208,11 +246,31 @@ def _metrics_table(evaluation: dict[str, Any]) -> str:
     return "\n".join([f"| metric | {' | '.join(splits)} |", "|---|" + "---:|" * len(splits), *rows]) + "\n"
 
 
-def _use_merged() -> list[str]:
+def _pooling_line(record) -> str:
+    pooling = record.model.pooling if record.model is not None else None
+    if pooling is None:
+        return "the architecture's own head"
+    if _needs_code(record):
+        return (
+            f"{pooling}, which the architecture's own head does not do: this folder ships it as "
+            "code (`peftspec_pooling.py`), so load with `trust_remote_code=True` (an adapter-only "
+            "export needs `peftspec predict`, or `peftspec export --merge`)"
+        )
+    return pooling
+
+
+def _needs_code(record) -> bool:
+    """The run pooled in a way its architecture's own head does not."""
+    model = record.model
+    return model is not None and model.pooling is not None and model.pooling != model.head_pooling
+
+
+def _use_merged(code: bool) -> list[str]:
+    trust = ", trust_remote_code=True" if code else ""
     return [
         "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
-        'model = AutoModelForSequenceClassification.from_pretrained("<this folder>")',
-        'tokenizer = AutoTokenizer.from_pretrained("<this folder>")',
+        f'model = AutoModelForSequenceClassification.from_pretrained("<this folder>"{trust})',
+        f'tokenizer = AutoTokenizer.from_pretrained("<this folder>"{trust})',
     ]
 
 

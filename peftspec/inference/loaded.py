@@ -90,7 +90,7 @@ def decision_thresholds(run: Run, task: str, label_names: list[str]):
 def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:
     """Load a completed run's model (backbone plus adapter, or the fine-tuned model) for inference."""
     from peftspec.build.environment import quiet_libraries
-    from peftspec.build.model import load_trained
+    from peftspec.build.model import load_trained, recorded_pooling
 
     quiet_libraries()
     run = read_run(path)
@@ -100,8 +100,14 @@ def load_run(path: str | Path, batch_size: int | None = None) -> LoadedRun:
     if not folder.is_dir():
         raise RunNotUsable(f"{run.name} has no saved model ({folder} is missing)")
     spec = load_spec(run.paths.spec)
+    record = run.record
     model, tokenizer = load_trained(
-        spec, run.record.labels, folder, run.record.added_pad_token, run.record.precision or "fp32"
+        spec,
+        record.labels,
+        folder,
+        record.added_pad_token,
+        record.precision or "fp32",
+        recorded_pooling(record),
     )
     return LoadedRun(run, spec, _to_device(model, spec), tokenizer, batch_size)
 

@@ -47,6 +47,10 @@ class Overview(Part):
     effective_batch: int | None = None
     device: str | None = None
     precision: str | None = None
+    pooling: str | None = None
+    """The pooling in one line, with why it was chosen and what it trains."""
+    learning_rate: str | None = None
+    """The learning rate, and where it came from (the spec, or the default for this adapter and backbone)."""
     speedups: list[str] = Field(default_factory=list)
     """The fast defaults in force (`off:` marks one the spec turned off)."""
 
@@ -54,6 +58,12 @@ class Overview(Part):
 class ModelFacts(Part):
     architecture: str | None = None
     wrapped_modules: list[str] = Field(default_factory=list)
+    pooling: str | None = None
+    """How the head saw the sequence: cls, pooler, mean or last (unset: the head's own, as
+    recorded before pooling was a choice)."""
+    head_pooling: str | None = None
+    """The pooling the architecture's own head does; where it differs from `pooling`, a standard
+    `AutoModelForSequenceClassification` load would pool differently."""
 
 
 class Best(Part):

@@ -72,6 +72,7 @@ def backbone_key(run: Run, spec) -> str | None:
         "task": run.record.task,
         "labels": len(run.record.labels),
         "added_pad_token": run.record.added_pad_token,
+        "pooling": run.record.model.pooling if run.record.model is not None else None,
     }
     return json.dumps(parts, sort_keys=True)
 
@@ -79,7 +80,7 @@ def backbone_key(run: Run, spec) -> str | None:
 def load_served(paths: list[str | Path], batch_size: int | None = None) -> list[ServedRun]:
     """Load each completed run once (names must be unique); runs that agree on their backbone share it."""
     from peftspec.build.environment import quiet_libraries
-    from peftspec.build.model import attach_trained, load_backbone_for, load_trained
+    from peftspec.build.model import attach_trained, load_backbone_for, load_trained, recorded_pooling
     from peftspec.spec import load_spec
 
     quiet_libraries()
@@ -96,7 +97,12 @@ def load_served(paths: list[str | Path], batch_size: int | None = None) -> list[
         record = run.record
         if key is None:
             model, tokenizer = load_trained(
-                spec, record.labels, run.weights_folder, record.added_pad_token, record.precision or "fp32"
+                spec,
+                record.labels,
+                run.weights_folder,
+                record.added_pad_token,
+                record.precision or "fp32",
+                recorded_pooling(record),
             )
         else:
             if key not in bases:

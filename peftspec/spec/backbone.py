@@ -30,6 +30,13 @@ class BackboneSpec(SpecModel):
     allow_pickle_weights: bool = False
     """Also load weights stored as pickle (`pytorch_model.bin`), which can run code when loaded;
     unset = safetensors only. Only for repositories you trust."""
+    pooling: Literal["auto", "cls", "pooler", "mean", "last"] = "auto"
+    """How the sequence becomes the one vector the classification head reads: `cls` (the first
+    token), `pooler` (BERT's pooler over [CLS]), `mean` (mean of the real tokens' final states) or
+    `last` (the last non-pad token). `auto` = what the backbone was trained with: the pooling
+    named by a sentence-transformers checkpoint (`1_Pooling/config.json`), otherwise the
+    architecture's own head (the pooler for BERT-style encoders, the last token for decoders,
+    [CLS] for others). A pooler that the checkpoint never trained is trained in full."""
     pad_token: Literal["auto", "eos", "unk", "new"] = "auto"
     """Pad token for decoder models that have none: `auto` keeps the tokenizer's or falls back
     to EOS; `eos`/`unk` reuse that token; `new` adds `<pad>` and resizes the embeddings."""

@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable, Iterator
 
 from peftspec.spec.diagnostics import Diagnostic, KeyPath
-from peftspec.spec.packaged import PackagedModelError, package_data_file, package_model_dir
+from peftspec.spec.packaged import PackagedModelError, model_source, package_data_file, package_model_dir
 from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, path_fields
 from peftspec.spec.root import Spec
 from peftspec.spec.sources import RawSpec
@@ -47,6 +47,29 @@ def learning_rate(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
             f"learning_rate {lr:g} is unusually {side} for adapter kind {spec.adapter.kind!r} "
             f"(typical: {low:g} to {high:g})",
             None,
+        )
+
+
+def pooling(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    """A pooling chosen against what the backbone's files say it was trained with (local and
+    packaged models, and Hub models already in the local cache; nothing is downloaded)."""
+    from peftspec.spec.trained_pooling import trained_pooling
+
+    chosen = spec.backbone.pooling
+    if chosen == "auto":
+        return
+    try:
+        source = model_source(spec.backbone.model)
+    except PackagedModelError:
+        return  # reported by missing_files
+    trained = trained_pooling(source, spec.backbone.revision)
+    if trained is not None and trained.exact and trained.method != chosen:
+        yield (
+            ("backbone", "pooling"),
+            "pooling-mismatch",
+            f"pooling = {chosen!r}, but the backbone was trained with {trained.method} pooling "
+            f"({trained.file}: {trained.mode}); leave pooling unset (auto) to use it",
+            "auto",
         )
 
 
@@ -124,6 +147,7 @@ RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
     trust_remote_code,
     pickle_weights,
     learning_rate,
+    pooling,
     ignored_keys,
     header_replaced,
     missing_files,

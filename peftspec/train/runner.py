@@ -99,7 +99,12 @@ def train(compiled: CompiledRun, writer: RunWriter, console, resume_from: str | 
     writer.update(
         overview=parts.overview,
         added_pad_token=parts.added_pad_token,
-        model={"architecture": parts.architecture, "wrapped_modules": parts.wrapped_modules},
+        model={
+            "architecture": parts.architecture,
+            "wrapped_modules": parts.wrapped_modules,
+            "pooling": parts.pooling,
+            "head_pooling": parts.head_pooling,
+        },
     )
     console.print(render_overview(parts.overview))
 

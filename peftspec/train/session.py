@@ -147,7 +147,7 @@ class TrainingSession:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         folder = self.writer.paths.weights(self.settings.weights)
-        return self.compiled.reload(folder, self.parts.added_pad_token)
+        return self.compiled.reload(folder, self.parts.added_pad_token, self.parts.pooling)
 
     def save(self) -> None:
         """The adapter (and the trained head) as safetensors, or the whole model without an adapter."""

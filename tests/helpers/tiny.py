@@ -94,8 +94,12 @@ def make_tokenizer(kind: str, with_pad: bool = True):
     return tokenizer
 
 
-def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0) -> Path:
-    """Save a tiny random `kind` model (bert, qwen2, gemma) and its tokenizer under `folder`."""
+def make_backbone(
+    kind: str, folder: Path, with_pad: bool = True, seed: int = 0, sentence_pooling: str | None = None
+) -> Path:
+    """Save a tiny random `kind` model (bert, qwen2, gemma) and its tokenizer under `folder`;
+    `sentence_pooling` (a sentence-transformers mode key such as `pooling_mode_mean_tokens`) adds
+    the files of a sentence-transformers checkpoint that pools that way."""
     import torch
     from transformers import AutoModel, BertConfig, GemmaConfig, Qwen2Config
 
@@ -138,4 +142,19 @@ def make_backbone(kind: str, folder: Path, with_pad: bool = True, seed: int = 0)
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     save_tokenizer(tokenizer, folder, tokenizer.toy_specials)
+    if sentence_pooling is not None:
+        write_sentence_transformers_files(folder, sentence_pooling, config.hidden_size)
     return folder
+
+
+def write_sentence_transformers_files(folder: Path, mode: str, width: int) -> None:
+    """modules.json and 1_Pooling/config.json as sentence-transformers writes them."""
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules, indent=2), encoding="utf-8")
+    modes = ["pooling_mode_cls_token", "pooling_mode_mean_tokens", "pooling_mode_max_tokens"]
+    pooling = {"word_embedding_dimension": width, **{m: m == mode for m in sorted({*modes, mode})}}
+    (folder / "1_Pooling").mkdir(exist_ok=True)
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling, indent=2), encoding="utf-8")
