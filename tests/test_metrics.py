@@ -7,7 +7,8 @@ import pytest
 from sklearn import metrics as skm
 
 from peftspec.metrics.registry import compute
-from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.metrics.scoring import confusion, decide, scores_from_logits
+from peftspec.metrics.tuning import tune_thresholds
 
 LABELS = ["a", "b", "c"]
 

@@ -188,7 +188,7 @@ def test_a_tuned_run_shows_both_figures_and_its_final_step(workspace: Path):
     record = run.record
     assert record.step == record.steps == record.overview.total_steps == 12  # 96 rows, batch 16, 2 epochs
     compare = peftspec(workspace, "compare", str(run.path), "--format", "markdown").stdout
-    assert "F1 macro @0.5" in compare and "tuned theirs per label on validation" in compare
+    assert "F1 macro @0.5" in compare and "tuned theirs on validation (for the metric each names)" in compare
     at_half = json.loads((run.path / run.paths.eval.name).read_text())["validation"]["at_threshold_0.5"]
     assert f"{at_half['f1_macro']:.4f}" in compare
     frame = run.predictions()  # label names in the file itself, not only 0/1 lists

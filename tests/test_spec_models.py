@@ -127,6 +127,36 @@ def test_target_modules_accepts_all_linear(write_spec):
 def test_tuned_threshold(write_spec):
     spec = load_spec(write_spec(MINIMAL + '\n[metrics]\nthreshold = "tuned"\n'))
     assert spec.metrics.threshold == "tuned"
+    assert spec.metrics.tune_for == "f1_macro"  # the best-model metric
+
+
+@pytest.mark.parametrize(
+    ("trainer", "metrics", "tuned_for"),
+    [
+        ('best_metric = "jaccard"', "", "jaccard"),
+        ('best_metric = "loss"', "", "f1_macro"),  # the loss does not depend on thresholds
+        ('best_metric = "jaccard"', 'tune_for = "f1_micro"', "f1_micro"),
+    ],
+)
+def test_thresholds_are_tuned_for_the_best_metric_unless_told(write_spec, trainer, metrics, tuned_for):
+    text = MINIMAL + f'\n[trainer]\n{trainer}\n[metrics]\nthreshold = "tuned"\n{metrics}\n'
+    assert load_spec(write_spec(text)).metrics.tune_for == tuned_for
+
+
+@pytest.mark.parametrize(
+    ("metrics", "message", "suggestion"),
+    [
+        ('threshold = 0.5\ntune_for = "jaccard"', "tune_for applies to tuned thresholds", None),
+        ('threshold = "tuned"\ntune_for = "jacard"', "cannot be tuned for 'jacard'", "jaccard"),
+        ('threshold = "tuned"\ntune_for = "loss"', "cannot be tuned for 'loss'", None),
+    ],
+)
+def test_tune_for_mistakes_are_errors(write_spec, metrics, message, suggestion):
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(MINIMAL + f"\n[metrics]\n{metrics}\n"))
+    (error,) = info.value.errors
+    assert error.path == "metrics.tune_for" and message in error.message
+    assert error.suggestion == suggestion
 
 
 def test_threshold_out_of_range(write_spec):

@@ -43,7 +43,13 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     make_backbone("bert", root / "stbert", seed=3, sentence_pooling="pooling_mode_mean_tokens")
     write_csv(synthetic_rows(120, seed=1), root / "train.csv")
     write_csv(synthetic_rows(40, seed=2), root / "validation.csv")
-    return train_tiny_runs(root, ADAPTERS, name_prefix="use-", extra='id_column = "id"\nmax_length = 32\n')
+    return train_tiny_runs(
+        root,
+        ADAPTERS,
+        name_prefix="use-",
+        extra='id_column = "id"\nmax_length = 32\n',
+        metrics={"mean": 'tune_for = "jaccard"\n'},
+    )
 
 
 def peftspec_cli(*args: str, stdin: str | None = None):
@@ -146,6 +152,25 @@ def test_adapter_export_loads_with_peft(runs, tmp_path):
     )
     model = PeftModel.from_pretrained(base, tmp_path / "a")
     assert model.peft_config["default"].r == 4
+
+
+@pytest.mark.parametrize(
+    ("name", "objective", "protocol"),
+    [
+        ("lora", "f1_macro", "tuned per label on validation for f1_macro"),
+        ("mean", "jaccard", "tuned jointly on validation for jaccard"),
+    ],
+)
+def test_tuned_thresholds_say_what_they_were_tuned_for(runs, name, objective, protocol):
+    run = read_run(runs[name])
+    used = run.thresholds_used()
+    assert used["tuned_for"] == objective and run.threshold_protocol() == protocol
+    assert used["score_on_tuning_rows"] == pytest.approx(
+        run.split_metrics("validation")[objective], abs=1e-12
+    )
+    facts = peftspec_cli("report", str(runs[name]), "-o", str(runs[name].parent / f"report-{name}"))
+    assert facts.returncode == 0, facts.stderr
+    assert f"Thresholds {protocol}" in (runs[name].parent / f"report-{name}" / "report.md").read_text()
 
 
 def test_python_api_and_stdin_predict(runs):

@@ -42,6 +42,8 @@ class TrainSettings:
     metric_names: list[str]
     threshold: float | str
     """A fixed multi-label threshold, or `"tuned"` (tuned on validation after training)."""
+    tune_for: str | None
+    """The metric tuned thresholds maximise."""
     best_metric: str | None
     eval_batch_size: int
     max_length: int
@@ -105,7 +107,12 @@ def compile_run(
     """Check the data (raising `DataError` with every problem) and read the spec into a
     `CompiledRun`. `data`: rows already loaded and checked (`peftspec check` passes a sample)."""
     from peftspec.build.training_args import resolve_precision
+    from peftspec.plan.learning_rate import learning_rate_for
 
+    learning_rate = learning_rate_for(spec)
+    if spec.trainer.learning_rate is None:  # the default trained with is what the run's spec records
+        spec = spec.model_copy(deep=True)
+        spec.trainer.learning_rate = learning_rate.value
     bundle = data or load_data(spec.dataset)
     precision = resolve_precision(spec.trainer.precision)
     settings = _settings(spec, bundle, precision)
@@ -132,7 +139,7 @@ def compile_run(
         record=record,
         spec_files=files,
         render=lambda header: render_spec(spec, header=header),
-        build_model=lambda: build_parts(spec, bundle, precision),
+        build_model=lambda: build_parts(spec, bundle, precision, learning_rate.line()),
         training_arguments=lambda folder: _training_arguments(spec, folder, precision),
         reload=lambda folder, added_pad, pooling: _reload(
             spec, bundle.label_names, folder, added_pad, precision, pooling
@@ -151,6 +158,7 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
         label_names=list(bundle.label_names),
         metric_names=list(spec.metrics.names or []),
         threshold=spec.metrics.threshold,
+        tune_for=spec.metrics.tune_for,
         best_metric=spec.trainer.best_metric,
         eval_batch_size=spec.trainer.eval_batch_size,
         max_length=spec.dataset.max_length,
@@ -175,7 +183,7 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
     )
 
 
-def build_parts(spec: Spec, bundle: DataBundle, precision: str) -> ModelParts:
+def build_parts(spec: Spec, bundle: DataBundle, precision: str, learning_rate: str) -> ModelParts:
     """Tokenizer, model (quantisation, adapter), tokenised splits, collator, metric computer and
     the overview printed before training."""
     import torch
@@ -202,7 +210,7 @@ def build_parts(spec: Spec, bundle: DataBundle, precision: str) -> ModelParts:
         datasets=datasets,
         collator=collator(built.tokenizer),
         computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
-        overview=overview_of(spec, bundle, built, precision, torch.cuda.is_available()),
+        overview=overview_of(spec, bundle, built, precision, torch.cuda.is_available(), learning_rate),
     )
 
 

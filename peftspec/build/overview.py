@@ -18,7 +18,9 @@ def step_counts(trainer: TrainerSpec, train_rows: int, world_size: int = 1) -> t
     return per_epoch, total, trainer.batch_size * trainer.gradient_accumulation_steps * world_size
 
 
-def overview_of(spec: Spec, bundle, built, precision: str, on_gpu: bool) -> Overview:
+def overview_of(
+    spec: Spec, bundle, built, precision: str, on_gpu: bool, learning_rate: str | None = None
+) -> Overview:
     """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data."""
     per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
     return Overview(
@@ -36,6 +38,7 @@ def overview_of(spec: Spec, bundle, built, precision: str, on_gpu: bool) -> Over
         device=describe_device(),
         precision=precision,
         pooling=built.pooling.line(),
+        learning_rate=learning_rate,
         speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
     )
 
@@ -85,6 +88,7 @@ def render_overview(overview: Overview):
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
         ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),
         ("effective batch", str(overview.effective_batch)),
+        ("learning rate", overview.learning_rate or "-"),
         ("device", overview.device),
         ("precision", overview.precision),
         ("pooling", overview.pooling or "-"),

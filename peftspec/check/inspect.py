@@ -30,6 +30,8 @@ def inspect_run(root: Path, spec: Spec, result: SpecCheck, at) -> None:
     losses = [r["loss"] for r in records if r.get("event") == "train" and "loss" in r]
     trend = f", loss {losses[0]:.4f} -> {losses[-1]:.4f}" if losses else ""
     result.add("training", "passed", f"{record.steps} steps{trend}")
+    if record.overview is not None and record.overview.pooling:
+        result.add("pooling", "passed", record.overview.pooling)
     _metrics(run, spec, result)
     _checkpoints(run, spec, result)
     _reload(run, result)

@@ -19,6 +19,7 @@ def run_stages(report: LoadResult, at: Locator, options: CheckOptions, result: S
     bundle = _data(spec, result)
     sample = _sample(bundle, spec, options.steps)
     toy = _toy(spec, sample, at, result, scratch)
+    _carry_pooling_files(spec, toy.folder)
     toy_spec = _toy_spec(spec, toy.folder, options)
     _tokenizer(toy_spec, toy, at, result)
     _modules(toy_spec, bundle, at, result)
@@ -93,13 +94,37 @@ def _toy(spec: Spec, sample, at: Locator, result: SpecCheck, scratch: Path):
     return toy
 
 
+def _carry_pooling_files(spec: Spec, folder: Path) -> None:
+    """The real backbone's sentence-transformers files, beside the toy's weights: `auto` pooling
+    then resolves on the toy as it will on the real backbone."""
+    import shutil
+
+    from peftspec.spec.packaged import PackagedModelError, model_source
+    from peftspec.spec.trained_pooling import trained_pooling
+
+    try:
+        source = model_source(spec.backbone.model)
+    except PackagedModelError:
+        return
+    found = trained_pooling(source, spec.backbone.revision)
+    if found is None or not Path(source).is_dir():
+        return
+    shutil.copy2(Path(source) / "modules.json", folder / "modules.json")
+    (folder / found.file).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(Path(source) / found.file, folder / found.file)
+
+
 def _toy_spec(spec: Spec, folder: Path, options: CheckOptions) -> Spec:
-    """The spec pointed at the toy backbone, trained `steps` steps with small batches, no W&B."""
+    """The spec pointed at the toy backbone, trained `steps` steps with small batches, no W&B; the
+    learning rate is the one the real backbone would get."""
+    from peftspec.plan.learning_rate import learning_rate_for
+
     t = spec.trainer
     evaluates = t.eval_strategy != "no"
     half = max(1, options.steps // 2)
     trainer = t.model_copy(
         update={
+            "learning_rate": learning_rate_for(spec).value,
             "max_steps": options.steps,
             "batch_size": min(t.batch_size, 8),
             "eval_batch_size": min(t.eval_batch_size or t.batch_size, 16),

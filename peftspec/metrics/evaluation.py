@@ -10,7 +10,8 @@ import numpy as np
 from peftspec.build.data import DataBundle, Split
 from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
-from peftspec.metrics.scoring import confusion, decide, scores_from_logits, tune_thresholds
+from peftspec.metrics.scoring import confusion, decide, scores_from_logits
+from peftspec.metrics.tuning import tune_thresholds
 
 AT_HALF_KEY = "at_threshold_0.5"
 """Where a tuned run's split records its figures with every label at threshold 0.5."""
@@ -52,15 +53,20 @@ class FinalEvaluation:
         return {name: r.confusion for name, r in self.results.items()}
 
 
-def thresholds_for(mode: float | str, bundle: DataBundle, val_scores: np.ndarray) -> dict[str, Any]:
+def thresholds_for(
+    mode: float | str, bundle: DataBundle, val_scores: np.ndarray, tune_for: str | None = None
+) -> dict[str, Any]:
     names = bundle.label_names
     if bundle.task != "multi_label":
         return {"mode": "argmax", "values": None}
     if mode == "tuned":
-        tuning = tune_thresholds(val_scores, bundle.validation.labels)
+        tuning = tune_thresholds(val_scores, bundle.validation.labels, tune_for or "f1_macro")
         return {
             "mode": "tuned",
             "tuned_on": "validation",
+            "tuned_for": tuning.objective,
+            "method": tuning.method,
+            "score_on_tuning_rows": tuning.score,
             "values": dict(zip(names, tuning.values.tolist())),
             "untuned": {names[j]: reason for j, reason in tuning.untuned.items()},
         }

@@ -15,8 +15,9 @@ import numpy as np
 FLAT_SPREAD = 0.01
 """Mean over labels of the scores' standard deviation across rows below this: flat scores."""
 CAUSES = (
-    "likely causes: a pooling layer the adapter leaves frozen and untrained (for BERT-style "
-    'encoders, add "pooler" to adapter.modules_to_save), or a learning rate far too low or too high'
+    "likely causes: a learning rate far too low or too high, or a pooling layer the adapter leaves "
+    "frozen (backbone.pooling chooses how the head reads the sequence; to train a BERT-style "
+    'pooler, add "pooler" to adapter.modules_to_save)'
 )
 
 

@@ -37,6 +37,10 @@ class Metric:
     """None for the loss, which the model computes."""
     headline: bool = False
     """Shown where there is room for only a few (the TUI's run list, report curves)."""
+    thresholds: Literal["per_label", "joint", "none"] = "joint"
+    """How multi-label thresholds are tuned for it (`metrics.tune_for`): `per_label` (each label
+    for its own F1: exact for metrics that sum per-label F1), `joint` (searched together), `none`
+    (it does not depend on thresholds). See `peftspec.metrics.tuning`."""
 
     @property
     def direction(self) -> Literal["max", "min"]:
@@ -99,7 +103,9 @@ LOSS = "loss"
 """Validation loss: always recorded and always a valid best-model metric (lower is better)."""
 
 _ENTRIES = [
-    Metric(LOSS, "val loss", "Mean loss of the model on the split.", higher_is_better=False),
+    Metric(
+        LOSS, "val loss", "Mean loss of the model on the split.", higher_is_better=False, thresholds="none"
+    ),
     Metric(
         "f1_micro",
         "F1 micro",
@@ -113,12 +119,14 @@ _ENTRIES = [
         "Unweighted mean of per-label F1; every label counts the same.",
         compute=_sklearn_average("f1", "macro"),
         headline=True,
+        thresholds="per_label",
     ),
     Metric(
         "f1_weighted",
         "F1 weighted",
         "Mean of per-label F1 weighted by support.",
         compute=_sklearn_average("f1", "weighted"),
+        thresholds="per_label",
     ),
     Metric(
         "precision_micro",
@@ -185,6 +193,7 @@ _ENTRIES = [
         "Precision, recall, F1 and support of every label.",
         scalar=False,
         compute=_per_label,
+        thresholds="per_label",
     ),
 ]
 
@@ -208,6 +217,15 @@ def metrics_for(task: str) -> list[str]:
 def scalar_metrics() -> list[str]:
     """Every one-number metric but the loss, in table order (the columns of comparisons)."""
     return [m.name for m in _ENTRIES if m.scalar and m.requestable]
+
+
+def tunable_metrics() -> list[str]:
+    """The multi-label metrics thresholds can be tuned for (`metrics.tune_for`)."""
+    return [
+        m.name
+        for m in _ENTRIES
+        if m.scalar and m.requestable and "multi_label" in m.tasks and m.thresholds != "none"
+    ]
 
 
 def headline_metrics() -> list[str]:

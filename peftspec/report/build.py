@@ -206,10 +206,10 @@ def evaluation_tables(run: Run) -> list[Block]:
         Heading(3, "Evaluation"),
         Table(["metric", *(title for title, _ in columns)], rows, [False] + [True] * len(columns)),
     ]
-    if used.get("mode") == "tuned":
+    if run.threshold_protocol() is not None:
         blocks.append(
             Para(
-                f"Thresholds tuned per label on {used.get('tuned_on', 'validation')}: its figures are "
+                f"Thresholds {run.threshold_protocol()}: the figures on that split are "
                 "optimistic; the @0.5 columns score every label at threshold 0.5."
             )
         )

@@ -50,7 +50,7 @@ def threshold_note(rows: list[dict[str, Any]]) -> str | None:
     here = any(r.get("thresholds_tuned_on") == r.get("split") for r in rows)
     return (
         f"Split: {rows[0].get('split')}. Figures are at each run's recorded thresholds; `tuned` runs "
-        "tuned theirs per label on validation"
+        "tuned theirs on validation (for the metric each names)"
         + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
         + f". Columns marked {AT_HALF} score every label at threshold 0.5."
     )

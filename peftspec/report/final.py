@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from peftspec.metrics.evaluation import AT_HALF_KEY
+from peftspec.runs.reader import threshold_protocol
 
 SKIP = {"runtime", "samples_per_second"}
 
@@ -28,10 +29,10 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
         table.add_column(title, justify="right")
     for name in names:
         table.add_row(name, *(_fmt(values.get(name)) for _, values in columns))
-    mode = (evaluation.get("thresholds") or {}).get("mode")
-    if mode == "tuned":
+    protocol = threshold_protocol(evaluation.get("thresholds") or {})
+    if protocol is not None:
         table.caption = (
-            "thresholds tuned per label on validation (validation figures are optimistic); "
+            f"thresholds {protocol} (figures on that split are optimistic); "
             "@0.5: every label at threshold 0.5"
         )
     return table

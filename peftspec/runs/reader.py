@@ -53,6 +53,16 @@ def _object(value: Any, name: str, warnings: list[str]) -> dict[str, Any] | None
     return None
 
 
+def threshold_protocol(thresholds: dict[str, Any]) -> str | None:
+    """How tuned thresholds (eval.json's `thresholds`) were chosen, in a phrase; None when fixed.
+    Runs recorded before `metrics.tune_for` tuned each label for its own F1 (that is, for F1 macro)."""
+    if not isinstance(thresholds, dict) or thresholds.get("mode") != "tuned":
+        return None
+    target = thresholds.get("tuned_for") or "f1_macro"
+    how = "jointly" if "jointly" in str(thresholds.get("method") or "") else "per label"
+    return f"tuned {how} on {thresholds.get('tuned_on') or 'validation'} for {target}"
+
+
 @dataclass
 class Run:
     """One run directory as recorded on disk."""
@@ -149,6 +159,10 @@ class Run:
         """How the final evaluation decided (mode, values, tuned on), as eval.json records it."""
         data = (self.eval() or {}).get("thresholds")
         return data if isinstance(data, dict) else {}
+
+    def threshold_protocol(self) -> str | None:
+        """`tuned per label on validation for f1_macro`, or None for fixed thresholds."""
+        return threshold_protocol(self.thresholds_used())
 
     def confusion(self) -> dict[str, Any] | None:
         return _object(

@@ -37,16 +37,23 @@ def pickle_weights(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 
 def learning_rate(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
-    low, high = spec.adapter.lr_range
+    """A rate more than 5x away from the default for this adapter kind and backbone size."""
+    from peftspec.plan.learning_rate import backbone_size, default_learning_rate
+
     lr = spec.trainer.learning_rate
+    if lr is None:
+        return
+    parameters, model_type = backbone_size(spec.backbone.model, spec.backbone.revision, quick=True)
+    default = default_learning_rate(spec.adapter.kind, parameters, model_type)
+    low, high = default.value / 5, default.value * 5
     if not low <= lr <= high:
         side = "low" if lr < low else "high"
         yield (
             ("trainer", "learning_rate"),
             "suspicious-learning-rate",
-            f"learning_rate {lr:g} is unusually {side} for adapter kind {spec.adapter.kind!r} "
-            f"(typical: {low:g} to {high:g})",
-            None,
+            f"learning_rate {lr:g} is unusually {side}: the default is {default.line()}, and "
+            f"{low:g} to {high:g} usually trains",
+            f"{default.value:g}",
         )
 
 

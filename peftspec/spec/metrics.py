@@ -39,4 +39,8 @@ class MetricsSpec(SpecModel):
     macro and weighted, subset accuracy, Jaccard, per-label)."""
     threshold: Threshold = 0.5
     """Multi-label decision threshold on each label's sigmoid score, or `"tuned"`: one threshold
-    per label, chosen on validation to maximise that label's F1, saved with the run."""
+    per label, chosen on validation to maximise `tune_for`, saved with the run."""
+    tune_for: str | None = None
+    """The metric tuned thresholds maximise (`threshold = "tuned"`): per-label F1 for `f1_macro`
+    and `f1_weighted`, thresholds searched jointly for `f1_micro`, `jaccard`, `subset_accuracy`
+    and the rest. Unset = `trainer.best_metric` (`f1_macro` when that is the loss)."""

@@ -187,7 +187,26 @@ def reference_markdown() -> str:
             )
         out.append("")
     out += _metric_table()
+    out += _learning_rate_table()
     return "\n".join(out)
+
+
+def _learning_rate_table() -> list[str]:
+    from peftspec.plan.learning_rate import SIZES, TABLE
+
+    bounds = [f"under {b / 1e9:g}B" if b < float("inf") else "larger" for _, b in SIZES]
+    return [
+        "## Learning-rate defaults",
+        "",
+        "The peak learning rate a spec gets when `trainer.learning_rate` is unset, by adapter kind and "
+        "backbone size (parameters, read from the backbone's config). Lint warns about a rate more than "
+        "5x away from it.",
+        "",
+        "| kind | " + " | ".join(bounds) + " |",
+        "|---|" + "---:|" * len(bounds),
+        *[f"| `{kind}` | " + " | ".join(f"{v:g}" for v in row) + " |" for kind, row in TABLE.items()],
+        "",
+    ]
 
 
 def _metric_table() -> list[str]:
@@ -197,15 +216,17 @@ def _metric_table() -> list[str]:
         "Names accepted in `metrics.names` and `trainer.best_metric` "
         f"(`{LOSS}`, the validation loss, is also a valid `best_metric`).",
         "",
-        "| name | tasks | better | default for | description |",
-        "|---|---|---|---|---|",
+        "| name | tasks | better | default for | thresholds tuned | description |",
+        "|---|---|---|---|---|---|",
     ]
+    tuning = {"per_label": "per label (each for its F1)", "joint": "jointly", "none": "-"}
     for name, info in METRICS.items():
         defaults = ", ".join(t for t, names in DEFAULT_METRICS.items() if name in names)
         better = "higher" if info.higher_is_better else "lower"
+        tuned = tuning[info.thresholds] if "multi_label" in info.tasks else "-"
         out.append(
             f"| `{name}` | {', '.join(sorted(info.tasks))} | {better if info.scalar else '-'} "
-            f"| {defaults} | {info.description} |"
+            f"| {defaults} | {tuned} | {info.description} |"
         )
     return [*out, ""]
 

@@ -11,6 +11,7 @@ from peftspec.metrics.registry import (
     PRIMARY_METRIC,
     higher_is_better,
     metrics_for,
+    tunable_metrics,
 )
 from peftspec.spec.adapters import Adapter, LoraAdapter
 from peftspec.spec.backbone import BackboneSpec
@@ -155,6 +156,27 @@ class Spec(SpecModel):
                 "metrics.threshold", f"tuned thresholds apply to multi-label tasks; this task is {task}"
             )
         self._check_best_metric(rules, task)
+        self._check_tune_for(rules)
+
+    def _check_tune_for(self, rules: Rules) -> None:
+        metrics, best = self.metrics, self.trainer.best_metric
+        if metrics.threshold != "tuned":
+            if metrics.tune_for is not None:
+                rules.fail(
+                    "metrics.tune_for",
+                    'tune_for applies to tuned thresholds; set metrics.threshold = "tuned" or remove it',
+                )
+            return
+        tunable = tunable_metrics()
+        if metrics.tune_for is None:
+            metrics.tune_for = best if best in tunable else PRIMARY_METRIC["multi_label"]
+        elif metrics.tune_for not in tunable:
+            rules.fail(
+                "metrics.tune_for",
+                f"thresholds cannot be tuned for {metrics.tune_for!r}; choose one of {', '.join(tunable)}",
+                did_you_mean(metrics.tune_for, tunable),
+                code="unknown-metric",
+            )
 
     def _check_best_metric(self, rules: Rules, task: str) -> None:
         trainer = self.trainer

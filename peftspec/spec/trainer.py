@@ -59,8 +59,11 @@ class TrainerSpec(SpecModel):
     gradient_accumulation_steps: int = Field(default=1, ge=1)
     """Steps whose gradients are summed before one optimizer update: a larger effective batch
     without more memory."""
-    learning_rate: float = Field(default=2e-4, gt=0)
-    """Peak learning rate. LoRA: 1e-4..1e-3; IA3: ~1e-3..1e-2; full fine-tuning: 1e-5..5e-5."""
+    learning_rate: float | None = Field(default=None, gt=0)
+    """Peak learning rate; unset = the default for the adapter kind and the backbone's size (LoRA:
+    1e-3 under 200M parameters, 5e-4 under 1.5B, 2e-4 under 20B, 1e-4 above; IA3 about 10x
+    that; full fine-tuning 5e-5 down to 5e-6), stated in the plan printed before training. The
+    table is in the docs (Learning-rate defaults)."""
     lr_scheduler: Scheduler = "linear"
     """Learning-rate schedule after warm-up."""
     warmup_ratio: float = Field(default=0.0, ge=0, lt=1)

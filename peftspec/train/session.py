@@ -93,7 +93,7 @@ class TrainingSession:
             name: self.predict(model, name) for name in ("validation", "test") if name in self.parts.datasets
         }
         val_scores = scores_from_logits(outputs["validation"][0], bundle.task)
-        thresholds = thresholds_for(settings.threshold, bundle, val_scores)
+        thresholds = thresholds_for(settings.threshold, bundle, val_scores, settings.tune_for)
         final = FinalEvaluation(thresholds)
         for name, (logits, stats) in outputs.items():
             split = bundle.validation if name == "validation" else bundle.test

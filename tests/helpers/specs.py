@@ -51,9 +51,11 @@ def train_tiny_runs(
     name_prefix: str = "",
     extra: str = "",
     epochs: int = 2,
+    metrics: dict[str, str] | None = None,
 ) -> dict[str, Path]:
     """Train one run per entry of `adapters` ({name: (backbone, [adapter] body)}) on `root`'s
-    train.csv and validation.csv, each with tuned thresholds; returns {name: run directory}."""
+    train.csv and validation.csv, each with tuned thresholds (and `metrics[name]`, more lines of
+    its [metrics] table); returns {name: run directory}."""
     import os
 
     from rich.console import Console
@@ -73,7 +75,7 @@ def train_tiny_runs(
                 f"{extra}labels.columns = {json.dumps(EMOTIONS)}\n"
                 f'[backbone]\nmodel = "./{backbone}"\n[adapter]\n{adapter}\n'
                 f"[trainer]\nepochs = {epochs}\nbatch_size = 16\nlearning_rate = 5e-3\n"
-                '[metrics]\nthreshold = "tuned"\n'
+                '[metrics]\nthreshold = "tuned"\n' + (metrics or {}).get(name, "")
             )
             outcome = run_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True))
             out[name] = root / outcome.paths.root

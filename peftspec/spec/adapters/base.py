@@ -19,8 +19,6 @@ if TYPE_CHECKING:
 class AdapterSpec(SpecModel):
     """Base of every adapter kind (each declares `kind: Literal["<kind>"]` first)."""
 
-    lr_range: ClassVar[tuple[float, float]] = (1e-5, 1e-2)
-    """Learning rates outside this range rarely train well for the kind; lint warns."""
     trains_backbone: ClassVar[bool] = False
     """True when every backbone weight is trained (no adapter): the run saves the whole model."""
     names_modules: ClassVar[bool] = False

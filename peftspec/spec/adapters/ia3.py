@@ -16,7 +16,6 @@ class IA3Adapter(WrapsModules, AdapterSpec):
 
     kind: Literal["ia3"]
     """Adapter kind."""
-    lr_range = (1e-4, 1e-1)
     target_modules: TargetModules | None = None
     """Modules whose activations are rescaled; unset = peft's default for the architecture."""
     feedforward_modules: list[str] | None = None

@@ -13,7 +13,6 @@ class NoAdapter(AdapterSpec):
 
     kind: Literal["none"]
     """Adapter kind."""
-    lr_range = (1e-7, 1e-3)
     trains_backbone = True
 
     def to_peft_config(self, ctx: PeftContext) -> None:

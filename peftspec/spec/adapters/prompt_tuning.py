@@ -17,7 +17,6 @@ class PromptTuningAdapter(AdapterSpec):
 
     kind: Literal["prompt_tuning"]
     """Adapter kind."""
-    lr_range = (1e-4, 1.0)
     num_virtual_tokens: int = Field(default=20, ge=1)
     """How many virtual tokens to learn; each costs one position of `max_length`."""
     init: Literal["random", "text"] = "random"
