@@ -8,9 +8,11 @@ which neither saw. Figures are on half B.
 Variants, in one process, same rows, same seed:
 
 - `defaults`: the spec as shipped (pooling `auto`, which is mean pooling for the packaged MiniLM;
-  thresholds tuned for the spec's best_metric; the default learning rate for its adapter and size).
-- `pooler-frozen`: today's behaviour before pooling was a choice: the same spec classifying from
-  BERT's pooler over [CLS], left frozen as LoRA leaves it, thresholds tuned per label for F1.
+  the head's bias starting at the label frequencies; thresholds tuned for the spec's best_metric;
+  the default learning rate for its adapter and size).
+- `pooler-frozen`: the behaviour before pooling was a choice: the same spec classifying from
+  BERT's pooler over [CLS], left frozen as LoRA leaves it, the head's bias starting at 0,
+  thresholds tuned per label for F1.
 
     python benchmarks/quality.py [--epochs N] [--variants defaults,pooler-frozen] [--set KEY=VALUE]
 
@@ -109,12 +111,18 @@ def _train_rate(run) -> float | None:
 
 
 def freeze_pooler():
-    """Today's behaviour before pooling was a choice: the pooler stays as the adapter leaves it."""
-    from peftspec.build import pooling
+    """The behaviour before pooling was a choice: the pooler stays as the adapter leaves it, and
+    the head's bias starts at 0 (not at the label frequencies)."""
+    from peftspec.build import head, pooling
 
-    original = pooling._untrained
+    untrained, init = pooling._untrained, head.init_head_bias
     pooling._untrained = lambda *args: ([], "")
-    return lambda: setattr(pooling, "_untrained", original)
+    head.init_head_bias = lambda *args: False
+
+    def restore():
+        pooling._untrained, head.init_head_bias = untrained, init
+
+    return restore
 
 
 def main() -> None:

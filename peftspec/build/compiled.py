@@ -195,7 +195,10 @@ def build_parts(spec: Spec, bundle: DataBundle, precision: str, learning_rate: s
     from peftspec.metrics.computer import MetricComputer
 
     set_seed(spec.trainer.seed)  # the adapter and the new head are initialised from this
-    built = build_model(spec, bundle.label_names, precision, total_steps=_total_steps(spec, bundle))
+    from peftspec.build.head import prior_logits
+
+    prior = prior_logits(bundle.train.labels, bundle.task, len(bundle.label_names))
+    built = build_model(spec, bundle.label_names, precision, _total_steps(spec, bundle), prior)
     datasets = {
         s.name: to_dataset(s, built.tokenizer, spec.dataset.max_length, bundle.task) for s in bundle.splits()
     }

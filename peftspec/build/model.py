@@ -35,6 +35,8 @@ class BuiltModel:
     wrapped_modules: list[str]
     architecture: str
     pooling: Pooling
+    head_bias_from_prior: bool = False
+    """The head's bias starts at the training labels' log-odds (`peftspec.build.head`)."""
 
 
 def build_tokenizer(backbone: BackboneSpec):
@@ -172,10 +174,18 @@ def _prepare_quantized(model, spec: Spec):
 
 
 def build_model(
-    spec: Spec, label_names: list[str], precision: str, total_steps: int | None = None
+    spec: Spec,
+    label_names: list[str],
+    precision: str,
+    total_steps: int | None = None,
+    prior: Any = None,
 ) -> BuiltModel:
+    """The model to train; `prior`: the head's starting bias (`peftspec.build.head.prior_logits`)."""
+    from peftspec.build.head import init_head_bias
+
     tokenizer, added_pad = build_tokenizer(spec.backbone)
     model, pooling = load_backbone(spec, label_names, precision, tokenizer, added_pad)
+    head_bias = prior is not None and init_head_bias(model, prior)
     model = _prepare_quantized(model, spec)
     architecture = type(model).__name__
     context = PeftContext(
@@ -190,7 +200,9 @@ def build_model(
         model = _wrap(model, peft_config, spec)
         wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
     trainable, total = count_parameters(model)
-    return BuiltModel(model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling)
+    return BuiltModel(
+        model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling, head_bias
+    )
 
 
 def _wrap(model, peft_config, spec: Spec):

@@ -38,6 +38,7 @@ def overview_of(
         device=describe_device(),
         precision=precision,
         pooling=built.pooling.line(),
+        head=head_line(built),
         learning_rate=learning_rate,
         speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
     )
@@ -53,6 +54,14 @@ def speedups(trainer: TrainerSpec, precision: str, attention: str, on_gpu: bool)
         items.append(f"{precision} mixed precision")
     items.append("torch.compile" if trainer.torch_compile else "off: torch.compile")
     return items
+
+
+def head_line(built) -> str:
+    return (
+        "fresh; bias starts at the training labels' frequencies"
+        if built.head_bias_from_prior
+        else "fresh (no bias to start at the label frequencies)"
+    )
 
 
 def _attention(model) -> str:
@@ -92,6 +101,7 @@ def render_overview(overview: Overview):
         ("device", overview.device),
         ("precision", overview.precision),
         ("pooling", overview.pooling or "-"),
+        ("head", overview.head or "-"),
         ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:

@@ -49,6 +49,8 @@ class Overview(Part):
     precision: str | None = None
     pooling: str | None = None
     """The pooling in one line, with why it was chosen and what it trains."""
+    head: str | None = None
+    """How the classification head starts (its bias at the training labels' frequencies, or not)."""
     learning_rate: str | None = None
     """The learning rate, and where it came from (the spec, or the default for this adapter and backbone)."""
     speedups: list[str] = Field(default_factory=list)
