@@ -88,7 +88,7 @@ def test_kind_trains_a_step_and_reloads(workspace: Path, kind: str, arch: str):
         before = model(**inputs).logits
     folder = workspace / "saved" / f"{kind}-{arch}"
     save_trained(model, parts.tokenizer, folder)
-    reloaded, _ = compiled.reload(folder, parts.added_pad_token)
+    reloaded, _ = compiled.reload(folder, parts.added_pad_token, parts.pooling)
     with torch.inference_mode():
         after = reloaded(**inputs).logits
     torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-5)
