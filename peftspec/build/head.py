@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-HEAD_NAMES = ("classifier", "score")
+CLASSIFICATION_HEADS = ["classifier", "score"]
+"""The names transformers gives sequence-classification heads (encoders, decoders)."""
 
 
 def prior_logits(labels: np.ndarray, task: str, num_labels: int) -> np.ndarray:
@@ -37,7 +38,7 @@ def init_head_bias(model, logits: np.ndarray) -> bool:
     outputs = [
         module
         for name, module in model.named_modules()
-        if name.split(".")[0] in HEAD_NAMES
+        if name.split(".")[0] in CLASSIFICATION_HEADS
         and isinstance(module, torch.nn.Linear)
         and module.out_features == len(logits)
     ]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from peftspec.build.head import CLASSIFICATION_HEADS
 from peftspec.build.pooling import Pooling, PoolingError, choose
 from peftspec.build.pooling_head import CONFIG_KEY, install, native_method
 from peftspec.errors import UserError
@@ -73,7 +74,6 @@ def compute_dtype(spec: Spec, precision: str) -> str:
     return DTYPES[precision] if configured == "auto" else configured
 
 
-CLASSIFICATION_HEADS = ["classifier", "score"]
 FULL_PRECISION = [*CLASSIFICATION_HEADS, "pooler"]
 """Never quantised: the head, and the pooler (small, and trained in full when pooling needs it)."""
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from peftspec.build.head import CLASSIFICATION_HEADS
 from peftspec.build.pooling_head import native_method
 from peftspec.spec.trained_pooling import trained_pooling
-
-HEADS = ("classifier", "score")
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def choose(requested: str, model, source: str, revision: str | None, missing: li
 def _untrained(method: str, native: str, model, missing: list[str], sentence_model: bool):
     """Modules outside the head that the forward pass uses but the checkpoint never trained."""
     prefix = f"{getattr(model, 'base_model_prefix', '')}."
-    fresh = sorted({key.removeprefix(prefix).split(".")[0] for key in missing} - set(HEADS))
+    fresh = sorted({key.removeprefix(prefix).split(".")[0] for key in missing} - set(CLASSIFICATION_HEADS))
     if method != "pooler" and native == "pooler":
         fresh = [name for name in fresh if name != "pooler"]  # computed but not read
     if fresh:
