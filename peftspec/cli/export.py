@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from peftspec.errors import missing_extra
@@ -31,6 +32,12 @@ def add_parser(sub) -> None:
         action="store_true",
         help="export into a non-empty folder, replacing the files the export writes (others stay)",
     )
+    p.add_argument(
+        "--base-model",
+        metavar="HUB_ID",
+        help="the Hub id the adapter records as its base (default: the spec's model; a local or "
+        "package: model is recorded as its folder on this machine)",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -39,13 +46,16 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.inference.export import export_run
     except ImportError as exc:
         raise missing_extra(exc, "export") from None
-    out = export_run(
+    exported = export_run(
         args.run,
         Path(args.output),
         merge=args.merge,
         dtype=args.dtype,
         fmt=args.format,
         overwrite=args.overwrite,
+        base_model=args.base_model,
     )
-    print(f"Exported {args.run} -> {out}" + (" (merged)" if args.merge else ""))
+    print(f"Exported {args.run} -> {exported.folder}" + (" (merged)" if args.merge else ""))
+    for note in exported.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from peftspec.errors import UserError
+from peftspec.inference.model_card import Base, adapter_base, model_card
 from peftspec.runs import Run, read_run
 from peftspec.spec import load_spec
-from peftspec.spec.render import render_spec
 
 
 class ExportRefused(UserError):
@@ -27,12 +28,14 @@ def export_run(
     dtype: str | None = None,
     fmt: str = "hf",
     overwrite: bool = False,
-) -> Path:
+    base_model: str | None = None,
+) -> Exported:
     """Export a completed run to `out`: its adapter, or (`merge`) a standard HF model with the
     adapter merged in, with a model card. Everything is written to a temporary folder first and
     moved into `out` at the end: a failed export leaves `out` as it was, and no file in `out` that
     the export does not write is ever removed. `out` must be empty (or `overwrite`, which replaces
-    only the files the export writes) and outside the run directory."""
+    only the files the export writes) and outside the run directory. An adapter export records
+    `base_model` (a Hub id) as its base when given, else the spec's model (see `adapter_base`)."""
     from peftspec.build.environment import quiet_libraries
 
     quiet_libraries()
@@ -47,7 +50,10 @@ def export_run(
             "quantised weights would round the merged weights to 4 or 8 bits. Reload the backbone in "
             f"16-bit and merge there: peftspec export {run.paths.root} -o {out} --merge --dtype bfloat16"
         )
+    if base_model is not None and (merge or full):
+        raise ExportRefused("--base-model names an adapter's base; a merged or fully trained model has none")
     _check_target(run, out, overwrite)
+    base = None if merge or full else adapter_base(spec.backbone.model, base_model)
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".peftspec-export-", dir=out.parent) as scratch:
         staged = Path(scratch)
@@ -55,13 +61,15 @@ def export_run(
             _merged(run, spec, staged, dtype)
         else:
             _copy_folder(run.weights_folder, staged)
+            if base is not None:
+                _record_base(staged / "adapter_config.json", base)
             if full:
                 _full_pooling_code(run, staged)
         if merge or full:
             write_decision(staged / "config.json", run)
         if fmt == "safetensors":
             _keep_weights_only(staged)
-        (staged / "README.md").write_text(model_card(run, spec, merged=merge or full), encoding="utf-8")
+        (staged / "README.md").write_text(model_card(run, spec, merge or full, base), encoding="utf-8")
         out.mkdir(exist_ok=True)
         for item in sorted(staged.iterdir()):
             target = out / item.name
@@ -71,7 +79,31 @@ def export_run(
                 shutil.move(str(item), target)
             else:
                 os.replace(item, target)
-    return out
+    notes = []
+    if base is not None and not base.portable:
+        notes.append(
+            f"the adapter records its base as {base.name}, a folder on this machine; pass "
+            "--base-model HUB_ID to record a name that loads anywhere (the model card's snippet "
+            "loads the base itself meanwhile)"
+        )
+    return Exported(out, notes)
+
+
+@dataclass(frozen=True)
+class Exported:
+    folder: Path
+    notes: list[str]
+    """Things the user should know about the export (e.g. a base that is not portable)."""
+
+
+def _record_base(config_path: Path, base: Base) -> None:
+    """Point the adapter's `base_model_name_or_path` at `base`, not at whatever folder the training
+    machine loaded it from (PEFT records the loaded path: for a `package:` model, a venv folder)."""
+    import json
+
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = base.name
+    config_path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _check_target(run: Run, out: Path, overwrite: bool) -> None:
@@ -188,97 +220,3 @@ def _keep_weights_only(out: Path) -> None:
     for item in out.iterdir():
         if item.is_file() and not item.name.endswith(keep):
             item.unlink()
-
-
-def model_card(run: Run, spec, merged: bool) -> str:
-    record, evaluation = run.record, run.evaluations()
-    overview, model = record.overview, record.model
-    lines = [
-        f"# {run.display_name}",
-        "",
-        spec.description or "A text classifier fine-tuned with peftspec.",
-        "",
-        f"- Backbone: `{record.backbone}` ({model.architecture if model else '-'})",
-        f"- Adapter: {overview.adapter if overview else record.adapter}"
-        + (" (merged into the backbone)" if merged and not spec.adapter.trains_backbone else ""),
-        f"- Quantisation during training: {record.quantization}",
-        f"- Pooling: {_pooling_line(record)}",
-        f"- Task: {record.task}; labels: {', '.join(record.labels)}",
-        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}",
-        f"- Run: `{run.name}`, peftspec {record.versions.get('peftspec') or '-'}",
-        "",
-        "## Evaluation",
-        "",
-        _metrics_table(evaluation),
-        "## Use",
-        "",
-        "```python",
-        *(_use_merged(_needs_code(record)) if merged else _use_adapter(record)),
-        "```",
-        "",
-        "## Data",
-        "",
-        *[f"- `{p}`: sha256 `{h}`" for p, h in record.data_hashes.items()],
-        "",
-        "## Spec",
-        "",
-        "```toml",
-        render_spec(spec).rstrip(),
-        "```",
-        "",
-    ]
-    return "\n".join(lines)
-
-
-def _metrics_table(evaluation: dict[str, Any]) -> str:
-    splits = [s for s in ("validation", "test") if s in evaluation]
-    if not splits:
-        return "No final evaluation recorded.\n"
-    names = [
-        k
-        for k, v in evaluation[splits[0]].items()
-        if isinstance(v, float) and k not in ("runtime", "samples_per_second")
-    ]
-    rows = [
-        f"| {n} | " + " | ".join(f"{evaluation[s].get(n, float('nan')):.4f}" for s in splits) + " |"
-        for n in names
-    ]
-    return "\n".join([f"| metric | {' | '.join(splits)} |", "|---|" + "---:|" * len(splits), *rows]) + "\n"
-
-
-def _pooling_line(record) -> str:
-    pooling = record.model.pooling if record.model is not None else None
-    if pooling is None:
-        return "the architecture's own head"
-    if _needs_code(record):
-        return (
-            f"{pooling}, which the architecture's own head does not do: this folder ships it as "
-            "code (`peftspec_pooling.py`), so load with `trust_remote_code=True` (an adapter-only "
-            "export needs `peftspec predict`, or `peftspec export --merge`)"
-        )
-    return pooling
-
-
-def _needs_code(record) -> bool:
-    """The run pooled in a way its architecture's own head does not."""
-    model = record.model
-    return model is not None and model.pooling is not None and model.pooling != model.head_pooling
-
-
-def _use_merged(code: bool) -> list[str]:
-    trust = ", trust_remote_code=True" if code else ""
-    return [
-        "from transformers import AutoModelForSequenceClassification, AutoTokenizer",
-        f'model = AutoModelForSequenceClassification.from_pretrained("<this folder>"{trust})',
-        f'tokenizer = AutoTokenizer.from_pretrained("<this folder>"{trust})',
-    ]
-
-
-def _use_adapter(record) -> list[str]:
-    return [
-        "from peft import PeftModel",
-        "from transformers import AutoModelForSequenceClassification",
-        f"base = AutoModelForSequenceClassification.from_pretrained({record.backbone!r}, "
-        f"num_labels={len(record.labels)})",
-        'model = PeftModel.from_pretrained(base, "<this folder>")',
-    ]

@@ -30,7 +30,7 @@ def package_model_dir(ref: str) -> str:
     package folder itself is used when it holds `config.json`, else its only subfolder that does.
     """
     name, _, subdir = ref.removeprefix(PACKAGE_PREFIX).partition("/")
-    root = _package_root(name)
+    root = package_root(name)
     if subdir:
         folder = _inside(root, subdir, ref)
         if not os.path.isfile(os.path.join(folder, "config.json")):
@@ -48,7 +48,7 @@ def _inside(root: str, relative: str, ref: str) -> str:
     return path
 
 
-def _package_root(name: str) -> str:
+def package_root(name: str) -> str:
     """The folder of installed package `name` (import or distribution name), found without importing it."""
     module = name.replace("-", "_")
     try:
@@ -79,7 +79,7 @@ def _model_folder(root: str, ref: str) -> str:
 def package_data_file(ref: str) -> str:
     """The file named by `package:NAME/PATH`, e.g. a dataset shipped inside a package."""
     name, _, subpath = ref.removeprefix(PACKAGE_PREFIX).partition("/")
-    root = _package_root(name)
+    root = package_root(name)
     path = _inside(root, subpath, ref) if subpath else root
     if not subpath or not os.path.exists(path):
         raise PackagedModelError(f"{ref}: no file {subpath!r} in package {name!r} ({root})")

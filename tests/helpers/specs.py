@@ -53,7 +53,8 @@ def train_tiny_runs(
     epochs: int = 2,
     metrics: dict[str, str] | None = None,
 ) -> dict[str, Path]:
-    """Train one run per entry of `adapters` ({name: (backbone, [adapter] body)}) on `root`'s
+    """Train one run per entry of `adapters` ({name: (backbone folder in `root`, or a `package:`
+    reference, [adapter] body)}) on `root`'s
     train.csv and validation.csv, each with tuned thresholds (and `metrics[name]`, more lines of
     its [metrics] table); returns {name: run directory}."""
     import os
@@ -73,7 +74,7 @@ def train_tiny_runs(
                 f'name = "{name_prefix}{name}"\n'
                 '[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\n'
                 f"{extra}labels.columns = {json.dumps(EMOTIONS)}\n"
-                f'[backbone]\nmodel = "./{backbone}"\n[adapter]\n{adapter}\n'
+                f'[backbone]\nmodel = "{_model(backbone)}"\n[adapter]\n{adapter}\n'
                 f"[trainer]\nepochs = {epochs}\nbatch_size = 16\nlearning_rate = 5e-3\n"
                 '[metrics]\nthreshold = "tuned"\n' + (metrics or {}).get(name, "")
             )
@@ -82,3 +83,7 @@ def train_tiny_runs(
     finally:
         os.chdir(cwd)
     return out
+
+
+def _model(backbone: str) -> str:
+    return backbone if backbone.startswith("package:") else f"./{backbone}"
