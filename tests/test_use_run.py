@@ -173,7 +173,9 @@ def _without_peftspec(code: str, packages: Path) -> dict:
 TEXTS = ["first text to label", "second text"]  # the texts the model card's snippet labels
 
 
-@pytest.mark.parametrize(("name", "hub_id"), [("lora", True), ("ia3", True), ("lora", False), ("package", False)])
+@pytest.mark.parametrize(
+    ("name", "hub_id"), [("lora", True), ("ia3", True), ("lora", False), ("package", False)]
+)
 def test_the_adapter_exports_model_card_reproduces_predict_without_peftspec(runs, name, hub_id, tmp_path):
     """The card's snippet loads the adapter with the run's labels (AutoPeftModelForSequenceClassification
     when the base is a Hub id; the base's own folder otherwise) and decides with the run's thresholds."""

@@ -31,7 +31,7 @@ from peftspec.cli import (
     serve,
     tui,
 )
-from peftspec.errors import EXIT_OK, UserError
+from peftspec.errors import EXIT_OK, UserError, missing_extra
 
 COMMANDS = [
     lint,
@@ -79,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get("PEFTSPEC_DEBUG"):
             raise
         return render_error(exc, args.command)
+    except ModuleNotFoundError as exc:  # an optional dependency, imported deeper than the handler
+        if os.environ.get("PEFTSPEC_DEBUG") or (exc.name or "peftspec").startswith("peftspec"):
+            raise
+        return render_error(missing_extra(exc, args.command), args.command)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

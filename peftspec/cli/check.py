@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from peftspec.cli.common import add_set
-from peftspec.errors import missing_extra
+from peftspec.errors import missing_extra, require_extra
 
 HELP = "run specs end to end on the CPU with toy backbones (about a minute)"
 
@@ -26,6 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     from peftspec.spec.lint import find_specs
 
     files = find_specs(args.paths)
+    require_extra("check")
     try:
         from peftspec.check import CheckOptions, check_file
         from peftspec.check.output import as_json, print_check, summary

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from peftspec.cli.common import add_run_selection, runs_for
-from peftspec.errors import missing_extra
+from peftspec.errors import missing_extra, require_extra
 
 HELP = "write a Markdown and HTML report of recorded runs"
 
@@ -21,6 +21,7 @@ def add_parser(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     runs = runs_for(args, args.runs)
+    require_extra("report")  # before the output folder is made: nothing half-written
     try:
         from peftspec.report.build import build_report
     except ImportError as exc:

@@ -32,7 +32,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         from peftspec.serve import ServeOptions, serve
     except ImportError as exc:
-        raise missing_extra(exc, "serve", extra="serve") from None
+        raise missing_extra(exc, "serve") from None
     options = ServeOptions(
         max_texts=args.max_texts,
         max_batch_rows=args.max_batch_rows,
@@ -45,6 +45,6 @@ def handle(args: argparse.Namespace) -> int:
         import fastapi  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        raise missing_extra(exc, "serve", extra="serve") from None
+        raise missing_extra(exc, "serve") from None
     serve(args.runs, args.host, args.port, options)
     return 0

@@ -12,9 +12,7 @@ from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.metrics.tuning import tune_thresholds
-
-AT_HALF_KEY = "at_threshold_0.5"
-"""Where a tuned run's split records its figures with every label at threshold 0.5."""
+from peftspec.runs.layout import AT_HALF_KEY
 
 
 @dataclass

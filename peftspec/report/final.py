@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peftspec.metrics.evaluation import AT_HALF_KEY
+from peftspec.runs.layout import AT_HALF_KEY
 from peftspec.runs.reader import threshold_protocol
 
 SKIP = {"runtime", "samples_per_second"}

@@ -28,6 +28,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 RUN_JSON = "run.json"
+
+AT_HALF_KEY = "at_threshold_0.5"
+"""In eval.json, where a tuned run's split records its figures with every label at threshold 0.5."""
 SPEC = "spec.toml"
 SOURCE = "source"
 METRICS = "metrics.jsonl"

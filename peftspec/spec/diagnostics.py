@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
@@ -109,3 +110,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
         return by_norm[_normalise(word)]
     match = difflib.get_close_matches(_normalise(word), list(by_norm), n=1, cutoff=0.6)
     return by_norm[match[0]] if match else None
+
+
+ALLOW = re.compile(r"#\s*peftspec:\s*allow\[([a-z0-9_,\s-]+)\]")
+"""A comment on a warning's line that accepts it on purpose: `# peftspec: allow[code, ...]`."""
+
+
+def allowed(d: Diagnostic) -> bool:
+    """`d` is a warning that its own line allows (errors cannot be allowed)."""
+    if d.severity != "warning" or d.line is None or not d.file.endswith(".toml"):
+        return False
+    try:
+        with open(d.file, encoding="utf-8-sig") as handle:
+            line = next((text for number, text in enumerate(handle, 1) if number == d.line), "")
+    except (OSError, UnicodeDecodeError):
+        return False
+    found = ALLOW.search(line)
+    return found is not None and d.code in {c.strip() for c in found.group(1).split(",")}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pydantic import ValidationError
 
-from peftspec.spec.diagnostics import Diagnostic, SpecError
+from peftspec.spec.diagnostics import Diagnostic, SpecError, allowed
 from peftspec.spec.lint_rules import warnings_for
 from peftspec.spec.paths import path_fields, resolve, set_at
 from peftspec.spec.root import Spec
@@ -50,7 +50,7 @@ def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadRe
         diagnostics = translate(exc, raw.data, raw.index, Spec)
         return LoadResult(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
     _resolve_paths(spec, raw)
-    warnings = sorted(warnings_for(spec, raw), key=Diagnostic.sort_key)
+    warnings = sorted((w for w in warnings_for(spec, raw) if not allowed(w)), key=Diagnostic.sort_key)
     return LoadResult(path, spec, warnings, list(raw.index.files), raw.index)
 
 
