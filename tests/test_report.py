@@ -39,12 +39,14 @@ def test_compare_json_round_trips_and_equals_eval_json(runs):
     proc = peftspec("compare", *map(str, chosen), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
-    assert rows == comparison_rows([read_run(p) for p in chosen])
+    assert rows == comparison_rows([read_run(p) for p in chosen], "test")  # every run has a test split
+    assert [r["name"] for r in rows] == ["ml-lora", "ml-ia3", "mc-lora"]  # short names beside folders
     for row, path in zip(rows, chosen):
-        recorded = json.loads((path / "eval.json").read_text())["validation"]
+        evaluation = json.loads((path / "eval.json").read_text())
+        recorded = evaluation["test"]
         for key in ("f1_micro", "f1_macro", "f1_weighted", "jaccard", "subset_accuracy", "accuracy"):
             assert row[key] == recorded.get(key)
-        assert row["val_loss"] == recorded["loss"]
+        assert row["val_loss"] == evaluation["validation"]["loss"]
         assert row["eval_samples_per_second"] == recorded["samples_per_second"]
         info = json.loads((path / "run.json").read_text())
         assert row["wall_time_s"] == info["duration_s"]
@@ -69,7 +71,7 @@ def test_compare_formats(runs):
     md = peftspec("compare", str(runs["lora"]), str(runs["qlora"]), "--format", "markdown").stdout
     assert md.startswith("| run |") and "**0.6000**" in md  # the best F1 macro is marked
     csv = peftspec("compare", str(runs["lora"]), "--format", "csv").stdout.splitlines()
-    assert csv[0].startswith("run,status,backbone") and len(csv) == 2
+    assert csv[0].startswith("run,name,status,backbone") and len(csv) == 2
     table = peftspec("compare", str(runs["lora"]), str(runs["ia3"]))
     assert table.returncode == 0 and "F1 macro" in table.stdout
 
@@ -94,8 +96,10 @@ def test_report_tables_images_and_links(runs, tmp_path):
     # the overview's values equal eval.json
     for path in chosen[:3]:
         recorded = json.loads((path / "eval.json").read_text())["validation"]
-        row = next(line for line in md.splitlines() if line.startswith(f"| {path.name.replace('-', '-')}"))
+        short = path.name.rsplit("-", 1)[0]  # the spec's name: the fixture names each run once
+        row = next(line for line in md.splitlines() if line.startswith(f"| {short} |"))
         assert f"{recorded['f1_macro']:.4f}" in row
+    assert "Overview (validation)" in md and "Split: validation." in md  # two runs have no test split
     # every image link resolves to a valid PNG; confusion images have the expected shape
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
     assert links and all((tmp_path / "rep" / link).is_file() for link in links)
@@ -115,7 +119,9 @@ def test_report_tables_images_and_links(runs, tmp_path):
         assert len({line.count(" | ") - line.count("\\|") for line in lines}) <= 1, block
     assert all(f"src='{link}'" in html for link in links)
     assert "fear \\[r=8\\]" in md and "fear [r=8]" in html
-    assert "CUDA out of memory" in md and "Best f1_macro:" in md and "overfitting" in md
+    assert "CUDA out of memory" in md and "Best f1_macro (validation):" in md
+    # each run's own curve is read: the fixtures' validation loss falls to the end
+    assert "`ml-lora`: validation loss still falling at the last evaluation (step 40)" in md
 
 
 def test_report_hyperparameters_come_from_the_spec(runs, tmp_path):
@@ -142,16 +148,22 @@ def test_figures_tuned_on_the_split_shown_are_never_ranked(tmp_path):
     for split in ("validation", "test"):
         evaluation[split]["at_threshold_0.5"] = {"f1_macro": 0.1, "f1_micro": 0.1}
     (tuned / "eval.json").write_text(json.dumps(evaluation))
-    md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown").stdout
-    tuned_row = next(line for line in md.splitlines() if line.startswith(f"| {tuned.name}"))
-    fixed_row = next(line for line in md.splitlines() if line.startswith(f"| {fixed.name}"))
+    md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown", "--split", "validation").stdout
+    tuned_row = next(line for line in md.splitlines() if line.startswith("| tuned |"))
+    fixed_row = next(line for line in md.splitlines() if line.startswith("| fixed |"))
     assert f"{evaluation['validation']['f1_macro']:.4f}" in tuned_row and "**" not in tuned_row.split("|")[5]
     assert "**" in fixed_row  # the untuned run holds the ranked best values
     assert "not ranked (never bold)" in md and "F1 macro @0.5" in md
-    test_md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown", "--split", "test").stdout
+    test_md = peftspec("compare", str(tuned), str(fixed), "--format", "markdown").stdout  # test by default
+    assert "Split: test." in test_md and "not ranked" not in test_md
     assert f"**{evaluation['test']['f1_macro']:.4f}**" in test_md  # tuned on validation: test is fair
     report = tmp_path / "rep"
     assert peftspec("report", str(tuned), str(fixed), "-o", str(report)).returncode == 0
+    default = (report / "report.md").read_text()
+    assert "Overview (test)" in default and "Best f1_macro (test): `tuned`" in default
+    assert (
+        peftspec("report", str(tuned), str(fixed), "-o", str(report), "--split", "validation").returncode == 0
+    )
     text = (report / "report.md").read_text()
     assert "not ranked (never bold)" in text
     assert "Best f1_macro" not in text  # one rankable run: no claim, and never one on tuned figures
@@ -159,3 +171,30 @@ def test_figures_tuned_on_the_split_shown_are_never_ranked(tmp_path):
     header = next(line for line in md.splitlines() if line.startswith("| run |")).split("|")
     loss_columns = [i for i, title in enumerate(header) if "train loss" in title]
     assert loss_columns and all("**" not in fixed_row.split("|")[i] for i in loss_columns)  # never ranked
+
+
+def test_the_fit_verdict_reads_each_runs_own_curve(tmp_path):
+    """One run overfits (its validation loss climbs after step 20), one is flat: each is told so,
+    with the step, never one sentence for all."""
+    from peftspec.report.build import fit_verdict
+    from tests.helpers.fixture_runs import write_run
+
+    root = tmp_path / "runs"
+    verdicts = {}
+    for name, losses in {"rising": [0.50, 0.40, 0.48, 0.55], "flat": [0.50, 0.40, 0.41, 0.405]}.items():
+        path = write_run(root, f"{name}-20260301T120000Z")
+        lines = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+        evals = iter(losses)
+        for line in lines:
+            if line["event"] == "eval":
+                line["loss"] = next(evals)
+        (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        verdicts[name] = fit_verdict(read_run(path), [])
+    assert verdicts["rising"].startswith(
+        "validation loss lowest at step 20 (0.4000) and 38% higher by step 40"
+    )
+    assert "overfitting after step 20 (the kept checkpoint is step 40)" in verdicts["rising"]
+    assert (
+        verdicts["flat"].startswith("validation loss flat since step 20")
+        and "overfitting" not in verdicts["flat"]
+    )

@@ -23,8 +23,9 @@ def add_run_selection(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--split",
-        default="validation",
-        help="validation, test, or the name of a `peftspec evaluate` evaluation",
+        default=None,
+        help="validation, test, or the name of a `peftspec evaluate` evaluation (default: test where "
+        "every run has one, else validation)",
     )
     p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
 

@@ -22,7 +22,7 @@ def handle(args: argparse.Namespace) -> int:
 
     runs = runs_for(args, list(args.runs) + ([args.baseline] if args.baseline else []))
     baseline = runs[-1].name if args.baseline else None
-    rows = compare.comparison_rows(runs, args.split, baseline)
+    rows = compare.comparison_rows(runs, compare.default_split(runs, args.split), baseline)
     if args.format == "table":
         from rich.console import Console
 

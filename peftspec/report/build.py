@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from peftspec.metrics.evaluation import AT_HALF_KEY
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
-from peftspec.report.columns import Column, best_values, fmt, is_best, present_columns, ranked, threshold_note
-from peftspec.report.compare import comparison_rows
+from peftspec.report.columns import Column, best_values, caption, fmt, is_best, present_columns, ranked
+from peftspec.report.compare import comparison_rows, default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
-from peftspec.runs import Run
+from peftspec.runs import Run, short_names
+from peftspec.runs.layout import AT_HALF_KEY
 from peftspec.runs.reader import DAMAGE
 from peftspec.spec.render import value_to_toml
 
@@ -43,9 +43,12 @@ HYPERPARAMETERS = {
 }
 
 
-def build_report(runs: list[Run], out: Path, split: str = "validation") -> Path:
-    """Write `report.md`, `report.html` and `img/` under `out`; returns the Markdown path."""
+def build_report(runs: list[Run], out: Path, split: str | None = None) -> Path:
+    """Write `report.md`, `report.html` and `img/` under `out`; returns the Markdown path. The
+    overview ranks on `split`: by default test where every run has one, else validation."""
     out.mkdir(parents=True, exist_ok=True)
+    split = default_split(runs, split)
+    names = short_names(runs)
     blocks: list[Block] = [
         Heading(1, "peftspec report"),
         Para(
@@ -55,7 +58,7 @@ def build_report(runs: list[Run], out: Path, split: str = "validation") -> Path:
     ]
     blocks += overview(runs, split)
     for run in runs:
-        blocks += run_section(run, out)
+        blocks += run_section(run, out, names[run.name])
     markdown = out / "report.md"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, "peftspec report"), encoding="utf-8")
@@ -70,14 +73,13 @@ def overview(runs: list[Run], split: str) -> list[Block]:
         [Bold(fmt(r.get(c.key), c)) if is_best(r, c, best) else fmt(r.get(c.key), c) for c in columns]
         for r in rows
     ]
-    note = threshold_note(rows)
     return [
         Heading(2, f"Overview ({split})"),
         Para(
-            "Best value of each column in **bold**. Losses and wall time: lower is better."
-            + (f" {note}" if note else "")
+            f"{caption(rows)} Best value of each ranked column in **bold**; validation loss and wall "
+            "time: lower is better; training losses are not ranked."
         ),
-        Table([c.title for c in columns], table_rows, [c.key != "run" for c in columns]),
+        Table([c.title for c in columns], table_rows, [c.key != "name" for c in columns]),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
     ]
@@ -85,40 +87,71 @@ def overview(runs: list[Run], split: str) -> list[Block]:
 
 def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     notes = []
+    names = {r["run"]: r["name"] for r in rows}
     for metric in [*scalar_metrics(), "val_loss"]:
         column = Column(metric, metric)
         scored = [
-            (r[metric], r["run"])
+            (r[metric], r["name"])
             for r in rows
             if isinstance(r.get(metric), int | float) and ranked(r, column)
         ]
         if len(scored) > 1:
             pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
-            notes.append(f"Best {metric}: `{pick[1]}` ({pick[0]:.4f}).")
+            notes.append(f"Best {metric} ({rows[0]['split']}): `{pick[1]}` ({pick[0]:.4f}).")
     for run in runs:
         warnings = run.evaluation_warnings()
-        notes += [f"`{run.name}`: **warning**: {w}." for w in warnings]
-        train, val = run.final_train_loss, run.split_metrics("validation").get("loss")
-        if isinstance(train, float) and isinstance(val, float):
-            gap = val - train
-            verdict = (
-                "the gap says little here: the predictions do not depend on the input (see above)"
-                if any("depend on the input" in w or "same prediction" in w for w in warnings)
-                else "validation loss well above training loss: overfitting"
-                if gap > 0.1 * max(val, 1e-9)
-                else "no sign of overfitting"
-            )
-            notes.append(
-                f"`{run.name}`: final training loss {train:.4f}, validation loss {val:.4f} "
-                f"(gap {gap:+.4f}): {verdict}."
-            )
+        notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
+        verdict = fit_verdict(run, warnings)
+        if verdict:
+            notes.append(f"`{names[run.name]}`: {verdict}.")
     return notes or ["One run: nothing to compare."]
 
 
-def run_section(run: Run, out: Path) -> list[Block]:
+RISE = 0.05
+"""How far (relative) the validation loss must climb above its minimum to be called overfitting."""
+
+
+def fit_verdict(run: Run, warnings: list[str]) -> str | None:
+    """What this run's own validation-loss curve says about fit: where it bottomed out, how far it
+    rose after, and whether the kept checkpoint is the one at the bottom."""
+    if any("depend on the input" in w or "same prediction" in w for w in warnings):
+        return "its loss curves say little: the predictions do not depend on the input (see above)"
+    curve = [
+        (e["step"], e["loss"])
+        for e in run.stream.evals
+        if isinstance(e.get("step"), int) and isinstance(e.get("loss"), int | float)
+    ]
+    train = run.final_train_loss
+    gap = ""
+    if curve and isinstance(train, float):
+        gap = f"; final training loss {train:.4f} against validation {curve[-1][1]:.4f}"
+    if len(curve) < 2:
+        return f"one validation evaluation: no curve to judge fit by{gap}" if curve else None
+    low_step, low = min(curve, key=lambda point: point[1])
+    last_step, last = curve[-1]
+    best = run.record.best
+    kept = f" (the kept checkpoint is step {best.step})" if best and best.step is not None else ""
+    if low_step == last_step:
+        return (
+            f"validation loss still falling at the last evaluation (step {last_step}): "
+            f"more training may help{gap}"
+        )
+    rise = (last - low) / max(abs(low), 1e-12)
+    if rise > RISE:
+        return (
+            f"validation loss lowest at step {low_step} ({low:.4f}) and {rise:.0%} higher by step "
+            f"{last_step}: overfitting after step {low_step}{kept}{gap}"
+        )
+    return (
+        f"validation loss flat since step {low_step} (within {RISE:.0%} of its minimum {low:.4f}): "
+        f"converged{kept}{gap}"
+    )
+
+
+def run_section(run: Run, out: Path, name: str | None = None) -> list[Block]:
     img = out / "img" / run.name
     blocks: list[Block] = [
-        Heading(2, f"Run {run.name}"),
+        Heading(2, f"Run {name or run.display_name}"),
         Para(f"Run directory: `{run.path}`; status **{run.status}**."),
     ]
     blocks += _safely(run, "Model", lambda: model_table(run))

@@ -30,7 +30,7 @@ def _metric_columns() -> list[Column]:
 
 
 COLUMNS = [
-    Column("run", "run"),
+    Column("name", "run"),  # the short name; `run` (the folder) identifies the row
     Column("final_train_loss", "train loss (final)"),  # a training loss ranks nothing
     Column("best_train_loss", "train loss (best)"),
     Column("val_loss", "val loss", "min"),
@@ -42,18 +42,20 @@ COLUMNS = [
 """Every column a comparison can show, metric columns from the registry (title and direction)."""
 
 
-def threshold_note(rows: list[dict[str, Any]]) -> str | None:
-    """The caption a table needs when its figures come from different threshold protocols."""
-    modes = {r.get("thresholds") for r in rows} - {None}
-    if "tuned" not in modes:
-        return None
-    here = any(r.get("thresholds_tuned_on") == r.get("split") for r in rows)
-    return (
-        f"Split: {rows[0].get('split')}. Figures are at each run's recorded thresholds; `tuned` runs "
-        "tuned theirs on validation (for the metric each names)"
-        + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
-        + f". Columns marked {AT_HALF} score every label at threshold 0.5."
-    )
+def caption(rows: list[dict[str, Any]]) -> str:
+    """What a comparison table must say under it: the split, and how the figures were decided when
+    thresholds were tuned (and so which figures are not ranked)."""
+    split = rows[0].get("split") if rows else "validation"
+    text = f"Split: {split}."
+    if any(r.get("thresholds") == "tuned" for r in rows):
+        here = any(r.get("thresholds_tuned_on") == r.get("split") for r in rows)
+        text += (
+            " Figures are at each run's recorded thresholds; `tuned` runs tuned theirs on validation "
+            "(for the metric each names)"
+            + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
+            + f". Columns marked {AT_HALF} score every label at threshold 0.5."
+        )
+    return text
 
 
 def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
@@ -62,7 +64,7 @@ def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
     return [
         c
         for c in COLUMNS
-        if c.key == "run"
+        if c.key == "name"
         or (any(r.get(c.key) is not None for r in rows) and (tuned or not c.key.endswith(AT_HALF)))
     ]
 

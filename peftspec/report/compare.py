@@ -6,21 +6,30 @@ import csv
 import io
 from typing import Any
 
-from peftspec.metrics.evaluation import AT_HALF_KEY
 from peftspec.metrics.registry import headline_metrics, scalar_metrics
 from peftspec.report.columns import (
     AT_HALF,
     Column,
     best_values,
+    caption,
     fmt,
     fmt_delta,
     is_best,
     present_columns,
-    threshold_note,
     with_deltas,
 )
 from peftspec.runs import Run
+from peftspec.runs.layout import AT_HALF_KEY
 from peftspec.runs.stream import number
+
+
+def default_split(runs: list[Run], requested: str | None = None) -> str:
+    """The split a comparison shows: `requested`, else test where every run was scored on one (the
+    thresholds and the best checkpoint were chosen on validation, so test is the fair ranking),
+    else validation."""
+    if requested:
+        return requested
+    return "test" if runs and all(run.split_metrics("test") for run in runs) else "validation"
 
 
 def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
@@ -34,6 +43,7 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         at_half = metrics  # recorded at 0.5 already
     return {
         "run": run.name,
+        "name": run.display_name,
         "status": run.status,
         "backbone": run.record.backbone,
         "adapter": run.record.adapter,
@@ -55,8 +65,12 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
 def comparison_rows(
     runs: list[Run], split: str = "validation", baseline: str | None = None
 ) -> list[dict[str, Any]]:
-    """A row per run (with `<key>_delta` against the run named `baseline`, if given)."""
-    rows = [run_row(run, split) for run in runs]
+    """A row per run (with `<key>_delta` against the run named `baseline`, if given); `name` is
+    the short name tables show, `run` the folder that identifies the run."""
+    from peftspec.runs import short_names
+
+    names = short_names(runs)
+    rows = [{**run_row(run, split), "name": names[run.name]} for run in runs]
     return with_deltas(rows, baseline) if baseline else rows
 
 
@@ -92,12 +106,11 @@ def as_markdown(rows: list[dict[str, Any]]) -> str:
     columns = present_columns(rows)
     lines = [
         "| " + " | ".join(c.title for c in columns) + " |",
-        "|" + "|".join("---" if c.key == "run" else "---:" for c in columns) + "|",
+        "|" + "|".join("---" if c.key == "name" else "---:" for c in columns) + "|",
     ]
     for cells in _cells(rows, columns, lambda t: f"**{t}**"):
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    note = threshold_note(rows)
-    return "\n".join(lines) + "\n" + (f"\n{note}\n" if note else "")
+    return "\n".join(lines) + "\n" + f"\n{caption(rows)}\n"
 
 
 def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
@@ -107,10 +120,10 @@ def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
     columns = present_columns(rows)
     table = Table(title="Runs" + (f" (deltas against {baseline})" if baseline else ""), title_justify="left")
     for column in columns:
-        numeric = column.key != "run"
+        numeric = column.key != "name"
         table.add_column(column.title, justify="right" if numeric else "left", no_wrap=numeric)
     for cells in _cells(rows, columns, lambda t: Text(t, style="bold green")):
         table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
-    table.caption = threshold_note(rows)
+    table.caption = caption(rows)
     table.caption_justify = "left"
     return table

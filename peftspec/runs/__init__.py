@@ -10,7 +10,7 @@ from peftspec.runs.layout import RunPaths, is_run_dir, new_run_dir
 from peftspec.runs.lock import RunLock, RunLocked
 from peftspec.runs.reader import Run, list_runs, read_run, run_dirs
 from peftspec.runs.record import RunRecord
-from peftspec.runs.select import RunNotFound, resolve_runs
+from peftspec.runs.select import RunNotFound, resolve_runs, short_names
 from peftspec.runs.writer import RunWriter
 
 __all__ = [
@@ -28,4 +28,5 @@ __all__ = [
     "read_run",
     "resolve_runs",
     "run_dirs",
+    "short_names",
 ]

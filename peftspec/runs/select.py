@@ -39,3 +39,22 @@ def _match(arg: str, root: Path) -> list[Path]:
     if root.is_dir():
         return sorted(p for p in root.iterdir() if p.name.startswith(arg) and _is_run(p))
     return []
+
+
+def short_names(runs) -> dict[str, str]:
+    """A short name per run, keyed by folder name, for tables people read: the spec's name; where
+    several runs share it, with the start time (`quickstart 03-01 12:00`); where even that is
+    shared, the folder name."""
+    from collections import Counter
+
+    base = {run.name: run.display_name for run in runs}
+    counts = Counter(base.values())
+    names = {}
+    for run in runs:
+        name = base[run.name]
+        if counts[name] > 1:
+            stamp = (run.record.started_at or "")[5:16].replace("T", " ")
+            name = f"{name} {stamp}" if stamp else run.name
+        names[run.name] = name
+    repeated = Counter(names.values())
+    return {folder: (folder if repeated[name] > 1 else name) for folder, name in names.items()}

@@ -30,6 +30,9 @@ class RunRow:
     started: str
     duration_s: float | None
     best: dict[str, float | None]
+    scored: str = "@0.5"
+    """How the metric figures were decided: `tuned` (the final evaluation, thresholds tuned on
+    validation), `@0.5` (during training, or a fixed threshold of 0.5), `@0.3` (another fixed one)."""
 
     def value(self, key: str) -> Any:
         return self.best.get(key) if key in KEY_METRICS else getattr(self, key, None)
@@ -38,7 +41,8 @@ class RunRow:
 def load_row(path: Path) -> RunRow:
     run = read_run(path)
     record = run.record
-    best = _best_from_eval(run) or _best_from_log(run)
+    final = _best_from_eval(run)
+    best = final or _best_from_log(run)
     return RunRow(
         path,
         run.name,
@@ -49,7 +53,16 @@ def load_row(path: Path) -> RunRow:
         _short_time(record.started_at),
         record.duration_s,
         best,
+        _scored(run) if final else "@0.5",  # in-training evaluations decide at 0.5
     )
+
+
+def _scored(run: Run) -> str:
+    thresholds = run.thresholds_used()
+    if thresholds.get("mode") in ("tuned", "argmax"):
+        return thresholds["mode"]
+    values = {v for v in (thresholds.get("values") or {}).values() if isinstance(v, int | float)}
+    return f"@{values.pop():g}" if len(values) == 1 else ("fixed" if values else "-")
 
 
 def _best_from_eval(run: Run) -> dict[str, float | None]:
@@ -72,6 +85,18 @@ def _best_from_log(run: Run) -> dict[str, float | None]:
         values = [v for v in map(number, values) if v is not None]
         out[key] = max(values) if values else None
     return out
+
+
+def fit_columns(widths: dict[str, int], priority: list[str], available: int) -> list[str]:
+    """The columns to show in `available` cells: taken in `priority` order while they fit (each
+    `widths[key]` wide, padding included), returned in `widths`' own order. The first column is
+    always shown."""
+    chosen, used = set(), 0
+    for key in priority:
+        if key in widths and (not chosen or used + widths[key] <= available):
+            chosen.add(key)
+            used += widths[key]
+    return [key for key in widths if key in chosen]
 
 
 def _short_time(stamp: str | None) -> str:

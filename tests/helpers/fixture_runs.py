@@ -27,6 +27,11 @@ def _scores(task: str, q: float) -> dict[str, float]:
     return {"accuracy": q + 0.1, "f1_micro": q + 0.1, "f1_macro": q, "f1_weighted": q + 0.05}
 
 
+def _spread(q: float, n: int) -> list[float]:
+    """Per-label figures around `q`: q, q + 0.1, q - 0.1, q + 0.05, ..."""
+    return [q + (0.1, -0.1, 0.05, -0.05)[(i - 1) % 4] if i else q for i in range(n)]
+
+
 def _per_label(labels, f1s):
     return {
         n: {"precision": f, "recall": f, "f1": f, "support": 10 + i}
@@ -48,11 +53,12 @@ def write_run(
     truncate_log: bool = False,
     start: datetime = START,
     heartbeat: datetime | None = None,
+    labels: list[str] | None = None,
 ) -> Path:
     """A run directory as `peftspec run` leaves it; `quality` scales every score."""
     paths = RunPaths(root / name)
     paths.root.mkdir(parents=True)
-    labels = ML_LABELS if task == "multi_label" else MC_LABELS
+    labels = labels or (ML_LABELS if task == "multi_label" else MC_LABELS)
     writer = RunWriter(paths)
     for step in range(2, steps + 1, 2):
         writer.log(
@@ -76,7 +82,7 @@ def write_run(
                     "epoch": step / 20,
                     "loss": 0.6 - 0.2 * step / steps,
                     **metrics,
-                    "per_label": _per_label(labels, [score, score + 0.1, score - 0.1]),
+                    "per_label": _per_label(labels, _spread(score, len(labels))),
                 }
             )
     final_metrics = {}
@@ -149,7 +155,7 @@ def _final(
             "runtime": 1.0,
             "samples_per_second": 200.0 + 100 * quality,
             **metrics,
-            "per_label": _per_label(labels, [q, q + 0.1, q - 0.1]),
+            "per_label": _per_label(labels, _spread(q, len(labels))),
         }
         writer.log({"event": "final", "split": split, "step": steps, **final[split]})
     thresholds = (
@@ -173,12 +179,22 @@ def _final(
                 "kind": "matrix",
                 "labels": labels,
                 "layout": "rows = gold, columns = predicted",
-                "matrix": [[7, 2, 1], [1, 6, 3], [0, 2, 8]],
+                "matrix": [[7, 2, 1], [1, 6, 3], [0, 2, 8]]
+                if len(labels) == 3
+                else [
+                    [40 + 3 * i if i == j else (i * 7 + j * 3) % 5 for j in range(len(labels))]
+                    for i in range(len(labels))
+                ],
             }
             for s in final
         }
     writer.write_results({"thresholds": thresholds, **final}, confusion, thresholds, None)
     return final
+
+
+def _confusion_matrix(n: int) -> list[list[int]]:
+    """A diagonal-heavy n x n matrix of counts."""
+    return [[40 + 3 * i if i == j else (i * 7 + j * 3) % 5 for j in range(n)] for i in range(n)]
 
 
 def write_fixture_root(root: Path) -> dict[str, Path]:

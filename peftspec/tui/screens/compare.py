@@ -5,28 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
 from peftspec.metrics.registry import LOSS, headline_metrics
-from peftspec.report.columns import best_values, fmt, fmt_delta, is_best, present_columns, with_deltas
-from peftspec.report.compare import run_row
+from peftspec.report.columns import (
+    AT_HALF,
+    Column,
+    best_values,
+    caption,
+    fmt,
+    fmt_delta,
+    is_best,
+    present_columns,
+)
+from peftspec.report.compare import comparison_rows, default_split
 from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
 from peftspec.tui.damage import tolerant
-from peftspec.tui.data import config_diff
+from peftspec.tui.data import config_diff, fit_columns
 from peftspec.tui.widgets.curves import Curves
 
 CURVE_METRICS = [*sorted(headline_metrics(), key=lambda m: m != "f1_macro"), LOSS]
 """What `m` cycles through: the headline metrics, the primary one first, then the loss."""
 
 
+def column_priority(columns: list[Column]) -> list[str]:
+    """Which overview columns a narrow terminal keeps first: the run, the headline metrics (F1
+    macro first), each beside its @0.5 figure, then the other metrics, the validation loss, speed
+    and size, and the training losses last."""
+    keys = [c.key for c in columns]
+    headline = sorted(headline_metrics(), key=lambda m: m != "f1_macro")
+    first = ["name", *(k for m in headline for k in (m, f"{m}{AT_HALF}"))]
+    last = ["final_train_loss", "best_train_loss"]
+    middle = [k for k in keys if k not in first and k not in last]
+    return [k for k in [*first, *middle, *last] if k in keys]
+
+
 class CompareScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("right_square_bracket", "pane(1)", "Next pane"),
+        Binding("left_square_bracket", "pane(-1)", "Prev pane", show=False),
         Binding("b", "baseline", "Pin baseline"),
         Binding("m", "next_metric", "Curve metric"),
     ]
@@ -42,6 +65,7 @@ class CompareScreen(Screen):
         yield Header()
         with TabbedContent(id="compare-tabs"):
             with TabPane("Overview", id="overview"):
+                yield Static(id="overview-caption")
                 yield DataTable(id="overview-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Curves", id="overlay"):
                 yield Curves(id="overlay-plot")
@@ -50,7 +74,18 @@ class CompareScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#overview-table", DataTable).focus()  # arrows and `b` act on the runs
         self.load()
+
+    @on(TabbedContent.TabActivated, "#compare-tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        for table in event.pane.query(DataTable).results():
+            table.focus()
+            return
+
+    def on_resize(self) -> None:
+        if self.runs:
+            self._overview()
 
     @work(thread=True, exclusive=True)
     def load(self) -> None:
@@ -67,24 +102,40 @@ class CompareScreen(Screen):
 
     @tolerant("overview")
     def _overview(self) -> None:
-        rows = [run_row(r) for r in self.runs]
-        if self.baseline:
-            rows = with_deltas(rows, self.baseline)
+        split = default_split(self.runs)
+        rows = comparison_rows(self.runs, split, self.baseline)
         columns = present_columns(rows)
         best = best_values(rows, columns)
         table = self.query_one("#overview-table", DataTable)
-        table.clear(columns=True)
-        for column in columns:
-            table.add_column(column.title, key=column.key)
+        cells: dict[str, dict[str, Text]] = {}
         for row in rows:
-            cells = []
+            cells[row["run"]] = {}
             for column in columns:
                 text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
                 style = "bold green" if is_best(row, column, best) else ""
-                if column.key == "run" and row["run"] == self.baseline:
+                if column.key == "name" and row["run"] == self.baseline:
                     text, style = f"{text} (baseline)", "bold"
-                cells.append(Text(text, style=style, justify="left" if column.key == "run" else "right"))
-            table.add_row(*cells, key=row["run"])
+                justify = "left" if column.key == "name" else "right"
+                cells[row["run"]][column.key] = Text(text, style=style, justify=justify)
+        widths = {
+            c.key: max([len(c.title), *(r[c.key].cell_len for r in cells.values())]) + 2 * table.cell_padding
+            for c in columns
+        }
+        shown = fit_columns(widths, column_priority(columns), self.size.width - 2)
+        kept = table.cursor_row
+        table.clear(columns=True)
+        titles = {c.key: c.title for c in columns}
+        for key in shown:
+            table.add_column(titles[key], key=key)
+        for run, row_cells in cells.items():
+            table.add_row(*(row_cells[k] for k in shown), key=run)
+        if table.row_count:
+            table.move_cursor(row=min(kept, table.row_count - 1))
+        hidden = len(columns) - len(shown)
+        note = caption(rows) + " Best of each ranked column in bold green."
+        if hidden:
+            note += f" {hidden} more column(s) in a wider terminal, or `peftspec compare`."
+        self.query_one("#overview-caption", Static).update(Text(note, style="dim"))
 
     @tolerant("curves")
     def _overlay(self) -> None:
@@ -118,3 +169,9 @@ class CompareScreen(Screen):
     def action_next_metric(self) -> None:
         self.metric_index += 1
         self._overlay()
+
+    def action_pane(self, step: int) -> None:
+        """`]` and `[`: the next or previous pane (arrows stay with the pane's own table)."""
+        tabs = self.query_one("#compare-tabs", TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]

@@ -8,10 +8,10 @@ from pathlib import Path
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
@@ -39,6 +39,8 @@ SKIP = {
 class RunScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back"),
+        Binding("right_square_bracket", "pane(1)", "Next pane"),
+        Binding("left_square_bracket", "pane(-1)", "Prev pane", show=False),
         Binding("m", "next_metric", "Curve metric"),
         Binding("n", "normalise", "Normalise matrix"),
         Binding("t", "next_split", "Split"),
@@ -61,9 +63,12 @@ class RunScreen(Screen):
             with TabPane("Curves", id="curves"):
                 yield Curves(id="loss-plot")
                 yield Curves(id="metric-plot")
-            with TabPane("Confusion", id="confusion"), VerticalScroll():
-                yield Static(id="heatmap")
+            with TabPane("Confusion", id="confusion"):
+                yield Static(id="confusion-split", classes="pane-caption")
+                with ScrollableContainer(id="heatmap-scroll"):
+                    yield Static(id="heatmap")
             with TabPane("Labels", id="labels"):
+                yield Static(id="labels-split", classes="pane-caption")
                 yield DataTable(id="per-label", zebra_stripes=True)
             with TabPane("Spec", id="spec"), VerticalScroll():
                 yield Static(id="spec-text")
@@ -72,7 +77,16 @@ class RunScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#steps", DataTable).focus()  # arrows move through the rows, not the tabs
         self.load()
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        """Keys act on what the pane shows: its table, or its scrollable view."""
+        pane = event.pane
+        for target in pane.query("DataTable, ScrollableContainer, VerticalScroll").results():
+            target.focus()
+            return
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
@@ -188,17 +202,36 @@ class RunScreen(Screen):
     def _confusion(self) -> None:
         confusion = self.detail.confusions().get(self.split)
         widget = self.query_one("#heatmap", Static)
+        self.query_one("#confusion-split", Static).update(self._split_caption("n: rates"))
         if not confusion:
             widget.update(Text(f"No {self.split} confusion matrix recorded (yet)."))
             return
         if confusion.get("kind") == "per_label":
             per_label = (self.detail.evaluations().get(self.split) or {}).get("per_label") or {}
-            widget.update(heatmap.per_label(confusion, per_label))
+            widget.update(heatmap.per_label(confusion, per_label, self.normalised))
         else:
             widget.update(heatmap.matrix(confusion, self.normalised))
 
+    def _split_caption(self, keys: str = "") -> Text:
+        """Which split a pane shows, how its labels were decided, and the keys that change it."""
+        splits = self.detail.evaluation_splits() or ["validation"]
+        used = self.detail.thresholds_used()
+        values = {v for v in (used.get("values") or {}).values() if isinstance(v, int | float)}
+        decided = (
+            f"thresholds {self.detail.threshold_protocol()}"
+            if used.get("mode") == "tuned"
+            else "the most likely class"
+            if used.get("mode") == "argmax"
+            else f"threshold {values.pop():g}"
+            if len(values) == 1
+            else "the recorded thresholds"
+        )
+        hints = ["t: split"] if len(splits) > 1 else []
+        return Text(f" {self.split} split · labels by {decided} · " + "  ".join([*hints, keys]), style="dim")
+
     @tolerant("labels")
     def _labels(self) -> None:
+        self.query_one("#labels-split", Static).update(self._split_caption())
         table = self.query_one("#per-label", DataTable)
         table.clear(columns=True)
         for key in ("label", "precision", "recall", "F1", "support", "threshold"):
@@ -283,6 +316,12 @@ class RunScreen(Screen):
             self._confusion()
             self._labels()
             self.notify(f"showing the {self.split} split")
+
+    def action_pane(self, step: int) -> None:
+        """`]` and `[`: the next or previous pane (arrows stay with the pane's own table)."""
+        tabs = self.query_one("#tabs", TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
 
 
 def _fmt(value) -> str:

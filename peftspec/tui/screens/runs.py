@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from peftspec.runs import run_dirs
-from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, load_row
+from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, fit_columns, load_row
 
 COLUMNS = [
     ("mark", " "),
@@ -27,7 +27,24 @@ COLUMNS = [
     ("started", "started"),
     ("duration_s", "duration"),
     *[(m, m) for m in KEY_METRICS],
+    ("scored", "scored"),
 ]
+_FIRST_METRIC = "f1_macro" if "f1_macro" in KEY_METRICS else KEY_METRICS[0]
+PRIORITY = [
+    "mark",
+    "name",
+    "status",
+    _FIRST_METRIC,
+    "scored",
+    *[m for m in KEY_METRICS if m != _FIRST_METRIC],
+    "adapter",
+    "duration_s",
+    "quantization",
+    "backbone",
+    "started",
+]
+"""Which columns a narrow terminal keeps first: the run, its status, then its figures and how they
+were scored (threshold 0.5 while training, tuned thresholds once a tuned run has finished)."""
 STATUS_STYLE = {
     "completed": "green",
     "running": "cyan",
@@ -88,6 +105,7 @@ class RunsScreen(Screen):
         self.marked: set[str] = set()
         self.filter_text = ""
         self.sort_key, self.reverse = "started", True
+        self.shown_columns: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -98,10 +116,8 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#filter").display = False
-        table = self.query_one("#runs", DataTable)
-        for key, label in COLUMNS:
-            table.add_column(label, key=key)
-        table.focus()
+        self.query_one("#runs", DataTable).focus()
+        self.redraw()
         self.scan()
         self.set_interval(self.refresh_every, self.scan)
 
@@ -131,8 +147,10 @@ class RunsScreen(Screen):
             key=self._sort_value,
             reverse=self.reverse,
         )
+        cells = {row.name: dict(zip((k for k, _ in COLUMNS), self._cells(row))) for row in shown}
+        self._fit_columns(table, list(cells.values()))
         for row in shown:
-            table.add_row(*self._cells(row), key=row.name)
+            table.add_row(*(cells[row.name][k] for k in self.shown_columns), key=row.name)
         names = [r.name for r in shown]
         if current is not None and current.name in names:
             table.move_cursor(row=names.index(current.name))  # the cursor stays on its run
@@ -144,6 +162,23 @@ class RunsScreen(Screen):
                 + (f" ({note})" if note else "")
             )
         )
+
+    def _fit_columns(self, table: DataTable, rows: list[dict[str, Text]]) -> None:
+        """Show the columns that fit the terminal's width, most wanted first (PRIORITY)."""
+        widths = {
+            key: max([len(label), *(r[key].cell_len for r in rows)]) + 2 * table.cell_padding
+            for key, label in COLUMNS
+        }
+        shown = fit_columns(widths, PRIORITY, self.size.width - 2)  # the vertical scrollbar
+        if shown != self.shown_columns:
+            table.clear(columns=True)
+            labels = dict(COLUMNS)
+            for key in shown:
+                table.add_column(labels[key], key=key)
+            self.shown_columns = shown
+
+    def on_resize(self) -> None:
+        self.redraw()
 
     def _sort_value(self, row: RunRow):
         value = row.value(self.sort_key)
@@ -166,6 +201,7 @@ class RunsScreen(Screen):
             Text(row.started),
             Text(duration_text(row.duration_s)),
             *metrics,
+            Text(row.scored, style="yellow" if row.scored == "tuned" else "dim"),
         ]
 
     def current(self) -> RunRow | None:
