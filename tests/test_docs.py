@@ -49,3 +49,22 @@ def test_pre_commit_hook_runs_lint():
     hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
     assert "id: peftspec-lint" in hooks
     assert "entry: peftspec lint" in hooks
+
+
+def test_the_hook_lints_a_bad_spec_anywhere_and_skips_other_toml(tmp_path):
+    """The hook is given every staged *.toml: a broken spec outside specs/ fails it (even one whose
+    section is misspelled), pyproject.toml is skipped and counted, never linted as a spec."""
+    hooks = (ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    entry = shlex.split(next(line for line in hooks.splitlines() if "entry:" in line).split(":", 1)[1])
+    assert "files:" not in hooks.split("- id:")[-1]  # no folder filter: specs may live anywhere
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.ruff]\nline-length = 100\n')
+    (tmp_path / "experiments").mkdir()
+    (tmp_path / "experiments" / "bad.toml").write_text('name = "b"\n[datset]\ntrain = "t.csv"\n')
+    staged = ["pyproject.toml", "experiments/bad.toml"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", *entry[1:], *staged], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "experiments/bad.toml:2:1" in proc.stdout and "did you mean 'dataset'" in proc.stdout
+    assert "pyproject.toml" not in proc.stdout.replace("Skipped 1 TOML file(s)", "")
+    assert "Checked 1 spec file" in proc.stdout and "Skipped 1 TOML file(s) that are not specs" in proc.stdout

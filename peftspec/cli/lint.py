@@ -15,6 +15,11 @@ def add_parser(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders (searched recursively)")
     p.add_argument("--format", choices=["text", "json", "github"], default="text")
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    p.add_argument(
+        "--specs-only",
+        action="store_true",
+        help="skip TOML files that are not peftspec specs (pyproject.toml, ...): for hooks given every TOML",
+    )
     add_set(p)
     p.set_defaults(handler=handle)
 
@@ -22,7 +27,7 @@ def add_parser(sub) -> None:
 def handle(args: argparse.Namespace) -> int:
     from peftspec.spec import lint
 
-    result = lint.lint(args.paths, args.set)
+    result = lint.lint(args.paths, args.set, specs_only=args.specs_only)
     formatters = {
         "json": lint.as_json,
         "github": lint.as_github,

@@ -26,6 +26,8 @@ class NoSpecsFound(UsageError):
 class LintResult:
     files: list[str] = field(default_factory=list)
     reports: list[LoadResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    """TOML files left out by `specs_only` because they are not peftspec specs."""
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -66,9 +68,32 @@ def _walk_toml(root: str) -> Iterable[str]:
         yield from (os.path.join(folder, f) for f in files if f.endswith(".toml"))
 
 
-def lint(paths: Sequence[str], overrides: Sequence[str] = ()) -> LintResult:
+def is_spec_file(path: str) -> bool:
+    """Whether a TOML file is meant as a peftspec spec: a top-level key is a spec section or
+    `extends`, or close to one (`[datset]`), so that a misspelled spec is still linted. A file that
+    does not parse counts as a spec (lint then says where it breaks); `pyproject.toml`, `ruff.toml`
+    and the like do not."""
+    import tomllib
+
+    from peftspec.spec.diagnostics import did_you_mean
+    from peftspec.spec.root import Spec
+
+    sections = [k for k in Spec.model_fields if k not in ("name", "description", "schema_version")]
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return True
+    return any(key in sections or did_you_mean(key, sections) for key in data)
+
+
+def lint(paths: Sequence[str], overrides: Sequence[str] = (), specs_only: bool = False) -> LintResult:
+    """Lint every spec `paths` name; with `specs_only`, TOML files that are not specs are skipped
+    (and counted), so a hook can pass every staged `*.toml`."""
     files = find_specs(paths)
-    return LintResult(files, [check_spec(f, overrides) for f in files])
+    skipped = [f for f in files if not is_spec_file(f)] if specs_only else []
+    files = [f for f in files if f not in skipped]
+    return LintResult(files, [check_spec(f, overrides) for f in files], skipped)
 
 
 # -- output formats ---------------------------------------------------------------------------
@@ -171,10 +196,11 @@ def _snippet(d: Diagnostic, style: _Style) -> list[str]:
 
 def _summary(result: LintResult) -> str:
     files = len(result.files)
+    skipped = f" Skipped {len(result.skipped)} TOML file(s) that are not specs." if result.skipped else ""
     return (
         f"Checked {files} spec file{'s' * (files != 1)}: "
         f"{result.errors} error{'s' * (result.errors != 1)}, "
-        f"{result.warnings} warning{'s' * (result.warnings != 1)}."
+        f"{result.warnings} warning{'s' * (result.warnings != 1)}.{skipped}"
     )
 
 
