@@ -41,16 +41,20 @@ def run_spec(
     dry_run: bool = False,
     data: DataBundle | None = None,
     console=None,
+    record: dict | None = None,
 ) -> RunOutcome:
     """Train `spec` into a new run directory under `tracking.output_root`; returns its paths, the
     overview and the final evaluation. `dry_run`: check the data, build the model, print the
-    overview, write nothing. `data`: rows already loaded and checked (unset: the spec's own)."""
+    overview, write nothing. `data`: rows already loaded and checked (unset: the spec's own).
+    `record`: more run-record fields to start with (`group`, `trial`)."""
     from peftspec.build.environment import quiet_libraries
     from peftspec.train import start
 
     quiet_libraries()
     console = _console(console)
     compiled = compile_run(spec, list(spec_files), list(overrides), data)
+    if record:
+        compiled.record = compiled.record.model_copy(update=record)
     _print_data_warnings(compiled, console)
     if dry_run:
         from peftspec.build.overview import render_overview
@@ -59,6 +63,40 @@ def run_spec(
         console.print(render_overview(overview))
         return RunOutcome(None, overview)
     return start(compiled, console)
+
+
+def run_replicates(
+    spec_file: str,
+    overrides: Sequence[str],
+    seeds: Sequence[int],
+    *,
+    vary_split: bool = False,
+    console=None,
+) -> list[RunOutcome]:
+    """Train the spec once per seed (`trainer.seed`, and `dataset.split_seed` with `vary_split`;
+    otherwise the validation split stays the same), recorded as one group of replicates that
+    `compare`, `report` and the TUI show as one row (mean ± sd). The data is read and checked
+    A failed replicate stops the group (the runs before it stay recorded)."""
+    from peftspec.runs.layout import utc_now
+    from peftspec.spec import check_spec
+
+    console = _console(console)
+    varies = ["trainer.seed", *(["dataset.split_seed"] if vary_split else [])]
+    outcomes: list[RunOutcome] = []
+    group_id = None
+    for index, seed in enumerate(seeds):
+        sets = [*overrides, *(f"{key}={seed}" for key in varies)]
+        loaded = check_spec(spec_file, sets)
+        if loaded.spec is None:
+            from peftspec.spec import SpecError
+
+            raise SpecError(loaded.diagnostics, file=spec_file)
+        spec = loaded.spec
+        group_id = group_id or f"{spec.name}-g{utc_now():%Y%m%dT%H%M%SZ}"
+        console.rule(f"replicate {index + 1} of {len(seeds)}: seed {seed}")
+        group = {"id": group_id, "index": index, "size": len(seeds), "seeds": list(seeds), "varies": varies}
+        outcomes.append(run_spec(spec, loaded.files, sets, console=console, record={"group": group}))
+    return outcomes
 
 
 def resume_run(

@@ -1,36 +1,74 @@
-"""`peftspec compare RUN...`: recorded runs side by side, optionally against a baseline run."""
+"""`peftspec compare RUN...`: recorded runs side by side, optionally against a baseline run, with a
+paired bootstrap of every difference."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from peftspec.cli.common import add_run_selection, runs_for
+from peftspec.errors import UsageError
 
-HELP = "compare recorded runs side by side"
+HELP = "compare recorded runs side by side (groups of replicates as mean ± sd)"
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("compare", help=HELP)
     p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
-    p.add_argument("--baseline", metavar="RUN", help="show each run's difference from this run")
+    p.add_argument(
+        "--baseline",
+        metavar="RUN",
+        help="show each run's difference from this run (or its group), with a 95%% interval and a "
+        "p-value from a paired bootstrap over the split's rows",
+    )
+    p.add_argument("--bootstrap-seed", type=int, default=0, metavar="N", help="seed of the resampling")
+    p.add_argument("--resamples", type=int, default=10_000, metavar="N", help="bootstrap resamples")
+    p.add_argument("--no-significance", action="store_true", help="with --baseline: differences only")
+    p.add_argument("--ungroup", action="store_true", help="one row per run, replicates too")
     add_run_selection(p)
     p.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.resamples < 100:
+        raise UsageError("--resamples must be at least 100")
+    needs_numpy = args.baseline and not args.no_significance
+    if needs_numpy:
+        from peftspec.errors import require_extra
+
+        require_extra("compare")
     from peftspec.report import compare
 
-    runs = runs_for(args, list(args.runs) + ([args.baseline] if args.baseline else []))
-    baseline = runs[-1].name if args.baseline else None
-    rows = compare.comparison_rows(runs, compare.default_split(runs, args.split), baseline)
+    runs = runs_for(args, list(args.runs))
+    baseline = None
+    if args.baseline:
+        matched = runs_for(args, [args.baseline])
+        if len({run.record.group.id if run.record.group else run.name for run in matched}) > 1:
+            raise UsageError(f"--baseline {args.baseline} matches several runs; name one run or one group")
+        baseline = matched[0]
+    result = compare.compare_runs(
+        runs,
+        baseline,
+        args.split,
+        group=not args.ungroup,
+        significance=not args.no_significance,
+        resamples=args.resamples,
+        seed=args.bootstrap_seed,
+    )
+    if result.note:
+        print(f"warning: {result.note}", file=sys.stderr)
     if args.format == "table":
         from rich.console import Console
 
         console = Console()
         if not console.is_terminal:
             console = Console(width=1000)  # piped or redirected: never squeeze numbers
-        console.print(compare.as_rich_table(rows, baseline))
+        console.print(compare.as_rich_table(result.rows, result.baseline_name))
+        if result.comparison is not None:
+            console.print(compare.as_rich_significance(result.comparison))
+    elif args.format == "markdown":
+        print(compare.as_markdown(result.rows, result.comparison), end="")
     else:
-        formats = {"json": compare.as_json, "csv": compare.as_csv, "markdown": compare.as_markdown}
-        print(formats[args.format](rows), end="" if args.format != "json" else "\n")
+        formats = {"json": compare.as_json, "csv": compare.as_csv}
+        print(formats[args.format](result.rows), end="" if args.format != "json" else "\n")
     return 0

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from peftspec.cli.common import add_set, load_for_command
+from peftspec.cli.replicates import add_replicate_options, replicate_seeds
 from peftspec.errors import UsageError, missing_extra
 
 HELP = "train as the spec says and record the run"
@@ -26,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--node-rank", type=int, default=0, metavar="R", help="this node's rank (0 .. M-1)")
     p.add_argument("--master-addr", default="127.0.0.1", metavar="A", help="address of the rank-0 node")
     p.add_argument("--master-port", type=int, default=29500, metavar="P", help="its port (default 29500)")
+    add_replicate_options(p)
     p.add_argument(
         "--force",
         action="append",
@@ -40,6 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.spec is None and args.resume is None:
         raise UsageError("give a SPEC to run, or --resume RUN_DIR")
     loaded = load_for_command(args.spec, args.set) if args.spec else None
+    seeds = replicate_seeds(args, loaded.spec if loaded else None)
     try:
         from peftspec import api
         from peftspec.report.final import print_outcome
@@ -65,6 +68,11 @@ def handle(args: argparse.Namespace) -> int:
 
     console = Console()
     try:
+        if seeds is not None:
+            for outcome in api.run_replicates(args.spec, args.set, seeds, vary_split=args.vary_split):
+                print_outcome(outcome, console)
+            sys.stdout.flush()
+            return 0
         if args.resume is not None:
             force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
             outcome = api.resume_run(args.resume, spec, force, console=console)

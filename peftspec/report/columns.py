@@ -119,6 +119,13 @@ def fmt(value: Any, column: Column) -> str:
     return str(value)
 
 
+def cell(row: dict[str, Any], column: Column) -> str:
+    """A table cell: the value, `± std` over a group's seeds, `(+delta)` against a baseline."""
+    std = row.get(f"{column.key}_std")
+    spread = f" ± {std:,.{column.digits}f}" if isinstance(std, float) else ""
+    return fmt(row.get(column.key), column) + spread + fmt_delta(row.get(f"{column.key}_delta"), column)
+
+
 def fmt_delta(delta: float | None, column: Column) -> str:
     if delta is None:
         return ""

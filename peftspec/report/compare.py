@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from peftspec.metrics.registry import headline_metrics, scalar_metrics
@@ -12,13 +13,12 @@ from peftspec.report.columns import (
     Column,
     best_values,
     caption,
-    fmt,
-    fmt_delta,
+    cell,
     is_best,
     present_columns,
     with_deltas,
 )
-from peftspec.runs import Run
+from peftspec.runs import Run, group_name, grouped
 from peftspec.runs.layout import AT_HALF_KEY
 from peftspec.runs.stream import number
 
@@ -63,15 +63,121 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
 
 
 def comparison_rows(
-    runs: list[Run], split: str = "validation", baseline: str | None = None
+    runs: list[Run], split: str = "validation", baseline: str | None = None, group: bool = True
 ) -> list[dict[str, Any]]:
-    """A row per run (with `<key>_delta` against the run named `baseline`, if given); `name` is
-    the short name tables show, `run` the folder that identifies the run."""
+    """A row per run, or per group of replicates (`group`: mean of its seeds, `<key>_std` their
+    standard deviation), with `<key>_delta` against the row whose `run` is `baseline`, if given;
+    `name` is the short name tables show, `run` the folder (or group id) that identifies the row."""
     from peftspec.runs import short_names
 
     names = short_names(runs)
-    rows = [{**run_row(run, split), "name": names[run.name]} for run in runs]
+    rows = []
+    for members in grouped(runs) if group else [[run] for run in runs]:
+        if len(members) == 1:
+            rows.append({**run_row(members[0], split), "name": names[members[0].name]})
+        else:
+            rows.append(group_row(members, split))
     return with_deltas(rows, baseline) if baseline else rows
+
+
+def group_row(members: list[Run], split: str) -> dict[str, Any]:
+    """One row for a group of replicates: each number the mean over the seeds that have it, with
+    `<key>_std` (sample standard deviation); `members` and `seeds` name the runs behind it."""
+    import statistics
+
+    rows = [run_row(run, split) for run in members]
+    out: dict[str, Any] = dict(rows[0])
+    for key, value in rows[0].items():
+        values = [
+            r.get(key)
+            for r in rows
+            if isinstance(r.get(key), int | float) and not isinstance(r.get(key), bool)
+        ]
+        if isinstance(value, int | float) and not isinstance(value, bool) and values:
+            out[key] = statistics.fmean(values)
+            out[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
+    statuses = sorted({r["status"] for r in rows})
+    out.update(
+        run=members[0].record.group.id,
+        name=group_name(members),
+        status=statuses[0] if len(statuses) == 1 else "/".join(statuses),
+        members=[run.name for run in members],
+        seeds=[run.record.seed for run in members],
+    )
+    return out
+
+
+@dataclass
+class Compared:
+    """What `peftspec compare` shows: the rows, the baseline row's `run`, the significance."""
+
+    rows: list[dict[str, Any]]
+    split: str
+    baseline: str | None = None
+    comparison: Any = None
+    """A `significance.Comparison` when a baseline was given (and significance not turned off)."""
+    note: str | None = None
+    """Why there is no significance although it was asked for (a run without predictions)."""
+
+    @property
+    def baseline_name(self) -> str | None:
+        return next((r["name"] for r in self.rows if r["run"] == self.baseline), None)
+
+
+def compare_runs(
+    runs: list[Run],
+    baseline: Run | None = None,
+    split: str | None = None,
+    *,
+    group: bool = True,
+    significance: bool = True,
+    resamples: int = 10_000,
+    seed: int = 0,
+) -> Compared:
+    """Rows for `runs` (groups of replicates as one row unless `group` is off) on `split` (default:
+    test where every run has one); with a `baseline` run (its group, when grouped), each row's
+    difference to it and, with `significance`, a paired bootstrap of every difference."""
+    everything = list({run.name: run for run in [*runs, *([baseline] if baseline else [])]}.values())
+    split = default_split(everything, split)
+    rows = comparison_rows(everything, split, group=group)
+    if baseline is None:
+        return Compared(rows, split)
+    base = next(r for r in rows if baseline.name in r.get("members", [r["run"]]))
+    rows = with_deltas(rows, base["run"])
+    result = Compared(rows, split, base["run"])
+    if significance and len(rows) > 1:
+        from peftspec.report.significance import NoPredictions
+
+        try:
+            result.comparison = _significance(everything, rows, base, split, resamples, seed)
+        except NoPredictions as exc:
+            result.note = exc.message
+    return result
+
+
+def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed: int):
+    from peftspec.metrics.registry import METRICS
+    from peftspec.report import significance
+
+    by_name = {run.name: run for run in runs}
+
+    def members(row) -> list[Run]:
+        return [by_name[name] for name in row.get("members", [row["run"]])]
+
+    tasks = {(run.record.task, len(run.record.labels)) for run in runs}
+    if len(tasks) > 1:
+        raise significance.Unpaired(
+            "these runs solve different tasks or label sets: "
+            + ", ".join(f"{t} with {n} labels" for t, n in sorted(tasks, key=str))
+        )
+    task, classes = tasks.pop()
+    metrics = [m for m in headline_metrics() if task in METRICS[m].tasks]
+    others = {row["name"]: members(row) for row in rows if row["run"] != base["run"]}
+    comparison = significance.compare(
+        members(base), others, split, metrics, task or "multi_label", classes, resamples, seed, base["name"]
+    )
+    significance.attach(rows, comparison)
+    return comparison
 
 
 def as_json(rows: list[dict[str, Any]]) -> str:
@@ -96,21 +202,53 @@ def _cells(rows: list[dict[str, Any]], columns: list[Column], mark) -> list[list
     for row in rows:
         cells = []
         for column in columns:
-            text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
+            text = cell(row, column)
             cells.append(mark(text) if is_best(row, column, best) else text)
         table.append(cells)
     return table
 
 
-def as_markdown(rows: list[dict[str, Any]]) -> str:
-    columns = present_columns(rows)
+def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]) -> list[str]:
     lines = [
-        "| " + " | ".join(c.title for c in columns) + " |",
-        "|" + "|".join("---" if c.key == "name" else "---:" for c in columns) + "|",
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if right else "---" for right in numeric) + "|",
     ]
-    for cells in _cells(rows, columns, lambda t: f"**{t}**"):
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
-    return "\n".join(lines) + "\n" + f"\n{caption(rows)}\n"
+    return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows]
+
+
+def as_markdown(rows: list[dict[str, Any]], comparison=None) -> str:
+    """The table, its caption, and with a `significance.Comparison` the differences to the
+    baseline with their protocol."""
+    columns = present_columns(rows)
+    cells = _cells(rows, columns, lambda t: f"**{t}**")
+    lines = markdown_table([c.title for c in columns], cells, [c.key != "name" for c in columns])
+    text = "\n".join(lines) + "\n" + f"\n{caption(rows)}\n"
+    if comparison is not None:
+        from peftspec.report import significance
+
+        table = markdown_table(
+            significance.HEADER, significance.table_rows(comparison), [False, False, *[True] * 5]
+        )
+        text += "\n" + "\n".join(table) + "\n\n" + comparison.protocol() + "\n"
+    return text
+
+
+def as_rich_significance(comparison):
+    """The differences to the baseline as a terminal table, the protocol as its caption."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from peftspec.report import significance
+
+    table = Table(title=f"Against {comparison.baseline}", title_justify="left")
+    for i, title in enumerate(significance.HEADER):
+        table.add_column(title, justify="right" if i >= 2 else "left", no_wrap=i >= 2)
+    for cells in significance.table_rows(comparison):
+        style = "bold green" if cells[-1].startswith("yes") else ""
+        table.add_row(*(Text(c, style=style if i >= 2 else "") for i, c in enumerate(cells)))
+    table.caption = comparison.protocol()
+    table.caption_justify = "left"
+    return table
 
 
 def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):

@@ -105,6 +105,21 @@ class WandbFacts(Part):
     url: str | None = None
 
 
+class GroupFacts(Part):
+    """Replicates: runs of one spec that differ only in their seed (`peftspec run --seeds`)."""
+
+    id: str | None = None
+    """The group's name, shared by its runs (the spec's name and the time the group started)."""
+    index: int | None = None
+    """This run's place in the group (0-based)."""
+    size: int | None = None
+    """Runs the group was started with."""
+    seeds: list[int] = Field(default_factory=list)
+    """The group's seeds, in order; this run's is `RunRecord.seed`."""
+    varies: list[str] = Field(default_factory=list)
+    """The spec keys set from the seed (`trainer.seed`, and `dataset.split_seed` with --vary-split)."""
+
+
 class RunRecord(Part):
     """Everything `run.json` holds. Field names are the file's keys."""
 
@@ -152,6 +167,10 @@ class RunRecord(Part):
     resumed: list[Resumption] = Field(default_factory=list)
     wandb: WandbFacts | None = None
     distributed: dict[str, Any] | None = None
+    group: GroupFacts | None = None
+    """Set when the run is one of a group of replicates."""
+    trial: dict[str, Any] | None = None
+    """Set when the run is a sweep's trial: the study, its number and parameters (`peftspec sweep`)."""
 
     @classmethod
     def from_stored(cls, data: Any, where: str = "run.json") -> tuple[RunRecord, list[str]]:

@@ -1,0 +1,26 @@
+"""Groups of replicates: runs of one spec that differ only in their seed, counted as one wherever
+runs are compared (`RunRecord.group`)."""
+
+from __future__ import annotations
+
+from peftspec.runs.reader import Run
+
+
+def grouped(runs: list[Run]) -> list[list[Run]]:
+    """`runs` with the members of each group together, in the order each group first appears; a
+    run of no group is a group of one. Members keep their group order (`group.index`)."""
+    out: dict[str, list[Run]] = {}
+    for run in runs:
+        group = run.record.group
+        key = f"group:{group.id}" if group is not None and group.id else f"run:{run.name}"
+        out.setdefault(key, []).append(run)
+    for members in out.values():
+        members.sort(key=lambda r: (r.record.group.index or 0) if r.record.group else 0)
+    return list(out.values())
+
+
+def group_name(members: list[Run]) -> str:
+    """How tables name a group: `quickstart (3 seeds)`; a single run keeps its own name."""
+    if len(members) == 1:
+        return members[0].display_name
+    return f"{members[0].display_name} ({len(members)} seeds)"
