@@ -53,8 +53,8 @@ def run_spec(
     quiet_libraries()
     console = _console(console)
     compiled = compile_run(spec, list(spec_files), list(overrides), data)
-    if record:
-        compiled.record = compiled.record.model_copy(update=record)
+    if record:  # validated as the record's own fields
+        compiled.record = type(compiled.record).model_validate({**compiled.record.model_dump(), **record})
     _print_data_warnings(compiled, console)
     if dry_run:
         from peftspec.build.overview import render_overview

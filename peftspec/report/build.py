@@ -8,7 +8,7 @@ from typing import Any
 
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
-from peftspec.report.columns import Column, best_values, caption, fmt, is_best, present_columns, ranked
+from peftspec.report.columns import Column, best_values, caption, cell, is_best, present_columns, ranked
 from peftspec.report.compare import comparison_rows, default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run, short_names
@@ -70,7 +70,7 @@ def overview(runs: list[Run], split: str) -> list[Block]:
     columns = present_columns(rows)
     best = best_values(rows, columns)
     table_rows = [
-        [Bold(fmt(r.get(c.key), c)) if is_best(r, c, best) else fmt(r.get(c.key), c) for c in columns]
+        [Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns]
         for r in rows
     ]
     return [
@@ -87,7 +87,7 @@ def overview(runs: list[Run], split: str) -> list[Block]:
 
 def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     notes = []
-    names = {r["run"]: r["name"] for r in rows}
+    names = short_names(runs)
     for metric in [*scalar_metrics(), "val_loss"]:
         column = Column(metric, metric)
         scored = [
@@ -121,10 +121,11 @@ def fit_verdict(run: Run, warnings: list[str]) -> str | None:
         for e in run.stream.evals
         if isinstance(e.get("step"), int) and isinstance(e.get("loss"), int | float)
     ]
-    train = run.final_train_loss
+    train, val = run.final_train_loss, run.split_metrics("validation").get("loss")
+    val = val if isinstance(val, int | float) else (curve[-1][1] if curve else None)
     gap = ""
-    if curve and isinstance(train, float):
-        gap = f"; final training loss {train:.4f} against validation {curve[-1][1]:.4f}"
+    if isinstance(train, float) and val is not None:
+        gap = f"; final training loss {train:.4f} against validation {val:.4f} (kept weights)"
     if len(curve) < 2:
         return f"one validation evaluation: no curve to judge fit by{gap}" if curve else None
     low_step, low = min(curve, key=lambda point: point[1])
