@@ -149,3 +149,32 @@ async def test_n_switches_a_multi_label_runs_matrices_between_counts_and_rates(r
         assert "86%" in after and "14%" in after  # 12 / 14 and 2 / 14 of the gold negatives
         caption = text_of(screen.query_one("#confusion-split", Static))
         assert "thresholds tuned per label on validation" in caption
+
+
+async def test_a_group_of_replicates_is_one_row_and_its_seeds_one_key_away(tmp_path):
+    root = tmp_path / "runs"
+    for seed in range(3):
+        path = write_run(root, f"rep-20260301T12000{seed}Z", quality=0.5 + seed / 20)
+        record = json.loads((path / "run.json").read_text())
+        record.update(seed=seed, group={"id": "rep-g1", "index": seed, "size": 3, "seeds": [0, 1, 2]})
+        (path / "run.json").write_text(json.dumps(record))
+    write_run(root, "solo-20260302T120000Z")
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SMALL) as pilot:
+        screen = app.screen
+        table = screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: table.row_count == 2, "the group and the single run")
+        names = [table.get_row_at(i)[1].plain for i in range(2)]
+        assert "rep (3 seeds)" in names
+        group = table.get_row_at(names.index("rep (3 seeds)"))
+        macro = group[columns(table).index("f1_macro")].plain
+        assert macro == "0.550±0.050"  # F1 macro 0.50, 0.55, 0.60: mean ± sd
+        await pilot.press("g")
+        await until(pilot, lambda: table.row_count == 4, "every seed")
+        await pilot.press("g")
+        await until(pilot, lambda: table.row_count == 2, "the group again")
+        table.move_cursor(row=names.index("rep (3 seeds)"))
+        await pilot.press("enter")
+        compare = await loaded_compare_screen(pilot, 3)
+        overview = compare.query_one("#overview-table", DataTable)
+        assert overview.row_count == 3  # the seeds side by side

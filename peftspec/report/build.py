@@ -69,10 +69,7 @@ def overview(runs: list[Run], split: str) -> list[Block]:
     rows = comparison_rows(runs, split)
     columns = present_columns(rows)
     best = best_values(rows, columns)
-    table_rows = [
-        [Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns]
-        for r in rows
-    ]
+    table_rows = [[Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns] for r in rows]
     return [
         Heading(2, f"Overview ({split})"),
         Para(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,16 @@ class RunRow:
     scored: str = "@0.5"
     """How the metric figures were decided: `tuned` (the final evaluation, thresholds tuned on
     validation), `@0.5` (during training, or a fixed threshold of 0.5), `@0.3` (another fixed one)."""
+    group: str | None = None
+    """The id of the group of replicates the run belongs to (`peftspec run --seeds`)."""
+    members: list[RunRow] = field(default_factory=list)
+    """For a group's row: its runs (its figures are their mean, `spread` their deviation)."""
+    spread: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """What identifies the row in the table: the run's folder, or the group."""
+        return f"group:{self.group}" if self.members else self.name
 
     def value(self, key: str) -> Any:
         return self.best.get(key) if key in KEY_METRICS else getattr(self, key, None)
@@ -54,7 +64,53 @@ def load_row(path: Path) -> RunRow:
         record.duration_s,
         best,
         _scored(run) if final else "@0.5",  # in-training evaluations decide at 0.5
+        record.group.id if record.group else None,
     )
+
+
+def group_rows(rows: list[RunRow]) -> list[RunRow]:
+    """`rows` with the runs of each group of replicates folded into one row: name `spec (3
+    seeds)`, each figure the mean of its seeds (`spread`: their standard deviation), the status
+    shared or `running` while any runs; single runs as they are."""
+    import statistics
+
+    out: list[RunRow] = []
+    groups: dict[str, list[RunRow]] = {}
+    for row in rows:
+        if row.group is None:
+            out.append(row)
+        else:
+            groups.setdefault(row.group, []).append(row)
+    for group, members in groups.items():
+        if len(members) == 1:
+            out.append(members[0])
+            continue
+        first = members[0]
+        statuses = {m.status for m in members}
+        means, spread = {}, {}
+        for key in KEY_METRICS:
+            values = [m.best[key] for m in members if m.best.get(key) is not None]
+            means[key] = statistics.fmean(values) if values else None
+            spread[key] = statistics.stdev(values) if len(values) > 1 else None
+        durations = [m.duration_s for m in members if m.duration_s is not None]
+        out.append(
+            RunRow(
+                first.path,
+                f"{first.name.rsplit('-', 1)[0]} ({len(members)} seeds)",
+                statuses.pop() if len(statuses) == 1 else ("running" if "running" in statuses else "mixed"),
+                first.backbone,
+                first.adapter,
+                first.quantization,
+                min(m.started for m in members),
+                sum(durations) if durations else None,
+                means,
+                "/".join(sorted({m.scored for m in members})),
+                group,
+                members,
+                spread,
+            )
+        )
+    return out
 
 
 def _scored(run: Run) -> str:

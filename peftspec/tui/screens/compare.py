@@ -54,9 +54,11 @@ class CompareScreen(Screen):
         Binding("m", "next_metric", "Curve metric"),
     ]
 
-    def __init__(self, paths: list[Path]):
+    def __init__(self, paths: list[Path], group: bool = True):
         super().__init__()
         self.paths = paths
+        self.group = group
+        """Fold groups of replicates into one row (off: one row per seed, as a group opens)."""
         self.runs = []
         self.baseline: str | None = None
         self.metric_index = 0
@@ -103,7 +105,7 @@ class CompareScreen(Screen):
     @tolerant("overview")
     def _overview(self) -> None:
         split = default_split(self.runs)
-        rows = comparison_rows(self.runs, split, self.baseline)
+        rows = comparison_rows(self.runs, split, self.baseline, group=self.group)
         columns = present_columns(rows)
         best = best_values(rows, columns)
         table = self.query_one("#overview-table", DataTable)

@@ -15,7 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from peftspec.runs import run_dirs
-from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, fit_columns, load_row
+from peftspec.tui.data import KEY_METRICS, RunRow, duration_text, fit_columns, group_rows, load_row
 
 COLUMNS = [
     ("mark", " "),
@@ -95,6 +95,7 @@ class RunsScreen(Screen):
         Binding("slash", "filter", "Filter"),
         Binding("s", "sort_next", "Sort"),
         Binding("r", "reverse", "Reverse"),
+        Binding("g", "toggle_groups", "Seeds"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -106,6 +107,9 @@ class RunsScreen(Screen):
         self.filter_text = ""
         self.sort_key, self.reverse = "started", True
         self.shown_columns: list[str] = []
+        self.grouped = True
+        self.shown: dict[str, RunRow] = {}
+        """The table's rows by key: runs, and groups of replicates folded into one row."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -142,21 +146,20 @@ class RunsScreen(Screen):
         current = self.current()
         table.clear()
         keep, note = compile_filter(self.filter_text)
-        shown = sorted(
-            (r for r in self.rows.values() if keep(r)),
-            key=self._sort_value,
-            reverse=self.reverse,
-        )
-        cells = {row.name: dict(zip((k for k, _ in COLUMNS), self._cells(row))) for row in shown}
+        rows = group_rows(list(self.rows.values())) if self.grouped else list(self.rows.values())
+        shown = sorted((r for r in rows if keep(r)), key=self._sort_value, reverse=self.reverse)
+        self.shown = {row.key: row for row in shown}
+        cells = {row.key: dict(zip((k for k, _ in COLUMNS), self._cells(row))) for row in shown}
         self._fit_columns(table, list(cells.values()))
         for row in shown:
-            table.add_row(*(cells[row.name][k] for k in self.shown_columns), key=row.name)
-        names = [r.name for r in shown]
-        if current is not None and current.name in names:
-            table.move_cursor(row=names.index(current.name))  # the cursor stays on its run
+            table.add_row(*(cells[row.key][k] for k in self.shown_columns), key=row.key)
+        keys = [r.key for r in shown]
+        if current is not None and current.key in keys:
+            table.move_cursor(row=keys.index(current.key))  # the cursor stays on its run
         self.query_one("#summary", Static).update(
             Text(
-                f" {len(shown)} of {len(self.rows)} runs in {self.root}  ·  sorted by {self.sort_key}"
+                f" {len(shown)} of {len(rows)} {'rows' if self.grouped else 'runs'} in {self.root}"
+                f"  ·  sorted by {self.sort_key}"
                 f"{' (desc)' if self.reverse else ''}  ·  {len(self.marked)} marked"
                 + (f"  ·  filter: {self.filter_text}" if self.filter_text else "")
                 + (f" ({note})" if note else "")
@@ -187,12 +190,9 @@ class RunsScreen(Screen):
         return (1, value) if isinstance(value, int | float) else (1, str(value).lower())
 
     def _cells(self, row: RunRow) -> list:
-        metrics = [
-            Text(f"{row.best[m]:.4f}" if row.best.get(m) is not None else "-", justify="right")
-            for m in KEY_METRICS
-        ]
+        metrics = [Text(_figure(row, m), justify="right") for m in KEY_METRICS]
         return [
-            Text("✓" if row.name in self.marked else " "),
+            Text("✓" if row.key in self.marked else " "),
             Text(row.name),
             Text(row.status, style=STATUS_STYLE.get(row.status, "")),
             Text(row.backbone),
@@ -209,14 +209,24 @@ class RunsScreen(Screen):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.rows.get(key)
+        return self.shown.get(key)
 
     def action_open(self) -> None:
+        """A run opens its screen; a group of replicates opens the comparison of its seeds."""
         row = self.current()
-        if row is not None:
+        if row is not None and row.members:
+            from peftspec.tui.screens.compare import CompareScreen
+
+            self.app.push_screen(CompareScreen([m.path for m in row.members], group=False))
+        elif row is not None:
             from peftspec.tui.screens.run import RunScreen
 
             self.app.push_screen(RunScreen(row.path))
+
+    def action_toggle_groups(self) -> None:
+        """`g`: fold each group of replicates into one row (mean ± sd), or list every seed."""
+        self.grouped = not self.grouped
+        self.redraw()
 
     @on(DataTable.RowSelected, "#runs")
     def _selected(self) -> None:
@@ -225,7 +235,7 @@ class RunsScreen(Screen):
     def action_mark(self) -> None:
         row = self.current()
         if row is not None:
-            self.marked ^= {row.name}
+            self.marked ^= {row.key}
             self.redraw()
 
     def action_compare(self) -> None:
@@ -234,8 +244,12 @@ class RunsScreen(Screen):
             return
         from peftspec.tui.screens.compare import CompareScreen
 
-        names = sorted(self.marked)
-        self.app.push_screen(CompareScreen([self.rows[n].path for n in names]))
+        paths = []
+        for key in sorted(self.marked):
+            row = self.shown.get(key) or self.rows.get(key)
+            if row is not None:
+                paths += [m.path for m in row.members] or [row.path]
+        self.app.push_screen(CompareScreen(paths))
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -275,3 +289,11 @@ class RunsScreen(Screen):
         self.reverse = not self.reverse if key == self.sort_key else key in KEY_METRICS
         self.sort_key = key
         self.redraw()
+
+
+def _figure(row: RunRow, metric: str) -> str:
+    """A metric cell: 4 decimals; a group's mean ± sd in 3 to stay narrow."""
+    value, spread = row.best.get(metric), row.spread.get(metric)
+    if value is None:
+        return "-"
+    return f"{value:.3f}±{spread:.3f}" if spread is not None else f"{value:.4f}"
