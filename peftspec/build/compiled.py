@@ -58,6 +58,8 @@ class TrainSettings:
     wandb: WandbSettings | None = None
     output_root: str = "runs"
     run_name: str = "run"
+    class_weights: list[float] | None = None
+    """The loss's weight of each label (multi-label) or class; None = unweighted."""
 
 
 @dataclass
@@ -150,6 +152,8 @@ def compile_run(
 def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
     import os
 
+    from peftspec.build.class_weights import class_weights
+
     early = spec.trainer.early_stopping
     wandb = spec.tracking.wandb
     mode = wandb.effective_mode(os.environ) if wandb is not None else "disabled"
@@ -179,6 +183,9 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
             config=spec.model_dump(mode="json"),
         ),
         output_root=spec.tracking.output_root,
+        class_weights=class_weights(
+            spec.trainer.class_weights, bundle.task, list(bundle.label_names), bundle.train.labels
+        ),
         run_name=spec.tracking.run_name or spec.name,
     )
 

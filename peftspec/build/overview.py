@@ -22,7 +22,11 @@ def overview_of(
     spec: Spec, bundle, built, precision: str, on_gpu: bool, learning_rate: str | None = None
 ) -> Overview:
     """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data."""
+    from peftspec.build.class_weights import class_weights, describe
+
     per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
+    setting, names = spec.trainer.class_weights, list(bundle.label_names)
+    weights = class_weights(setting, bundle.task, names, bundle.train.labels)
     return Overview(
         backbone=spec.backbone.model,
         adapter=spec.adapter.summary(built.wrapped_modules),
@@ -41,6 +45,7 @@ def overview_of(
         head=head_line(built),
         learning_rate=learning_rate,
         speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
+        class_weights=describe(setting, weights, names, bundle.task),
     )
 
 
@@ -102,6 +107,7 @@ def render_overview(overview: Overview):
         ("precision", overview.precision),
         ("pooling", overview.pooling or "-"),
         ("head", overview.head or "-"),
+        ("class weights", overview.class_weights or "none"),
         ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:

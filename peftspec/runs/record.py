@@ -55,6 +55,8 @@ class Overview(Part):
     """The learning rate, and where it came from (the spec, or the default for this adapter and backbone)."""
     speedups: list[str] = Field(default_factory=list)
     """The fast defaults in force (`off:` marks one the spec turned off)."""
+    class_weights: str | None = None
+    """The loss's label weights (`trainer.class_weights`), each label's weight spelled out."""
 
 
 class ModelFacts(Part):

@@ -74,8 +74,25 @@ class Spec(SpecModel):
         self._check_precision(rules)
         self._check_metrics(rules)
         self._check_distributed(rules)
+        self._check_class_weights(rules)
         rules.raise_any()
         return self
+
+    def _check_class_weights(self, rules: Rules) -> None:
+        """A weights table may name only labels the spec declares (when it declares them; data
+        whose labels are read from the rows is checked when the run starts)."""
+        weights, labels = self.trainer.class_weights, self.dataset.labels
+        declared = labels.label_names() if hasattr(labels, "label_names") else getattr(labels, "names", None)
+        if not isinstance(weights, dict) or not declared:
+            return
+        for name in weights:
+            if name not in declared:
+                rules.fail(
+                    ("trainer", "class_weights", name),
+                    f"{name!r} is not a label of this spec; its labels: {', '.join(declared)}",
+                    did_you_mean(name, declared),
+                    code="unknown-label",
+                )
 
     def _check_quantization(self, rules: Rules) -> None:
         method = self.quantization.method

@@ -110,6 +110,12 @@ class TrainerSpec(SpecModel):
     """Steps between training-loss records in `metrics.jsonl`."""
     dataloader_workers: int = Field(default=0, ge=0)
     """Worker processes loading batches; 0 = in the training process."""
+    class_weights: Literal["none", "balanced"] | dict[str, float] = "none"
+    """Weights of the labels in the loss, for imbalanced data (macro-F1 is decided by the rare
+    labels): `"balanced"` from the training labels (multi-label: each label's negatives over its
+    positives, BCE `pos_weight`; single-label: rows / (classes x rows of the class), weighted
+    cross-entropy), or a table `{ surprise = 8.0, trust = 6.0 }` (labels left out weigh 1). The
+    weights are shown in the plan and recorded in the run."""
 
     @model_validator(mode="after")
     def _rules(self) -> TrainerSpec:
@@ -142,6 +148,15 @@ class TrainerSpec(SpecModel):
                 did_you_mean(self.best_metric, known),
                 code="unknown-metric",
             )
+        if isinstance(self.class_weights, dict):
+            if not self.class_weights:
+                rules.fail("class_weights", 'an empty table; name labels and weights, or use "balanced"')
+            for label, weight in self.class_weights.items():
+                if not 0 < weight <= 1e6:
+                    rules.fail(
+                        ("class_weights", label),
+                        f"weight {weight} of {label!r} must be above 0 (and at most 1e6)",
+                    )
         if self.early_stopping is not None and not evaluates:
             rules.fail("early_stopping", "early stopping needs evaluation; set eval_strategy")
         if self.load_best_model_at_end and evaluates:

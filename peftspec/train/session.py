@@ -62,6 +62,7 @@ class TrainingSession:
             processing_class=parts.tokenizer,
             compute_metrics=parts.computer,
             callbacks=callbacks,
+            compute_loss_func=_loss(settings),
         )
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
@@ -204,3 +205,12 @@ def _start_wandb(compiled: CompiledRun, writer: RunWriter):
         }
     )
     return run
+
+
+def _loss(settings):
+    """The weighted loss when `trainer.class_weights` sets weights; None: the model's own loss."""
+    if settings.class_weights is None:
+        return None
+    from peftspec.build.class_weights import weighted_loss
+
+    return weighted_loss(settings.class_weights, settings.task)
