@@ -12,7 +12,7 @@ from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.metrics.tuning import tune_thresholds
-from peftspec.runs.layout import AT_HALF_KEY
+from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 
 
 @dataclass
@@ -65,6 +65,7 @@ def thresholds_for(
             "tuned_for": tuning.objective,
             "method": tuning.method,
             "score_on_tuning_rows": tuning.score,
+            "report": "test" if bundle.test is not None else "validation, cross-fitted",
             "values": dict(zip(names, tuning.values.tolist())),
             "untuned": {names[j]: reason for j, reason in tuning.untuned.items()},
         }
@@ -87,14 +88,37 @@ def evaluate_split(
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, 0.5)
-        metrics[AT_HALF_KEY] = {
-            k: v
-            for k, v in compute(names, task, split.labels, fixed, bundle.label_names).items()
-            if isinstance(v, float)
-        }
+        metrics[AT_HALF_KEY] = _scalars(compute(names, task, split.labels, fixed, bundle.label_names))
+        if split.name == thresholds.get("tuned_on"):
+            crossfit = crossfit_decisions(scores, split.labels, thresholds.get("tuned_for") or "f1_macro")
+            metrics[CROSSFIT_KEY] = {
+                **_scalars(compute(names, task, split.labels, crossfit, bundle.label_names)),
+                "folds": CROSSFIT_FOLDS,
+            }
     return SplitResult(
         split, scores, predicted, metrics, confusion(task, split.labels, predicted, bundle.label_names)
     )
+
+
+CROSSFIT_FOLDS = 2
+
+
+def crossfit_decisions(scores: np.ndarray, gold: np.ndarray, objective: str, seed: int = 0) -> np.ndarray:
+    """Each row decided by thresholds tuned on the other rows: the rows are split in two halves
+    (shuffled by `seed`), thresholds are tuned on one half for `objective` and applied to the
+    other, both ways. What a split whose thresholds were tuned on it can honestly report."""
+    order = np.random.default_rng(seed).permutation(len(scores))
+    halves = np.array_split(order, CROSSFIT_FOLDS)
+    decided = np.zeros(np.shape(scores), dtype=np.int64)
+    for i, scored in enumerate(halves):
+        tuned_on = np.concatenate([h for j, h in enumerate(halves) if j != i])
+        tuning = tune_thresholds(scores[tuned_on], np.asarray(gold)[tuned_on], objective)
+        decided[scored] = decide(scores[scored], "multi_label", tuning.values)
+    return decided
+
+
+def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: v for k, v in metrics.items() if isinstance(v, float)}
 
 
 def predictions_frame(results: dict[str, SplitResult], task: str, label_names: list[str] | None = None):

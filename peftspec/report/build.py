@@ -12,7 +12,7 @@ from peftspec.report.columns import Column, best_values, caption, cell, is_best,
 from peftspec.report.compare import comparison_rows, default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run, short_names
-from peftspec.runs.layout import AT_HALF_KEY
+from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import DAMAGE
 from peftspec.spec.render import value_to_toml
 
@@ -228,6 +228,8 @@ def evaluation_tables(run: Run) -> list[Block]:
     for split in splits:
         metrics = run.split_metrics(split)
         columns.append((split, metrics))
+        if isinstance(metrics.get(CROSSFIT_KEY), dict):
+            columns.append((f"{split} cross-fit", metrics[CROSSFIT_KEY]))
         if isinstance(metrics.get(AT_HALF_KEY), dict):
             columns.append((f"{split} @0.5", metrics[AT_HALF_KEY]))
     names = [k for k, v in run.split_metrics(splits[0]).items() if isinstance(v, int | float)]
@@ -241,7 +243,8 @@ def evaluation_tables(run: Run) -> list[Block]:
         blocks.append(
             Para(
                 f"Thresholds {run.threshold_protocol()}: the figures on that split are "
-                "optimistic; the @0.5 columns score every label at threshold 0.5."
+                "optimistic; its cross-fit column decides each half by thresholds tuned on the other "
+                "half; the @0.5 columns score every label at threshold 0.5."
             )
         )
     blocks += [Para(f"**Warning**: {w}.") for w in run.evaluation_warnings()]

@@ -47,8 +47,13 @@ def caption(rows: list[dict[str, Any]]) -> str:
     thresholds were tuned (and so which figures are not ranked)."""
     split = rows[0].get("split") if rows else "validation"
     text = f"Split: {split}."
+    if any(r.get("crossfit") for r in rows):
+        text += (
+            " Runs that tuned their thresholds on this split show cross-fitted figures: each half "
+            "of it decided by thresholds tuned on the other half."
+        )
     if any(r.get("thresholds") == "tuned" for r in rows):
-        here = any(r.get("thresholds_tuned_on") == r.get("split") for r in rows)
+        here = any(r.get("thresholds_tuned_on") == r.get("split") and not r.get("crossfit") for r in rows)
         text += (
             " Figures are at each run's recorded thresholds; `tuned` runs tuned theirs on validation "
             "(for the metric each names)"
@@ -74,7 +79,7 @@ def ranked(row: dict[str, Any], column: Column) -> bool:
     on the very rows it is scored on (its @0.5 figure may be)."""
     from peftspec.metrics.registry import METRICS
 
-    tuned_here = row.get("thresholds_tuned_on") == row.get("split")
+    tuned_here = row.get("thresholds_tuned_on") == row.get("split") and not row.get("crossfit")
     return not (tuned_here and column.key in METRICS and column.key != "loss")
 
 

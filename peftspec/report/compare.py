@@ -19,7 +19,7 @@ from peftspec.report.columns import (
     with_deltas,
 )
 from peftspec.runs import Run, group_name, grouped
-from peftspec.runs.layout import AT_HALF_KEY
+from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.stream import number
 
 
@@ -38,6 +38,9 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
     overview = run.record.overview
     thresholds = run.thresholds_used()
     mode = thresholds.get("mode")
+    crossfit = metrics.get(CROSSFIT_KEY) if isinstance(metrics.get(CROSSFIT_KEY), dict) else None
+    if crossfit is not None:  # tuned on this split: its honest figures are the cross-fitted ones
+        metrics = {**metrics, **crossfit}
     at_half = metrics.get(AT_HALF_KEY) if isinstance(metrics.get(AT_HALF_KEY), dict) else None
     if at_half is None and mode == "fixed" and set((thresholds.get("values") or {}).values()) == {0.5}:
         at_half = metrics  # recorded at 0.5 already
@@ -58,6 +61,7 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "wall_time_s": run.record.duration_s,
         "thresholds": mode,
         "thresholds_tuned_on": thresholds.get("tuned_on") if mode == "tuned" else None,
+        "crossfit": crossfit is not None,
         "split": split,
     }
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peftspec.runs.layout import AT_HALF_KEY
+from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import threshold_protocol
 
 SKIP = {"runtime", "samples_per_second"}
@@ -21,6 +21,8 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     columns = []
     for split in splits:
         columns.append((split, evaluation[split]))
+        if isinstance(evaluation[split].get(CROSSFIT_KEY), dict):
+            columns.append((f"{split} cross-fit", evaluation[split][CROSSFIT_KEY]))
         if isinstance(evaluation[split].get(AT_HALF_KEY), dict):
             columns.append((f"{split} @0.5", evaluation[split][AT_HALF_KEY]))
     table = Table(title="Final evaluation", title_justify="left")
@@ -32,8 +34,8 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     protocol = threshold_protocol(evaluation.get("thresholds") or {})
     if protocol is not None:
         table.caption = (
-            f"thresholds {protocol} (figures on that split are optimistic); "
-            "@0.5: every label at threshold 0.5"
+            f"thresholds {protocol} (figures on that split are optimistic); cross-fit: each half of "
+            "it decided by thresholds tuned on the other half; @0.5: every label at threshold 0.5"
         )
     return table
 

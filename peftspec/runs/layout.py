@@ -31,6 +31,9 @@ RUN_JSON = "run.json"
 
 AT_HALF_KEY = "at_threshold_0.5"
 """In eval.json, where a tuned run's split records its figures with every label at threshold 0.5."""
+CROSSFIT_KEY = "crossfit"
+"""In eval.json, where a tuned run's validation split records its cross-fitted figures: each half
+decided by thresholds tuned on the other half, so no row is scored by thresholds it tuned."""
 SPEC = "spec.toml"
 SOURCE = "source"
 METRICS = "metrics.jsonl"

@@ -60,7 +60,9 @@ def threshold_protocol(thresholds: dict[str, Any]) -> str | None:
         return None
     target = thresholds.get("tuned_for") or "f1_macro"
     how = "jointly" if "jointly" in str(thresholds.get("method") or "") else "per label"
-    return f"tuned {how} on {thresholds.get('tuned_on') or 'validation'} for {target}"
+    text = f"tuned {how} on {thresholds.get('tuned_on') or 'validation'} for {target}"
+    report = thresholds.get("report")
+    return f"{text}; final figures: {report}" if report else text
 
 
 @dataclass

@@ -1,0 +1,77 @@
+"""Tuned thresholds are never scored on the rows they were tuned on in the figures reported as
+final: test where there is one; otherwise validation cross-fitted (tuned on one half, scored on
+the other, both ways), said in eval.json, the final table, compare and the report."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from peftspec.metrics.evaluation import crossfit_decisions
+from peftspec.metrics.scoring import decide
+from peftspec.metrics.tuning import tune_thresholds
+from peftspec.runs import read_run, run_dirs
+from tests.helpers.cli import peftspec
+from tests.helpers.fixture_runs import write_run
+from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+
+
+def test_each_half_is_decided_by_thresholds_tuned_on_the_other_half():
+    rng = np.random.default_rng(0)
+    gold = (rng.random((101, 4)) < 0.3).astype(np.int64)
+    scores = np.clip(gold * 0.3 + rng.random((101, 4)) * 0.7, 0, 1)
+    decided = crossfit_decisions(scores, gold, "f1_macro", seed=0)
+    order = np.random.default_rng(0).permutation(101)
+    first, second = np.array_split(order, 2)
+    by_hand = np.zeros_like(gold)
+    by_hand[first] = decide(
+        scores[first], "multi_label", tune_thresholds(scores[second], gold[second]).values
+    )
+    by_hand[second] = decide(
+        scores[second], "multi_label", tune_thresholds(scores[first], gold[first]).values
+    )
+    assert np.array_equal(decided, by_hand)
+    in_sample = decide(scores, "multi_label", tune_thresholds(scores, gold).values)
+    assert not np.array_equal(decided, in_sample)  # the optimistic decisions are not what is reported
+
+
+def test_a_run_without_a_test_split_reports_cross_fitted_validation_figures(tmp_path):
+    make_backbone("bert", tmp_path / "bert")
+    write_csv(synthetic_rows(160, seed=1), tmp_path / "train.csv")
+    (tmp_path / "s.toml").write_text(
+        'name = "s"\n[dataset]\ntrain = "train.csv"\n'
+        f"labels.columns = {json.dumps(EMOTIONS)}\nmax_length = 32\n"
+        '[backbone]\nmodel = "./bert"\n[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
+        '[trainer]\nepochs = 2\nbatch_size = 16\nlearning_rate = 5e-3\n[metrics]\nthreshold = "tuned"\n'
+    )
+    proc = peftspec(tmp_path, "run", "s.toml")
+    assert proc.returncode == 0, proc.stderr
+    printed = " ".join(proc.stdout.split())
+    assert "cross-fit" in printed and "final figures: validation, cross-fitted" in printed
+    run = read_run(run_dirs(tmp_path / "runs")[0])
+    validation = run.split_metrics("validation")
+    assert validation["crossfit"]["folds"] == 2 and "f1_macro" in validation["crossfit"]
+    assert run.thresholds_used()["report"] == "validation, cross-fitted"
+    rows = json.loads(peftspec(tmp_path, "compare", str(run.path), "--format", "json").stdout)
+    assert rows[0]["split"] == "validation" and rows[0]["crossfit"] is True
+    assert rows[0]["f1_macro"] == validation["crossfit"]["f1_macro"]  # the honest figure, not the tuned one
+
+
+def test_cross_fitted_figures_are_ranked_and_the_caption_says_so(tmp_path):
+    paths = [
+        write_run(tmp_path, f"{n}-20260301T12000{i}Z", quality=q)
+        for i, (n, q) in enumerate([("a", 0.5), ("b", 0.6)])
+    ]
+    for path, crossfit in zip(paths, (0.41, 0.47)):
+        evaluation = json.loads((path / "eval.json").read_text())
+        del evaluation["test"]
+        evaluation["thresholds"].update(
+            mode="tuned", tuned_on="validation", report="validation, cross-fitted"
+        )
+        evaluation["validation"]["crossfit"] = {"f1_macro": crossfit, "f1_micro": crossfit, "folds": 2}
+        (path / "eval.json").write_text(json.dumps(evaluation))
+    md = peftspec(tmp_path, "compare", *map(str, paths), "--format", "markdown").stdout
+    assert "Split: validation." in md and "cross-fitted figures" in md
+    row_b = next(line for line in md.splitlines() if line.startswith("| b |"))
+    assert "**0.4700**" in row_b  # ranked: no row was decided by thresholds tuned on it
