@@ -29,6 +29,7 @@ from peftspec.cli import (
     runs,
     schema,
     serve,
+    sweep,
     tui,
 )
 from peftspec.errors import EXIT_OK, UserError, missing_extra
@@ -36,6 +37,7 @@ from peftspec.errors import EXIT_OK, UserError, missing_extra
 COMMANDS = [
     lint,
     run,
+    sweep,
     check,
     plan,
     runs,

@@ -77,7 +77,9 @@ def handle(args: argparse.Namespace) -> int:
             force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
             outcome = api.resume_run(args.resume, spec, force, console=console)
         else:
-            outcome = api.run_spec(spec, loaded.files, list(args.set), dry_run=args.dry_run, console=console)
+            outcome = api.run_spec(
+                spec, loaded.files, list(args.set), dry_run=args.dry_run, console=console, record=_trial()
+            )
     except Exception as exc:
         from peftspec.errors import UserError
 
@@ -88,6 +90,16 @@ def handle(args: argparse.Namespace) -> int:
         print_outcome(outcome, console)
         sys.stdout.flush()
     return 0
+
+
+def _trial() -> dict | None:
+    """A sweep's trial (`peftspec sweep` runs each trial as `peftspec run`), to record in the run."""
+    import json
+
+    from peftspec.sweep.trial import TRIAL_ENV
+
+    text = os.environ.get(TRIAL_ENV)
+    return {"trial": json.loads(text)} if text else None
 
 
 def _recorded_spec(run_dir: str):

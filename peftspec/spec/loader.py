@@ -49,6 +49,12 @@ def check_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> LoadRe
     except ValidationError as exc:
         diagnostics = translate(exc, raw.data, raw.index, Spec)
         return LoadResult(path, None, sorted(diagnostics, key=Diagnostic.sort_key))
+    if spec.sweep is not None:
+        from peftspec.spec.sweep_check import trial_problems
+
+        problems = trial_problems(raw.data, spec, raw.index)
+        if problems:
+            return LoadResult(path, None, sorted(problems, key=Diagnostic.sort_key))
     _resolve_paths(spec, raw)
     warnings = sorted((w for w in warnings_for(spec, raw) if not allowed(w)), key=Diagnostic.sort_key)
     return LoadResult(path, spec, warnings, list(raw.index.files), raw.index)

@@ -22,6 +22,7 @@ from peftspec.spec.distributed import DistributedSpec
 from peftspec.spec.metrics import MetricsSpec
 from peftspec.spec.paths import NAME_PATTERN
 from peftspec.spec.quantization import NoQuantization, Quantization
+from peftspec.spec.sweep import SweepSpec
 from peftspec.spec.tracking import TrackingSpec
 from peftspec.spec.trainer import TrainerSpec
 
@@ -57,6 +58,9 @@ class Spec(SpecModel):
     """Run naming, output folder and W&B."""
     distributed: DistributedSpec = Field(default_factory=DistributedSpec)
     """Several GPUs or nodes (DDP or FSDP through torchrun); unset = one process."""
+    sweep: SweepSpec | None = None
+    """A hyperparameter search over this spec (`peftspec sweep SPEC`); unset = none. `peftspec run`
+    ignores it."""
 
     @model_validator(mode="after")
     def _rules(self) -> Spec:
@@ -75,8 +79,34 @@ class Spec(SpecModel):
         self._check_metrics(rules)
         self._check_distributed(rules)
         self._check_class_weights(rules)
+        self._check_sweep(rules)
         rules.raise_any()
         return self
+
+    def _check_sweep(self, rules: Rules) -> None:
+        """The sweep's metric and sampler; its keys and ranges are checked against the whole spec
+        by `peftspec.spec.sweep_check` (each key a spec key, each trial's spec valid)."""
+        sweep = self.sweep
+        if sweep is None:
+            return
+        if (
+            sweep.metric is not None
+            and sweep.metric != LOSS
+            and sweep.metric not in metrics_for(self.dataset.task)
+        ):
+            rules.fail(
+                "sweep.metric",
+                _unknown_metric(sweep.metric, self.dataset.task),
+                did_you_mean(sweep.metric, [LOSS, *metrics_for(self.dataset.task)]),
+                code="unknown-metric",
+            )
+        for key, distribution in sweep.space.items():
+            if sweep.sampler == "grid" and distribution.grid() is None:
+                rules.fail(
+                    ("sweep", "space", key),
+                    f"a grid needs listed values: give {key!r} a `choice` or an `integer` range, "
+                    'or use sampler = "tpe"',
+                )
 
     def _check_class_weights(self, rules: Rules) -> None:
         """A weights table may name only labels the spec declares (when it declares them; data

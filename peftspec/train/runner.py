@@ -121,9 +121,12 @@ def train(compiled: CompiledRun, writer: RunWriter, console, resume_from: str | 
         raise RunInterrupted(stop.signum, str(writer.paths.root), session.trainer.state.global_step)
     if not world().main:  # rank 0 saves the weights and runs the final evaluation
         return RunOutcome(writer.paths, parts.overview)
-    session.save()
-    evaluation = session.final_evaluation()
-    session.close()
+    with StopRequest(exit_now) as late:  # training is over: a first signal lets these seconds finish
+        session.save()
+        evaluation = session.final_evaluation()
+        session.close()
+    if late.signum is not None:
+        console.print("training had ended when the signal came: the run was saved and evaluated")
     return RunOutcome(writer.paths, parts.overview, evaluation)
 
 

@@ -1,0 +1,45 @@
+"""`peftspec sweep SPEC`: run the spec's `[sweep]` on Optuna, here or as one more worker (`--join`)."""
+
+from __future__ import annotations
+
+import argparse
+
+from peftspec.cli.common import add_set, load_for_command
+from peftspec.errors import missing_extra
+
+HELP = "search the spec's [sweep] space with Optuna, each trial an ordinary run"
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sweep", help=HELP)
+    p.add_argument("spec", metavar="SPEC", help="a spec with a [sweep] table")
+    add_set(p)
+    p.add_argument(
+        "--storage",
+        metavar="URL",
+        help="a database for the study (postgresql://user@host/db, sqlite:///file.db); "
+        "default: a journal file in <output_root>/<name>-sweep/",
+    )
+    p.add_argument(
+        "--join", action="store_true", help="add this process as a worker to a study already started"
+    )
+    p.add_argument("--study", metavar="NAME", help="the study's name (default: the spec's name)")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    loaded = load_for_command(args.spec, args.set)
+    try:
+        import optuna  # noqa: F401
+
+        from peftspec.sweep import SweepOptions, run_sweep
+        from peftspec.sweep.report import print_study
+    except ImportError as exc:
+        raise missing_extra(exc, "sweep", "sweep") from None
+    from rich.console import Console
+
+    console = Console()
+    options = SweepOptions(storage=args.storage, join=args.join, study=args.study)
+    result = run_sweep(loaded.spec, args.spec, list(args.set), options, console)
+    print_study(result.study, console, title=f"Study {result.study.study_name} ({result.storage})")
+    return 0

@@ -1,0 +1,124 @@
+"""`[sweep]`: a hyperparameter search over this spec with Optuna (`peftspec sweep SPEC`).
+
+```toml
+[sweep]
+trials = 20
+pruner = "median"
+
+[sweep.space]
+"trainer.learning_rate" = { log_uniform = [1e-4, 1e-2] }
+"adapter.r" = { choice = [4, 8, 16] }
+"adapter.dropout" = { uniform = [0.0, 0.2] }
+"trainer.epochs" = { integer = [2, 6] }
+```
+
+Each key of `space` is a dotted spec key; each trial is an ordinary run of this spec with those
+keys set (`--set KEY=VALUE`). Lint checks that every key is a spec key and that the spec
+validates at both ends of every range and with every choice.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from peftspec.spec.base import Rules, SpecModel
+
+Value = str | int | float | bool
+
+
+class Distribution(SpecModel):
+    """Where a key's values are drawn from: exactly one of `log_uniform`, `uniform`, `integer`
+    or `choice`."""
+
+    log_uniform: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    """`[low, high]`, both above 0, drawn uniformly on a log scale (learning rates)."""
+    uniform: list[float] | None = Field(default=None, min_length=2, max_length=2)
+    """`[low, high]`, drawn uniformly."""
+    integer: list[int] | None = Field(default=None, min_length=2, max_length=2)
+    """`[low, high]`, whole numbers, both included."""
+    step: float | None = Field(default=None, gt=0)
+    """With `integer` or `uniform`: only multiples of `step` above `low`."""
+    log: bool = False
+    """With `integer`: drawn on a log scale."""
+    choice: list[Value] | None = Field(default=None, min_length=1)
+    """The values to choose from."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> Distribution:
+        rules = Rules()
+        kinds = [k for k in ("log_uniform", "uniform", "integer", "choice") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            rules.fail(
+                (),
+                "give exactly one of log_uniform, uniform, integer or choice"
+                + (f" (found {', '.join(kinds)})" if kinds else ""),
+                code="missing-key" if not kinds else "value-error",
+            )
+        for kind in ("log_uniform", "uniform", "integer"):
+            bounds = getattr(self, kind)
+            if bounds is not None and not bounds[0] < bounds[1]:
+                rules.fail(kind, f"[low, high] needs low < high, got {list(bounds)}")
+        if self.log_uniform is not None and self.log_uniform[0] <= 0:
+            rules.fail("log_uniform", "a log scale needs a low bound above 0")
+        if self.step is not None and self.integer is None and self.uniform is None:
+            rules.fail("step", "`step` goes with `integer` or `uniform`")
+        if self.log and self.integer is None:
+            rules.fail("log", "`log` goes with `integer` (use `log_uniform` for real numbers)")
+        if self.log and self.integer is not None and self.integer[0] < 1:
+            rules.fail("integer", "a log scale needs a low bound of 1 or more")
+        if self.choice is not None and len({repr(v) for v in self.choice}) != len(self.choice):
+            rules.fail("choice", "the choices repeat a value")
+        rules.raise_any()
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(
+            k for k in ("log_uniform", "uniform", "integer", "choice") if getattr(self, k) is not None
+        )
+
+    def extremes(self) -> list[Value]:
+        """The values a trial can take at the edges: both bounds, or every choice."""
+        if self.choice is not None:
+            return list(self.choice)
+        low, high = getattr(self, self.kind)
+        if self.step is not None:  # the largest multiple of step that fits
+            high = low + self.step * int((high - low) // self.step)
+            high = int(high) if self.kind == "integer" else high
+        return [low, high]
+
+    def grid(self) -> list[Value] | None:
+        """The values of a grid search, or None for a continuous range."""
+        if self.choice is not None:
+            return list(self.choice)
+        if self.integer is not None:
+            step = int(self.step or 1)
+            return list(range(self.integer[0], self.integer[1] + 1, step))
+        return None
+
+
+class SweepSpec(SpecModel):
+    """A search over this spec's keys with Optuna; `peftspec sweep SPEC` runs it. Every trial is
+    an ordinary run (its own run directory), and the study lives in a journal file beside the runs
+    (or a database given with `--storage`)."""
+
+    metric: str | None = None
+    """The validation metric to optimise (`f1_macro`, `loss`, ...); unset = `trainer.best_metric`,
+    else the task's primary metric. Read from the run's validation evaluation (cross-fitted when
+    thresholds are tuned) and, for pruning, from each evaluation during training."""
+    direction: Literal["maximize", "minimize"] | None = None
+    """Unset = the metric's own direction."""
+    trials: int = Field(default=20, ge=1, le=10_000)
+    """Trials in the study in total, across restarts and workers."""
+    sampler: Literal["tpe", "random", "grid"] = "tpe"
+    """How the next trial's values are chosen: TPE (Bayesian), random, or every combination of a
+    grid (`choice` and `integer` keys only)."""
+    pruner: Literal["median", "hyperband", "none"] = "median"
+    """Stop trials early whose evaluations trail: `median` (below the median of earlier trials at
+    the same step), `hyperband`, or `none`. A pruned trial stops at a checkpoint (SIGTERM)."""
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    """The sampler's seed (each worker adds its own offset)."""
+    space: dict[str, Distribution] = Field(min_length=1)
+    """Dotted spec keys and where their values are drawn from."""

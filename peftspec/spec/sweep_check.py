@@ -1,0 +1,91 @@
+"""A sweep's search space against the spec: every key a spec key, and the spec valid at both ends
+of every range and with every choice (so no trial can fail to start on a bad value)."""
+
+from __future__ import annotations
+
+import copy
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from peftspec.spec.diagnostics import Diagnostic, KeyPath
+
+NOT_SWEPT = {"sweep", "name", "description", "extends", "schema_version"}
+
+
+@cache
+def spec_keys() -> tuple[str, ...]:
+    """Every dotted key a sweep may set: the spec's leaf keys, each adapter's and quantisation's
+    keys included (a table of free keys, like `dataset.limit`, as one key)."""
+    from peftspec.spec.base import _models_in
+    from peftspec.spec.root import Spec
+
+    out: set[str] = set()
+
+    def walk(model: type[BaseModel], prefix: str) -> None:
+        for name, info in model.model_fields.items():
+            if not prefix and name in NOT_SWEPT:
+                continue
+            key = f"{prefix}{name}"
+            models = _models_in(info.annotation)
+            if models:
+                for sub in models:
+                    walk(sub, key + ".")
+            out.add(key)
+
+    walk(Spec, "")
+    return tuple(sorted(out))
+
+
+def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = data
+    for part in parents:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            return
+    node[last] = value
+
+
+def trial_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:
+    """Errors, at each space key, for a bound or choice with which the spec does not validate."""
+    from peftspec.spec.diagnostics import did_you_mean
+    from peftspec.spec.root import Spec
+    from peftspec.spec.translate import translate
+
+    problems: list[Diagnostic] = []
+    for key, distribution in spec.sweep.space.items():
+        where: KeyPath = ("sweep", "space", key)
+        if key not in spec_keys():
+            problems.append(
+                Diagnostic.at(
+                    index.key(where),
+                    where,
+                    "error",
+                    "unknown-key",
+                    f"{key!r} is not a spec key (write dotted keys such as trainer.learning_rate)",
+                    did_you_mean(key, spec_keys()),
+                )
+            )
+            continue
+        for value in distribution.extremes():
+            trial = copy.deepcopy(data)
+            trial.pop("sweep", None)
+            _set(trial, key, value)
+            try:
+                Spec.model_validate(trial)
+            except ValidationError as exc:
+                found = translate(exc, trial, index, Spec)
+                reasons = "; ".join(f"{d.path}: {d.message}" for d in found[:3])
+                problems.append(
+                    Diagnostic.at(
+                        index.value(where),
+                        where,
+                        "error",
+                        "sweep-out-of-range",
+                        f"a trial with {key} = {value!r} would not validate: {reasons}",
+                    )
+                )
+                break  # one problem per key
+    return problems

@@ -1,0 +1,81 @@
+"""A study as a table: each trial's state, values, metric and run; the best so far."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+STATE = {
+    "COMPLETE": "complete",
+    "PRUNED": "pruned",
+    "FAIL": "failed",
+    "RUNNING": "running",
+    "WAITING": "waiting",
+}
+
+
+def trial_rows(study) -> list[dict[str, Any]]:
+    """One row per trial, in number order: number, state, value, values of the keys, run dir."""
+    return [
+        {
+            "number": t.number,
+            "state": STATE.get(t.state.name, t.state.name.lower()),
+            "value": t.value,
+            "params": dict(t.params),
+            "run_dir": t.user_attrs.get("run_dir"),
+            "resumed": bool(t.user_attrs.get("resumed_by")),
+            "steps_reported": len(t.intermediate_values),
+        }
+        for t in sorted(study.get_trials(deepcopy=False), key=lambda t: t.number)
+    ]
+
+
+def best_row(study) -> dict[str, Any] | None:
+    from optuna.trial import TrialState
+
+    done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if not done:
+        return None
+    best = study.best_trial
+    return {
+        "number": best.number,
+        "value": best.value,
+        "params": best.params,
+        "run_dir": best.user_attrs.get("run_dir"),
+    }
+
+
+def print_study(study, console, title: str) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    rows = trial_rows(study)
+    keys = list(dict.fromkeys(k for r in rows for k in r["params"]))
+    metric = study.user_attrs.get("metric", "value")
+    best = best_row(study)
+    table = Table(title=title, title_justify="left")
+    for column in ["trial", "state", metric, *keys, "run"]:
+        table.add_column(column, justify="right" if column not in ("state", "run") else "left")
+    for r in rows:
+        style = "bold green" if best and r["number"] == best["number"] else ""
+        table.add_row(
+            Text(str(r["number"]), style=style),
+            Text(r["state"] + (" (resumed)" if r["resumed"] else "")),
+            Text(f"{r['value']:.4f}" if r["value"] is not None else "-", style=style),
+            *(Text(_fmt(r["params"].get(k))) for k in keys),
+            Text(Path(r["run_dir"]).name if r["run_dir"] else "-"),
+        )
+    direction = study.direction.name.lower()
+    table.caption = (
+        f"{metric} on validation ({direction}); best: trial {best['number']}"
+        if best
+        else "no trial completed yet"
+    )
+    table.caption_justify = "left"
+    console.print(table)
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

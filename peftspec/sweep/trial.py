@@ -1,0 +1,150 @@
+"""One trial: an ordinary `peftspec run` in its own process, followed while it trains.
+
+Its evaluations are read from the run's metric stream as they are written and reported to the
+study; when the pruner says stop, the run gets SIGTERM and stops after its next checkpoint
+(`interrupted`, resumable), and the trial is `pruned`. A trial whose worker died is resumed with
+`peftspec run --resume RUN_DIR`, from its newest complete checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from peftspec.runs import RunWriter, read_run
+from peftspec.runs.stream import number, step_of
+
+TRIAL_ENV = "PEFTSPEC_TRIAL"
+"""Set for a trial's `peftspec run`: the trial as JSON, recorded in the run (`RunRecord.trial`)."""
+RUN_FILE_ENV = "PEFTSPEC_RUN_FILE"
+"""Where the trial's `peftspec run` writes its run directory's path (see `peftspec.train.runner`)."""
+POLL_S = 0.5
+
+
+@dataclass
+class TrialOutcome:
+    state: str
+    """complete, pruned, failed, or stopped (the sweep itself was stopped: resumable)."""
+    value: float | None = None
+    run_dir: str | None = None
+    error: str | None = None
+    reported: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass
+class TrialJob:
+    spec_file: str
+    overrides: list[str]
+    """The sweep's own `--set` overrides, then the trial's values."""
+    metric: str
+    split: str
+    record: dict[str, Any]
+    """What the run records of its trial (study, number, values)."""
+    log: Path
+    resume_dir: str | None = None
+
+
+def run_trial(job: TrialJob, trial, stop) -> TrialOutcome:
+    """Run (or resume) the trial's `peftspec run`, reporting each evaluation of `job.metric` to
+    `trial` and pruning when it says so; `stop()` tells whether the sweep itself is stopping."""
+    with tempfile.TemporaryDirectory() as tmp:
+        run_file = Path(tmp) / "run-dir"
+        env = {**os.environ, TRIAL_ENV: json.dumps(job.record), RUN_FILE_ENV: str(run_file)}
+        if job.resume_dir:
+            command = [sys.executable, "-m", "peftspec", "run", "--resume", job.resume_dir]
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "peftspec",
+                "run",
+                job.spec_file,
+                *(f"--set={s}" for s in job.overrides),
+            ]
+        job.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(job.log, "a", encoding="utf-8") as log:
+            log.write(f"$ {' '.join(command)}\n")
+            log.flush()
+            process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+            return _follow(job, trial, process, run_file, stop)
+
+
+def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, stop) -> TrialOutcome:
+    outcome = TrialOutcome("running", run_dir=job.resume_dir)
+    reported = dict(trial.storage.get_trial(trial._trial_id).intermediate_values) if job.resume_dir else {}
+    run = None
+    pruned = stopping = False
+    while True:
+        finished = process.poll() is not None
+        if outcome.run_dir is None and run_file.exists() and run_file.read_text().strip():
+            outcome.run_dir = run_file.read_text().strip()
+            trial.set_user_attr("run_dir", outcome.run_dir)
+        if outcome.run_dir is not None and run is None:
+            run = read_run(outcome.run_dir)
+        if run is not None and not pruned:
+            run.stream.tail()
+            for record in run.stream.evals:
+                step, value = step_of(record), number(record.get(job.metric))
+                if step is None or value is None or step in reported:
+                    continue
+                trial.report(value, step)
+                reported[step] = value
+                if not _last_step(outcome.run_dir, step) and trial.should_prune():
+                    pruned = True
+                    process.send_signal(signal.SIGTERM)  # stops after the next checkpoint
+                    break
+        if not stopping and stop():
+            stopping = True
+            process.send_signal(signal.SIGTERM)
+        if finished:
+            break
+        time.sleep(POLL_S)
+    outcome.reported = reported
+    code = process.returncode
+    if pruned:
+        outcome.state = "pruned"
+    elif stopping and code != 0:
+        outcome.state = "stopped"
+    elif code == 0 and outcome.run_dir is not None:
+        outcome.state, outcome.value = "complete", final_value(outcome.run_dir, job.metric, job.split)
+        if outcome.value is None:
+            outcome.state, outcome.error = "failed", f"the run recorded no {job.split} {job.metric}"
+    else:
+        outcome.state = "failed"
+        outcome.error = f"peftspec run exited with {code}; see {job.log}"
+    if outcome.run_dir is not None:
+        _record(outcome)
+    return outcome
+
+
+def _last_step(run_dir: str, step: int) -> bool:
+    """Whether `step` ends training (nothing left to save by pruning)."""
+    record = read_run(run_dir).record
+    total = record.max_steps or (record.overview.total_steps if record.overview else None)
+    return total is not None and step >= total
+
+
+def final_value(run_dir: str, metric: str, split: str) -> float | None:
+    """The trial's value: the run's final `split` figure of `metric`, cross-fitted when the run
+    tuned its thresholds on that split (never scored with thresholds tuned on the same rows)."""
+    from peftspec.report.compare import run_row
+
+    run = read_run(run_dir)
+    value = run_row(run, split).get(metric if metric != "loss" else "val_loss")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _record(outcome: TrialOutcome) -> None:
+    """The trial's state in its run's record (the run itself says interrupted, completed, ...)."""
+    run = read_run(outcome.run_dir)
+    trial = dict(run.record.trial or {})
+    trial.update(state=outcome.state, value=outcome.value)
+    RunWriter(run.paths, run.record).update(trial=trial)

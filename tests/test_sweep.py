@@ -1,0 +1,205 @@
+"""`peftspec sweep` on a tiny model, for real: two workers in separate processes share one study
+(a journal file, then a PostgreSQL server started here); one is killed with SIGKILL mid-trial and
+started again. Exactly N trials end in the study, the interrupted one resumed from its checkpoint,
+no trial's metrics lost or doubled. Plus lint of a sweep spec and the pruner's SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from peftspec.runs import newest_complete, read_run, run_dirs
+from tests.helpers.cli import peftspec
+from tests.helpers.postgres import binaries, postgres_server
+from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+optuna = pytest.importorskip("optuna")
+
+TRIALS = 6
+TRAINER = """epochs = 1
+batch_size = 16
+learning_rate = 5e-3
+eval_strategy = "steps"
+eval_steps = 2
+save_strategy = "steps"
+save_steps = 2
+save_total_limit = 1
+load_best_model_at_end = false
+"""
+SWEEP = f"""
+[sweep]
+trials = {TRIALS}
+metric = "loss"
+pruner = "median"
+seed = 3
+
+[sweep.space]
+"trainer.learning_rate" = {{ log_uniform = [1e-4, 1e-2] }}
+"adapter.r" = {{ choice = [2, 4] }}
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path) -> Path:
+    root = make_tiny_workspace(tmp_path)
+    write_tiny_lora_spec(root, "sw", dropout=0.0, trainer=TRAINER, tail=SWEEP)
+    return root
+
+
+def worker(root: Path, *args: str) -> subprocess.Popen:
+    """`peftspec sweep sw.toml ARGS` in a process group of its own (killed as a machine would be)."""
+    log = open(root / f"worker-{time.monotonic_ns()}.log", "w")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "-m", "peftspec", "sweep", "sw.toml", *args],
+        cwd=root,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def wait_for(what: str, ready, timeout: float = 240.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = ready()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def study_of(storage) -> optuna.Study:
+    from peftspec.sweep.storage import database_url
+
+    return optuna.load_study(
+        study_name="sw", storage=database_url(storage) if isinstance(storage, str) else storage
+    )
+
+
+def journal(root: Path):
+    from peftspec.sweep.storage import open_storage
+
+    return open_storage(None, root / "runs-sw" / "sw-sweep")
+
+
+def trial_with_checkpoint(root: Path):
+    """A run of a trial that is still training and has a complete checkpoint."""
+    for path in run_dirs(root / "runs-sw") if (root / "runs-sw").is_dir() else []:
+        run = read_run(path)
+        if (
+            run.record.trial
+            and run.record.status == "running"
+            and newest_complete(run.paths.checkpoints).newest
+        ):
+            return run
+    return None
+
+
+def kill_and_restart(root: Path, storage_args: list[str], storage) -> None:
+    """Worker A starts the study, worker B joins; A is killed mid-trial with SIGKILL (its run
+    too), then started again; both run until the study has no trial left."""
+    a = worker(root, *storage_args)
+    wait_for("the study", lambda: _exists(storage))
+    b = worker(root, *storage_args, "--join")
+    victim = wait_for("a trial with a checkpoint", lambda: trial_with_checkpoint(root))
+    owner = _trial_of(storage, victim)
+    killed = a if owner.user_attrs["worker"].endswith(f":{a.pid}") else b
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait()
+    again = worker(root, *storage_args)
+    for process in (again, a if killed is b else b):
+        assert process.wait(timeout=600) == 0, _logs(root)
+    _check_study(root, storage, victim.name)
+
+
+def _exists(storage) -> bool:
+    try:
+        return len(study_of(storage).trials) == TRIALS
+    except KeyError:
+        return False
+
+
+def _trial_of(storage, run):
+    number = run.record.trial["number"]
+    return next(t for t in study_of(storage).trials if t.number == number)
+
+
+def _logs(root: Path) -> str:
+    return "\n".join(p.read_text()[-3000:] for p in root.glob("worker-*.log"))
+
+
+def _check_study(root: Path, storage, victim: str) -> None:
+    study = study_of(storage)
+    trials = study.trials
+    assert len(trials) == TRIALS, [t.state for t in trials]  # the budget held across workers and the kill
+    states = {t.state.name for t in trials}
+    assert states <= {"COMPLETE", "PRUNED"}, states
+    run_folders = [t.user_attrs["run_dir"] for t in trials]
+    assert len(set(run_folders)) == TRIALS  # one run per trial, none started twice
+    resumed = [t for t in trials if t.user_attrs.get("resumed_by")]
+    assert len(resumed) == 1 and Path(resumed[0].user_attrs["run_dir"]).name == victim
+    victim_run = read_run(resumed[0].user_attrs["run_dir"])
+    assert victim_run.record.resumed and victim_run.record.resumed[0].previous_status == "crashed"
+    for trial in trials:
+        run = read_run(trial.user_attrs["run_dir"])
+        steps = [e["step"] for e in run.stream.evals]
+        assert len(steps) == len(set(steps)), (trial.number, steps)  # none doubled by the resume
+        assert run.record.trial["number"] == trial.number
+        if trial.state.name == "COMPLETE":
+            assert run.status == "completed"
+            assert trial.value == pytest.approx(run.split_metrics("validation")["loss"])
+            assert sorted(trial.intermediate_values) == steps  # every evaluation reported, once
+        else:
+            assert run.status == "interrupted" and run.record.trial["state"] == "pruned"
+            assert newest_complete(run.paths.checkpoints).newest is not None  # pruned with a checkpoint
+
+
+@pytest.mark.timeout(900)
+def test_two_workers_on_a_journal_survive_a_sigkill(workspace):
+    kill_and_restart(workspace, [], journal(workspace))
+    table = peftspec(workspace, "sweep", "sw.toml")  # nothing left to run: prints the study
+    assert table.returncode == 0 and "best: trial" in table.stdout
+
+
+@pytest.mark.timeout(900)
+@pytest.mark.skipif(binaries() is None and not os.environ.get("CI"), reason="PostgreSQL is not installed")
+def test_two_workers_on_postgresql_survive_a_sigkill(workspace):
+    with postgres_server() as url:
+        kill_and_restart(workspace, ["--storage", url], url)
+
+
+def test_lint_reports_a_misspelled_key_and_an_out_of_range_bound_at_their_lines(tmp_path):
+    root = make_tiny_workspace(tmp_path)
+    bad = (
+        SWEEP.replace('"trainer.learning_rate"', '"trainer.learnign_rate"')
+        + '"adapter.dropout" = { uniform = [0.0, 1.5] }\n'
+    )
+    spec = write_tiny_lora_spec(root, "sw", dropout=0.0, trainer=TRAINER, tail=bad)
+    lines = spec.read_text().splitlines()
+    misspelled = next(i for i, line in enumerate(lines, 1) if "learnign" in line)
+    dropout = next(i for i, line in enumerate(lines, 1) if "adapter.dropout" in line)
+    proc = peftspec(root, "lint", "sw.toml", "--format", "json")
+    assert proc.returncode == 1
+    found = {(d["code"], d["line"]): d for d in json.loads(proc.stdout)["diagnostics"]}
+    assert found[("unknown-key", misspelled)]["suggestion"] == "trainer.learning_rate"
+    assert "adapter.dropout = 1.5" in found[("sweep-out-of-range", dropout)]["message"]
+    grid = SWEEP.replace('pruner = "median"', 'sampler = "grid"')
+    write_tiny_lora_spec(root, "grid", dropout=0.0, trainer=TRAINER, tail=grid)
+    proc = peftspec(root, "lint", "grid.toml")
+    assert proc.returncode == 1 and "a grid needs listed values" in proc.stdout
+
+
+def test_a_spec_without_a_sweep_and_join_without_a_study_are_refused(workspace):
+    plain = workspace / "plain.toml"
+    plain.write_text((workspace / "sw.toml").read_text().split("[sweep]")[0])
+    proc = peftspec(workspace, "sweep", "plain.toml")
+    assert proc.returncode == 1 and "has no [sweep] table" in proc.stderr
+    proc = peftspec(workspace, "sweep", "sw.toml", "--join")
+    assert proc.returncode == 1 and "no study 'sw'" in proc.stderr and "to join" in proc.stderr
