@@ -162,10 +162,52 @@ def _check_study(root: Path, storage, victim: str) -> None:
 
 
 @pytest.mark.timeout(900)
-def test_two_workers_on_a_journal_survive_a_sigkill(workspace):
+def test_two_workers_on_a_journal_survive_a_sigkill(workspace, tmp_path):
     kill_and_restart(workspace, [], journal(workspace))
     table = peftspec(workspace, "sweep", "sw.toml")  # nothing left to run: prints the study
     assert table.returncode == 0 and "best: trial" in table.stdout
+    best = study_of(journal(workspace)).best_trial
+    # compare accepts the best trial by name
+    rows = json.loads(
+        peftspec(workspace, "compare", "sw:best", "--root", "runs-sw", "--format", "json").stdout
+    )
+    assert [r["run"] for r in rows] == [Path(best.user_attrs["run_dir"]).name]
+    # the sweep's report: trials, the three figures, the best trial's own report
+    proc = peftspec(workspace, "report", "runs-sw/sw-sweep", "-o", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert f"{TRIALS} trials in journal" in md and f"## Best trial: {best.number}" in md
+    for image in ("history.png", "importances.png", "parallel.png"):
+        assert (tmp_path / "rep" / "img" / image).stat().st_size > 1000, image
+    assert md.count("| complete") + md.count("| pruned") == TRIALS and "(resumed)" in md
+    # the TUI's sweep view: every trial, the best so far, a trial opens its run
+    import asyncio
+
+    asyncio.run(_sweep_view(workspace / "runs-sw", best.number))
+
+
+async def _sweep_view(root: Path, best: int) -> None:
+    from textual.widgets import DataTable
+
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.run import RunScreen
+    from peftspec.tui.screens.sweep import SweepScreen
+    from tests.helpers.pilot import loaded_run_screen, until
+
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, SweepScreen), "the sweep view")
+        table = app.screen.query_one("#trials", DataTable)
+        await until(pilot, lambda: table.row_count == TRIALS, "every trial")
+        rows = [[c.plain for c in table.get_row_at(i)] for i in range(TRIALS)]
+        assert [int(r[1]) for r in rows] == list(range(TRIALS))
+        assert sum("(resumed)" in r[2] for r in rows) == 1
+        assert rows[best][3] == rows[-1][4]  # the best trial's value is the best so far at the end
+        table.move_cursor(row=best)
+        await pilot.press("enter")
+        screen = await loaded_run_screen(pilot)
+        assert isinstance(screen, RunScreen) and screen.detail.record.trial["number"] == best
 
 
 @pytest.mark.timeout(900)

@@ -16,10 +16,13 @@ def add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 
 
-def add_run_selection(p: argparse.ArgumentParser) -> None:
+def add_run_selection(p: argparse.ArgumentParser, required: bool = True) -> None:
     """RUN arguments, the split to show, and where run name prefixes are looked up."""
     p.add_argument(
-        "runs", nargs="+", metavar="RUN", help="a run directory, a glob, or a run name prefix under --root"
+        "runs",
+        nargs="+" if required else "*",
+        metavar="RUN",
+        help="a run directory, a glob, a run name prefix under --root, or STUDY:best (a sweep's best trial)",
     )
     p.add_argument(
         "--split",

@@ -19,7 +19,8 @@ class RunNotFound(UsageError):
 def resolve_runs(arguments: list[str], root: str | os.PathLike = "runs") -> list[Path]:
     """Run directories for each argument, in order, without duplicates.
 
-    An argument is a run directory, a glob (`runs/qwen-*`), or a prefix of a run name under `root`.
+    An argument is a run directory, a glob (`runs/qwen-*`), a prefix of a run name under `root`, or
+    `STUDY:best`, the run of a sweep's best completed trial.
     """
     found: list[Path] = []
     for arg in arguments:
@@ -34,11 +35,35 @@ def _match(arg: str, root: Path) -> list[Path]:
     path = Path(arg)
     if _is_run(path):
         return [path]
+    if arg.endswith(":best") and not path.exists():
+        best = best_trial(arg.removesuffix(":best"), root)
+        return [best] if best is not None else []
     if any(ch in arg for ch in "*?["):
         return sorted(p for p in map(Path, glob.glob(arg)) if _is_run(p))
     if root.is_dir():
         return sorted(p for p in root.iterdir() if p.name.startswith(arg) and _is_run(p))
     return []
+
+
+def best_trial(study: str, root: Path) -> Path | None:
+    """The run of the best completed trial of sweep `study` among the runs under `root` (each
+    trial's run records its study, state, value and direction)."""
+    from peftspec.runs.reader import read_run
+
+    done = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not _is_run(folder):
+            continue
+        trial = read_run(folder).record.trial or {}
+        value = trial.get("value")
+        if (
+            trial.get("study") == study
+            and trial.get("state") == "complete"
+            and isinstance(value, int | float)
+        ):
+            sign = -1.0 if trial.get("direction") == "minimize" else 1.0
+            done.append((sign * value, -int(trial.get("number") or 0), folder))
+    return max(done)[2] if done else None
 
 
 def short_names(runs) -> dict[str, str]:

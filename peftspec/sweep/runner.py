@@ -169,7 +169,14 @@ def _run(
     values = sweep_space.suggest(trial, spec.sweep.space)
     number = trial.number
     run_name = f"{spec.tracking.run_name or spec.name}-t{number:03d}"
-    record = {"study": study.study_name, "number": number, "params": values, "metric": metric}
+    direction = study.direction.name.lower()
+    record = {
+        "study": study.study_name,
+        "number": number,
+        "params": values,
+        "metric": metric,
+        "direction": direction,
+    }
     job = TrialJob(
         spec_file,
         [*overrides, *sweep_space.overrides(values), f"tracking.run_name={run_name}"],

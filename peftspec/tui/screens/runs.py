@@ -96,6 +96,7 @@ class RunsScreen(Screen):
         Binding("s", "sort_next", "Sort"),
         Binding("r", "reverse", "Reverse"),
         Binding("g", "toggle_groups", "Seeds"),
+        Binding("w", "sweeps", "Sweeps"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
     ]
 
@@ -222,6 +223,12 @@ class RunsScreen(Screen):
             from peftspec.tui.screens.run import RunScreen
 
             self.app.push_screen(RunScreen(row.path))
+
+    def action_sweeps(self) -> None:
+        """`w`: the trials of the sweeps under the root."""
+        from peftspec.tui.screens.sweep import SweepScreen
+
+        self.app.push_screen(SweepScreen(self.root, self.refresh_every))
 
     def action_toggle_groups(self) -> None:
         """`g`: fold each group of replicates into one row (mean ± sd), or list every seed."""
