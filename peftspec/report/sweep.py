@@ -6,14 +6,14 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-from peftspec.report.document import Block, Heading, Image, Para, Table, to_html, to_markdown
+from peftspec.report.document import Block, Bold, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import read_run
 
 
 def build_sweep_report(study, out: Path, storage: str) -> Path:
     """Write `report.md`, `report.html` and `img/` under `out` for `study`; the Markdown path."""
     from peftspec.report.build import run_section
-    from peftspec.sweep.report import best_row, trial_rows
+    from peftspec.sweep.report import best_row, state_text, trial_rows
 
     out.mkdir(parents=True, exist_ok=True)
     rows = trial_rows(study)
@@ -37,11 +37,11 @@ def build_sweep_report(study, out: Path, storage: str) -> Path:
             ["trial", "state", metric, *keys, "run"],
             [
                 [
-                    f"**{r['number']}**" if best and r["number"] == best["number"] else str(r["number"]),
-                    r["state"] + (" (resumed)" if r["resumed"] else ""),
+                    Bold(str(r["number"])) if best and r["number"] == best["number"] else str(r["number"]),
+                    state_text(r),
                     f"{r['value']:.4f}" if r["value"] is not None else "-",
                     *(_fmt(r["params"].get(k)) for k in keys),
-                    f"`{Path(r['run_dir']).name}`" if r["run_dir"] else "-",
+                    Path(r["run_dir"]).name if r["run_dir"] else "-",
                 ]
                 for r in rows
             ],

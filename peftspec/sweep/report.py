@@ -20,7 +20,8 @@ def trial_rows(study) -> list[dict[str, Any]]:
         {
             "number": t.number,
             "state": STATE.get(t.state.name, t.state.name.lower()),
-            "value": t.value,
+            "value": t.value if t.state.name == "COMPLETE" else None,
+            "last_step": max(t.intermediate_values) if t.intermediate_values else None,
             "params": dict(t.params),
             "run_dir": t.user_attrs.get("run_dir"),
             "resumed": bool(t.user_attrs.get("resumed_by")),
@@ -60,7 +61,7 @@ def print_study(study, console, title: str) -> None:
         style = "bold green" if best and r["number"] == best["number"] else ""
         table.add_row(
             Text(str(r["number"]), style=style),
-            Text(r["state"] + (" (resumed)" if r["resumed"] else "")),
+            Text(state_text(r)),
             Text(f"{r['value']:.4f}" if r["value"] is not None else "-", style=style),
             *(Text(_fmt(r["params"].get(k))) for k in keys),
             Text(Path(r["run_dir"]).name if r["run_dir"] else "-"),
@@ -73,6 +74,14 @@ def print_study(study, console, title: str) -> None:
     )
     table.caption_justify = "left"
     console.print(table)
+
+
+def state_text(row: dict[str, Any]) -> str:
+    """`complete`, `pruned at step 12`, `failed`, ... and `(resumed)` for a trial taken over."""
+    text = row["state"]
+    if text == "pruned" and row["last_step"] is not None:
+        text += f" at step {row['last_step']}"
+    return text + (" (resumed)" if row["resumed"] else "")
 
 
 def _fmt(value) -> str:
