@@ -245,3 +245,58 @@ def test_a_spec_without_a_sweep_and_join_without_a_study_are_refused(workspace):
     assert proc.returncode == 1 and "has no [sweep] table" in proc.stderr
     proc = peftspec(workspace, "sweep", "sw.toml", "--join")
     assert proc.returncode == 1 and "no study 'sw'" in proc.stderr and "to join" in proc.stderr
+
+
+ADAPTERS = """
+[sweep]
+trials = 4
+
+[sweep.space]
+"trainer.learning_rate" = { log_uniform = [1e-4, 1e-2] }
+
+[sweep.adapters.lora]
+r = { choice = [2, 4] }
+target_modules = ["query", "value"]
+
+[sweep.adapters.ia3]
+target_modules = ["query", "value", "output.dense"]
+feedforward_modules = ["output.dense"]
+"""
+
+
+def test_adapter_kinds_are_searched_each_with_its_own_table(tmp_path):
+    from peftspec.spec import check_spec, load_spec
+    from peftspec.sweep.space import suggest
+
+    root = make_tiny_workspace(tmp_path)
+    spec_file = write_tiny_lora_spec(root, "kinds", dropout=0.0, trainer=TRAINER, tail=ADAPTERS)
+    assert peftspec(root, "lint", "kinds.toml").returncode == 0
+    sweep = load_spec(spec_file).sweep
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    kinds = set()
+    for _ in range(8):
+        trial = study.ask()
+        values, sets = suggest(trial, sweep)
+        result = check_spec(spec_file, sets)
+        assert result.spec is not None, (sets, result.diagnostics)
+        kind = values["adapter.kind"]
+        kinds.add(kind)
+        assert result.spec.adapter.kind == kind
+        if kind == "lora":
+            assert result.spec.adapter.r == values["adapter.r[lora]"] and "adapter.r[ia3]" not in values
+        else:
+            assert result.spec.adapter.feedforward_modules == ["output.dense"]
+        study.tell(trial, 0.0)
+    assert kinds == {"lora", "ia3"}
+    bad = ADAPTERS.replace(
+        'feedforward_modules = ["output.dense"]', 'feedforward_modules = ["output.dense"]\nr = 4'
+    )
+    write_tiny_lora_spec(root, "bad", dropout=0.0, trainer=TRAINER, tail=bad)
+    proc = peftspec(root, "lint", "bad.toml")
+    assert proc.returncode == 1 and "a trial drawing the ia3 table would not validate" in proc.stdout
+    clash = ADAPTERS.replace(
+        "[sweep.space]\n", '[sweep.space]\n"adapter.dropout" = { uniform = [0.0, 0.1] }\n'
+    )
+    write_tiny_lora_spec(root, "clash", dropout=0.0, trainer=TRAINER, tail=clash)
+    proc = peftspec(root, "lint", "clash.toml")
+    assert proc.returncode == 1 and "adapter keys belong in those tables" in proc.stdout

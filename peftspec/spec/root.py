@@ -100,6 +100,16 @@ class Spec(SpecModel):
                 did_you_mean(sweep.metric, [LOSS, *metrics_for(self.dataset.task)]),
                 code="unknown-metric",
             )
+        if sweep.sampler == "grid":
+            from peftspec.spec.sweep import Distribution
+
+            for kind, table in sweep.adapter_tables().items():
+                for key, value in table.items():
+                    if isinstance(value, Distribution) and value.grid() is None:
+                        rules.fail(
+                            ("sweep", "adapters", kind, key),
+                            "a grid needs listed values: a `choice` or an `integer` range",
+                        )
         for key, distribution in sweep.space.items():
             if sweep.sampler == "grid" and distribution.grid() is None:
                 rules.fail(

@@ -19,7 +19,7 @@ validates at both ends of every range and with every choice.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -120,5 +120,63 @@ class SweepSpec(SpecModel):
     the same step), `hyperband`, or `none`. A pruned trial stops at a checkpoint (SIGTERM)."""
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     """The sampler's seed (each worker adds its own offset)."""
-    space: dict[str, Distribution] = Field(min_length=1)
+    space: dict[str, Distribution] = Field(default_factory=dict)
     """Dotted spec keys and where their values are drawn from."""
+    adapters: dict[str, dict[str, Any]] | None = None
+    """Per adapter kind, the whole `[adapter]` table a trial uses when it draws that kind, whose
+    values may be distributions (`[sweep.adapters.lora]` with `r = { choice = [4, 16] }`); with two
+    or more kinds, `adapter.kind` is searched among them, each kind with its own keys."""
+
+    @model_validator(mode="after")
+    def _rules(self) -> SweepSpec:
+        from peftspec.spec.adapters import ADAPTERS
+
+        rules = Rules()
+        if not self.space and not self.adapters:
+            rules.fail(
+                "space",
+                "nothing to search: give [sweep.space] keys or [sweep.adapters.KIND] tables",
+                code="missing-key",
+            )
+        for kind, table in (self.adapters or {}).items():
+            if kind not in ADAPTERS:
+                from peftspec.spec.diagnostics import did_you_mean
+
+                rules.fail(
+                    ("adapters", kind),
+                    f"{kind!r} is not an adapter kind; kinds: {', '.join(ADAPTERS)}",
+                    did_you_mean(kind, list(ADAPTERS)),
+                )
+            if "kind" in table and table["kind"] != kind:
+                rules.fail(("adapters", kind, "kind"), f"the table of {kind!r} cannot set another kind")
+            for key, value in table.items():
+                if is_distribution(value):
+                    try:
+                        Distribution.model_validate(value)
+                    except ValueError as exc:
+                        rules.fail(("adapters", kind, key), f"not a distribution: {exc}".splitlines()[0])
+        clash = [k for k in self.space if k.startswith("adapter.")]
+        if self.adapters and clash:
+            rules.fail(
+                ("space", clash[0]), "with [sweep.adapters.KIND] tables, adapter keys belong in those tables"
+            )
+        rules.raise_any()
+        return self
+
+    def adapter_tables(self) -> dict[str, dict[str, Any]]:
+        """Each kind's table with its distributions parsed (`Distribution`) and `kind` set."""
+        return {
+            kind: {
+                "kind": kind,
+                **{k: Distribution.model_validate(v) if is_distribution(v) else v for k, v in table.items()},
+            }
+            for kind, table in (self.adapters or {}).items()
+        }
+
+
+DISTRIBUTION_KEYS = ("log_uniform", "uniform", "integer", "choice")
+
+
+def is_distribution(value: Any) -> bool:
+    """A table of an adapter's sweep table that draws values (rather than a value that is a table)."""
+    return isinstance(value, dict) and any(k in value for k in DISTRIBUTION_KEYS)

@@ -88,4 +88,45 @@ def trial_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:
                     )
                 )
                 break  # one problem per key
+    problems += _adapter_problems(data, spec, index)
+    return problems
+
+
+def _adapter_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:
+    """Each `[sweep.adapters.KIND]` table, with every distribution at each of its extremes (the
+    others at their first), must make a valid `[adapter]`."""
+    from peftspec.spec.root import Spec
+    from peftspec.spec.sweep import Distribution
+    from peftspec.spec.translate import translate
+
+    problems: list[Diagnostic] = []
+    for kind, table in spec.sweep.adapter_tables().items():
+        first = {k: v.extremes()[0] if isinstance(v, Distribution) else v for k, v in table.items()}
+        variants = [(None, first)] + [
+            (key, {**first, key: value})
+            for key, d in table.items()
+            if isinstance(d, Distribution)
+            for value in d.extremes()[1:]
+        ]
+        for key, adapter in variants:
+            trial = copy.deepcopy(data)
+            trial.pop("sweep", None)
+            trial["adapter"] = adapter
+            try:
+                Spec.model_validate(trial)
+            except ValidationError as exc:
+                found = translate(exc, trial, index, Spec)
+                reasons = "; ".join(f"{d.path}: {d.message}" for d in found[:3])
+                where: KeyPath = ("sweep", "adapters", kind, *((key,) if key else ()))
+                drawn = f" with {key} = {adapter[key]!r}" if key else ""
+                problems.append(
+                    Diagnostic.at(
+                        index.key(where),
+                        where,
+                        "error",
+                        "sweep-out-of-range",
+                        f"a trial drawing the {kind} table{drawn} would not validate: {reasons}",
+                    )
+                )
+                break
     return problems

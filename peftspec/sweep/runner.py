@@ -166,7 +166,7 @@ def _run(
 ) -> TrialOutcome:
     from optuna.trial import TrialState
 
-    values = sweep_space.suggest(trial, spec.sweep.space)
+    values, sets = sweep_space.suggest(trial, spec.sweep)
     number = trial.number
     run_name = f"{spec.tracking.run_name or spec.name}-t{number:03d}"
     direction = study.direction.name.lower()
@@ -179,7 +179,7 @@ def _run(
     }
     job = TrialJob(
         spec_file,
-        [*overrides, *sweep_space.overrides(values), f"tracking.run_name={run_name}"],
+        [*overrides, *sets, f"tracking.run_name={run_name}"],
         metric,
         "validation",
         record,
