@@ -109,8 +109,10 @@ def test_every_shipped_spec_renders_and_round_trips(spec: Path, tmp_path: Path):
 
 def test_every_shipped_spec_says_how_to_run_it():
     for spec in SPECS.glob("*.toml"):
-        head = spec.read_text().split("\n[", 1)[0]
-        assert f"peftspec run specs/{spec.name}" in head, spec.name
+        text = spec.read_text()
+        head = text.split("\n[", 1)[0]
+        command = "sweep" if "\n[sweep]" in text else "run"  # a sweep spec says how to sweep it
+        assert f"peftspec {command} specs/{spec.name}" in head, spec.name
 
 
 def test_render_reports_problems_with_exit_1(write_spec):

@@ -300,3 +300,21 @@ def test_adapter_kinds_are_searched_each_with_its_own_table(tmp_path):
     write_tiny_lora_spec(root, "clash", dropout=0.0, trainer=TRAINER, tail=clash)
     proc = peftspec(root, "lint", "clash.toml")
     assert proc.returncode == 1 and "adapter keys belong in those tables" in proc.stdout
+
+
+def test_a_trial_finds_its_run_by_its_record_when_the_run_cannot_say(tmp_path):
+    """Under torchrun the run tells its own launcher where it is, not the sweep's worker: the worker
+    finds the run directory whose record names its trial."""
+    from peftspec.runs import RunWriter
+    from peftspec.sweep.trial import TrialJob, _recorded
+    from tests.helpers.fixture_runs import write_run
+
+    for number in (0, 1):
+        path = write_run(tmp_path / "runs", f"sw-t00{number}-20260301T120000Z")
+        run = read_run(path)
+        RunWriter(run.paths, run.record).update(trial={"study": "sw", "number": number})
+    job = TrialJob("sw.toml", [], "loss", "validation", {"study": "sw", "number": 1}, tmp_path / "log")
+    job.output_root, job.run_name = str(tmp_path / "runs"), "sw-t001"
+    assert Path(_recorded(job)).name == "sw-t001-20260301T120000Z"
+    job.record["number"], job.run_name = 2, "sw-t002"
+    assert _recorded(job) is None

@@ -36,3 +36,28 @@ def render_error(error: UserError, command: str) -> int:
     if error.hint:
         err.print(Text.assemble(("hint: ", "bold"), printable(error.hint)), soft_wrap=True)
     return error.exit_code
+
+
+def run_failed(exc: Exception) -> int:
+    """An error that is not the user's: say so in one line, and where the traceback is."""
+    import errno
+
+    from rich.console import Console
+    from rich.text import Text
+
+    err = Console(stderr=True)
+    err.print(Text.assemble(("The run failed: ", "bold red"), f"{type(exc).__name__}: {exc}"), soft_wrap=True)
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        err.print(
+            "The disk is full: the run may not have been recorded. Free space where it writes "
+            "(tracking.output_root), then resume it with `peftspec run --resume RUN_DIR` if a checkpoint "
+            "was completed. The traceback follows.",
+            soft_wrap=True,
+        )
+        err.print_exception()
+        return 1
+    err.print(
+        "If the run had started, its record holds the traceback (see `peftspec runs`); "
+        "set PEFTSPEC_DEBUG=1 to see it here."
+    )
+    return 1

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from peftspec.cli.common import add_set, load_for_command
+from peftspec.cli.errors import run_failed
 from peftspec.cli.replicates import add_replicate_options, replicate_seeds
 from peftspec.errors import UsageError, missing_extra
 
@@ -66,6 +67,8 @@ def handle(args: argparse.Namespace) -> int:
         return relaunch(launch, passthrough)
     from rich.console import Console
 
+    from peftspec.sweep.trial import trial_record
+
     console = Console()
     try:
         if seeds is not None:
@@ -78,28 +81,23 @@ def handle(args: argparse.Namespace) -> int:
             outcome = api.resume_run(args.resume, spec, force, console=console)
         else:
             outcome = api.run_spec(
-                spec, loaded.files, list(args.set), dry_run=args.dry_run, console=console, record=_trial()
+                spec,
+                loaded.files,
+                list(args.set),
+                dry_run=args.dry_run,
+                console=console,
+                record=trial_record(),
             )
     except Exception as exc:
         from peftspec.errors import UserError
 
         if isinstance(exc, UserError) or os.environ.get("PEFTSPEC_DEBUG"):
             raise
-        return _failed(exc)
+        return run_failed(exc)
     if outcome is not None:  # None: a resumed run that had already completed
         print_outcome(outcome, console)
         sys.stdout.flush()
     return 0
-
-
-def _trial() -> dict | None:
-    """A sweep's trial (`peftspec sweep` runs each trial as `peftspec run`), to record in the run."""
-    import json
-
-    from peftspec.sweep.trial import TRIAL_ENV
-
-    text = os.environ.get(TRIAL_ENV)
-    return {"trial": json.loads(text)} if text else None
 
 
 def _recorded_spec(run_dir: str):
@@ -112,28 +110,3 @@ def _recorded_spec(run_dir: str):
         return load_spec(path) if path.is_file() else None
     except (SpecError, OSError):
         return None
-
-
-def _failed(exc: Exception) -> int:
-    """An error that is not the user's: say so in one line, and where the traceback is."""
-    import errno
-
-    from rich.console import Console
-    from rich.text import Text
-
-    err = Console(stderr=True)
-    err.print(Text.assemble(("The run failed: ", "bold red"), f"{type(exc).__name__}: {exc}"), soft_wrap=True)
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        err.print(
-            "The disk is full: the run may not have been recorded. Free space where it writes "
-            "(tracking.output_root), then resume it with `peftspec run --resume RUN_DIR` if a checkpoint "
-            "was completed. The traceback follows.",
-            soft_wrap=True,
-        )
-        err.print_exception()
-        return 1
-    err.print(
-        "If the run had started, its record holds the traceback (see `peftspec runs`); "
-        "set PEFTSPEC_DEBUG=1 to see it here."
-    )
-    return 1

@@ -185,6 +185,8 @@ def _run(
         record,
         folder / "logs" / f"trial-{number:03d}.log",
         resume_dir,
+        spec.tracking.output_root,
+        run_name,
     )
     if console is not None:
         what = f"resuming trial {number} from {resume_dir}" if resume_dir else f"trial {number}"

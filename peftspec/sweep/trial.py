@@ -29,6 +29,12 @@ RUN_FILE_ENV = "PEFTSPEC_RUN_FILE"
 POLL_S = 0.5
 
 
+def trial_record() -> dict[str, Any] | None:
+    """In a trial's `peftspec run`: the record fields that say which trial it is (else None)."""
+    text = os.environ.get(TRIAL_ENV)
+    return {"trial": json.loads(text)} if text else None
+
+
 @dataclass
 class TrialOutcome:
     state: str
@@ -50,6 +56,11 @@ class TrialJob:
     """What the run records of its trial (study, number, values)."""
     log: Path
     resume_dir: str | None = None
+    output_root: str = "runs"
+    """Where the trial's run directory appears (found there by its record when the run cannot say,
+    as under torchrun)."""
+    run_name: str = ""
+    """The start of the trial's run directory's name."""
 
 
 def run_trial(job: TrialJob, trial, stop) -> TrialOutcome:
@@ -84,9 +95,10 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
     pruned = stopping = False
     while True:
         finished = process.poll() is not None
-        if outcome.run_dir is None and run_file.exists() and run_file.read_text().strip():
-            outcome.run_dir = run_file.read_text().strip()
-            trial.set_user_attr("run_dir", outcome.run_dir)
+        if outcome.run_dir is None:
+            outcome.run_dir = _announced(run_file) or _recorded(job)
+            if outcome.run_dir is not None:
+                trial.set_user_attr("run_dir", outcome.run_dir)
         if outcome.run_dir is not None and run is None:
             run = read_run(outcome.run_dir)
         if run is not None and not pruned:
@@ -123,6 +135,27 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
     if outcome.run_dir is not None:
         _record(outcome)
     return outcome
+
+
+def _announced(run_file: Path) -> str | None:
+    """The run directory as `peftspec run` wrote it for its launcher."""
+    text = run_file.read_text().strip() if run_file.exists() else ""
+    return text or None
+
+
+def _recorded(job: TrialJob) -> str | None:
+    """The run directory under `output_root` whose record names this trial (a run launched through
+    torchrun tells its own launcher, not this worker)."""
+    from peftspec.runs import run_dirs
+
+    root = Path(job.output_root)
+    for path in run_dirs(root) if root.is_dir() else []:
+        if not path.name.startswith(job.run_name):
+            continue
+        trial = read_run(path).record.trial or {}
+        if trial.get("study") == job.record["study"] and trial.get("number") == job.record["number"]:
+            return str(path.resolve())
+    return None
 
 
 def _last_step(run_dir: str, step: int) -> bool:
