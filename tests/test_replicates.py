@@ -85,6 +85,13 @@ def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
     overview = md.split("## Overview", 1)[1].split("###", 1)[0]
     assert "| tiny (3 seeds) |" in overview and overview.count("| tiny") == 1 and " ± " in overview
     assert md.count("## Run tiny") == 3  # each seed keeps its own section
+    proc = peftspec(
+        workspace, "report", "tiny", "--root", "runs-tiny", "--baseline", "single", "-o", str(tmp_path / "b")
+    )
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "b" / "report.md").read_text()
+    assert "### Against single" in md and "| tiny (3 seeds) | F1 macro |" in md
+    assert "paired bootstrap" in md and "Holm's correction for 4 comparisons" in md
 
 
 @pytest.mark.parametrize(

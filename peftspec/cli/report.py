@@ -20,6 +20,11 @@ def add_parser(sub) -> None:
         "--storage", metavar="URL", help="a sweep's database (with --study); RUN is then not needed"
     )
     p.add_argument("--study", metavar="NAME", help="the sweep's study (default: the only one in the storage)")
+    p.add_argument(
+        "--baseline",
+        metavar="RUN",
+        help="add each run's difference to this run (or its group) with a 95%% interval (paired bootstrap)",
+    )
     add_run_selection(p, required=False)
     p.set_defaults(handler=handle)
 
@@ -36,8 +41,9 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.report.build import build_report
     except ImportError as exc:
         raise missing_extra(exc, "report") from None
+    baseline = runs_for(args, [args.baseline])[0] if args.baseline else None
     seen = {run.name: len(run.warnings) for run in runs}
-    path = build_report(runs, Path(args.output), args.split)
+    path = build_report(runs, Path(args.output), args.split, baseline)
     for run in runs:
         for warning in run.warnings[seen[run.name] :]:
             print(f"warning: {run.name}: {warning}", file=sys.stderr)

@@ -9,7 +9,7 @@ from typing import Any
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
 from peftspec.report.columns import Column, best_values, caption, cell, is_best, present_columns, ranked
-from peftspec.report.compare import comparison_rows, default_split
+from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
@@ -43,11 +43,14 @@ HYPERPARAMETERS = {
 }
 
 
-def build_report(runs: list[Run], out: Path, split: str | None = None) -> Path:
+def build_report(runs: list[Run], out: Path, split: str | None = None, baseline: Run | None = None) -> Path:
     """Write `report.md`, `report.html` and `img/` under `out`; returns the Markdown path. The
-    overview ranks on `split`: by default test where every run has one, else validation."""
+    overview ranks on `split`: by default test where every run has one, else validation. With a
+    `baseline`, it adds every difference to it with its interval (paired bootstrap)."""
     out.mkdir(parents=True, exist_ok=True)
-    split = default_split(runs, split)
+    split = default_split(runs if baseline is None else [*runs, baseline], split)
+    if baseline is not None and baseline.name not in {run.name for run in runs}:
+        runs = [baseline, *runs]
     names = short_names(runs)
     blocks: list[Block] = [
         Heading(1, "peftspec report"),
@@ -56,7 +59,7 @@ def build_report(runs: list[Run], out: Path, split: str | None = None) -> Path:
             "is read from the run directories named in each section; nothing is typed in."
         ),
     ]
-    blocks += overview(runs, split)
+    blocks += overview(runs, split, baseline)
     for run in runs:
         blocks += run_section(run, out, names[run.name])
     markdown = out / "report.md"
@@ -65,8 +68,11 @@ def build_report(runs: list[Run], out: Path, split: str | None = None) -> Path:
     return markdown
 
 
-def overview(runs: list[Run], split: str) -> list[Block]:
-    rows = comparison_rows(runs, split)
+def overview(runs: list[Run], split: str, baseline: Run | None = None) -> list[Block]:
+    from peftspec.report.compare import compare_runs
+
+    compared = compare_runs(runs, baseline, split)
+    rows = compared.rows
     columns = present_columns(rows)
     best = best_values(rows, columns)
     table_rows = [[Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns] for r in rows]
@@ -77,8 +83,23 @@ def overview(runs: list[Run], split: str) -> list[Block]:
             "time: lower is better; training losses are not ranked."
         ),
         Table([c.title for c in columns], table_rows, [c.key != "name" for c in columns]),
+        *_significance_blocks(compared),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
+    ]
+
+
+def _significance_blocks(compared) -> list[Block]:
+    """The differences to the baseline with their intervals, and the protocol in one sentence."""
+    if compared.comparison is None:
+        return [Para(f"No intervals: {compared.note}")] if compared.note else []
+    from peftspec.report import significance
+
+    comparison = compared.comparison
+    return [
+        Heading(3, f"Against {comparison.baseline}"),
+        Table(significance.HEADER, significance.table_rows(comparison), [False, False, *[True] * 5]),
+        Para(comparison.protocol()),
     ]
 
 
@@ -94,7 +115,8 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
         ]
         if len(scored) > 1:
             pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
-            notes.append(f"Best {metric} ({rows[0]['split']}): `{pick[1]}` ({pick[0]:.4f}).")
+            where = "validation" if metric == "val_loss" else rows[0]["split"]
+            notes.append(f"Best {metric} ({where}): `{pick[1]}` ({pick[0]:.4f}).")
     for run in runs:
         warnings = run.evaluation_warnings()
         notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
