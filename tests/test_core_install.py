@@ -10,22 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.core_env import REPO, make_core_site, run_core
-from tests.helpers.fixture_runs import write_run
+from tests.helpers.fixture_runs import SEMEVAL_LABELS, write_run
 
 RUN = "fixture-20260101T000000Z"
-SEMEVAL_LABELS = [
-    "anger",
-    "anticipation",
-    "disgust",
-    "fear",
-    "joy",
-    "love",
-    "optimism",
-    "pessimism",
-    "sadness",
-    "surprise",
-    "trust",
-]
 
 
 @pytest.fixture(scope="module")

@@ -15,24 +15,12 @@ from peftspec.tui.data import fit_columns
 from peftspec.tui.screens.compare import CompareScreen
 from peftspec.tui.screens.run import RunScreen
 from peftspec.tui.widgets.heatmap import abbreviations
+from tests.helpers.fixture_runs import SEMEVAL_LABELS as EMOTIONS
 from tests.helpers.fixture_runs import write_fixture_root, write_run
 from tests.helpers.pilot import loaded_compare_screen, loaded_run_screen, until
 from tests.test_tui import text_of
 
 SMALL, WIDE = (80, 24), (180, 50)
-EMOTIONS = [
-    "anger",
-    "anticipation",
-    "disgust",
-    "fear",
-    "joy",
-    "love",
-    "optimism",
-    "pessimism",
-    "sadness",
-    "surprise",
-    "trust",
-]
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from peftspec.runs.writer import RunWriter
 START = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 ML_LABELS = ["anger", "joy", "fear [r=8]"]  # a bracket, as real label names can have
 MC_LABELS = ["neg", "neu", "pos"]
+SEMEVAL_LABELS = "anger anticipation disgust fear joy love optimism pessimism sadness surprise trust".split()  # noqa: SIM905
+"""The 11 emotions of SemEval-2018 E-c, in the data's column order."""
 
 
 def _scores(task: str, q: float) -> dict[str, float]:
