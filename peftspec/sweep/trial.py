@@ -101,31 +101,24 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
                 trial.set_user_attr("run_dir", outcome.run_dir)
         if outcome.run_dir is not None and run is None:
             run = read_run(outcome.run_dir)
-        if run is not None and not pruned:
-            run.stream.tail()
-            for record in run.stream.evals:
-                step, value = step_of(record), number(record.get(job.metric))
-                if step is None or value is None or step in reported:
-                    continue
-                trial.report(value, step)
-                reported[step] = value
-                if not _last_step(outcome.run_dir, step) and trial.should_prune():
-                    pruned = True
-                    process.send_signal(signal.SIGTERM)  # stops after the next checkpoint
-                    break
+        if run is not None and not pruned and _report(run, job, trial, reported, prune=True):
+            pruned = True
+            process.send_signal(signal.SIGTERM)  # stops after the next checkpoint
         if not stopping and stop():
             stopping = True
             process.send_signal(signal.SIGTERM)
         if finished:
             break
         time.sleep(POLL_S)
-    outcome.reported = reported
     code = process.returncode
-    if pruned:
+    if code == 0 and run is not None:  # completed (a prune may have come too late): every evaluation
+        _report(run, job, trial, reported, prune=False)
+    outcome.reported = reported
+    if pruned and code != 0:
         outcome.state = "pruned"
     elif stopping and code != 0:
         outcome.state = "stopped"
-    elif code == 0 and outcome.run_dir is not None:
+    elif code == 0 and outcome.run_dir is not None:  # a prune that came after training ended too
         outcome.state, outcome.value = "complete", final_value(outcome.run_dir, job.metric, job.split)
         if outcome.value is None:
             outcome.state, outcome.error = "failed", f"the run recorded no {job.split} {job.metric}"
@@ -135,6 +128,21 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
     if outcome.run_dir is not None:
         _record(outcome)
     return outcome
+
+
+def _report(run, job: TrialJob, trial, reported: dict[int, float], prune: bool) -> bool:
+    """Report the evaluations written since the last look; True when the pruner says stop (never
+    at the step that ends training: there is nothing left to save)."""
+    run.stream.tail()
+    for record in run.stream.evals:
+        step, value = step_of(record), number(record.get(job.metric))
+        if step is None or value is None or step in reported:
+            continue
+        trial.report(value, step)
+        reported[step] = value
+        if prune and not _last_step(str(run.path), step) and trial.should_prune():
+            return True
+    return False
 
 
 def _announced(run_file: Path) -> str | None:
