@@ -11,7 +11,6 @@ than `trials` trials, and a killed sweep loses at most the steps since a trial's
 from __future__ import annotations
 
 import signal
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,4 +228,3 @@ class _StopFlag:
     def __exit__(self, *exc) -> None:
         for sig, handler in self._before.items():
             signal.signal(sig, handler)
-        time.sleep(0)
