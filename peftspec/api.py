@@ -75,8 +75,8 @@ def run_replicates(
 ) -> list[RunOutcome]:
     """Train the spec once per seed (`trainer.seed`, and `dataset.split_seed` with `vary_split`;
     otherwise the validation split stays the same), recorded as one group of replicates that
-    `compare`, `report` and the TUI show as one row (mean ± sd). The data is read and checked
-    A failed replicate stops the group (the runs before it stay recorded)."""
+    `compare`, `report` and the TUI show as one row (mean ± sd). A failed replicate stops the
+    group (the runs before it stay recorded)."""
     from peftspec.runs.layout import utc_now
     from peftspec.spec import check_spec
 

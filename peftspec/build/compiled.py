@@ -141,7 +141,9 @@ def compile_run(
         record=record,
         spec_files=files,
         render=lambda header: render_spec(spec, header=header),
-        build_model=lambda: build_parts(spec, bundle, precision, learning_rate.line()),
+        build_model=lambda: build_parts(
+            spec, bundle, precision, learning_rate.line(), settings.class_weights
+        ),
         training_arguments=lambda folder: _training_arguments(spec, folder, precision),
         reload=lambda folder, added_pad, pooling: _reload(
             spec, bundle.label_names, folder, added_pad, precision, pooling
@@ -190,7 +192,13 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
     )
 
 
-def build_parts(spec: Spec, bundle: DataBundle, precision: str, learning_rate: str) -> ModelParts:
+def build_parts(
+    spec: Spec,
+    bundle: DataBundle,
+    precision: str,
+    learning_rate: str,
+    class_weights: list[float] | None = None,
+) -> ModelParts:
     """Tokenizer, model (quantisation, adapter), tokenised splits, collator, metric computer and
     the overview printed before training."""
     import torch
@@ -220,7 +228,9 @@ def build_parts(spec: Spec, bundle: DataBundle, precision: str, learning_rate: s
         datasets=datasets,
         collator=collator(built.tokenizer),
         computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
-        overview=overview_of(spec, bundle, built, precision, torch.cuda.is_available(), learning_rate),
+        overview=overview_of(
+            spec, bundle, built, precision, torch.cuda.is_available(), learning_rate, class_weights
+        ),
     )
 
 

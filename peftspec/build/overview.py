@@ -19,14 +19,19 @@ def step_counts(trainer: TrainerSpec, train_rows: int, world_size: int = 1) -> t
 
 
 def overview_of(
-    spec: Spec, bundle, built, precision: str, on_gpu: bool, learning_rate: str | None = None
+    spec: Spec,
+    bundle,
+    built,
+    precision: str,
+    on_gpu: bool,
+    learning_rate: str | None = None,
+    class_weights: list[float] | None = None,
 ) -> Overview:
-    """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data."""
-    from peftspec.build.class_weights import class_weights, describe
+    """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data;
+    `class_weights`: the loss's weights as the run's settings hold them (`TrainSettings`)."""
+    from peftspec.build.class_weights import describe
 
     per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
-    setting, names = spec.trainer.class_weights, list(bundle.label_names)
-    weights = class_weights(setting, bundle.task, names, bundle.train.labels)
     return Overview(
         backbone=spec.backbone.model,
         adapter=spec.adapter.summary(built.wrapped_modules),
@@ -45,7 +50,9 @@ def overview_of(
         head=head_line(built),
         learning_rate=learning_rate,
         speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
-        class_weights=describe(setting, weights, names, bundle.task),
+        class_weights=describe(
+            spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
+        ),
     )
 
 
