@@ -18,8 +18,9 @@ from peftspec.report.columns import (
     present_columns,
     with_deltas,
 )
-from peftspec.runs import Run, group_name, grouped
+from peftspec.runs import Run, group_name, grouped, mean_sd
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
+from peftspec.runs.reader import fixed_threshold
 from peftspec.runs.stream import number
 
 
@@ -42,7 +43,7 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
     if crossfit is not None:  # tuned on this split: its honest figures are the cross-fitted ones
         metrics = {**metrics, **crossfit}
     at_half = metrics.get(AT_HALF_KEY) if isinstance(metrics.get(AT_HALF_KEY), dict) else None
-    if at_half is None and mode == "fixed" and set((thresholds.get("values") or {}).values()) == {0.5}:
+    if at_half is None and mode == "fixed" and fixed_threshold(thresholds) == 0.5:
         at_half = metrics  # recorded at 0.5 already
     return {
         "run": run.name,
@@ -87,19 +88,14 @@ def comparison_rows(
 def group_row(members: list[Run], split: str) -> dict[str, Any]:
     """One row for a group of replicates: each number the mean over the seeds that have it, with
     `<key>_std` (sample standard deviation); `members` and `seeds` name the runs behind it."""
-    import statistics
-
     rows = [run_row(run, split) for run in members]
     out: dict[str, Any] = dict(rows[0])
-    for key, value in rows[0].items():
+    for key in dict.fromkeys(k for r in rows for k in r):
         values = [
-            r.get(key)
-            for r in rows
-            if isinstance(r.get(key), int | float) and not isinstance(r.get(key), bool)
+            r[key] for r in rows if isinstance(r.get(key), int | float) and not isinstance(r[key], bool)
         ]
-        if isinstance(value, int | float) and not isinstance(value, bool) and values:
-            out[key] = statistics.fmean(values)
-            out[f"{key}_std"] = statistics.stdev(values) if len(values) > 1 else None
+        if values:
+            out[key], out[f"{key}_std"] = mean_sd(values)
     statuses = sorted({r["status"] for r in rows})
     out.update(
         run=members[0].record.group.id,

@@ -6,7 +6,7 @@ Imports no torch.
 """
 
 from peftspec.runs.checkpoints import newest_complete
-from peftspec.runs.groups import group_name, grouped
+from peftspec.runs.groups import group_label, group_name, grouped, mean_sd
 from peftspec.runs.layout import RunPaths, is_run_dir, new_run_dir
 from peftspec.runs.lock import RunLock, RunLocked
 from peftspec.runs.reader import Run, list_runs, read_run, run_dirs
@@ -22,8 +22,10 @@ __all__ = [
     "RunPaths",
     "RunRecord",
     "RunWriter",
+    "group_label",
     "group_name",
     "grouped",
+    "mean_sd",
     "is_run_dir",
     "list_runs",
     "new_run_dir",

@@ -23,4 +23,18 @@ def group_name(members: list[Run]) -> str:
     """How tables name a group: `quickstart (3 seeds)`; a single run keeps its own name."""
     if len(members) == 1:
         return members[0].display_name
-    return f"{members[0].display_name} ({len(members)} seeds)"
+    return group_label(members[0].display_name, len(members))
+
+
+def group_label(name: str, size: int) -> str:
+    return f"{name} ({size} seeds)"
+
+
+def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
+    """A group's figure and its spread: the mean of the seeds that have one, and their sample
+    standard deviation (None with fewer than two)."""
+    import statistics
+
+    if not values:
+        return None, None
+    return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)

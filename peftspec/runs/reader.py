@@ -65,6 +65,15 @@ def threshold_protocol(thresholds: dict[str, Any]) -> str | None:
     return f"{text}; final figures: {report}" if report else text
 
 
+def fixed_threshold(thresholds: dict[str, Any]) -> float | None:
+    """The one threshold every label was decided at (eval.json's `thresholds`), or None when they
+    were tuned, differ, or the task decides by arg-max."""
+    if not isinstance(thresholds, dict) or thresholds.get("mode") in ("tuned", "argmax"):
+        return None
+    values = {v for v in (thresholds.get("values") or {}).values() if isinstance(v, int | float)}
+    return values.pop() if len(values) == 1 else None
+
+
 @dataclass
 class Run:
     """One run directory as recorded on disk."""

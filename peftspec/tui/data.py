@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.metrics.registry import headline_metrics
-from peftspec.runs import Run, read_run
+from peftspec.runs import Run, group_label, mean_sd, read_run
+from peftspec.runs.reader import fixed_threshold
 from peftspec.runs.stream import number
 
 KEY_METRICS = [m for m in headline_metrics() if m != "subset_accuracy"]
@@ -38,6 +39,8 @@ class RunRow:
     members: list[RunRow] = field(default_factory=list)
     """For a group's row: its runs (its figures are their mean, `spread` their deviation)."""
     spread: dict[str, float | None] = field(default_factory=dict)
+    display: str = ""
+    """The spec's name (groups are named after it)."""
 
     @property
     def key(self) -> str:
@@ -65,6 +68,7 @@ def load_row(path: Path) -> RunRow:
         best,
         _scored(run) if final else "@0.5",  # in-training evaluations decide at 0.5
         record.group.id if record.group else None,
+        display=run.display_name,
     )
 
 
@@ -72,8 +76,6 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
     """`rows` with the runs of each group of replicates folded into one row: name `spec (3
     seeds)`, each figure the mean of its seeds (`spread`: their standard deviation), the status
     shared or `running` while any runs; single runs as they are."""
-    import statistics
-
     out: list[RunRow] = []
     groups: dict[str, list[RunRow]] = {}
     for row in rows:
@@ -89,14 +91,12 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
         statuses = {m.status for m in members}
         means, spread = {}, {}
         for key in KEY_METRICS:
-            values = [m.best[key] for m in members if m.best.get(key) is not None]
-            means[key] = statistics.fmean(values) if values else None
-            spread[key] = statistics.stdev(values) if len(values) > 1 else None
+            means[key], spread[key] = mean_sd([m.best[key] for m in members if m.best.get(key) is not None])
         durations = [m.duration_s for m in members if m.duration_s is not None]
         out.append(
             RunRow(
                 first.path,
-                f"{first.name.rsplit('-', 1)[0]} ({len(members)} seeds)",
+                group_label(first.display or first.name, len(members)),
                 statuses.pop() if len(statuses) == 1 else ("running" if "running" in statuses else "mixed"),
                 first.backbone,
                 first.adapter,
@@ -108,6 +108,7 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
                 group,
                 members,
                 spread,
+                first.display,
             )
         )
     return out
@@ -117,8 +118,8 @@ def _scored(run: Run) -> str:
     thresholds = run.thresholds_used()
     if thresholds.get("mode") in ("tuned", "argmax"):
         return thresholds["mode"]
-    values = {v for v in (thresholds.get("values") or {}).values() if isinstance(v, int | float)}
-    return f"@{values.pop():g}" if len(values) == 1 else ("fixed" if values else "-")
+    cut = fixed_threshold(thresholds)
+    return f"@{cut:g}" if cut is not None else ("fixed" if thresholds.get("values") else "-")
 
 
 def _best_from_eval(run: Run) -> dict[str, float | None]:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
+from peftspec.runs.reader import fixed_threshold
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import duration_text
 from peftspec.tui.widgets import heatmap
@@ -216,14 +217,14 @@ class RunScreen(Screen):
         """Which split a pane shows, how its labels were decided, and the keys that change it."""
         splits = self.detail.evaluation_splits() or ["validation"]
         used = self.detail.thresholds_used()
-        values = {v for v in (used.get("values") or {}).values() if isinstance(v, int | float)}
+        cut = fixed_threshold(used)
         decided = (
             f"thresholds {self.detail.threshold_protocol()}"
             if used.get("mode") == "tuned"
             else "the most likely class"
             if used.get("mode") == "argmax"
-            else f"threshold {values.pop():g}"
-            if len(values) == 1
+            else f"threshold {cut:g}"
+            if cut is not None
             else "the recorded thresholds"
         )
         hints = ["t: split"] if len(splits) > 1 else []
