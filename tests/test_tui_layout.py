@@ -166,3 +166,12 @@ async def test_a_group_of_replicates_is_one_row_and_its_seeds_one_key_away(tmp_p
         compare = await loaded_compare_screen(pilot, 3)
         overview = compare.query_one("#overview-table", DataTable)
         assert overview.row_count == 3  # the seeds side by side
+        await pilot.press("escape")
+        for row in range(2):  # the group and the single run, compared: the group as mean ± sd
+            table.move_cursor(row=row)
+            await pilot.press("space")
+        await pilot.press("c")
+        compare = await loaded_compare_screen(pilot, 4)
+        overview = compare.query_one("#overview-table", DataTable)
+        cells = [c.plain for i in range(overview.row_count) for c in overview.get_row_at(i)]
+        assert overview.row_count == 2 and "0.5300 ± 0.0500" in cells  # F1 macro on test: 0.48, 0.53, 0.58

@@ -17,8 +17,7 @@ from peftspec.report.columns import (
     Column,
     best_values,
     caption,
-    fmt,
-    fmt_delta,
+    cell,
     is_best,
     present_columns,
 )
@@ -27,6 +26,7 @@ from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import config_diff, fit_columns
+from peftspec.tui.panes import focus_content, step_pane
 from peftspec.tui.widgets.curves import Curves
 
 CURVE_METRICS = [*sorted(headline_metrics(), key=lambda m: m != "f1_macro"), LOSS]
@@ -81,9 +81,7 @@ class CompareScreen(Screen):
 
     @on(TabbedContent.TabActivated, "#compare-tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        for table in event.pane.query(DataTable).results():
-            table.focus()
-            return
+        focus_content(event.pane)
 
     def on_resize(self) -> None:
         if self.runs:
@@ -113,7 +111,7 @@ class CompareScreen(Screen):
         for row in rows:
             cells[row["run"]] = {}
             for column in columns:
-                text = fmt(row.get(column.key), column) + fmt_delta(row.get(f"{column.key}_delta"), column)
+                text = cell(row, column)
                 style = "bold green" if is_best(row, column, best) else ""
                 if column.key == "name" and row["run"] == self.baseline:
                     text, style = f"{text} (baseline)", "bold"
@@ -174,6 +172,4 @@ class CompareScreen(Screen):
 
     def action_pane(self, step: int) -> None:
         """`]` and `[`: the next or previous pane (arrows stay with the pane's own table)."""
-        tabs = self.query_one("#compare-tabs", TabbedContent)
-        panes = [pane.id for pane in tabs.query(TabPane)]
-        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+        step_pane(self.query_one("#compare-tabs", TabbedContent), step)

@@ -20,6 +20,7 @@ from peftspec.runs import Run, read_run
 from peftspec.runs.reader import fixed_threshold
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import duration_text
+from peftspec.tui.panes import focus_content, step_pane
 from peftspec.tui.widgets import heatmap
 from peftspec.tui.widgets.curves import Curves
 
@@ -83,11 +84,7 @@ class RunScreen(Screen):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        """Keys act on what the pane shows: its table, or its scrollable view."""
-        pane = event.pane
-        for target in pane.query("DataTable, ScrollableContainer, VerticalScroll").results():
-            target.focus()
-            return
+        focus_content(event.pane)
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
@@ -320,9 +317,7 @@ class RunScreen(Screen):
 
     def action_pane(self, step: int) -> None:
         """`]` and `[`: the next or previous pane (arrows stay with the pane's own table)."""
-        tabs = self.query_one("#tabs", TabbedContent)
-        panes = [pane.id for pane in tabs.query(TabPane)]
-        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+        step_pane(self.query_one("#tabs", TabbedContent), step)
 
 
 def _fmt(value) -> str:
