@@ -14,7 +14,7 @@ from peftspec.metrics.tuning import tune_thresholds
 from peftspec.runs import read_run, run_dirs
 from tests.helpers.cli import peftspec
 from tests.helpers.fixture_runs import write_run
-from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
 
 
 def test_each_half_is_decided_by_thresholds_tuned_on_the_other_half():
@@ -37,19 +37,16 @@ def test_each_half_is_decided_by_thresholds_tuned_on_the_other_half():
 
 
 def test_a_run_without_a_test_split_reports_cross_fitted_validation_figures(tmp_path):
-    make_backbone("bert", tmp_path / "bert")
-    write_csv(synthetic_rows(160, seed=1), tmp_path / "train.csv")
-    (tmp_path / "s.toml").write_text(
-        'name = "s"\n[dataset]\ntrain = "train.csv"\n'
-        f"labels.columns = {json.dumps(EMOTIONS)}\nmax_length = 32\n"
-        '[backbone]\nmodel = "./bert"\n[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
-        '[trainer]\nepochs = 2\nbatch_size = 16\nlearning_rate = 5e-3\n[metrics]\nthreshold = "tuned"\n'
+    make_tiny_workspace(tmp_path)  # no test split in the spec
+    trainer = "epochs = 2\nbatch_size = 16\nlearning_rate = 5e-3"
+    write_tiny_lora_spec(
+        tmp_path, "s", dropout=0.0, trainer=trainer, tail='[metrics]\nthreshold = "tuned"', test=False
     )
     proc = peftspec(tmp_path, "run", "s.toml")
     assert proc.returncode == 0, proc.stderr
     printed = " ".join(proc.stdout.split())
     assert "cross-fit" in printed and "final figures: validation, cross-fitted" in printed
-    run = read_run(run_dirs(tmp_path / "runs")[0])
+    run = read_run(run_dirs(tmp_path / "runs-s")[0])
     validation = run.split_metrics("validation")
     assert validation["crossfit"]["folds"] == 2 and "f1_macro" in validation["crossfit"]
     assert run.thresholds_used()["report"] == "validation, cross-fitted"

@@ -98,7 +98,7 @@ def _significance_blocks(compared) -> list[Block]:
     comparison = compared.comparison
     return [
         Heading(3, f"Against {comparison.baseline}"),
-        Table(significance.HEADER, significance.table_rows(comparison), [False, False, *[True] * 5]),
+        Table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC),
         Para(comparison.protocol()),
     ]
 

@@ -226,9 +226,7 @@ def as_markdown(rows: list[dict[str, Any]], comparison=None) -> str:
     if comparison is not None:
         from peftspec.report import significance
 
-        table = markdown_table(
-            significance.HEADER, significance.table_rows(comparison), [False, False, *[True] * 5]
-        )
+        table = markdown_table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC)
         text += "\n" + "\n".join(table) + "\n\n" + comparison.protocol() + "\n"
     return text
 

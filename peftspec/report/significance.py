@@ -194,6 +194,8 @@ def holm(differences: list[Difference]) -> None:
 
 
 HEADER = ["run", "metric", "difference", "95% interval", "p", "p (Holm)", "significant"]
+NUMERIC = [False, False, True, True, True, True, True]
+"""Which of HEADER's columns are right-aligned numbers."""
 
 
 def table_rows(comparison: Comparison) -> list[list[str]]:

@@ -16,15 +16,18 @@ def make_tiny_workspace(root: Path) -> Path:
     return root
 
 
-def write_tiny_lora_spec(workspace: Path, name: str, *, dropout: float, trainer: str, tail: str = "") -> Path:
-    """`workspace/<name>.toml`: train.csv/test.csv on ./bert, LoRA r=4 on query/value, runs under
-    `runs-<name>`; `trainer` is the body of [trainer], `tail` more sections."""
+def write_tiny_lora_spec(
+    workspace: Path, name: str, *, dropout: float, trainer: str, tail: str = "", test: bool = True
+) -> Path:
+    """`workspace/<name>.toml`: train.csv/test.csv (train.csv alone without `test`) on ./bert, LoRA
+    r=4 on query/value, runs under `runs-<name>`; `trainer` is the body of [trainer], `tail` more
+    sections."""
     path = workspace / f"{name}.toml"
     path.write_text(
         f"""name = "{name}"
 [dataset]
 train = "train.csv"
-test = "test.csv"
+{'test = "test.csv"' if test else ""}
 labels.columns = {json.dumps(EMOTIONS)}
 max_length = 32
 [backbone]
