@@ -220,6 +220,7 @@ def test_cli_run_prints_plan_and_results_and_dry_run_writes_nothing(workspace):
     assert "trainable of" in dry.stdout and not (workspace / "cli-runs").exists()
     speedups = " ".join(dry.stdout.replace("│", " ").split())  # the plan says which fast defaults are on
     assert "length-grouped batches" in speedups and "evaluation sorted by length" in speedups
+    assert "fused AdamW" in speedups and "off: fused AdamW" not in speedups
     assert "sdpa attention" in speedups and "off: torch.compile" in speedups
     proc = run_cli(workspace, "run", str(path), "--set", "trainer.epochs=1")
     assert proc.returncode == 0, proc.stderr

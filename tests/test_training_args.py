@@ -63,10 +63,12 @@ EXPECTED = {
     "seed": 7,
     "data_seed": 7,
     "train_sampling_strategy": "random",
-    "torch_compile": True,
+    "torch_compile": False,  # peftspec compiles the blocks itself (build/compile.py)
     "logging_strategy": "steps",
     "logging_steps": 5,
     "dataloader_num_workers": 2,
+    "dataloader_pin_memory": True,
+    "dataloader_persistent_workers": True,
     "label_names": ["labels"],
     "report_to": "none",
     "disable_tqdm": True,

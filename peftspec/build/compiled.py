@@ -117,6 +117,7 @@ def compile_run(
         spec.trainer.learning_rate = learning_rate.value
     bundle = data or load_data(spec.dataset)
     precision = resolve_precision(spec.trainer.precision)
+    spec, micro_line = resolve_micro_batch(spec, len(bundle.label_names), precision)
     settings = _settings(spec, bundle, precision)
     files = list(spec_files or [])
     record = RunRecord(
@@ -142,7 +143,7 @@ def compile_run(
         spec_files=files,
         render=lambda header: render_spec(spec, header=header),
         build_model=lambda: build_parts(
-            spec, bundle, precision, learning_rate.line(), settings.class_weights
+            spec, bundle, precision, learning_rate.line(), settings.class_weights, micro_line
         ),
         training_arguments=lambda folder: _training_arguments(spec, folder, precision),
         reload=lambda folder, added_pad, pooling: _reload(
@@ -198,6 +199,7 @@ def build_parts(
     precision: str,
     learning_rate: str,
     class_weights: list[float] | None = None,
+    micro_line: str | None = None,
 ) -> ModelParts:
     """Tokenizer, model (quantisation, adapter), tokenised splits, collator, metric computer and
     the overview printed before training."""
@@ -229,9 +231,39 @@ def build_parts(
         collator=collator(built.tokenizer),
         computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
         overview=overview_of(
-            spec, bundle, built, precision, torch.cuda.is_available(), learning_rate, class_weights
+            spec,
+            bundle,
+            built,
+            precision,
+            torch.cuda.is_available(),
+            learning_rate,
+            class_weights,
+            micro_line,
         ),
     )
+
+
+def resolve_micro_batch(
+    spec: Spec, labels: int, precision: str, budget: float | None = None
+) -> tuple[Spec, str | None]:
+    """`trainer.micro_batch = "auto"`: the spec with the batch cut chosen for this GPU (the run's
+    spec records what ran), and the line the plan shows. `budget`: bytes of GPU memory (None:
+    this process's GPU, if any)."""
+    if spec.trainer.micro_batch != "auto":
+        return spec, None
+    from peftspec.build.environment import gpu_memory
+    from peftspec.plan.config import real_config
+    from peftspec.plan.micro import fit_micro_batch
+
+    budget = budget if budget is not None else gpu_memory()
+    config = real_config(spec.backbone)[0] if budget is not None else None
+    t = spec.trainer
+    chosen = fit_micro_batch(spec, config, labels, budget, "fp32" if precision == "fp32" else "bf16")
+    line = chosen.line(t.batch_size, t.gradient_accumulation_steps)
+    spec = spec.model_copy(deep=True)
+    spec.trainer.batch_size = chosen.batch_size
+    spec.trainer.gradient_accumulation_steps = chosen.accumulation
+    return spec, line
 
 
 def _total_steps(spec: Spec, bundle: DataBundle) -> int:

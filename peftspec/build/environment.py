@@ -37,6 +37,17 @@ def device_facts() -> dict[str, object]:
     }
 
 
+def gpu_memory() -> float | None:
+    """Bytes of memory of this process's GPU (torchrun's LOCAL_RANK); None on a CPU."""
+    import os
+
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return float(torch.cuda.get_device_properties(int(os.environ.get("LOCAL_RANK", 0))).total_memory)
+
+
 def git_commit(path: str | Path) -> str | None:
     """The commit of the git checkout holding `path` (the spec), with `-dirty` for local changes."""
     folder = Path(path).resolve().parent

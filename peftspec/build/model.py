@@ -38,6 +38,8 @@ class BuiltModel:
     pooling: Pooling
     head_bias_from_prior: bool = False
     """The head's bias starts at the training labels' log-odds (`peftspec.build.head`)."""
+    compiled_blocks: str | None = None
+    """What `trainer.torch_compile` compiled (`peftspec.build.compile`); None: nothing."""
 
 
 def build_tokenizer(backbone: BackboneSpec):
@@ -200,8 +202,13 @@ def build_model(
         model = _wrap(model, peft_config, spec)
         wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
     trainable, total = count_parameters(model)
+    compiled = None
+    if spec.trainer.torch_compile:
+        from peftspec.build.compile import compile_blocks
+
+        compiled = compile_blocks(model)
     return BuiltModel(
-        model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling, head_bias
+        model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling, head_bias, compiled
     )
 
 

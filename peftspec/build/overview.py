@@ -26,6 +26,7 @@ def overview_of(
     on_gpu: bool,
     learning_rate: str | None = None,
     class_weights: list[float] | None = None,
+    micro_line: str | None = None,
 ) -> Overview:
     """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data;
     `class_weights`: the loss's weights as the run's settings hold them (`TrainSettings`)."""
@@ -49,22 +50,41 @@ def overview_of(
         pooling=built.pooling.line(),
         head=head_line(built),
         learning_rate=learning_rate,
-        speedups=speedups(spec.trainer, precision, _attention(built.model), on_gpu),
+        speedups=speedups(
+            spec.trainer, precision, _attention(built.model), on_gpu, built.compiled_blocks, micro_line
+        ),
         class_weights=describe(
             spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
         ),
     )
 
 
-def speedups(trainer: TrainerSpec, precision: str, attention: str, on_gpu: bool) -> list[str]:
-    """The fast defaults in force, as the overview shows them; `off:` marks ones the spec turned off."""
+def speedups(
+    trainer: TrainerSpec,
+    precision: str,
+    attention: str,
+    on_gpu: bool,
+    compiled_blocks: str | None = None,
+    micro_line: str | None = None,
+) -> list[str]:
+    """The fast defaults in force, as the overview shows them; `off:` marks ones the spec turned off.
+    `compiled_blocks`: what `torch_compile` compiled; `micro_line`: the micro-batch chosen by
+    `micro_batch = "auto"`."""
     items = ["dynamic padding" + (" (to a multiple of 8)" if on_gpu else "")]
     items.append("length-grouped batches" if trainer.group_by_length else "off: length-grouped batches")
-    items.append(f"evaluation sorted by length, batch {trainer.eval_batch_size}, inference mode")
+    batch = trainer.eval_batch_size
+    items.append(f"evaluation sorted by length, batch {batch}, inference mode (in training too)")
     items.append(f"{attention} attention")
     if precision in ("bf16", "fp16"):
         items.append(f"{precision} mixed precision")
-    items.append("torch.compile" if trainer.torch_compile else "off: torch.compile")
+    fused = trainer.optimizer == "adamw_torch_fused"
+    items.append("fused AdamW" if fused else f"off: fused AdamW ({trainer.optimizer})")
+    if trainer.torch_compile:
+        items.append(f"torch.compile of {compiled_blocks}" if compiled_blocks else "torch.compile")
+    else:
+        items.append("off: torch.compile")
+    if micro_line:
+        items.append(micro_line)
     return items
 
 

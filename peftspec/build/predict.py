@@ -20,42 +20,69 @@ class Prediction:
         return {"loss": self.loss, **out} if self.loss is not None else out
 
 
-def predict(model, dataset, collate, batch_size: int, task: str, progress=None) -> Prediction:
+def predict(
+    model,
+    dataset,
+    collate,
+    batch_size: int,
+    task: str,
+    progress=None,
+    precision: str = "fp32",
+    loss_function=None,
+) -> Prediction:
     """Logits for every row of a tokenised dataset, in row order, and the mean loss if it has labels.
 
     Rows are batched longest first so each batch pads little; the order is restored at the end.
-    `progress`, if given, is called with the number of rows done after each batch.
+    `progress`, if given, is called with the number of rows done after each batch. `precision`
+    bf16 or fp16 runs the model under autocast, as training does (on a GPU). `loss_function`:
+    the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
+    task's plain loss.
     """
+    import contextlib
+
     import torch
 
     device = next(model.parameters()).device
     lengths = np.array([len(ids) for ids in dataset["input_ids"]])
     order = np.argsort(-lengths, kind="stable")
+    rows_in_order = dataset.select(order).to_list()  # one read of the table, not one per row
     model.eval()
-    chunks, losses = [], []
+    parts, loss_sum = [], None
+    autocast = (
+        torch.autocast(device.type, dtype=getattr(torch, {"bf16": "bfloat16", "fp16": "float16"}[precision]))
+        if precision in ("bf16", "fp16") and device.type == "cuda"
+        else contextlib.nullcontext()
+    )
     start = time.perf_counter()
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast:
         for first in range(0, len(order), batch_size):
-            rows = [dataset[int(i)] for i in order[first : first + batch_size]]
-            batch = {k: v.to(device) for k, v in collate(rows).items()}
+            rows = rows_in_order[first : first + batch_size]
+            batch = {k: v.to(device, non_blocking=True) for k, v in collate(rows).items()}
             labels = batch.pop("labels", None)
             logits = model(**batch).logits.float()
-            chunks.append(logits.cpu().numpy())
+            parts.append(logits)  # stays on the device: one transfer at the end, no sync per batch
             if labels is not None:
-                losses.append(_loss(logits, labels, task) * len(rows))
+                each = (
+                    loss_function({"logits": logits}, labels)
+                    if loss_function is not None
+                    else _loss(logits, labels, task)
+                )
+                loss_sum = each * len(rows) if loss_sum is None else loss_sum + each * len(rows)
             if progress is not None:
                 progress(len(rows))
+        gathered = torch.cat(parts).cpu().numpy() if parts else None
+        loss = float(loss_sum) / len(order) if loss_sum is not None else None
     runtime = time.perf_counter() - start
-    logits = np.empty((len(order), chunks[0].shape[1]), dtype=np.float32) if chunks else np.zeros((0, 0))
-    if chunks:
-        logits[order] = np.concatenate(chunks)
-    loss = float(sum(losses) / len(order)) if losses else None
+    logits = np.empty_like(gathered) if gathered is not None else np.zeros((0, 0), dtype=np.float32)
+    if gathered is not None:
+        logits[order] = gathered
     return Prediction(logits, loss, runtime, len(order) / runtime if runtime else 0.0)
 
 
-def _loss(logits, labels, task: str) -> float:
+def _loss(logits, labels, task: str):
+    """The task's plain loss of one batch, as a tensor on the device."""
     import torch.nn.functional as F
 
     if task == "multi_label":
-        return float(F.binary_cross_entropy_with_logits(logits, labels.float()))
-    return float(F.cross_entropy(logits, labels.long()))
+        return F.binary_cross_entropy_with_logits(logits, labels.float())
+    return F.cross_entropy(logits, labels.long())

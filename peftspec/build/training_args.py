@@ -54,10 +54,15 @@ def training_arguments_kwargs(
         "seed": trainer.seed,
         "data_seed": trainer.seed,
         "train_sampling_strategy": "group_by_length" if trainer.group_by_length else "random",
-        "torch_compile": trainer.torch_compile,
+        # `trainer.torch_compile` compiles the backbone's blocks (peftspec.build.compile), not the
+        # whole model as the Trainer's own flag would
+        "torch_compile": False,
         "logging_strategy": "steps",
         "logging_steps": trainer.logging_steps,
         "dataloader_num_workers": trainer.dataloader_workers,
+        "dataloader_pin_memory": True,
+        # workers that outlive an evaluation: no process start per epoch and per evaluation
+        "dataloader_persistent_workers": trainer.dataloader_workers > 0,
         "label_names": ["labels"],
         "report_to": "none",
         "disable_tqdm": True,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from peftspec.plan.advice import HEADROOM, Option, advise, label_count
+from peftspec.plan.advice import HEADROOM, Option, advise, label_count, with_trainer
 from peftspec.plan.memory import GiB, MemoryEstimate, estimate, parameter_bytes
+from peftspec.plan.micro import MicroBatch, fit_micro_batch
 from peftspec.spec.root import Spec
 
 
@@ -18,6 +19,9 @@ class FitReport:
     source: str
     """Where the architecture came from."""
     advice: list[Option] = field(default_factory=list)
+    micro: MicroBatch | None = None
+    """With a budget: the cut `micro_batch = "auto"` chose (the spec asks for it) or would choose
+    (a larger micro-batch fits: the plan suggests it); None otherwise."""
 
     @property
     def fits(self) -> bool:
@@ -35,8 +39,14 @@ def fit_report(spec: Spec, budget: float | None = None) -> FitReport:
     precision = "fp32" if spec.trainer.precision == "fp32" else "bf16"
     labels = label_count(spec)
     params = parameter_bytes(spec, config, labels)
+    t = spec.trainer
+    micro = fit_micro_batch(spec, config, labels, budget, precision, params) if budget else None
+    if micro is not None and t.micro_batch == "auto":  # the plan of what will run
+        spec = with_trainer(spec, batch_size=micro.batch_size, gradient_accumulation_steps=micro.accumulation)
+    elif micro is not None and micro.batch_size <= t.batch_size:
+        micro = None  # nothing larger fits: nothing to suggest
     est = estimate(spec, config, labels, precision=precision, params=params)
-    report = FitReport(spec, est, budget, source)
+    report = FitReport(spec, est, budget, source, micro=micro)
     if not report.fits:
         report.advice = advise(spec, config, labels, precision, budget, params)
     return report
@@ -69,6 +79,7 @@ def render_fit(report: FitReport, console) -> None:
     )
     if budget is None:
         return
+    _render_micro(report, console)
     verdict = "fits" if report.fits else "does not fit"
     console.print(
         Text(
@@ -81,3 +92,22 @@ def render_fit(report: FitReport, console) -> None:
         console.print(Text("to make it fit:" if works else "even with all of these it does not fit:"))
         for option in report.advice:
             console.print(Text(f"  {option.change}  -> {option.estimate.total / GiB:.2f} GiB"))
+
+
+def _render_micro(report: FitReport, console) -> None:
+    """What `micro_batch = "auto"` chose, or the suggestion to ask for it."""
+    from rich.text import Text
+
+    micro, t = report.micro, report.spec.trainer
+    if micro is None:
+        return
+    if t.micro_batch == "auto":
+        console.print(Text(f"micro-batch {micro.batch_size} x {micro.accumulation} (auto)"))
+        return
+    console.print(
+        Text(
+            f'trainer.micro_batch = "auto" would run the same effective batch ({micro.effective}) as '
+            f"{micro.batch_size} x {micro.accumulation} ({micro.estimate_bytes / GiB:.2f} GiB): "
+            "fewer, larger kernels, usually faster on a GPU"
+        )
+    )

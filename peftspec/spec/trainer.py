@@ -70,8 +70,11 @@ class TrainerSpec(SpecModel):
     """Fraction of the total steps spent warming the learning rate up from 0."""
     warmup_steps: int = Field(default=0, ge=0)
     """Warm-up steps; set this or `warmup_ratio`, not both."""
-    optimizer: Optimizer = "adamw_torch"
-    """Optimizer; `paged_*` and `*_8bit` use bitsandbytes and save memory on GPU."""
+    optimizer: Optimizer = "adamw_torch_fused"
+    """Optimizer. The default, AdamW with PyTorch's fused kernel (one kernel for all parameters, on
+    CPU and GPU), computes the same update as `adamw_torch` (one kernel per parameter group)
+    faster. `paged_*` and `*_8bit` use bitsandbytes: they save GPU memory, which helps only when
+    the optimizer states would not fit otherwise (`peftspec plan` shows their size)."""
     weight_decay: float = Field(default=0.0, ge=0)
     """Decoupled weight decay (AdamW)."""
     max_grad_norm: float = Field(default=1.0, ge=0)
@@ -104,8 +107,16 @@ class TrainerSpec(SpecModel):
     group_by_length: bool = True
     """Batch rows of similar length together: much less padding, faster on short texts."""
     torch_compile: bool = False
-    """Compile the model with `torch.compile`: faster steps on recent GPUs after a compile of a
-    minute or more; worth it for long runs, not for short ones or on a CPU."""
+    """Compile the backbone's repeated block (each decoder or encoder layer, adapter included) with
+    `torch.compile`, dynamic in the sequence length: one compile serves every layer and every
+    padded width. Faster steps on recent GPUs after a compile of some seconds, reported in the
+    plan; worth it for long runs, not for short ones or on a CPU."""
+    micro_batch: Literal["auto"] | None = None
+    """Rows per forward and backward pass. Unset = `batch_size`. `"auto"` keeps the effective
+    batch (`batch_size x gradient_accumulation_steps`) and runs it as the largest micro-batch that
+    the memory estimate of `peftspec plan` says fits the GPU, at `max_length` (e.g. 8 x 8 as
+    64 x 1: fewer, larger kernels); the plan says what was chosen. On a CPU the spec's batch is
+    kept."""
     logging_steps: int = Field(default=10, ge=1)
     """Steps between training-loss records in `metrics.jsonl`."""
     dataloader_workers: int = Field(default=0, ge=0)

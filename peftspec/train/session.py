@@ -37,7 +37,9 @@ class TrainingSession:
         self.trainer = self._trainer()
 
     def _trainer(self):
-        from transformers import EarlyStoppingCallback, PrinterCallback, ProgressCallback, Trainer
+        from transformers import EarlyStoppingCallback, PrinterCallback, ProgressCallback
+
+        from peftspec.train.evaluation import PeftspecTrainer
 
         settings, parts = self.settings, self.parts
         progress = ProgressDisplay(self.console, settings.best_metric)
@@ -53,7 +55,9 @@ class TrainingSession:
             callbacks.append(StopOnSignal(self.stop))
         if settings.early_stopping is not None:
             callbacks.append(EarlyStoppingCallback(*settings.early_stopping))
-        trainer = Trainer(
+        trainer = PeftspecTrainer(
+            task=settings.task,
+            precision=settings.precision,
             model=parts.model,
             args=self.compiled.training_arguments(self.writer.paths.checkpoints),
             data_collator=parts.collator,
@@ -132,6 +136,7 @@ class TrainingSession:
             self.parts.collator,
             self.settings.eval_batch_size,
             self.settings.task,
+            precision=self.settings.precision,
         )
         return result.logits, result.stats()
 

@@ -1,0 +1,77 @@
+"""In-training evaluation through peftspec's own prediction (`peftspec.build.predict`).
+
+The Trainer's generic evaluation loop takes batches in the data's order (each padded to its
+longest row), runs them with autograd's bookkeeping switched off but not in inference mode, and
+gathers logits through accelerate's padding and concatenation. Classification needs none of that:
+`predict` sorts the rows by length (each batch pads little), runs under `torch.inference_mode`
+and autocast at the training precision, and restores the row order. The metrics, the loss (the
+run's loss function, class weights included), the logged record and the callbacks are the same
+as the Trainer's; only the loop is replaced. Under torchrun (several processes) the Trainer's own
+loop runs, since it shards the rows over the ranks and gathers them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from transformers import Trainer
+from transformers.trainer_utils import EvalLoopOutput
+
+from peftspec.build.predict import predict
+
+
+class PeftspecTrainer(Trainer):
+    """The HF Trainer with `evaluation_loop` replaced by peftspec's length-sorted prediction."""
+
+    def __init__(self, *args, task: str, precision: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.peftspec_task, self.peftspec_precision = task, precision
+        self._evaluating = None
+
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
+        dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
+        self._evaluating = dataset if not isinstance(dataset, (dict, str)) else None
+        try:
+            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
+        finally:
+            self._evaluating = None
+
+    def evaluation_loop(
+        self,
+        dataloader,
+        description: str,
+        prediction_loss_only: bool | None = None,
+        ignore_keys=None,
+        metric_key_prefix: str = "eval",
+    ) -> EvalLoopOutput:
+        dataset = self._evaluating
+        if dataset is None or self.args.world_size > 1 or "labels" not in dataset.column_names:
+            return super().evaluation_loop(
+                dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix
+            )
+
+        def batch_done(rows: int) -> None:  # callbacks see each batch, as in the Trainer's loop
+            self.control = self.callback_handler.on_prediction_step(self.args, self.state, self.control)
+
+        result = predict(
+            self.model,
+            dataset,
+            self.data_collator,
+            self.args.eval_batch_size,
+            self.peftspec_task,
+            progress=batch_done,
+            precision=self.peftspec_precision,
+            loss_function=self.compute_loss_func,
+        )
+        labels = np.asarray(dataset["labels"])
+        metrics = {"loss": result.loss}
+        if self.compute_metrics is not None and not prediction_loss_only:
+            from transformers import EvalPrediction
+
+            metrics.update(self.compute_metrics(EvalPrediction(predictions=result.logits, label_ids=labels)))
+        prefixed = {
+            (key if key.startswith(f"{metric_key_prefix}_") else f"{metric_key_prefix}_{key}"): value
+            for key, value in metrics.items()
+        }
+        return EvalLoopOutput(
+            predictions=result.logits, label_ids=labels, metrics=prefixed, num_samples=len(labels)
+        )
