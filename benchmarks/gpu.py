@@ -1,292 +1,330 @@
-"""The reference workloads on one GPU, with random weights built from the real configs (no download).
+"""The reference workloads as `peftspec run` runs them, on one GPU, with random weights of the real
+configs (no download), and each speed lever as a ratio against the default in the same process.
 
-    python benchmarks/gpu.py            # on a CUDA GPU, under 8 minutes
-    python benchmarks/gpu.py --tiny     # the same code path on a CPU, with toy-sized models
+    python benchmarks/gpu.py -o benchmarks/gpu-h200.json     # one CUDA GPU, about 8 minutes
+    python benchmarks/gpu.py --tiny -o /tmp/tiny.json       # the same code on a CPU, toy models
 
-For Gemma-1.1-2B + LoRA (bf16), Gemma-1.1-2B + IA3 and gte-Qwen1.5-7B + QLoRA (4-bit NF4), each
-built as its spec in specs/ says (adapter, quantisation, batch size) from the config in peftspec's
-built-in family table, it reports: training tokens/s and samples/s, model FLOPs utilisation (4N
-FLOPs per token for adapter training, 2N for evaluation, N the non-embedding parameters), evaluation
-samples/s, and peak GPU memory of a step at full max_length next to `peftspec plan`'s estimate.
+For `specs/gemma_lora.toml`, `gemma_ia3.toml` and `qwen_qlora.toml` the spec is compiled by
+peftspec (`compile_run`) and trained by peftspec's `TrainingSession`: its collator, length-grouped
+sampler, optimizer, clipping, callbacks, in-training evaluations and checkpoint saves at the
+spec's cadence. Only two things are not the user's: the weights are random (the backbone is built
+from its config in peftspec's family table, quantised as the spec says) and the tokenizer is one
+trained on the texts in the family's style. The texts are the SemEval-2018 E-c tweets when the
+shared copy is beside the checkout, else synthetic texts with the tweets' length distribution.
 
-Inputs have SemEval-2018 E-c tweet lengths (quantiles of the tweets' token counts, below),
-batched as peftspec batches them: similar lengths together, padded per batch, evaluation sorted
-by length under torch.inference_mode with twice the training batch. The loop is plain PyTorch
-(autocast bf16, AdamW), so it measures the model, not the Trainer's bookkeeping.
+Arms, each the default with one change: `default` (the spec as shipped), `no-fused` (unfused
+AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `compile` (regional
+torch.compile), `micro-auto` (`micro_batch = "auto"`, where the spec accumulates), `workers`
+(2 dataloader workers), and `notebook`: the reference notebook's approach (every row padded to
+max_length, random batches, the Trainer's defaults for optimizer and evaluation).
+
+Each arm runs until its share of the time budget is spent. Step times are taken per optimizer
+step (the first step of each new padded width is warm-up, not timed) and reported as the median
+of three consecutive windows with their spread. The whole spec's wall time is extrapolated from
+the measured parts: steps x step time + evaluations x evaluation time + saves x save time + the
+final evaluation + the compile (the first steps' excess). Numerical checks (logits and loss
+within 1e-2 relative, gradient cosine > 0.999) run once per workload before the arms. The JSON is
+rewritten after every arm, so a time-out still leaves every finished arm.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
-SEMEVAL_LENGTH_QUANTILES = [3, 13, 19, 28, 35, 40, 49, 71]
-"""Token counts of the SemEval-2018 E-c training tweets at quantiles 0, 10, 25, 50, 75, 90, 99, 100%
-(MiniLM's WordPiece; Gemma's and Qwen's tokenizers give counts within about 15%)."""
-QUANTILES = [0, 0.10, 0.25, 0.50, 0.75, 0.90, 0.99, 1.0]
-PEAK_BF16_FLOPS = {"H100": 989e12, "H200": 989e12, "A100": 312e12, "L4": 121e12, "A10": 125e12}
+from gpu_parts import (  # noqa: E402
+    Timing,
+    compare,
+    fixed_batch,
+    forward_backward,
+    numerical_checks,
+    pad_to_max_length,
+    peak_flops,
+    workspace,
+)
+
 WORKLOADS = ["gemma_lora", "gemma_ia3", "qwen_qlora"]
-LABELS = 11
+ARMS = ["default", "no-fused", "trainer-eval", "micro-auto", "workers", "notebook", "compile"]
+"""In this order: `compile` changes the model, so it runs last."""
+OVERRIDES = {
+    "default": [],
+    "no-fused": ['trainer.optimizer="adamw_torch"'],
+    "trainer-eval": [],
+    "micro-auto": ['trainer.micro_batch="auto"'],
+    "workers": ["trainer.dataloader_workers=2"],
+    "compile": ["trainer.torch_compile=true"],
+    "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],
+}
 
 
-def lengths(n: int, seed: int = 0):
-    import numpy as np
+def arm_spec(name: str, arm: str, space, args):
+    """The workload's spec for one arm, stopped after the timed steps."""
+    from transformers import TrainingArguments
 
-    rng = np.random.default_rng(seed)
-    return np.interp(rng.random(n), QUANTILES, SEMEVAL_LENGTH_QUANTILES).round().astype(int)
-
-
-def batches(lens, batch_size: int, shuffle_seed: int = 0):
-    """Length-grouped batches, as peftspec's default sampler makes them (batch order shuffled)."""
-    import numpy as np
-
-    order = np.argsort(lens, kind="stable")
-    groups = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    np.random.default_rng(shuffle_seed).shuffle(groups)
-    return [[int(lens[i]) for i in g] for g in groups]
-
-
-def make_batch(row_lengths, vocab: int, device, pad_id: int = 0):
-    import torch
-
-    width = -(-max(row_lengths) // 8) * 8  # as peftspec's collator pads on a GPU
-    ids = torch.full((len(row_lengths), width), pad_id, dtype=torch.long)
-    mask = torch.zeros_like(ids)
-    for r, n in enumerate(row_lengths):
-        ids[r, :n] = torch.randint(5, vocab, (n,))
-        mask[r, :n] = 1
-    labels = torch.randint(0, 2, (len(row_lengths), LABELS)).float()
-    return {"input_ids": ids.to(device), "attention_mask": mask.to(device), "labels": labels.to(device)}
-
-
-def build(spec, config, device, dtype):
-    """The classifier with random weights, quantised and wrapped as the spec says."""
-    import torch
-    from peft import get_peft_model, prepare_model_for_kbit_training
-    from transformers import AutoModelForSequenceClassification
-
-    from peftspec.spec.adapters import PeftContext
-
-    config.num_labels, config.problem_type = LABELS, "multi_label_classification"
-    config.pad_token_id = 0
-    with torch.device(device):
-        model = AutoModelForSequenceClassification.from_config(config, dtype=dtype)
-    if spec.quantization.method == "bnb-4bit":
-        quantise_4bit(model, spec, dtype)
-        model.is_loaded_in_4bit = True
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
-    peft_config = spec.adapter.to_peft_config(PeftContext(total_steps=100, tokenizer=None))
-    return get_peft_model(model, peft_config)
-
-
-def quantise_4bit(model, spec, dtype) -> None:
-    """Replace the backbone's linear layers by bitsandbytes NF4 layers, as `from_pretrained` would."""
-    import bitsandbytes as bnb
-    import torch
-
-    from peftspec.build.model import unquantised_modules
-
-    keep = set(unquantised_modules(spec))
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if type(child) is not torch.nn.Linear or name in keep:
-                continue
-            layer = bnb.nn.Linear4bit(
-                child.in_features,
-                child.out_features,
-                bias=child.bias is not None,
-                compute_dtype=dtype,
-                compress_statistics=spec.quantization.double_quant,
-                quant_type=spec.quantization.quant_type,
-                device="meta",
-            )
-            layer.weight = bnb.nn.Params4bit(
-                child.weight.data,
-                requires_grad=False,
-                compress_statistics=spec.quantization.double_quant,
-                quant_type=spec.quantization.quant_type,
-            ).to(child.weight.device)
-            if child.bias is not None:
-                layer.bias = child.bias
-            setattr(parent, name, layer)
-            del child
-
-
-def non_embedding_parameters(model) -> int:
-    return sum(
-        p.numel() * (2 if p.__class__.__name__ == "Params4bit" else 1)
-        for n, p in model.named_parameters()
-        if "embed" not in n
-    )
-
-
-def sync(device) -> None:
-    import torch
-
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def train_rate(model, spec, vocab, device, dtype, steps: int, warmup: int = 10) -> dict:
-    import torch
-
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=spec.trainer.learning_rate, fused=device == "cuda")
-    plan = batches(lengths((steps + warmup) * spec.trainer.batch_size), spec.trainer.batch_size)
-    model.train()
-    tokens = samples = 0
-    for i, rows in enumerate(plan[: steps + warmup]):
-        if i == warmup:
-            sync(device)
-            started = time.perf_counter()
-            tokens = samples = 0
-        batch = make_batch(rows, vocab, device)
-        with torch.autocast(device_type=device, dtype=dtype):
-            loss = model(**batch).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        tokens += sum(rows)
-        samples += len(rows)
-    sync(device)
-    elapsed = time.perf_counter() - started
-    peak = full_length_peak(model, optimizer, spec, vocab, device, dtype)
-    return {"tokens_per_s": tokens / elapsed, "samples_per_s": samples / elapsed, "peak_bytes": peak}
-
-
-def full_length_peak(model, optimizer, spec, vocab, device, dtype) -> float | None:
-    """Peak memory of one training step with every row at max_length (what `plan` estimates)."""
-    import torch
-
-    if device != "cuda":
-        return None
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    batch = make_batch([spec.dataset.max_length] * spec.trainer.batch_size, vocab, device)
-    with torch.autocast(device_type=device, dtype=dtype):
-        loss = model(**batch).loss
-    loss.backward()
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
-    sync(device)
-    return float(torch.cuda.max_memory_allocated())
-
-
-def eval_rate(model, spec, vocab, device, dtype, rows: int) -> tuple[float, float]:
-    """(samples/s, tokens/s) of evaluation."""
-    import torch
-
-    size = spec.trainer.eval_batch_size or 2 * spec.trainer.batch_size
-    lens = sorted(lengths(rows, seed=1), reverse=True)
-    model.eval()
-    with torch.inference_mode(), torch.autocast(device_type=device, dtype=dtype):
-        model(**make_batch(lens[:size], vocab, device))  # warm-up
-        sync(device)
-        started = time.perf_counter()
-        for i in range(0, rows, size):
-            model(**{k: v for k, v in make_batch(lens[i : i + size], vocab, device).items() if k != "labels"})
-        sync(device)
-    elapsed = time.perf_counter() - started
-    return rows / elapsed, float(sum(lens)) / elapsed
-
-
-def run(name: str, args) -> dict:
-    import torch
-
-    from peftspec.check.toy import shrink
-    from peftspec.plan.families import config_for
-    from peftspec.plan.memory import estimate
     from peftspec.spec import load_spec
 
-    spec = load_spec(ROOT / "specs" / f"{name}.toml")
+    overrides = list(space.overrides) + OVERRIDES[arm]
+    if arm == "notebook":  # the Trainer's own default optimizer
+        overrides.append(f'trainer.optimizer="{TrainingArguments(output_dir="x").optim.value}"')
+    overrides.append(f"trainer.max_steps={args.warmup + 3 * args.steps}")
+    return load_spec(ROOT / "specs" / f"{name}.toml", overrides)
+
+
+def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, full_steps: int) -> dict:
+    """Train one arm on the workload's model for `budget_s` seconds (or its steps) and measure it."""
+    import dataclasses
+
+    import torch
+    from rich.console import Console
+    from transformers import Trainer
+
+    from peftspec.build.compile import compile_blocks
+    from peftspec.build.compiled import compile_run
+    from peftspec.runs.layout import new_run_dir
+    from peftspec.runs.writer import RunWriter
+    from peftspec.train.evaluation import PeftspecTrainer
+    from peftspec.train.session import TrainingSession
+
+    spec = arm_spec(name, arm, space, args)
+    compiled = compile_run(spec, [str(ROOT / "specs" / f"{name}.toml")], data=bundle)
     device = "cuda" if torch.cuda.is_available() else "cpu"
-    dtype = torch.bfloat16
-    config = config_for(spec.backbone.model)
-    if args.tiny:
-        shrink(config, range(1000))  # a 1,000-token vocabulary
-    est = estimate(
-        spec, config_for(spec.backbone.model) if not args.tiny else config, LABELS, precision="bf16"
+    extra: dict = {}
+    if arm == "notebook":
+        max_length = spec.dataset.max_length
+        datasets = {k: pad_to_max_length(v, parts.tokenizer, max_length) for k, v in parts.datasets.items()}
+        parts = dataclasses.replace(parts, datasets=datasets)
+    if arm == "compile":  # the numerical check, then the arm on the compiled model
+        batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
+        eager = forward_backward(parts.model, batch, compiled.settings.precision)
+        from torch._dynamo.utils import counters
+
+        counters.clear()
+        extra["compiled"] = compile_blocks(parts.model)
+        started = time.perf_counter()
+        extra["check"] = compare(eager, forward_backward(parts.model, batch, compiled.settings.precision))
+        extra["first_compile_s"] = round(time.perf_counter() - started, 2)
+        extra["graphs"] = dict(counters["stats"])  # unique_graphs 0: nothing was compiled
+        extra["graph_breaks"] = sum(counters["graph_break"].values())
+    if device == "cuda":
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    writer = RunWriter(
+        new_run_dir(space.folder / "runs", f"{name}-{arm}"), compiled.record.model_copy(deep=True)
     )
-    model = build(spec, config, device, dtype)
-    n = non_embedding_parameters(model)
-    trained = train_rate(model, spec, config.vocab_size, device, dtype, args.steps)
-    evals, eval_tokens = eval_rate(model, spec, config.vocab_size, device, dtype, args.eval_rows)
-    peak_flops = next(
-        (v for k, v in PEAK_BF16_FLOPS.items() if device == "cuda" and k in torch.cuda.get_device_name()),
-        None,
+    timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=args.warmup)
+    generic = arm in ("trainer-eval", "notebook")
+    original = PeftspecTrainer.evaluation_loop
+    if generic:  # the Trainer's own evaluation loop
+        PeftspecTrainer.evaluation_loop = Trainer.evaluation_loop
+    try:
+        session = TrainingSession(compiled, parts, writer, Console(quiet=True))
+        session.trainer.add_callback(timing)
+        session.train()
+    finally:
+        PeftspecTrainer.evaluation_loop = original
+        writer.close()
+    rows = {s.name: len(s) for s in bundle.splits()}
+    result = timing.summary(spec, full_steps, space, rows.get("validation", 0), rows.get("test", 0))
+    args_ = session.trainer.args
+    result.update(
+        arm=arm,
+        micro_batch=f"{args_.per_device_train_batch_size} x {args_.gradient_accumulation_steps}",
+        optimizer=getattr(args_.optim, "value", str(args_.optim)),
+        eval_batch_size=args_.per_device_eval_batch_size,
+        peak_gib=torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
+        **extra,
     )
-    result = {
-        "workload": name,
-        "backbone": spec.backbone.model,
-        "adapter": spec.adapter.kind,
-        "quantization": spec.quantization.method,
-        "batch_size": spec.trainer.batch_size,
-        "non_embedding_parameters": n,
-        "train_tokens_per_s": trained["tokens_per_s"],
-        "train_samples_per_s": trained["samples_per_s"],
-        "train_mfu": 4 * n * trained["tokens_per_s"] / peak_flops if peak_flops else None,
-        "eval_samples_per_s": evals,
-        "eval_mfu": 2 * n * eval_tokens / peak_flops if peak_flops else None,
-        "peak_gib": trained["peak_bytes"] / 2**30 if trained["peak_bytes"] else None,
-        "plan_gib": est.total / 2**30,
-    }
-    del model
+    session.trainer.model = session.trainer.model_wrapped = None  # the workload's model lives on
+    del session
+    gc.collect()
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
 
 
+def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
+    """Build the workload's model once (as `peftspec run` would), run the checks, then each arm."""
+    import torch
+
+    from peftspec.build.compiled import compile_run
+    from peftspec.build.data import load_data
+    from peftspec.build.overview import step_counts
+    from peftspec.plan.advice import label_count
+    from peftspec.plan.memory import estimate
+    from peftspec.spec import load_spec
+
+    with tempfile.TemporaryDirectory() as tmp:
+        space = workspace(name, Path(tmp), args)
+        spec = load_spec(ROOT / "specs" / f"{name}.toml", space.overrides)
+        bundle = load_data(spec.dataset)
+        full_steps = step_counts(spec.trainer, len(bundle.train))[1]  # the whole spec's steps
+        started = time.perf_counter()
+        compiled = compile_run(arm_spec(name, "default", space, args), data=bundle)
+        parts = compiled.build_model()
+        build_s = time.perf_counter() - started
+        plan = estimate(spec, space.config, label_count(spec), precision="bf16")
+        entry = {
+            "workload": name,
+            "data": space.data_source,
+            "train_rows": len(bundle.train),
+            "plan_gib_at_max_length": plan.total / 2**30,
+            "build_s": round(build_s, 1),
+            "non_embedding_flops_per_token": space.flops_per_token,
+            "arms": {},
+        }
+        out["workloads"].append(entry)
+        entry["checks"] = numerical_checks(compiled, parts, compiled.settings.precision)
+        save()
+        accumulates = spec.trainer.gradient_accumulation_steps > 1
+        arms = [a for a in ARMS if a in args.arms and (a != "micro-auto" or accumulates)]
+        for i, arm in enumerate(arms):
+            left = deadline - time.perf_counter()
+            workloads_left = len(args.workloads) - args.workloads.index(name)
+            budget = max(2.0, left / workloads_left / (len(arms) - i) * 0.8)
+            try:
+                result = run_arm(name, arm, space, parts, bundle, args, budget, full_steps)
+            except Exception as exc:  # an arm that fails is recorded; the others still run
+                result = {"arm": arm, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+            entry["arms"][arm] = result
+            entry["ratios"] = ratios(entry["arms"])
+            save()
+            print(json.dumps({k: v for k, v in result.items() if k != "window_medians_s"}), flush=True)
+        del parts, compiled
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+
+def ratios(arms: dict) -> dict:
+    """Each arm's time over the default's, for a step, an evaluation and the whole spec: above 1
+    the default is that many times faster than the arm (for `notebook`, the headline), below 1 the
+    arm is faster (an opt-in lever worth making a default, if its numerical check passed)."""
+    base = arms.get("default")
+    if not base or "error" in base:
+        return {}
+    found = {}
+    for arm, r in arms.items():
+        if arm == "default" or "error" in r:
+            continue
+        found[arm] = {
+            "step_time": _over(r.get("step_s"), base.get("step_s")),
+            "eval_time": _over(r.get("eval_s"), base.get("eval_s")),
+            "spec_wall": _over(r.get("spec_wall_s"), base.get("spec_wall_s")),
+        }
+    return found
+
+
+def _over(arm, default):
+    return round(arm / default, 3) if arm and default else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tiny", action="store_true", help="toy-sized models (a CPU check of the code path)")
-    parser.add_argument("--steps", type=int, default=20, help="timed training steps per workload")
-    parser.add_argument("--eval-rows", type=int, default=2048)
+    parser.add_argument("--tiny", action="store_true", help="toy-sized models on the CPU (the CI check)")
+    parser.add_argument(
+        "--steps", type=int, default=100, help="optimizer steps per timing window (3 windows)"
+    )
+    parser.add_argument("--warmup", type=int, default=10, help="steps before the first window")
+    parser.add_argument("--budget-s", type=float, default=420, help="the whole script's time budget")
     parser.add_argument("--only", help="comma-separated workloads (default: all three)")
-    parser.add_argument("-o", "--output", help="also write the results as JSON here")
+    parser.add_argument(
+        "--arms", default=",".join(ARMS), help=f"comma-separated arms (default: {','.join(ARMS)})"
+    )
+    parser.add_argument("-o", "--output", help="write the results as JSON here (after every arm)")
+    parser.add_argument(
+        "--strict", action="store_true", help="exit 1 if an arm failed or a numerical check did not pass (CI)"
+    )
     args = parser.parse_args()
+    if args.tiny:
+        args.steps, args.warmup = min(args.steps, 4), min(args.warmup, 2)
+    args.workloads = args.only.split(",") if args.only else WORKLOADS
+    args.arms = args.arms.split(",")
     import torch
 
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    print(f"device: {device}; torch {torch.__version__}")
-    results = []
-    for name in args.only.split(",") if args.only else WORKLOADS:
-        started = time.perf_counter()
-        results.append(run(name, args))
-        results[-1]["wall_s"] = time.perf_counter() - started
-        print(json.dumps(results[-1]), flush=True)
-    columns = [
-        "workload",
-        "batch",
-        "train tok/s",
-        "train smp/s",
-        "MFU",
-        "eval smp/s",
-        "eval MFU",
-        "peak GiB",
-        "plan GiB",
-    ]
-    print("\n| " + " | ".join(columns) + " |\n|" + "---|" * len(columns))
-    for r in results:
-        cells = [
-            r["workload"],
-            str(r["batch_size"]),
-            f"{r['train_tokens_per_s']:,.0f}",
-            f"{r['train_samples_per_s']:,.1f}",
-            f"{r['train_mfu']:.1%}" if r["train_mfu"] is not None else "-",
-            f"{r['eval_samples_per_s']:,.1f}",
-            f"{r['eval_mfu']:.1%}" if r["eval_mfu"] is not None else "-",
-            f"{r['peak_gib']:.2f}" if r["peak_gib"] is not None else "-",
-            f"{r['plan_gib']:.2f}",
-        ]
-        print("| " + " | ".join(cells) + " |")
-    if args.output:
-        Path(args.output).write_text(json.dumps({"device": device, "results": results}, indent=2))
+    out = {
+        "device": device,
+        "torch": torch.__version__,
+        "peak_bf16_flops": peak_flops(),
+        "tiny": args.tiny,
+        "workloads": [],
+    }
+
+    def save() -> None:
+        if args.output:
+            Path(args.output).write_text(json.dumps(out, indent=2))
+
+    deadline = time.perf_counter() + args.budget_s
+    started = time.perf_counter()
+    for name in args.workloads:
+        run_workload(name, args, deadline, out, save)
+    out["wall_s"] = round(time.perf_counter() - started, 1)
+    save()
+    print(table(out))
+    problems = failures(out)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    if args.strict and problems:
+        sys.exit(1)
+
+
+def failures(out: dict) -> list[str]:
+    """Arms that raised and numerical checks that did not pass."""
+    found = []
+    for entry in out["workloads"]:
+        for arm, r in entry["arms"].items():
+            if "error" in r:
+                found.append(f"{entry['workload']} {arm}: {r['error']}")
+            elif r.get("check") and not r["check"]["passed"]:
+                found.append(f"{entry['workload']} {arm}: numerical check {r['check']}")
+        for name, check in (entry.get("checks") or {}).items():
+            if not check.get("passed"):
+                found.append(f"{entry['workload']} {name}: numerical check {check}")
+    return found
+
+
+def table(out: dict) -> str:
+    """The results as a markdown table: one row per workload and arm."""
+    columns = ["workload", "arm", "micro", "step ms", "spread", "train smp/s", "MFU real", "MFU padded",
+               "eval smp/s", "eval MFU", "spec wall s", "wall / default"]  # fmt: skip
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for entry in out["workloads"]:
+        for arm, r in entry["arms"].items():
+            if "error" in r:
+                lines.append(
+                    f"| {entry['workload']} | {arm} | error: {r['error'][:60]} |" + " |" * (len(columns) - 3)
+                )
+                continue
+            ratio = (entry.get("ratios") or {}).get(arm, {}).get("spec_wall")  # arm / default
+            cells = [
+                entry["workload"],
+                arm,
+                r.get("micro_batch", "-"),
+                _fmt(r.get("step_s"), 1000, "{:.1f}"),
+                _fmt(r.get("step_spread"), 100, "{:.0f}%"),
+                _fmt(r.get("train_samples_per_s"), 1, "{:,.1f}"),
+                _fmt(r.get("mfu_real"), 100, "{:.1f}%"),
+                _fmt(r.get("mfu_padded"), 100, "{:.1f}%"),
+                _fmt(r.get("eval_samples_per_s"), 1, "{:,.1f}"),
+                _fmt(r.get("eval_mfu"), 100, "{:.1f}%"),
+                _fmt(r.get("spec_wall_s"), 1, "{:,.0f}"),
+                f"{ratio:.2f}x" if ratio else "-",
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _fmt(value, scale: float, pattern: str) -> str:
+    return "-" if value is None else pattern.format(value * scale)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows
 ADAPTERS = {"bert": ["query", "value"], "qwen2": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"]}
 
 
-def tiny_spec(folder: Path, kind: str, **trainer) -> Spec:
+def tiny_spec(folder: Path, kind: str, dropout: float = 0.05, **trainer) -> Spec:
     return Spec.model_validate(
         {
             "name": f"levers-{kind}",
@@ -28,7 +28,7 @@ def tiny_spec(folder: Path, kind: str, **trainer) -> Spec:
                 "labels": {"format": "one_hot", "columns": EMOTIONS},
             },
             "backbone": {"model": str(folder)},
-            "adapter": {"kind": "lora", "r": 4, "target_modules": ADAPTERS[kind]},
+            "adapter": {"kind": "lora", "r": 4, "dropout": dropout, "target_modules": ADAPTERS[kind]},
             "trainer": trainer,
         }
     )
@@ -40,12 +40,12 @@ def backbones(tmp_path_factory) -> dict[str, Path]:
     return {kind: make_backbone(kind, root / kind) for kind in ADAPTERS}
 
 
-def fixed_batch(seed: int = 0):
+def fixed_batch(seed: int = 0, vocab: int = 150):
     """Rows of different lengths (padding inside the batch) and multi-label targets."""
     import torch
 
     generator = torch.Generator().manual_seed(seed)
-    ids = torch.randint(5, 300, (6, 19), generator=generator)
+    ids = torch.randint(5, vocab, (6, 19), generator=generator)
     mask = torch.ones_like(ids)
     for row, length in enumerate([19, 11, 4, 19, 8, 15]):
         mask[row, length:] = 0
@@ -53,11 +53,12 @@ def fixed_batch(seed: int = 0):
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def forward_backward(model, batch):
-    """(logits, loss, the trainable parameters' gradients as one vector) in eval mode (no dropout)."""
+def forward_backward(model, batch, mode: str = "eval"):
+    """(logits, loss, the trainable parameters' gradients as one vector) in eval mode (no
+    dropout), or in training mode (`mode="train"`, for models without dropout)."""
     import torch
 
-    model.eval()
+    model.train(mode == "train")
     model.zero_grad(set_to_none=True)
     out = model(**batch)
     out.loss.backward()
@@ -107,7 +108,7 @@ def test_fused_adamw_takes_the_same_steps_as_the_unfused_one(backbones):
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=1e-3, weight_decay=0.01, fused=fused, foreach=not fused)
         for step in range(5):
-            _, _, _ = forward_backward(model, fixed_batch(step))
+            forward_backward(model, fixed_batch(step))
             optimizer.step()
         trained[fused] = torch.cat([p.detach().flatten() for p in params])
     assert torch.allclose(trained[True], trained[False], rtol=1e-5, atol=1e-7)
@@ -247,3 +248,38 @@ def test_plan_suggests_auto_micro_batch_when_a_larger_one_fits(capsys):
     assert 'trainer.micro_batch = "auto" would run the same effective batch (64) as 64 x 1' in said
     assert main(["plan", str(root / "specs" / "qwen_qlora.toml"), "--gpu-memory", "12GB"]) == 1
     assert "would run" not in capsys.readouterr().out
+
+
+def test_training_goes_on_unchanged_after_an_in_training_evaluation_of_a_4bit_model(backbones, tmp_path):
+    """QLoRA on the CPU: an evaluation must leave the model as trainable as it was (bitsandbytes
+    repacks 4-bit CPU weights for inference in eval mode on CPUs with AVX512-BF16, after which a
+    backward pass fails; the Trainer's own loop has the same fault); the gradients on a fixed
+    batch are the same before and after."""
+    import torch
+
+    from peftspec.build.data import Split
+    from peftspec.build.model import build_model
+    from peftspec.build.tokenize import collator, to_dataset
+    from peftspec.build.training_args import build_training_arguments
+    from peftspec.spec.quantization import Bnb4bit
+    from peftspec.train.evaluation import PeftspecTrainer
+
+    spec = tiny_spec(backbones["qwen2"], "qwen2", dropout=0.0, learning_rate=1e-3, eval_batch_size=4)
+    spec = spec.model_copy(update={"quantization": Bnb4bit(method="bnb-4bit", compute_dtype="bfloat16")})
+    torch.manual_seed(0)
+    built = build_model(spec, EMOTIONS, "fp32")
+    batch = fixed_batch(vocab=150)
+    before = forward_backward(built.model, batch, "train")
+    rows = synthetic_rows(12, seed=4)
+    labels = np.array([[row[name] for name in EMOTIONS] for row in rows])
+    split = Split("validation", [r["text"] for r in rows], [str(i) for i in range(12)], labels)
+    dataset = to_dataset(split, built.tokenizer, 32, "multi_label")
+    args = build_training_arguments(spec.trainer, output_dir=tmp_path, precision="fp32", use_cpu=True)
+    trainer = PeftspecTrainer(
+        task="multi_label", precision="fp32", model=built.model, args=args,
+        data_collator=collator(built.tokenizer), eval_dataset=dataset,
+    )  # fmt: skip
+    assert trainer.evaluate()["eval_loss"] > 0
+    after = forward_backward(built.model, batch, "train")
+    assert torch.equal(after[0], before[0])
+    assert torch.nn.functional.cosine_similarity(after[2], before[2], dim=0).item() > 0.9999

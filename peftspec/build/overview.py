@@ -73,7 +73,7 @@ def speedups(
     items = ["dynamic padding" + (" (to a multiple of 8)" if on_gpu else "")]
     items.append("length-grouped batches" if trainer.group_by_length else "off: length-grouped batches")
     batch = trainer.eval_batch_size
-    items.append(f"evaluation sorted by length, batch {batch}, inference mode (in training too)")
+    items.append(f"evaluation sorted by length, batch {batch}, no autograd (in training too)")
     items.append(f"{attention} attention")
     if precision in ("bf16", "fp16"):
         items.append(f"{precision} mixed precision")

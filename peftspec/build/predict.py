@@ -29,6 +29,7 @@ def predict(
     progress=None,
     precision: str = "fp32",
     loss_function=None,
+    training: bool = False,
 ) -> Prediction:
     """Logits for every row of a tokenised dataset, in row order, and the mean loss if it has labels.
 
@@ -36,7 +37,10 @@ def predict(
     `progress`, if given, is called with the number of rows done after each batch. `precision`
     bf16 or fp16 runs the model under autocast, as training does (on a GPU). `loss_function`:
     the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
-    task's plain loss.
+    task's plain loss. `training`: the model goes on training afterwards, so the pass runs under
+    `torch.no_grad` rather than `torch.inference_mode`: tensors a module caches during inference
+    mode cannot take part in autograd later, and bitsandbytes repacks its 4-bit CPU weights for
+    inference when it sees an input that needs no gradient (training on afterwards fails).
     """
     import contextlib
 
@@ -47,6 +51,8 @@ def predict(
     order = np.argsort(-lengths, kind="stable")
     rows_in_order = dataset.select(order).to_list()  # one read of the table, not one per row
     model.eval()
+    if training and device.type == "cpu":
+        keep_4bit_weights_trainable(model)
     parts, loss_sum = [], None
     autocast = (
         torch.autocast(device.type, dtype=getattr(torch, {"bf16": "bfloat16", "fp16": "float16"}[precision]))
@@ -54,7 +60,8 @@ def predict(
         else contextlib.nullcontext()
     )
     start = time.perf_counter()
-    with torch.inference_mode(), autocast:
+    grad_mode = torch.no_grad() if training else torch.inference_mode()
+    with grad_mode, autocast:
         for first in range(0, len(order), batch_size):
             rows = rows_in_order[first : first + batch_size]
             batch = {k: v.to(device, non_blocking=True) for k, v in collate(rows).items()}
@@ -77,6 +84,22 @@ def predict(
     if gathered is not None:
         logits[order] = gathered
     return Prediction(logits, loss, runtime, len(order) / runtime if runtime else 0.0)
+
+
+def keep_4bit_weights_trainable(model) -> None:
+    """bitsandbytes repacks a 4-bit layer's CPU weights into an inference-only layout the first
+    time it runs in eval mode on an input that needs no gradient; a backward pass through it
+    then fails. Its `training` flag decides nothing else, so during an evaluation in the middle
+    of training the 4-bit layers (not the adapters: their dropout must be off) stay in training
+    mode. The Trainer sets the whole model back to training mode before the next step."""
+    import sys
+
+    bnb = sys.modules.get("bitsandbytes")  # loaded if and only if the model has such layers
+    if bnb is None:
+        return
+    for module in model.modules():
+        if type(module) is bnb.nn.Linear4bit:
+            module.training = True
 
 
 def _loss(logits, labels, task: str):

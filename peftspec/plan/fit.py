@@ -80,6 +80,7 @@ def render_fit(report: FitReport, console) -> None:
     if budget is None:
         return
     _render_micro(report, console)
+    _render_paging(report, console)
     verdict = "fits" if report.fits else "does not fit"
     console.print(
         Text(
@@ -111,3 +112,19 @@ def _render_micro(report: FitReport, console) -> None:
             "fewer, larger kernels, usually faster on a GPU"
         )
     )
+
+
+def _render_paging(report: FitReport, console) -> None:
+    """A paged optimizer moves its states to CPU memory when the GPU runs short: with room to
+    spare it only costs speed."""
+    from rich.text import Text
+
+    optimizer, states = report.spec.trainer.optimizer, report.estimate.parts.get("optimizer states", 0.0)
+    if optimizer.startswith("paged_") and report.fits:
+        console.print(
+            Text(
+                f"{optimizer} pages its states ({states / GiB:.2f} GiB) to CPU memory when the GPU "
+                "runs short; this spec fits without it, and the default optimizer "
+                "(adamw_torch_fused, the same AdamW update) is faster"
+            )
+        )

@@ -3,11 +3,12 @@
 The Trainer's generic evaluation loop takes batches in the data's order (each padded to its
 longest row), runs them with autograd's bookkeeping switched off but not in inference mode, and
 gathers logits through accelerate's padding and concatenation. Classification needs none of that:
-`predict` sorts the rows by length (each batch pads little), runs under `torch.inference_mode`
-and autocast at the training precision, and restores the row order. The metrics, the loss (the
-run's loss function, class weights included), the logged record and the callbacks are the same
-as the Trainer's; only the loop is replaced. Under torchrun (several processes) the Trainer's own
-loop runs, since it shards the rows over the ranks and gathers them.
+`predict` sorts the rows by length (each batch pads little), runs without autograd (under
+`torch.no_grad`, since the model trains on afterwards) and with autocast at the training
+precision, keeps the logits on the device until the end, and restores the row order. The
+metrics, the loss (the run's loss function, class weights included), the logged record and the
+callbacks are the same as the Trainer's; only the loop is replaced. Under torchrun (several
+processes) the Trainer's own loop runs, since it shards the rows over the ranks and gathers them.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class PeftspecTrainer(Trainer):
             progress=batch_done,
             precision=self.peftspec_precision,
             loss_function=self.compute_loss_func,
+            training=True,
         )
         labels = np.asarray(dataset["labels"])
         metrics = {"loss": result.loss}
