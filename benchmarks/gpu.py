@@ -16,7 +16,9 @@ Arms, each the default with one change: `default` (the spec as shipped), `no-fus
 AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `compile` (regional
 torch.compile), `micro-auto` (`micro_batch = "auto"`, where the spec accumulates), `workers`
 (2 dataloader workers), and `notebook`: the reference notebook's approach (every row padded to
-max_length, random batches, the Trainer's defaults for optimizer and evaluation).
+max_length, random batches, the Trainer's defaults for optimizer and evaluation). Once per
+workload, `packed-eval` times an evaluation with padding-free packed batches against padded ones
+(`peftspec.build.packing`, experimental) and checks their logits agree.
 
 Each arm runs until its share of the time budget is spent. Step times are taken per optimizer
 step (the first step of each new padded width is warm-up, not timed) and reported as the median
@@ -47,6 +49,7 @@ from gpu_parts import (  # noqa: E402
     fixed_batch,
     forward_backward,
     numerical_checks,
+    packed_evaluation,
     pad_to_max_length,
     peak_flops,
     workspace,
@@ -54,6 +57,8 @@ from gpu_parts import (  # noqa: E402
 
 WORKLOADS = ["gemma_lora", "gemma_ia3", "qwen_qlora"]
 ARMS = ["default", "no-fused", "trainer-eval", "micro-auto", "workers", "notebook", "compile"]
+EXTRAS = ["packed-eval"]
+"""Measured once per workload, before the arms: evaluation with padding-free packed batches."""
 """In this order: `compile` changes the model, so it runs last."""
 OVERRIDES = {
     "default": [],
@@ -184,6 +189,12 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
         out["workloads"].append(entry)
         entry["checks"] = numerical_checks(compiled, parts, compiled.settings.precision)
         save()
+        if "packed-eval" in args.arms:  # padding-free batches, evaluation only (experimental)
+            try:
+                entry["packed_eval"] = packed_evaluation(compiled, parts, compiled.settings.precision)
+            except Exception as exc:
+                entry["packed_eval"] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+            save()
         accumulates = spec.trainer.gradient_accumulation_steps > 1
         arms = [a for a in ARMS if a in args.arms and (a != "micro-auto" or accumulates)]
         for i, arm in enumerate(arms):
@@ -237,7 +248,9 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=420, help="the whole script's time budget")
     parser.add_argument("--only", help="comma-separated workloads (default: all three)")
     parser.add_argument(
-        "--arms", default=",".join(ARMS), help=f"comma-separated arms (default: {','.join(ARMS)})"
+        "--arms",
+        default=",".join(ARMS + EXTRAS),
+        help=f"comma-separated arms (default: {','.join(ARMS + EXTRAS)})",
     )
     parser.add_argument("-o", "--output", help="write the results as JSON here (after every arm)")
     parser.add_argument(
@@ -270,6 +283,14 @@ def main() -> None:
     out["wall_s"] = round(time.perf_counter() - started, 1)
     save()
     print(table(out))
+    for entry in out["workloads"]:
+        packed = entry.get("packed_eval") or {}
+        if "packed_over_padded_speed" in packed:
+            print(
+                f"{entry['workload']}: packed evaluation {packed['packed_samples_per_s']:,.1f} samples/s, "
+                f"padded {packed['padded_samples_per_s']:,.1f} "
+                f"({packed['packed_over_padded_speed']:.2f}x; logits within {packed['logits_max_rel']:.1e})"
+            )
     problems = failures(out)
     for problem in problems:
         print(f"FAILED: {problem}", file=sys.stderr)
@@ -286,6 +307,9 @@ def failures(out: dict) -> list[str]:
                 found.append(f"{entry['workload']} {arm}: {r['error']}")
             elif r.get("check") and not r["check"]["passed"]:
                 found.append(f"{entry['workload']} {arm}: numerical check {r['check']}")
+        packed = entry.get("packed_eval") or {}
+        if "error" in packed or packed.get("passed") is False:
+            found.append(f"{entry['workload']} packed-eval: {packed}")
         for name, check in (entry.get("checks") or {}).items():
             if not check.get("passed"):
                 found.append(f"{entry['workload']} {name}: numerical check {check}")
