@@ -49,7 +49,10 @@ def predict(
     device = next(model.parameters()).device
     lengths = np.array([len(ids) for ids in dataset["input_ids"]])
     order = np.argsort(-lengths, kind="stable")
-    rows_in_order = dataset.select(order).to_list()  # one read of the table, not one per row
+    if hasattr(dataset, "select"):  # a `datasets.Dataset`: one read of the table, not one per row
+        rows_in_order = dataset.select(order).to_list()
+    else:
+        rows_in_order = [dataset[int(i)] for i in order]
     model.eval()
     if training and device.type == "cpu":
         keep_4bit_weights_trainable(model)
