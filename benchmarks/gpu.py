@@ -14,8 +14,9 @@ shared copy is beside the checkout, else synthetic texts with the tweets' length
 
 Arms, each the default with one change: `default` (the spec as shipped), `no-fused` (unfused
 AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `compile` (regional
-torch.compile), `micro-auto` (`micro_batch = "auto"`, where the spec accumulates), `workers`
-(2 dataloader workers), and `notebook`: the reference notebook's approach (every row padded to
+torch.compile), `micro-auto` (`micro_batch = "auto"`, where the spec accumulates),
+`no-input-cast` (adapters take their inputs as autocast gives them), `workers` (2 dataloader
+workers), and `notebook`: the reference notebook's approach (every row padded to
 max_length, random batches, the Trainer's defaults for optimizer and evaluation). Once per
 workload, `packed-eval` times an evaluation with padding-free packed batches against padded ones
 (`peftspec.build.packing`, experimental) and checks their logits agree.
@@ -56,7 +57,16 @@ from gpu_parts import (  # noqa: E402
 )
 
 WORKLOADS = ["gemma_lora", "gemma_ia3", "qwen_qlora"]
-ARMS = ["default", "no-fused", "trainer-eval", "micro-auto", "workers", "notebook", "compile"]
+ARMS = [
+    "default",
+    "no-fused",
+    "trainer-eval",
+    "micro-auto",
+    "no-input-cast",
+    "workers",
+    "notebook",
+    "compile",
+]
 EXTRAS = ["packed-eval"]
 """Measured once per workload, before the arms: evaluation with padding-free packed batches."""
 """In this order: `compile` changes the model, so it runs last."""
@@ -65,6 +75,7 @@ OVERRIDES = {
     "no-fused": ['trainer.optimizer="adamw_torch"'],
     "trainer-eval": [],
     "micro-auto": ['trainer.micro_batch="auto"'],
+    "no-input-cast": ["trainer.cast_adapter_inputs=false"],
     "workers": ["trainer.dataloader_workers=2"],
     "compile": ["trainer.torch_compile=true"],
     "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],

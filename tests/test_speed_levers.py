@@ -283,3 +283,32 @@ def test_training_goes_on_unchanged_after_an_in_training_evaluation_of_a_4bit_mo
     after = forward_backward(built.model, batch, "train")
     assert torch.equal(after[0], before[0])
     assert torch.nn.functional.cosine_similarity(after[2], before[2], dim=0).item() > 0.9999
+
+
+# adapter input casts ------------------------------------------------------------------------------
+
+
+def test_skipping_the_adapter_input_casts_under_autocast_gives_the_same_model(backbones):
+    """bf16 backbone, fp32 adapters, bf16 autocast (as a bf16 run trains): with
+    `cast_adapter_inputs = false` the adapters take bf16 inputs and autocast casts them; logits,
+    loss and gradients pass the issue's check against PEFT's casting."""
+    import torch
+
+    from peftspec.build.model import build_model
+
+    results = []
+    for cast in (True, False):
+        spec = tiny_spec(backbones["qwen2"], "qwen2", cast_adapter_inputs=cast)
+        spec.backbone.dtype = "bfloat16"
+        torch.manual_seed(0)
+        model = build_model(spec, EMOTIONS, "bf16").model
+        layers = [m for m in model.modules() if hasattr(m, "cast_input_dtype_enabled")]
+        assert layers and all(m.cast_input_dtype_enabled is cast for m in layers)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits, loss, grads = forward_backward(model, fixed_batch(vocab=150))
+        results.append((logits.float(), loss.float(), grads.float()))
+    assert_numerically_equal(*results)
+    fp32 = build_model(tiny_spec(backbones["qwen2"], "qwen2", cast_adapter_inputs=False), EMOTIONS, "fp32")
+    assert all(
+        m.cast_input_dtype_enabled for m in fp32.model.modules() if hasattr(m, "cast_input_dtype_enabled")
+    )

@@ -201,6 +201,8 @@ def build_model(
     if peft_config is not None:
         model = _wrap(model, peft_config, spec)
         wrapped = sorted(getattr(model.peft_config["default"], "target_modules", None) or [])
+    if peft_config is not None and not spec.trainer.cast_adapter_inputs and precision in ("bf16", "fp16"):
+        skip_input_casts(model)
     trainable, total = count_parameters(model)
     compiled = None
     if spec.trainer.torch_compile:
@@ -210,6 +212,17 @@ def build_model(
     return BuiltModel(
         model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling, head_bias, compiled
     )
+
+
+def skip_input_casts(model) -> int:
+    """`trainer.cast_adapter_inputs = false`: the adapter layers take their input in the dtype it
+    comes in (autocast casts it for the matrix product). Returns the number of layers changed."""
+    from peft.tuners.tuners_utils import BaseTunerLayer
+
+    layers = [m for m in model.modules() if isinstance(m, BaseTunerLayer)]
+    for layer in layers:
+        layer.cast_input_dtype_enabled = False
+    return len(layers)
 
 
 def _wrap(model, peft_config, spec: Spec):

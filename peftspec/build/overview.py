@@ -83,6 +83,8 @@ def speedups(
         items.append(f"torch.compile of {compiled_blocks}" if compiled_blocks else "torch.compile")
     else:
         items.append("off: torch.compile")
+    if not trainer.cast_adapter_inputs and precision in ("bf16", "fp16"):
+        items.append("adapter inputs left to autocast (no cast to fp32)")
     if micro_line:
         items.append(micro_line)
     return items

@@ -35,7 +35,7 @@ def predict(
 
     Rows are batched longest first so each batch pads little; the order is restored at the end.
     `progress`, if given, is called with the number of rows done after each batch. `precision`
-    bf16 or fp16 runs the model under autocast, as training does (on a GPU). `loss_function`:
+    bf16 or fp16 runs the model under autocast, as training does. `loss_function`:
     the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
     task's plain loss. `training`: the model goes on training afterwards, so the pass runs under
     `torch.no_grad` rather than `torch.inference_mode`: tensors a module caches during inference
@@ -59,7 +59,7 @@ def predict(
     parts, loss_sum = [], None
     autocast = (
         torch.autocast(device.type, dtype=getattr(torch, {"bf16": "bfloat16", "fp16": "float16"}[precision]))
-        if precision in ("bf16", "fp16") and device.type == "cuda"
+        if precision in ("bf16", "fp16")
         else contextlib.nullcontext()
     )
     start = time.perf_counter()

@@ -111,6 +111,11 @@ class TrainerSpec(SpecModel):
     `torch.compile`, dynamic in the sequence length: one compile serves every layer and every
     padded width. Faster steps on recent GPUs after a compile of some seconds, reported in the
     plan; worth it for long runs, not for short ones or on a CPU."""
+    cast_adapter_inputs: bool = True
+    """PEFT casts each adapted layer's input to the adapter's dtype (fp32) before the adapter. Under
+    bf16 or fp16 mixed precision autocast casts it back for the matrix product, so the cast is
+    extra work in every adapted layer; `false` skips it there (without mixed precision it changes
+    nothing). The benchmark measures it before it may become the default."""
     micro_batch: Literal["auto"] | None = None
     """Rows per forward and backward pass. Unset = `batch_size`. `"auto"` keeps the effective
     batch (`batch_size x gradient_accumulation_steps`) and runs it as the largest micro-batch that
