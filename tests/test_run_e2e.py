@@ -291,3 +291,19 @@ def test_quickstart_spec_runs_from_the_package(tmp_path):
     # the packaged MiniLM is a sentence-transformers checkpoint: auto pooling is its mean pooling
     assert record.model.pooling == "mean" and record.model.head_pooling == "pooler"
     assert "1_Pooling/config.json" in record.overview.pooling
+
+
+@pytest.mark.slow
+def test_a_compiled_run_trains_and_reports_what_compiling_cost(workspace):
+    """`trainer.torch_compile = true` on a real run: the plan names the compiled blocks, the run
+    completes, and metrics.jsonl holds the compile record (a CPU compile takes about a minute)."""
+    adapter = 'kind = "lora"\nr = 4\ntarget_modules = ["query", "value"]'
+    text = spec_text("bert", adapter, "torch_compile = true").replace(
+        'name = "e2e-bert"', 'name = "compiled"'
+    )
+    _, root = run_spec(workspace, "compiled", text)
+    run = read_run(root)
+    assert run.status == "completed"
+    assert any("torch.compile of 2 BertLayer blocks" in s for s in run.record.overview.speedups)
+    (record,) = [r for r in run.metrics() if r["event"] == "compile"]
+    assert record["first_step_s"] > record["later_step_s"] > 0 and record["compile_s"] > 0

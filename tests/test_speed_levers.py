@@ -312,3 +312,28 @@ def test_skipping_the_adapter_input_casts_under_autocast_gives_the_same_model(ba
     assert all(
         m.cast_input_dtype_enabled for m in fp32.model.modules() if hasattr(m, "cast_input_dtype_enabled")
     )
+
+
+def test_the_compile_timer_reports_the_first_steps_excess(monkeypatch):
+    """Five steps: the first (compiling) 30 s, the others about 0.1 s: 29.9 s of compiling, recorded
+    once in the metric stream and said on the console."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from peftspec.train.callbacks import CompileTimer
+
+    logged = []
+    writer = SimpleNamespace(log=logged.append)
+    console = Console(record=True, width=200)
+    timer = CompileTimer(writer, console, "2 BertLayer blocks")
+    clock = iter([0.0, 30.0, 30.0, 30.1, 30.1, 30.2, 30.2, 30.3, 30.3, 30.4])
+    monkeypatch.setattr(timer, "_now", lambda: next(clock))
+    for step in range(1, 8):
+        state = SimpleNamespace(global_step=step, is_world_process_zero=True)
+        timer.on_step_begin(None, state, None)
+        timer.on_step_end(None, state, None)
+    (record,) = logged
+    assert record["event"] == "compile" and record["step"] == 5
+    assert record["first_step_s"] == 30.0 and abs(record["compile_s"] - 29.9) < 1e-6
+    assert "about 29.9 s compiling" in console.export_text()

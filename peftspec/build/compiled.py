@@ -81,6 +81,8 @@ class ModelParts:
     computer: Any
     """`compute_metrics` for the Trainer (`peftspec.metrics.computer.MetricComputer`)."""
     overview: Overview
+    compiled_blocks: str | None = None
+    """What `trainer.torch_compile` compiled; None: nothing."""
 
 
 @dataclass
@@ -229,6 +231,7 @@ def build_parts(
         head_pooling=built.pooling.native,
         datasets=datasets,
         collator=collator(built.tokenizer),
+        compiled_blocks=built.compiled_blocks,
         computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
         overview=overview_of(
             spec,

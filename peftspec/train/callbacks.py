@@ -185,3 +185,47 @@ class CheckpointMarker(TrainerCallback):
         folder = self.paths.checkpoint(state.global_step)
         if folder.is_dir():
             mark_complete(folder, state.global_step)
+
+
+class CompileTimer(TrainerCallback):
+    """With `trainer.torch_compile`: what compiling cost, from the first optimizer steps. The first
+    step compiles (a new padded width may add a little later), so its excess over the median of
+    the next `STEPS - 1` steps is the compile time; it goes to metrics.jsonl (`event: compile`) and
+    to the console."""
+
+    STEPS = 5
+
+    def __init__(self, writer: RunWriter | None, console, what: str):
+        self.writer, self.console, self.what = writer, console, what
+        self.times: list[float] = []
+
+    def _now(self) -> float:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        return time.perf_counter()
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if len(self.times) < self.STEPS:
+            self._started = self._now()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if len(self.times) >= self.STEPS:
+            return
+        self.times.append(self._now() - self._started)
+        if len(self.times) == self.STEPS and state.is_world_process_zero:
+            later = sorted(self.times[1:])[len(self.times[1:]) // 2]
+            record = {
+                "event": "compile",
+                "step": state.global_step,
+                "first_step_s": round(self.times[0], 3),
+                "later_step_s": round(later, 4),
+                "compile_s": round(max(0.0, self.times[0] - later), 3),
+            }
+            if self.writer is not None:
+                self.writer.log(record)
+            self.console.print(
+                f"torch.compile ({self.what}): the first step took {record['first_step_s']:.1f} s, "
+                f"the next ones {record['later_step_s']:.3f} s: about {record['compile_s']:.1f} s compiling"
+            )

@@ -10,7 +10,7 @@ from peftspec.build.compiled import CompiledRun, ModelParts
 from peftspec.metrics.evaluation import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
 from peftspec.metrics.scoring import scores_from_logits
 from peftspec.runs.writer import RunWriter
-from peftspec.train.callbacks import CheckpointMarker, ProgressDisplay, RunRecorder, WandbSink
+from peftspec.train.callbacks import CheckpointMarker, CompileTimer, ProgressDisplay, RunRecorder, WandbSink
 from peftspec.train.faults import ENV as FAULT_ENV
 from peftspec.train.faults import FaultPoints
 from peftspec.train.interrupt import StopOnSignal, StopRequest
@@ -55,6 +55,8 @@ class TrainingSession:
             callbacks.append(StopOnSignal(self.stop))
         if settings.early_stopping is not None:
             callbacks.append(EarlyStoppingCallback(*settings.early_stopping))
+        if parts.compiled_blocks:
+            callbacks.append(CompileTimer(self.writer, self.console, parts.compiled_blocks))
         trainer = PeftspecTrainer(
             task=settings.task,
             precision=settings.precision,
