@@ -121,8 +121,10 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     if arm == "compile":  # the numerical check, then the arm on the compiled model
         batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
         eager = forward_backward(parts.model, batch, compiled.settings.precision)
+        import torch._dynamo
         from torch._dynamo.utils import counters
 
+        torch._dynamo.reset()  # earlier workloads' compiles count against dynamo's process-wide limits
         counters.clear()
         extra["compiled"] = compile_blocks(parts.model)
         started = time.perf_counter()
