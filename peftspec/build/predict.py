@@ -35,7 +35,8 @@ def predict(
 
     Rows are batched longest first so each batch pads little; the order is restored at the end.
     `progress`, if given, is called with the number of rows done after each batch. `precision`
-    bf16 or fp16 runs the model under autocast, as training does. `loss_function`:
+    bf16 or fp16 runs the model under autocast, as training does (in-training evaluations; the
+    final evaluation scores the saved model as `peftspec predict` and `serve` do, without). `loss_function`:
     the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
     task's plain loss. `training`: the model goes on training afterwards, so the pass runs under
     `torch.no_grad` rather than `torch.inference_mode`: tensors a module caches during inference

@@ -138,8 +138,7 @@ class TrainingSession:
             self.parts.collator,
             self.settings.eval_batch_size,
             self.settings.task,
-            precision=self.settings.precision,
-        )
+        )  # as `peftspec predict` and `serve` score the saved model: predictions.parquet is theirs
         return result.logits, result.stats()
 
     def reload_saved(self):
