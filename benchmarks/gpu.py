@@ -141,14 +141,20 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=args.warmup)
     generic = arm in ("trainer-eval", "notebook")
     original = PeftspecTrainer.evaluation_loop
+    hooks = []
     if generic:  # the Trainer's own evaluation loop
         PeftspecTrainer.evaluation_loop = Trainer.evaluation_loop
+        # which, on a CPU with AVX512-BF16, leaves bitsandbytes' 4-bit weights in an inference-only
+        # layout (the fault peftspec's loop avoids): keep the model as the later arms need it
+        hooks = [m.register_forward_pre_hook(_trainable) for m in parts.model.modules() if _is_4bit(m)]
     try:
         session = TrainingSession(compiled, parts, writer, Console(quiet=True))
         session.trainer.add_callback(timing)
         session.train()
     finally:
         PeftspecTrainer.evaluation_loop = original
+        for hook in hooks:
+            hook.remove()
         writer.close()
     rows = {s.name: len(s) for s in bundle.splits()}
     result = timing.summary(spec, full_steps, space, rows.get("validation", 0), rows.get("test", 0))
@@ -167,6 +173,15 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
+
+
+def _is_4bit(module) -> bool:
+    bnb = sys.modules.get("bitsandbytes")
+    return bnb is not None and type(module) is bnb.nn.Linear4bit
+
+
+def _trainable(module, args) -> None:
+    module.training = True  # decides nothing in a 4-bit layer but bitsandbytes' CPU repacking
 
 
 def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
