@@ -118,7 +118,7 @@ def test_fused_adamw_takes_the_same_steps_as_the_unfused_one(backbones):
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["plain-loss", "class-weights"])
-def test_in_training_evaluation_gives_the_trainer_loops_metrics(backbones, tmp_path, weighted):
+def test_in_training_evaluation_gives_the_trainer_loops_metrics(backbones, tmp_path, weighted, monkeypatch):
     """peftspec's evaluation loop (length-sorted, inference mode) against the Trainer's own loop on
     the same model and rows: the same loss and the same metrics."""
     import torch
@@ -127,6 +127,7 @@ def test_in_training_evaluation_gives_the_trainer_loops_metrics(backbones, tmp_p
     from peftspec.build.class_weights import weighted_loss
     from peftspec.build.data import Split
     from peftspec.build.model import build_model
+    from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
     from peftspec.build.training_args import build_training_arguments
     from peftspec.metrics.computer import MetricComputer
@@ -149,8 +150,13 @@ def test_in_training_evaluation_gives_the_trainer_loops_metrics(backbones, tmp_p
         "compute_metrics": MetricComputer(names, "multi_label", EMOTIONS),
         "compute_loss_func": weighted_loss([3.0] * len(EMOTIONS), "multi_label") if weighted else None,
     }
+    import peftspec.train.evaluation as evaluation
+
+    calls = []
+    monkeypatch.setattr(evaluation, "predict", lambda *a, **k: calls.append(k) or predict(*a, **k))
     theirs = Trainer(**common).evaluate()
     ours = PeftspecTrainer(task="multi_label", precision="fp32", **common).evaluate()
+    assert len(calls) == 1 and calls[0]["training"]  # peftspec's loop ran, not the Trainer's
     assert ours["eval_loss"] == pytest.approx(theirs["eval_loss"], rel=1e-5)
     for name in names:
         assert ours[f"eval_{name}"] == pytest.approx(theirs[f"eval_{name}"], abs=1e-9), name

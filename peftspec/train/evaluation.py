@@ -26,15 +26,6 @@ class PeftspecTrainer(Trainer):
     def __init__(self, *args, task: str, precision: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.peftspec_task, self.peftspec_precision = task, precision
-        self._evaluating = None
-
-    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval"):
-        dataset = eval_dataset if eval_dataset is not None else self.eval_dataset
-        self._evaluating = dataset if not isinstance(dataset, (dict, str)) else None
-        try:
-            return super().evaluate(eval_dataset, ignore_keys, metric_key_prefix)
-        finally:
-            self._evaluating = None
 
     def evaluation_loop(
         self,
@@ -44,8 +35,8 @@ class PeftspecTrainer(Trainer):
         ignore_keys=None,
         metric_key_prefix: str = "eval",
     ) -> EvalLoopOutput:
-        dataset = self._evaluating
-        if dataset is None or self.args.world_size > 1 or "labels" not in dataset.column_names:
+        dataset = getattr(dataloader, "dataset", None)  # the rows, less the columns the model ignores
+        if self.args.world_size > 1 or "labels" not in (getattr(dataset, "column_names", None) or []):
             return super().evaluation_loop(
                 dataloader, description, prediction_loss_only, ignore_keys, metric_key_prefix
             )
