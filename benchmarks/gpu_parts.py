@@ -448,62 +448,35 @@ def _split(vector, params):
 
 
 def packed_evaluation(compiled, parts, precision: str) -> dict:
-    """Evaluation of the validation split with padded batches (peftspec's sorted prediction)
-    against padding-free packed batches (`peftspec.build.packing`), the same rows per batch,
-    each timed after a warm-up pass; the logits must agree within 1e-2 relative."""
-    import contextlib
-
+    """Evaluation of the validation split with padded batches against padding-free packed batches
+    (`peftspec.build.packing`): both through peftspec's `predict` (length-sorted, the same rows per
+    batch, autocast at the run's precision), each timed after a warm-up pass; the logits must
+    agree within 1e-2 relative."""
     import numpy as np
-    import torch
 
     from peftspec.build.packing import pack, packed_logits
-    from peftspec.build.predict import keep_4bit_weights_trainable, predict
+    from peftspec.build.predict import predict
 
     model, settings = parts.model, compiled.settings
     val = parts.datasets["validation"]
-    device = next(model.parameters()).device
-    size = settings.eval_batch_size
-
-    def padded():
-        return predict(model, val, parts.collator, size, settings.task, precision=precision, training=True)
-
-    def packed():
-        lengths = np.array([len(ids) for ids in val["input_ids"]])
-        order = np.argsort(-lengths, kind="stable")
-        rows = val.select(order).to_list()
-        model.eval()
-        keep_4bit_weights_trainable(model)
-        autocast = (
-            torch.autocast(device.type, dtype=torch.bfloat16)
-            if precision == "bf16" and device.type == "cuda"
-            else contextlib.nullcontext()
-        )
-        out = []
-        with torch.no_grad(), autocast:
-            for first in range(0, len(rows), size):
-                out.append(packed_logits(model, pack(rows[first : first + size]), parts.pooling).float())
-            gathered = torch.cat(out).cpu().numpy()
-        logits = np.empty_like(gathered)
-        logits[order] = gathered
-        return logits
-
-    timings = {}
-    for name, run in (("padded", padded), ("packed", packed)):
-        run()  # warm-up: every width once
-        started = time.perf_counter()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        result = run()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        timings[name] = (time.perf_counter() - started, result)
-    reference = timings["padded"][1].logits
-    rel = float(np.abs(reference - timings["packed"][1]).max() / max(np.abs(reference).max(), 1e-12))
+    ways = {
+        "padded": {"collate": parts.collator},
+        "packed": {"collate": pack, "forward": lambda batch: packed_logits(model, batch, parts.pooling)},
+    }
+    results = {}
+    for name, way in ways.items():
+        for _ in range(2):  # the first pass warms every width up; the second is timed
+            results[name] = predict(
+                model, val, batch_size=settings.eval_batch_size, task=settings.task,
+                precision=precision, training=True, **way,
+            )  # fmt: skip
+    reference, packed = results["padded"].logits, results["packed"].logits
+    rel = float(np.abs(reference - packed).max() / max(np.abs(reference).max(), 1e-12))
     return {
         "rows": len(val),
-        "padded_samples_per_s": len(val) / timings["padded"][0],
-        "packed_samples_per_s": len(val) / timings["packed"][0],
-        "packed_over_padded_speed": timings["padded"][0] / timings["packed"][0],
+        "padded_samples_per_s": results["padded"].samples_per_second,
+        "packed_samples_per_s": results["packed"].samples_per_second,
+        "packed_over_padded_speed": results["padded"].runtime / results["packed"].runtime,
         "logits_max_rel": rel,
         "passed": rel <= 1e-2,
     }

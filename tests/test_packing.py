@@ -95,3 +95,31 @@ def test_a_head_that_packing_cannot_read_is_refused():
 
     with pytest.raises(PackingUnsupported, match="packed batches support"):
         packed_logits(Odd(), pack([{"input_ids": [1, 2]}]), "last")
+
+
+def test_prediction_with_packed_batches_gives_the_padded_predictions(backbones):
+    """`predict` with `pack` as its collator and `packed_logits` as its forward: the padded
+    prediction's logits, in row order, and its loss."""
+    import numpy as np
+    import torch
+    from datasets import Dataset
+
+    from peftspec.build.packing import pack, packed_logits
+    from peftspec.build.predict import predict
+    from peftspec.build.tokenize import collator
+
+    torch.manual_seed(0)
+    model = built(backbones["qwen2"], "qwen2", "auto")
+    rows = Dataset.from_list(rows_of(model.tokenizer, 11))
+    padded = predict(model.model, rows, collator(model.tokenizer), 4, "multi_label")
+    method = model.pooling.method
+    packed = predict(
+        model.model,
+        rows,
+        pack,
+        4,
+        "multi_label",
+        forward=lambda batch: packed_logits(model.model, batch, method),
+    )
+    np.testing.assert_allclose(packed.logits, padded.logits, rtol=1e-4, atol=1e-5)
+    assert packed.loss == pytest.approx(padded.loss, rel=1e-5)

@@ -48,17 +48,18 @@ def _classifier(model):
     return get_base() if get_base is not None else model
 
 
-def segment_starts(lengths):
+def segment_ids(lengths):
+    """(T,) the row of each packed position: [0, 0, 1, 1, 1, 2] for lengths 2, 3, 1."""
     import torch
 
-    return torch.cumsum(lengths, 0) - lengths
+    return torch.repeat_interleave(torch.arange(len(lengths), device=lengths.device), lengths)
 
 
 def block_mask(lengths, dtype, device):
     """(1, 1, T, T) additive mask: 0 within a row, the dtype's minimum across rows."""
     import torch
 
-    segment = torch.repeat_interleave(torch.arange(len(lengths), device=device), lengths.to(device))
+    segment = segment_ids(lengths.to(device))
     same = segment[:, None] == segment[None, :]
     mask = torch.zeros(same.shape, dtype=dtype, device=device)
     mask.masked_fill_(~same, torch.finfo(dtype).min)
@@ -70,16 +71,15 @@ def pooled_rows(hidden, lengths, method: str):
     import torch
 
     lengths = lengths.to(hidden.device)
-    starts = segment_starts(lengths)
+    starts = torch.cumsum(lengths, 0) - lengths
     flat = hidden[0]
     if method in ("cls", "pooler"):
         return flat[starts]
     if method == "last":
         return flat[starts + lengths - 1]
     if method == "mean":
-        segment = torch.repeat_interleave(torch.arange(len(lengths), device=flat.device), lengths)
         total = torch.zeros(len(lengths), flat.shape[1], dtype=torch.float32, device=flat.device)
-        total.index_add_(0, segment, flat.to(torch.float32))
+        total.index_add_(0, segment_ids(lengths), flat.to(torch.float32))
         return (total / lengths.unsqueeze(1).to(torch.float32)).to(flat.dtype)
     raise PackingUnsupported(f"packed batches cannot pool by {method!r}")
 

@@ -30,18 +30,22 @@ def predict(
     precision: str = "fp32",
     loss_function=None,
     training: bool = False,
+    forward=None,
 ) -> Prediction:
     """Logits for every row of a tokenised dataset, in row order, and the mean loss if it has labels.
 
     Rows are batched longest first so each batch pads little; the order is restored at the end.
     `progress`, if given, is called with the number of rows done after each batch. `precision`
     bf16 or fp16 runs the model under autocast, as training does (in-training evaluations; the
-    final evaluation scores the saved model as `peftspec predict` and `serve` do, without). `loss_function`:
-    the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
+    final evaluation scores the saved model as `peftspec predict` and `serve` do, without).
+    `loss_function`: the run's loss (`compute_loss_func` of the Trainer, e.g. with class weights); None = the
     task's plain loss. `training`: the model goes on training afterwards, so the pass runs under
     `torch.no_grad` rather than `torch.inference_mode`: tensors a module caches during inference
     mode cannot take part in autograd later, and bitsandbytes repacks its 4-bit CPU weights for
     inference when it sees an input that needs no gradient (training on afterwards fails).
+    `forward`: batch (on the device, without labels) -> logits, for batches `collate` makes that
+    the model does not take as they are (packed rows, `peftspec.build.packing`); None = the
+    model's own call.
     """
     import contextlib
 
@@ -70,7 +74,7 @@ def predict(
             rows = rows_in_order[first : first + batch_size]
             batch = {k: v.to(device, non_blocking=True) for k, v in collate(rows).items()}
             labels = batch.pop("labels", None)
-            logits = model(**batch).logits.float()
+            logits = (forward(batch) if forward is not None else model(**batch).logits).float()
             parts.append(logits)  # stays on the device: one transfer at the end, no sync per batch
             if labels is not None:
                 each = (
