@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.spec.root import Spec
+from tests.helpers.specs import LORA_TARGETS as ADAPTERS
+from tests.helpers.specs import tiny_lora_spec
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows
 
-ADAPTERS = {"bert": ["query", "value"], "qwen2": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"]}
 CASES = [(kind, pooling) for kind in ADAPTERS for pooling in ("auto", "mean")] + [("bert", "cls")]
 
 
@@ -23,20 +23,7 @@ def backbones(tmp_path_factory) -> dict[str, Path]:
 def built(folder: Path, kind: str, pooling: str):
     from peftspec.build.model import build_model
 
-    spec = Spec.model_validate(
-        {
-            "name": f"packing-{kind}",
-            "dataset": {
-                "train": "x.csv",
-                "text_column": "text",
-                "max_length": 32,
-                "labels": {"format": "one_hot", "columns": EMOTIONS},
-            },
-            "backbone": {"model": str(folder), "pooling": pooling},
-            "adapter": {"kind": "lora", "r": 4, "target_modules": ADAPTERS[kind]},
-        }
-    )
-    return build_model(spec, EMOTIONS, "fp32")
+    return build_model(tiny_lora_spec(folder, kind, pooling), EMOTIONS, "fp32")
 
 
 def rows_of(tokenizer, n: int = 7):

@@ -11,27 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from peftspec.spec.root import Spec
+from tests.helpers.specs import LORA_TARGETS as ADAPTERS
+from tests.helpers.specs import tiny_lora_spec as tiny_spec
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows
-
-ADAPTERS = {"bert": ["query", "value"], "qwen2": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"]}
-
-
-def tiny_spec(folder: Path, kind: str, dropout: float = 0.05, **trainer) -> Spec:
-    return Spec.model_validate(
-        {
-            "name": f"levers-{kind}",
-            "dataset": {
-                "train": "x.csv",
-                "text_column": "text",
-                "max_length": 32,
-                "labels": {"format": "one_hot", "columns": EMOTIONS},
-            },
-            "backbone": {"model": str(folder)},
-            "adapter": {"kind": "lora", "r": 4, "dropout": dropout, "target_modules": ADAPTERS[kind]},
-            "trainer": trainer,
-        }
-    )
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""The tiny-BERT LoRA spec that the resume and distributed tests run, with their own trainer keys."""
+"""The tiny-BERT LoRA spec that the resume and distributed tests run, with their own trainer keys;
+the in-memory LoRA spec of a tiny backbone that the speed-lever and packing tests build."""
 
 from __future__ import annotations
 
@@ -90,3 +91,28 @@ def train_tiny_runs(
 
 def _model(backbone: str) -> str:
     return backbone if backbone.startswith("package:") else f"./{backbone}"
+
+
+LORA_TARGETS = {"bert": ["query", "value"], "qwen2": ["q_proj", "v_proj"], "gemma": ["q_proj", "v_proj"]}
+"""Attention projections to put LoRA on, by tiny backbone kind (`tests.helpers.tiny.make_backbone`)."""
+
+
+def tiny_lora_spec(folder: Path, kind: str, pooling: str = "auto", dropout: float = 0.05, **trainer):
+    """A multi-label LoRA (r=4) spec of the tiny `kind` backbone in `folder`, EMOTIONS labels,
+    max_length 32; `trainer`: [trainer] keys. Validated, not written: for `build_model`."""
+    from peftspec.spec.root import Spec
+
+    return Spec.model_validate(
+        {
+            "name": f"tiny-{kind}",
+            "dataset": {
+                "train": "x.csv",
+                "text_column": "text",
+                "max_length": 32,
+                "labels": {"format": "one_hot", "columns": EMOTIONS},
+            },
+            "backbone": {"model": str(folder), "pooling": pooling},
+            "adapter": {"kind": "lora", "r": 4, "dropout": dropout, "target_modules": LORA_TARGETS[kind]},
+            "trainer": trainer,
+        }
+    )
