@@ -57,29 +57,21 @@ from gpu_parts import (  # noqa: E402
 )
 
 WORKLOADS = ["gemma_lora", "gemma_ia3", "qwen_qlora"]
-ARMS = [
-    "default",
-    "no-fused",
-    "trainer-eval",
-    "micro-auto",
-    "no-input-cast",
-    "workers",
-    "notebook",
-    "compile",
-]
-EXTRAS = ["packed-eval"]
-"""Measured once per workload, before the arms: evaluation with padding-free packed batches."""
-"""In this order: `compile` changes the model, so it runs last."""
 OVERRIDES = {
     "default": [],
     "no-fused": ['trainer.optimizer="adamw_torch"'],
-    "trainer-eval": [],
+    "trainer-eval": [],  # and the Trainer's own evaluation loop (run_arm)
     "micro-auto": ['trainer.micro_batch="auto"'],
     "no-input-cast": ["trainer.cast_adapter_inputs=false"],
     "workers": ["trainer.dataloader_workers=2"],
+    "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],  # and more (arm_spec)
     "compile": ["trainer.torch_compile=true"],
-    "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],
 }
+"""Each arm's change to the default, in the order the arms run: `compile` changes the model, so
+it runs last."""
+ARMS = list(OVERRIDES)
+EXTRAS = ["packed-eval"]
+"""Measured once per workload, before the arms: evaluation with padding-free packed batches."""
 
 
 def arm_spec(name: str, arm: str, space, args):

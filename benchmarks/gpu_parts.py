@@ -36,7 +36,6 @@ class Space:
     overrides: list[str]
     """`--set` values that point the spec at the random checkpoint and the data."""
     config: object
-    train_rows: int
     data_source: str
     flops_per_token: float
     """4N: forward and backward through frozen weights (N: non-embedding parameters)."""
@@ -123,10 +122,7 @@ def workspace(name: str, folder: Path, args) -> Space:
         f"trainer.save_steps={eval_every}",
         'tracking.wandb.mode="disabled"',
     ]
-    rows = len(texts)
-    return Space(
-        folder, overrides, config, rows - round(rows * spec.dataset.validation_split), source, 4.0 * n
-    )
+    return Space(folder, overrides, config, source, 4.0 * n)
 
 
 class Timing:
