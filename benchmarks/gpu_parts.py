@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from transformers import TrainerCallback
+
 ROOT = Path(__file__).resolve().parent.parent
 SEMEVAL = ROOT.parent / "shared" / "data" / "semeval2018_ec"
 EMOTIONS = [
@@ -125,20 +127,6 @@ def workspace(name: str, folder: Path, args) -> Space:
     return Space(folder, overrides, config, source, 4.0 * n)
 
 
-class Timing:
-    """A Trainer callback that times each optimizer step (synchronised), each evaluation and each
-    checkpoint save, records the shape of every training batch, stops training when the arm's
-    time is spent, and (with `profile`) counts the kernels of five warm steps."""
-
-    def __new__(cls, *args, **kwargs):
-        from transformers import TrainerCallback
-
-        class _Timing(_TimingBody, TrainerCallback):
-            pass
-
-        return _Timing(*args, **kwargs)
-
-
 @dataclass
 class Step:
     seconds: float
@@ -148,7 +136,11 @@ class Step:
     """Taken under the profiler (slower): counted apart, not timed."""
 
 
-class _TimingBody:
+class Timing(TrainerCallback):
+    """A Trainer callback that times each optimizer step (synchronised), each evaluation and each
+    checkpoint save, records the shape of every training batch, stops training when the arm's
+    time is spent, and (with `profile`) counts the kernels of five warm steps."""
+
     def __init__(self, model, budget_s: float, profile: bool, device: str, warmup: int):
         self.budget_s, self.device, self.warmup, self.want_profile = budget_s, device, warmup, profile
         self.steps: list[Step] = []
