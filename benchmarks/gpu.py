@@ -97,6 +97,7 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
 
     from peftspec.build.compile import compile_blocks
     from peftspec.build.compiled import compile_run
+    from peftspec.build.predict import four_bit_layers
     from peftspec.runs.layout import new_run_dir
     from peftspec.runs.writer import RunWriter
     from peftspec.train.evaluation import PeftspecTrainer
@@ -138,7 +139,7 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         PeftspecTrainer.evaluation_loop = Trainer.evaluation_loop
         # which, on a CPU with AVX512-BF16, leaves bitsandbytes' 4-bit weights in an inference-only
         # layout (the fault peftspec's loop avoids): keep the model as the later arms need it
-        hooks = [m.register_forward_pre_hook(_trainable) for m in parts.model.modules() if _is_4bit(m)]
+        hooks = [layer.register_forward_pre_hook(_trainable) for layer in four_bit_layers(parts.model)]
     try:
         session = TrainingSession(compiled, parts, writer, Console(quiet=True))
         session.trainer.add_callback(timing)
@@ -165,11 +166,6 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
-
-
-def _is_4bit(module) -> bool:
-    bnb = sys.modules.get("bitsandbytes")
-    return bnb is not None and type(module) is bnb.nn.Linear4bit
 
 
 def _trainable(module, args) -> None:

@@ -100,14 +100,18 @@ def keep_4bit_weights_trainable(model) -> None:
     then fails. Its `training` flag decides nothing else, so during an evaluation in the middle
     of training the 4-bit layers (not the adapters: their dropout must be off) stay in training
     mode. The Trainer sets the whole model back to training mode before the next step."""
+    for layer in four_bit_layers(model):
+        layer.training = True
+
+
+def four_bit_layers(model) -> list:
+    """The bitsandbytes 4-bit linear layers of `model` (not PEFT's adapters around them)."""
     import sys
 
     bnb = sys.modules.get("bitsandbytes")  # loaded if and only if the model has such layers
     if bnb is None:
-        return
-    for module in model.modules():
-        if type(module) is bnb.nn.Linear4bit:
-            module.training = True
+        return []
+    return [module for module in model.modules() if type(module) is bnb.nn.Linear4bit]
 
 
 def _loss(logits, labels, task: str):
