@@ -76,11 +76,11 @@ def wait_for(what: str, ready, timeout: float = 240.0):
 
 
 def study_of(storage) -> optuna.Study:
-    from peftspec.sweep.storage import database_url
+    from peftspec.sweep.storage import open_storage
 
-    return optuna.load_study(
-        study_name="sw", storage=database_url(storage) if isinstance(storage, str) else storage
-    )
+    if isinstance(storage, str):  # opened as a worker opens it, while the workers create the tables
+        storage = open_storage(storage, Path("unused"))
+    return optuna.load_study(study_name="sw", storage=storage)
 
 
 def journal(root: Path):
@@ -215,6 +215,33 @@ async def _sweep_view(root: Path, best: int) -> None:
 def test_two_workers_on_postgresql_survive_a_sigkill(workspace):
     with postgres_server() as url:
         kill_and_restart(workspace, ["--storage", url], url)
+
+
+@pytest.mark.skipif(binaries() is None and not os.environ.get("CI"), reason="PostgreSQL is not installed")
+def test_workers_that_start_together_on_an_empty_postgresql_database_all_open_it(tmp_path):
+    """Optuna creates its tables on first open; workers started at once (a job array) must not
+    fail on each other's CREATE TYPE."""
+    import threading
+
+    from peftspec.sweep.storage import open_storage
+
+    workers = 8
+    with postgres_server() as url:
+        start, failed = threading.Barrier(workers), []
+
+        def open_it():
+            start.wait()
+            try:
+                open_storage(url, tmp_path).get_all_studies()
+            except Exception as exc:
+                failed.append(exc)
+
+        threads = [threading.Thread(target=open_it) for _ in range(workers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert not failed, failed
 
 
 def test_lint_reports_a_misspelled_key_and_an_out_of_range_bound_at_their_lines(tmp_path):

@@ -7,7 +7,8 @@ takes any database Optuna's RDB storage reads (`postgresql://...`, `sqlite:///..
 Trials are handed out from a fixed queue of `trials` waiting trials, each taken under a lock so
 two workers never take the last one twice: a PostgreSQL advisory lock for PostgreSQL, else a file
 lock in the sweep's folder (for a journal on a shared folder, or SQLite; other databases shared by
-workers on several machines need PostgreSQL for an exact budget).
+workers on several machines need PostgreSQL for an exact budget). On PostgreSQL, Optuna's tables
+are created under an advisory lock too, so workers may start together on an empty database.
 """
 
 from __future__ import annotations
@@ -33,7 +34,12 @@ def open_storage(url: str | None, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         path = str(folder / JOURNAL)
         return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
-    return optuna.storages.RDBStorage(database_url(url), engine_kwargs={"pool_pre_ping": True})
+    if not url.startswith("postgres"):
+        return optuna.storages.RDBStorage(database_url(url), engine_kwargs={"pool_pre_ping": True})
+    # Optuna creates its tables (and PostgreSQL enum types) on first open, which is not safe when
+    # workers start together on an empty database: one fails with a duplicate pg_type key.
+    with contextmanager(_advisory)(url, "(optuna tables)"):
+        return optuna.storages.RDBStorage(database_url(url), engine_kwargs={"pool_pre_ping": True})
 
 
 def database_url(url: str) -> str:
@@ -56,7 +62,7 @@ def describe(url: str | None, folder: Path) -> str:
 @contextmanager
 def study_lock(url: str | None, folder: Path, study: str):
     """Held while a worker looks for a trial and takes it (never while a trial trains)."""
-    if url is not None and url.startswith("postgresql"):
+    if url is not None and url.startswith("postgres"):
         yield from _advisory(url, study)
         return
     folder.mkdir(parents=True, exist_ok=True)
@@ -68,10 +74,11 @@ def study_lock(url: str | None, folder: Path, study: str):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def _advisory(url: str, study: str):
+def _advisory(url: str, name: str):
+    """Hold PostgreSQL's session advisory lock named `name` (a study's, or the schema's)."""
     from sqlalchemy import create_engine, text
 
-    key = int.from_bytes(hashlib.sha256(f"peftspec:{study}".encode()).digest()[:8], "big", signed=True)
+    key = int.from_bytes(hashlib.sha256(f"peftspec:{name}".encode()).digest()[:8], "big", signed=True)
     engine = create_engine(database_url(url), poolclass=_null_pool())
     try:
         with engine.connect() as connection:
