@@ -61,6 +61,7 @@ EXTRA_OF_MODULE = {
     ),
     **dict.fromkeys(("fastapi", "starlette", "uvicorn", "prometheus_client"), "serve"),
     "wandb": "wandb",
+    "liger_kernel": "liger",
     **dict.fromkeys(("optuna", "sqlalchemy", "psycopg"), "sweep"),
 }  # fmt: skip
 """Which extra installs each third-party module that a command may import (top-level names)."""

@@ -40,6 +40,8 @@ class BuiltModel:
     """The head's bias starts at the training labels' log-odds (`peftspec.build.head`)."""
     compiled_blocks: str | None = None
     """What `trainer.torch_compile` compiled (`peftspec.build.compile`); None: nothing."""
+    liger: str | None = None
+    """With `trainer.liger_kernels`: which Liger kernels run, or why none (`peftspec.build.liger`)."""
 
 
 def build_tokenizer(backbone: BackboneSpec):
@@ -204,13 +206,30 @@ def build_model(
     if peft_config is not None and not spec.trainer.cast_adapter_inputs and precision in ("bf16", "fp16"):
         skip_input_casts(model)
     trainable, total = count_parameters(model)
+    liger = None
+    if spec.trainer.liger_kernels:  # before compiling, so that the compiled blocks hold them
+        import torch
+
+        from peftspec.build.liger import apply_liger_kernels
+
+        liger = apply_liger_kernels(model, on_gpu=torch.cuda.is_available())
     compiled = None
     if spec.trainer.torch_compile:
         from peftspec.build.compile import compile_blocks
 
         compiled = compile_blocks(model)
     return BuiltModel(
-        model, tokenizer, trainable, total, added_pad, wrapped, architecture, pooling, head_bias, compiled
+        model,
+        tokenizer,
+        trainable,
+        total,
+        added_pad,
+        wrapped,
+        architecture,
+        pooling,
+        head_bias,
+        compiled,
+        liger,
     )
 
 

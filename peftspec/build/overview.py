@@ -51,7 +51,13 @@ def overview_of(
         head=head_line(built),
         learning_rate=learning_rate,
         speedups=speedups(
-            spec.trainer, precision, _attention(built.model), on_gpu, built.compiled_blocks, micro_line
+            spec.trainer,
+            precision,
+            _attention(built.model),
+            on_gpu,
+            built.compiled_blocks,
+            micro_line,
+            built.liger,
         ),
         class_weights=describe(
             spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
@@ -66,10 +72,11 @@ def speedups(
     on_gpu: bool,
     compiled_blocks: str | None = None,
     micro_line: str | None = None,
+    liger: str | None = None,
 ) -> list[str]:
     """The fast defaults in force, as the overview shows them; `off:` marks ones the spec turned off.
     `compiled_blocks`: what `torch_compile` compiled; `micro_line`: the micro-batch chosen by
-    `micro_batch = "auto"`."""
+    `micro_batch = "auto"`; `liger`: what `liger_kernels` applied."""
     items = ["dynamic padding" + (" (to a multiple of 8)" if on_gpu else "")]
     items.append("length-grouped batches" if trainer.group_by_length else "off: length-grouped batches")
     batch = trainer.eval_batch_size
@@ -85,6 +92,8 @@ def speedups(
         items.append("off: torch.compile")
     if not trainer.cast_adapter_inputs and precision in ("bf16", "fp16"):
         items.append("adapter inputs left to autocast (no cast to fp32)")
+    if liger:
+        items.append(liger)
     if micro_line:
         items.append(micro_line)
     return items

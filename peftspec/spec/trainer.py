@@ -116,6 +116,11 @@ class TrainerSpec(SpecModel):
     bf16 or fp16 mixed precision autocast casts it back for the matrix product, so the cast is
     extra work in every adapted layer; `false` skips it there (without mixed precision it changes
     nothing). The benchmark measures it before it may become the default."""
+    liger_kernels: bool = False
+    """Run Liger's Triton kernels for the backbone's RMSNorm, rotary embedding and gated MLP (fewer,
+    fused kernels; Llama, Gemma, Qwen2, Mistral and other decoders Liger covers). Needs a CUDA GPU
+    and `pip install 'peftspec[liger]'`; on a CPU it is off and the plan says so. The benchmark
+    measures it before it may become the default."""
     micro_batch: Literal["auto"] | None = None
     """Rows per forward and backward pass. Unset = `batch_size`. `"auto"` keeps the effective
     batch (`batch_size x gradient_accumulation_steps`) and runs it as the largest micro-batch that
