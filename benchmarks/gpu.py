@@ -10,7 +10,8 @@ sampler, optimizer, clipping, callbacks, in-training evaluations and checkpoint 
 spec's cadence. Only two things are not the user's: the weights are random (the backbone is built
 from its config in peftspec's family table, quantised as the spec says) and the tokenizer is one
 trained on the texts in the family's style. The texts are the SemEval-2018 E-c tweets when the
-shared copy is beside the checkout, else synthetic texts with the tweets' length distribution.
+shared copy is beside the checkout (or in the folder `--data` names), else synthetic texts with the
+tweets' length distribution.
 
 Arms, each the default with one change: `default` (the spec as shipped), `no-fused` (unfused
 AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `compile` (regional
@@ -22,12 +23,15 @@ workload, `packed-eval` times an evaluation with padding-free packed batches aga
 (`peftspec.build.packing`, experimental) and checks their logits agree.
 
 Each arm runs until its share of the time budget is spent. Step times are taken per optimizer
-step (the first step of each new padded width is warm-up, not timed) and reported as the median
-of three consecutive windows with their spread. The whole spec's wall time is extrapolated from
-the measured parts: steps x step time + evaluations x evaluation time + saves x save time + the
-final evaluation + the compile (the first steps' excess). Numerical checks (logits and loss
-within 1e-2 relative, gradient cosine > 0.999) run once per workload before the arms. The JSON is
-rewritten after every arm, so a time-out still leaves every finished arm.
+step (the warm-up steps and the first step of each new padded width are not timed; if fewer than
+three steps are left, every step after the warm-up is, and the JSON's `timed` says so) and
+reported as the median of three consecutive windows with their spread. Before the first arm, one
+forward and backward at every padded width and one evaluation fill the process's caches, so the
+default arm, which runs first, pays no more than the others. The whole spec's wall time is
+extrapolated from the measured parts: steps x step time + evaluations x evaluation time + saves
+x save time + the final evaluation + the compile (the first steps' excess). Numerical checks
+(logits and loss within 1e-2 relative, gradient cosine > 0.999) run once per workload before the
+arms. The JSON is rewritten after every arm, so a time-out still leaves every finished arm.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import json
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gpu_parts import (  # noqa: E402
+    SEMEVAL,
     Timing,
     compare,
     fixed_batch,
@@ -53,6 +59,8 @@ from gpu_parts import (  # noqa: E402
     packed_evaluation,
     pad_to_max_length,
     peak_flops,
+    transformers_restored,
+    warm_up,
     workspace,
 )
 
@@ -66,9 +74,11 @@ OVERRIDES = {
     "workers": ["trainer.dataloader_workers=2"],
     "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],  # and more (arm_spec)
     "compile": ["trainer.torch_compile=true"],
+    "liger": ["trainer.liger_kernels=true"],
 }
-"""Each arm's change to the default, in the order the arms run: `compile` changes the model, so
-it runs last."""
+"""Each arm's change to the default, in the order the arms run: `compile` changes the workload's
+model, so it runs after the others; `liger` builds a model of its own (Liger patches in place, for
+good), so it comes last, where a time-out costs only it. It runs where CUDA and liger-kernel are."""
 ARMS = list(OVERRIDES)
 EXTRAS = ["packed-eval"]
 """Measured once per workload, before the arms: evaluation with padding-free packed batches."""
@@ -111,6 +121,14 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         max_length = spec.dataset.max_length
         datasets = {k: pad_to_max_length(v, parts.tokenizer, max_length) for k, v in parts.datasets.items()}
         parts = dataclasses.replace(parts, datasets=datasets)
+    if arm == "liger":  # a fresh model, its numerical check, then the arm on it
+        from peftspec.build.liger import apply_liger_kernels
+
+        parts = compile_run(arm_spec(name, "default", space, args), data=bundle).build_model()
+        batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
+        eager = forward_backward(parts.model, batch, compiled.settings.precision)
+        extra["liger"] = apply_liger_kernels(parts.model, on_gpu=True)
+        extra["check"] = compare(eager, forward_backward(parts.model, batch, compiled.settings.precision))
     if arm == "compile":  # the numerical check, then the arm on the compiled model
         batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
         eager = forward_backward(parts.model, batch, compiled.settings.precision)
@@ -204,6 +222,7 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
         }
         out["workloads"].append(entry)
         entry["checks"] = numerical_checks(compiled, parts, compiled.settings.precision)
+        entry["warm_up"] = warm_up(compiled, parts, spec.trainer.batch_size, compiled.settings.precision)
         save()
         if "packed-eval" in args.arms:  # padding-free batches, evaluation only (experimental)
             try:
@@ -213,12 +232,16 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
             save()
         accumulates = spec.trainer.gradient_accumulation_steps > 1
         arms = [a for a in ARMS if a in args.arms and (a != "micro-auto" or accumulates)]
+        if "liger" in arms and not liger_runs():
+            arms.remove("liger")
+            entry["arms"]["liger"] = {"arm": "liger", "skipped": "needs a CUDA GPU and liger-kernel"}
         for i, arm in enumerate(arms):
             left = deadline - time.perf_counter()
             workloads_left = len(args.workloads) - args.workloads.index(name)
             budget = max(2.0, left / workloads_left / (len(arms) - i) * 0.8)
             try:
-                result = run_arm(name, arm, space, parts, bundle, args, budget, full_steps)
+                with transformers_restored():  # Liger patches transformers' modules process-wide
+                    result = run_arm(name, arm, space, parts, bundle, args, budget, full_steps)
             except Exception as exc:  # an arm that fails is recorded; the others still run
                 result = {"arm": arm, "error": f"{type(exc).__name__}: {exc}"[:2000]}
             entry["arms"][arm] = result
@@ -231,6 +254,14 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
             torch.cuda.empty_cache()
 
 
+def liger_runs() -> bool:
+    import importlib.util
+
+    import torch
+
+    return torch.cuda.is_available() and importlib.util.find_spec("liger_kernel") is not None
+
+
 def ratios(arms: dict) -> dict:
     """Each arm's time over the default's, for a step, an evaluation and the whole spec: above 1
     the default is that many times faster than the arm (for `notebook`, the headline), below 1 the
@@ -240,7 +271,7 @@ def ratios(arms: dict) -> dict:
         return {}
     found = {}
     for arm, r in arms.items():
-        if arm == "default" or "error" in r:
+        if arm == "default" or "error" in r or "skipped" in r:
             continue
         found[arm] = {
             "step_time": _over(r.get("step_s"), base.get("step_s")),
@@ -264,6 +295,12 @@ def main() -> None:
     parser.add_argument("--budget-s", type=float, default=420, help="the whole script's time budget")
     parser.add_argument("--only", help="comma-separated workloads (default: all three)")
     parser.add_argument(
+        "--data",
+        type=Path,
+        help="a folder with SemEval-2018 E-c's train and dev files (default: the shared copy beside "
+        "the checkout, if there, except with --tiny); without it, synthetic texts of the tweets' lengths",
+    )
+    parser.add_argument(
         "--arms",
         default=",".join(ARMS + EXTRAS),
         help=f"comma-separated arms (default: {','.join(ARMS + EXTRAS)})",
@@ -276,6 +313,8 @@ def main() -> None:
     if args.tiny:
         args.steps, args.warmup = min(args.steps, 4), min(args.warmup, 2)
     args.workloads = args.only.split(",") if args.only else WORKLOADS
+    if args.data is None and SEMEVAL.is_dir() and not args.tiny:
+        args.data = SEMEVAL
     args.arms = args.arms.split(",")
     import torch
 
@@ -295,7 +334,19 @@ def main() -> None:
     deadline = time.perf_counter() + args.budget_s
     started = time.perf_counter()
     for name in args.workloads:
-        run_workload(name, args, deadline, out, save)
+        try:
+            run_workload(name, args, deadline, out, save)
+        except Exception as exc:  # a workload that fails is recorded; the next still runs
+            traceback.print_exc()
+            entry = next((e for e in out["workloads"] if e["workload"] == name), None)
+            if entry is None:
+                entry = {"workload": name, "arms": {}}
+                out["workloads"].append(entry)
+            entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            save()
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
     out["wall_s"] = round(time.perf_counter() - started, 1)
     save()
     print(table(out))
@@ -318,6 +369,8 @@ def failures(out: dict) -> list[str]:
     """Arms that raised and numerical checks that did not pass."""
     found = []
     for entry in out["workloads"]:
+        if "error" in entry:
+            found.append(f"{entry['workload']}: {entry['error']}")
         for arm, r in entry["arms"].items():
             if "error" in r:
                 found.append(f"{entry['workload']} {arm}: {r['error']}")
@@ -338,11 +391,13 @@ def table(out: dict) -> str:
                "eval smp/s", "eval MFU", "spec wall s", "wall / default"]  # fmt: skip
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     for entry in out["workloads"]:
+        if "error" in entry:
+            error = f"| {entry['workload']} | - | error: {entry['error'][:60]} |"
+            lines.append(error + " |" * (len(columns) - 3))
         for arm, r in entry["arms"].items():
-            if "error" in r:
-                lines.append(
-                    f"| {entry['workload']} | {arm} | error: {r['error'][:60]} |" + " |" * (len(columns) - 3)
-                )
+            if "error" in r or "skipped" in r:
+                said = f"error: {r['error'][:60]}" if "error" in r else f"skipped: {r['skipped']}"
+                lines.append(f"| {entry['workload']} | {arm} | {said} |" + " |" * (len(columns) - 3))
                 continue
             ratio = (entry.get("ratios") or {}).get(arm, {}).get("spec_wall")  # arm / default
             cells = [

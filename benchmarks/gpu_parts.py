@@ -3,8 +3,10 @@ config), the timing callback, the numerical checks, and the notebook's pad-to-ma
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,19 +54,30 @@ def synthetic_texts(n: int, seed: int = 0) -> list[str]:
     return [" ".join(rng.choice(words, size=k)) for k in counts]
 
 
-def write_data(folder: Path, rows: int, tiny: bool) -> tuple[list[str], list[str], str]:
-    """(overrides, texts, where the texts come from): the real tweets when beside the checkout
-    (all of them, or the first `rows` in tiny mode), else synthetic ones of the same lengths."""
+SEMEVAL_FILES = ("2018-E-c-En-train.txt", "2018-E-c-En-dev.txt")
+
+
+def write_data(folder: Path, rows: int, tiny: bool, data: Path | None) -> tuple[list[str], list[str], str]:
+    """(overrides, texts, where the texts come from). With `data` (a folder holding SemEval-2018
+    E-c's train and dev files) the real tweets: all of them, or the first `rows` in tiny mode;
+    else synthetic texts of the tweets' lengths with random labels."""
     import numpy as np
 
-    if SEMEVAL.is_dir() and not tiny:
+    if data is not None:
         import polars as pl
 
-        texts = []
-        for name in ("2018-E-c-En-train.txt", "2018-E-c-En-dev.txt"):
-            frame = pl.read_csv(SEMEVAL / name, separator="\t", quote_char=None)
-            texts += frame["Tweet"].to_list()
-        return [], texts, f"SemEval-2018 E-c ({len(texts)} tweets)"
+        missing = [name for name in SEMEVAL_FILES if not (data / name).is_file()]
+        if missing:
+            raise SystemExit(f"--data {data}: no {', '.join(missing)} there")
+        if not tiny:
+            paths = [str((data / name).resolve()) for name in SEMEVAL_FILES]
+            texts = [t for p in paths for t in pl.read_csv(p, separator="\t", quote_char=None)["Tweet"]]
+            return [f"dataset.train={json.dumps(paths)}"], texts, f"SemEval-2018 E-c ({len(texts)} tweets)"
+        frame = pl.read_csv(data / SEMEVAL_FILES[0], separator="\t", quote_char=None).head(rows)
+        path = folder / "train.tsv"
+        frame.write_csv(path, separator="\t", quote_style="never")
+        texts = frame["Tweet"].to_list()
+        return [f"dataset.train={json.dumps([str(path)])}"], texts, f"SemEval-2018 E-c (first {rows} tweets)"
     texts = synthetic_texts(rows)
     rng = np.random.default_rng(1)
     labels = rng.random((rows, len(EMOTIONS))) < 0.2
@@ -72,7 +85,8 @@ def write_data(folder: Path, rows: int, tiny: bool) -> tuple[list[str], list[str
     lines = ["\t".join(["ID", "Tweet", *EMOTIONS])]
     lines += ["\t".join([f"s{i}", text, *(str(int(v)) for v in labels[i])]) for i, text in enumerate(texts)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return [f'dataset.train=["{path}"]'], texts, f"synthetic, SemEval tweet lengths ({rows} rows)"
+    source = f"synthetic, SemEval tweet lengths ({rows} rows)"
+    return [f"dataset.train={json.dumps([str(path)])}"], texts, source
 
 
 def workspace(name: str, folder: Path, args) -> Space:
@@ -87,7 +101,9 @@ def workspace(name: str, folder: Path, args) -> Space:
     from peftspec.spec import load_spec
 
     spec = load_spec(ROOT / "specs" / f"{name}.toml")
-    data_overrides, texts, source = write_data(folder, 240 if args.tiny else SEMEVAL_ROWS, args.tiny)
+    data_overrides, texts, source = write_data(
+        folder, 240 if args.tiny else SEMEVAL_ROWS, args.tiny, args.data
+    )
     config = config_for(spec.backbone.model)
     family = family_of_backbone(spec.backbone, config)
     tokenizer = train_tokenizer(
@@ -134,6 +150,9 @@ class Step:
     """(rows, padded width, real tokens) of each micro-batch."""
     profiled: bool = False
     """Taken under the profiler (slower): counted apart, not timed."""
+    cold: bool = False
+    """A warm-up step, or the first with one of its padded widths: its excess over the median is
+    the cold-start cost, and it is not timed."""
 
 
 class Timing(TrainerCallback):
@@ -144,6 +163,7 @@ class Timing(TrainerCallback):
     def __init__(self, model, budget_s: float, profile: bool, device: str, warmup: int):
         self.budget_s, self.device, self.warmup, self.want_profile = budget_s, device, warmup, profile
         self.steps: list[Step] = []
+        self.widths: set[int] = set()
         self.evals: list[dict] = []
         self.saves: list[float] = []
         self.eval_tokens = [0, 0]
@@ -163,6 +183,9 @@ class Timing(TrainerCallback):
         else:
             self.eval_tokens[0] += real
             self.eval_tokens[1] += ids.numel()
+
+    def _warm(self) -> list[Step]:
+        return [s for s in self.steps if not s.cold and not s.profiled]
 
     def _sync(self) -> float:
         if self.device == "cuda":
@@ -187,12 +210,15 @@ class Timing(TrainerCallback):
 
     def on_step_end(self, args, state, control, **kwargs):
         self.t_end = self._sync()
-        self.steps.append(Step(self.t_end - self.t0, self._micro, self._profiler is not None))
+        widths = {width for _, width, _ in self._micro}
+        cold = len(self.steps) < self.warmup or bool(widths - self.widths)
+        self.widths |= widths
+        self.steps.append(Step(self.t_end - self.t0, self._micro, self._profiler is not None, cold))
         self._eval_in_gap = 0.0
         if self._profiler is not None and len(self.steps) == self.warmup + 7:
             self._stop_profile(5)
         spent = self.t_end - self.started
-        enough = len(self.steps) >= self.warmup + 3 and self.evals and self.saves
+        enough = len(self._warm()) >= 3 and self.evals and self.saves
         if spent > self.budget_s and enough:
             control.should_training_stop = True
 
@@ -235,17 +261,13 @@ class Timing(TrainerCallback):
     def summary(self, spec, full_steps: int, space: Space, val_rows: int, test_rows: int) -> dict:
         """Medians, spread, throughput, MFU and the whole spec's extrapolated wall time."""
         self.handle.remove()
-        seen: set[tuple[int, int]] = set()
-        warm, cold_excess = [], []
-        for i, step in enumerate(self.steps):
-            shapes = {(rows, width) for rows, width, _ in step.shapes}
-            new = bool(shapes - seen)
-            seen |= shapes
-            if step.profiled:
-                continue
-            (cold_excess if (new or i < self.warmup) else warm).append(step)
+        warm, rule = self._warm(), "after warm-up, none with a new padded width"
+        cold_excess = [s for s in self.steps if s.cold and not s.profiled]
+        if len(warm) < 3:  # every step brought a new width (accumulation over varied lengths)
+            warm = [s for s in self.steps[self.warmup :] if not s.profiled]
+            cold_excess, rule = [s for s in self.steps[: self.warmup] if not s.profiled], "after warm-up"
         if len(warm) < 3:
-            return {"error": f"only {len(warm)} warm steps were timed", "steps_timed": len(warm)}
+            return {"error": f"only {len(warm)} steps after warm-up were timed", "steps_timed": len(warm)}
         third = len(warm) // 3
         windows = [warm[i * third : (i + 1) * third] for i in range(3)]
         medians = [statistics.median(s.seconds for s in w) for w in windows]
@@ -269,8 +291,9 @@ class Timing(TrainerCallback):
         eval_real = self.eval_tokens[0] / max(1, len(evals)) if evals else None
         return {
             "steps_timed": len(warm),
+            "timed": rule,
             "steps_cold": len(cold_excess),
-            "distinct_shapes": len(seen),
+            "distinct_widths": len(self.widths),
             "step_s": step_s,
             "step_spread": (max(medians) - min(medians)) / step_s,
             "window_medians_s": medians,
@@ -319,6 +342,52 @@ def pad_to_max_length(dataset, tokenizer, max_length: int):
 
 
 # numerical checks ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def transformers_restored():
+    """Put back what an arm replaced in transformers' modeling modules: Liger swaps their norm and
+    MLP classes and rotary function for the whole process, and the next workload's model must be
+    built as the user's would be."""
+    import sys
+
+    modules = [m for n, m in list(sys.modules.items()) if n.startswith("transformers.models.") and m]
+    saved = [(m, dict(vars(m))) for m in modules]
+    try:
+        yield
+    finally:
+        for module, names in saved:
+            for name, value in names.items():
+                if vars(module).get(name) is not value:
+                    setattr(module, name, value)
+
+
+def warm_up(compiled, parts, rows: int, precision: str) -> dict:
+    """Before the first arm: one forward and backward of `rows` training rows at every padded width
+    the training split produces, and one evaluation of the validation split. What lives for the
+    process (the allocator's blocks, kernel choices, oneDNN primitives on a CPU) is then filled
+    before the default arm, which runs first, so it pays no more than the arms after it."""
+    import numpy as np
+
+    from peftspec.build.predict import predict
+
+    started = time.perf_counter()
+    model, train = parts.model, parts.datasets["train"]
+    lengths = np.array([len(ids) for ids in train["input_ids"]])
+    multiple = getattr(parts.collator, "pad_to_multiple_of", None) or 1
+    widths = sorted({-(-int(n) // multiple) * multiple for n in lengths})
+    order = np.argsort(lengths, kind="stable")
+    device = next(model.parameters()).device
+    for width in widths:  # the longest `rows` rows that pad to this width
+        picked = order[lengths[order] <= width][-rows:]
+        batch = fixed_batch(train.select(picked.tolist()), parts.collator, rows, device)
+        forward_backward(model, batch, precision)
+    settings = compiled.settings
+    predict(
+        model, parts.datasets["validation"], parts.collator, settings.eval_batch_size, settings.task,
+        precision=precision, training=True,
+    )  # fmt: skip
+    return {"widths": len(widths), "rows": rows, "seconds": round(time.perf_counter() - started, 2)}
 
 
 def fixed_batch(dataset, collate, rows: int, device):
