@@ -14,12 +14,13 @@ shared copy is beside the checkout (or in the folder `--data` names), else synth
 tweets' length distribution.
 
 Arms, each the default with one change: `default` (the spec as shipped), `no-fused` (unfused
-AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `compile` (regional
-torch.compile), `micro-auto` (`micro_batch = "auto"`, where the spec accumulates),
-`no-input-cast` (adapters take their inputs as autocast gives them), `workers` (2 dataloader
-workers), and `notebook`: the reference notebook's approach (every row padded to
-max_length, random batches, the Trainer's defaults for optimizer and evaluation). Once per
-workload, `packed-eval` times an evaluation with padding-free packed batches against padded ones
+AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `micro-auto` (`micro_batch =
+"auto"`, where the spec accumulates), `no-input-cast` (adapters take their inputs as autocast
+gives them), `workers` (2 dataloader workers), `eval-256` (evaluation batches of 256 rows),
+`notebook` (the reference notebook's approach: every row padded to max_length, random batches,
+the Trainer's defaults for optimizer and evaluation), `compile` (regional torch.compile) and
+`liger` (Liger's kernels, where CUDA and liger-kernel are). Once per workload, `packed-eval`
+times an evaluation with padding-free packed batches against padded ones
 (`peftspec.build.packing`, experimental) and checks their logits agree.
 
 Each arm runs until its share of the time budget is spent. Step times are taken per optimizer
@@ -61,6 +62,7 @@ from gpu_parts import (  # noqa: E402
     peak_flops,
     transformers_restored,
     warm_up,
+    warmup_steps,
     workspace,
 )
 
@@ -72,6 +74,7 @@ OVERRIDES = {
     "micro-auto": ['trainer.micro_batch="auto"'],
     "no-input-cast": ["trainer.cast_adapter_inputs=false"],
     "workers": ["trainer.dataloader_workers=2"],
+    "eval-256": ["trainer.eval_batch_size=256"],  # the default is twice the training micro-batch
     "notebook": ["trainer.group_by_length=false", "trainer.eval_batch_size=8"],  # and more (arm_spec)
     "compile": ["trainer.torch_compile=true"],
     "liger": ["trainer.liger_kernels=true"],
@@ -93,8 +96,9 @@ def arm_spec(name: str, arm: str, space, args):
     overrides = list(space.overrides) + OVERRIDES[arm]
     if arm == "notebook":  # the Trainer's own default optimizer
         overrides.append(f'trainer.optimizer="{TrainingArguments(output_dir="x").optim.value}"')
-    overrides.append(f"trainer.max_steps={args.warmup + 3 * args.steps}")
-    return load_spec(ROOT / "specs" / f"{name}.toml", overrides)
+    path = ROOT / "specs" / f"{name}.toml"
+    overrides.append(f"trainer.max_steps={warmup_steps(args, load_spec(path)) + 3 * args.steps}")
+    return load_spec(path, overrides)
 
 
 def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, full_steps: int) -> dict:
@@ -149,7 +153,8 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     writer = RunWriter(
         new_run_dir(space.folder / "runs", f"{name}-{arm}"), compiled.record.model_copy(deep=True)
     )
-    timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=args.warmup)
+    warmup = warmup_steps(args, spec)
+    timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=warmup)
     generic = arm in ("trainer-eval", "notebook")
     original = PeftspecTrainer.evaluation_loop
     hooks = []
@@ -232,9 +237,8 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
             save()
         accumulates = spec.trainer.gradient_accumulation_steps > 1
         arms = [a for a in ARMS if a in args.arms and (a != "micro-auto" or accumulates)]
-        if "liger" in arms and not liger_runs():
-            arms.remove("liger")
-            entry["arms"]["liger"] = {"arm": "liger", "skipped": "needs a CUDA GPU and liger-kernel"}
+        skipped = [a for a in arms if a == "liger" and not liger_runs()]
+        arms = [a for a in arms if a not in skipped]
         for i, arm in enumerate(arms):
             left = deadline - time.perf_counter()
             workloads_left = len(args.workloads) - args.workloads.index(name)
@@ -248,6 +252,9 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
             entry["ratios"] = ratios(entry["arms"])
             save()
             print(json.dumps({k: v for k, v in result.items() if k != "window_medians_s"}), flush=True)
+        for arm in skipped:
+            entry["arms"][arm] = {"arm": arm, "skipped": "needs a CUDA GPU and liger-kernel"}
+        save()
         del parts, compiled
         gc.collect()
         if torch.cuda.is_available():
@@ -291,7 +298,9 @@ def main() -> None:
     parser.add_argument(
         "--steps", type=int, default=100, help="optimizer steps per timing window (3 windows)"
     )
-    parser.add_argument("--warmup", type=int, default=10, help="steps before the first window")
+    parser.add_argument(
+        "--warmup", type=int, default=10, help="micro-batches (at least 2 steps) before the first window"
+    )
     parser.add_argument("--budget-s", type=float, default=420, help="the whole script's time budget")
     parser.add_argument("--only", help="comma-separated workloads (default: all three)")
     parser.add_argument(

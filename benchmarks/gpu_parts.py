@@ -89,6 +89,12 @@ def write_data(folder: Path, rows: int, tiny: bool, data: Path | None) -> tuple[
     return [f"dataset.train={json.dumps([str(path)])}"], texts, source
 
 
+def warmup_steps(args, spec) -> int:
+    """`--warmup` micro-batches as optimizer steps (at least 2): Qwen's 8 x 8 warms up in 2 steps,
+    not 10 (80 micro-batches); the process's caches are filled before the arms (`warm_up`)."""
+    return max(2, -(-args.warmup // spec.trainer.gradient_accumulation_steps))
+
+
 def workspace(name: str, folder: Path, args) -> Space:
     """A random checkpoint of the workload's real config (toy-sized with `--tiny`) and its
     tokenizer in one folder, the data, and the overrides that point the spec at both."""
@@ -132,7 +138,7 @@ def workspace(name: str, folder: Path, args) -> Space:
     if device == "cuda":
         torch.cuda.empty_cache()
     save_tokenizer(tokenizer, model_dir, family.specials)
-    eval_every = max(1, args.warmup)  # an evaluation and a save early in every arm
+    eval_every = warmup_steps(args, spec)  # an evaluation and a save early in every arm
     overrides = [
         *data_overrides,
         f'backbone.model="{model_dir}"',
