@@ -40,6 +40,7 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import math
 import sys
 import tempfile
 import time
@@ -183,6 +184,10 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         peak_gib=torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
         **extra,
     )
+    if "first_compile_s" in extra and "step_s" in result:  # compiled in the check, before training
+        result["compile_s"] = extra["first_compile_s"] + result["first_shape_excess_s"]
+        if result.get("spec_wall_s") is not None:
+            result["spec_wall_s"] += extra["first_compile_s"]
     session.trainer.model = session.trainer.model_wrapped = None  # the workload's model lives on
     del session
     gc.collect()
@@ -285,6 +290,9 @@ def ratios(arms: dict) -> dict:
             "eval_time": _over(r.get("eval_s"), base.get("eval_s")),
             "spec_wall": _over(r.get("spec_wall_s"), base.get("spec_wall_s")),
         }
+        if "compile_s" in r:  # the optimizer steps after which compiling has paid for itself
+            saved = (base.get("step_s") or 0) - (r.get("step_s") or 0)
+            found[arm]["payback_steps"] = math.ceil(r["compile_s"] / saved) if saved > 0 else None
     return found
 
 
@@ -360,6 +368,15 @@ def main() -> None:
     save()
     print(table(out))
     for entry in out["workloads"]:
+        compiled = (entry.get("ratios") or {}).get("compile") or {}
+        if "payback_steps" in compiled:
+            steps, spec_steps = compiled["payback_steps"], entry["arms"]["compile"].get("spec_steps")
+            print(
+                f"{entry['workload']}: compiling pays for itself after {steps} optimizer steps "
+                f"(the spec has {spec_steps})"
+                if steps
+                else f"{entry['workload']}: compiled steps were not faster"
+            )
         packed = entry.get("packed_eval") or {}
         if "packed_over_padded_speed" in packed:
             print(
