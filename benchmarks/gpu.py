@@ -3,6 +3,9 @@ configs (no download), and each speed lever as a ratio against the default in th
 
     python benchmarks/gpu.py -o benchmarks/gpu-h200.json     # one CUDA GPU, about 8 minutes
     python benchmarks/gpu.py --tiny -o /tmp/tiny.json       # the same code on a CPU, toy models
+    python benchmarks/gpu.py --show benchmarks/gpu-h200.json  # its tables again, from the JSON
+
+On the lent H200, whose image lacks some of peftspec's dependencies: `benchmarks/device_kit.py`.
 
 For `specs/gemma_lora.toml`, `gemma_ia3.toml` and `qwen_qlora.toml` the spec is compiled by
 peftspec (`compile_run`) and trained by peftspec's `TrainingSession`: its collator, length-grouped
@@ -45,6 +48,7 @@ import sys
 import tempfile
 import time
 import traceback
+from importlib.metadata import version
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -329,7 +333,11 @@ def main() -> None:
     parser.add_argument(
         "--strict", action="store_true", help="exit 1 if an arm failed or a numerical check did not pass (CI)"
     )
+    parser.add_argument("--show", type=Path, help="print the tables of a JSON this script wrote, and exit")
     args = parser.parse_args()
+    if args.show:
+        report(json.loads(args.show.read_text()))
+        return
     if args.tiny:
         args.steps, args.warmup = min(args.steps, 4), min(args.warmup, 2)
     args.workloads = args.only.split(",") if args.only else WORKLOADS
@@ -342,6 +350,7 @@ def main() -> None:
     out = {
         "device": device,
         "torch": torch.__version__,
+        "versions": {name: version(name) for name in ("transformers", "peft", "accelerate", "bitsandbytes")},
         "peak_bf16_flops": peak_flops(),
         "tiny": args.tiny,
         "workloads": [],
@@ -369,6 +378,16 @@ def main() -> None:
                 torch.cuda.empty_cache()
     out["wall_s"] = round(time.perf_counter() - started, 1)
     save()
+    report(out)
+    problems = failures(out)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    if args.strict and problems:
+        sys.exit(1)
+
+
+def report(out: dict) -> None:
+    """The results table, then what compiling needs to pay off and what packing gave."""
     print(table(out))
     for entry in out["workloads"]:
         compiled = (entry.get("ratios") or {}).get("compile") or {}
@@ -387,11 +406,6 @@ def main() -> None:
                 f"padded {packed['padded_samples_per_s']:,.1f} "
                 f"({packed['packed_over_padded_speed']:.2f}x; logits within {packed['logits_max_rel']:.1e})"
             )
-    problems = failures(out)
-    for problem in problems:
-        print(f"FAILED: {problem}", file=sys.stderr)
-    if args.strict and problems:
-        sys.exit(1)
 
 
 def failures(out: dict) -> list[str]:
