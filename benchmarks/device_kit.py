@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gpu_parts import SEMEVAL, SEMEVAL_FILES  # noqa: E402
+from gpu_workspace import SEMEVAL, SEMEVAL_FILES  # noqa: E402
 
 CARRY = {
     # not in the device image

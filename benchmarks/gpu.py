@@ -55,21 +55,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from gpu_parts import (  # noqa: E402
-    SEMEVAL,
-    Timing,
+from gpu_checks import (  # noqa: E402
     compare,
     fixed_batch,
     forward_backward,
     numerical_checks,
     packed_evaluation,
-    pad_to_max_length,
-    peak_flops,
     transformers_restored,
     warm_up,
-    warmup_steps,
-    workspace,
 )
+from gpu_timing import Timing, peak_flops  # noqa: E402
+from gpu_workspace import SEMEVAL, pad_to_max_length, warmup_steps, workspace  # noqa: E402
 
 WORKLOADS = ["gemma_lora", "qwen_qlora", "gemma_ia3"]
 """In the order of the issue's goals (Gemma LoRA's MFU and its ratio to the notebook, Qwen QLoRA's
