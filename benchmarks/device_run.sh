@@ -37,8 +37,9 @@ print(json.dumps(versions))
 EOF
 [ "${PIPESTATUS[0]}" -eq 0 ] || exit 3
 cp .device/manifest.json "$out/" 2>/dev/null
-# the tests that only a GPU can run (Liger's numerics), in seconds; their result does not stop the benchmark
-timeout 180 python3 -m pytest -q -m gpu -p no:cacheprovider -o addopts="" tests/test_liger.py \
+# Liger's tests with the real liger-kernel (its numerics need the GPU), in seconds; their result
+# does not stop the benchmark
+timeout 180 python3 -m pytest -q -p no:cacheprovider -o addopts="" tests/test_liger.py \
     > "$out/gpu-tests.txt" 2>&1
 tail -1 "$out/gpu-tests.txt"
 timeout "${WALL_S:-520}" python3 benchmarks/gpu.py --data .device/data/semeval2018_ec -o "$out/gpu-h200.json" "$@" \

@@ -5,6 +5,7 @@ numerical check against the eager model."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 from pathlib import Path
@@ -89,6 +90,28 @@ def test_an_architecture_liger_does_not_cover_is_refused_with_what_it_covers(tmp
     fake_liger(monkeypatch, [])
     with pytest.raises(ModelError, match=r"no kernels for model type 'bert' \(it covers: llama, qwen2\)"):
         apply_liger_kernels(model, on_gpu=True)
+
+
+@pytest.mark.parametrize("kind", ["qwen2", "gemma"])
+def test_the_real_liger_patches_the_adapted_backbones_blocks_and_leaves_its_forward(
+    tmp_path, kind, monkeypatch
+):
+    """With liger-kernel installed (the device kit carries it; patching needs no GPU): its norms
+    and gated MLP run in the PEFT-wrapped backbone, and the classifier keeps its own forward."""
+    pytest.importorskip("liger_kernel.transformers")
+    from peftspec.build.liger import apply_liger_kernels
+    from peftspec.build.model import build_model
+
+    model = build_model(tiny_lora_spec(make_backbone(kind, tmp_path / kind), kind), EMOTIONS, "fp32").model
+    modeling = importlib.import_module(f"transformers.models.{kind}.modeling_{kind}")
+    for name, value in vars(modeling).items():  # Liger also swaps them for the process: put back
+        monkeypatch.setattr(modeling, name, value)
+    assert apply_liger_kernels(model, on_gpu=True).endswith(f" on {kind}")
+    base = model.get_base_model()
+    layer = base.model.layers[0]
+    assert layer.input_layernorm.forward.__qualname__ == "LigerRMSNorm.forward"
+    assert layer.mlp.forward.__qualname__.startswith("Liger")
+    assert "forward" not in vars(base)  # not replaced by Liger's causal-LM forward
 
 
 @pytest.mark.gpu
