@@ -31,3 +31,14 @@ def write_spec(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(autouse=True)
+def _no_textual_animations(monkeypatch):
+    """Apps in tests start with animations off (`TEXTUAL_ANIMATIONS=none`): after every key and
+    pause, Pilot waits for running animations (toasts, tab underlines) to end, which cost the TUI
+    tests about 40 s of waiting on a 2-core machine. Animations only change how a state is reached
+    on screen, never the state the tests check or the snapshots show."""
+    import textual.constants
+
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
