@@ -50,6 +50,39 @@ def test_truncated_last_line_is_held_back(tmp_path: Path):
     assert [r["step"] for r in later.records] == [3] and later.offset == log.stat().st_size
 
 
+def test_a_stream_a_resume_cuts_back_is_read_again_by_who_was_following_it(tmp_path: Path):
+    """A resume trims metrics.jsonl to its checkpoint's step by replacing the file, then replays:
+    a reader that had followed the old file (a sweep worker reporting each evaluation, the TUI)
+    reads the new one from its start, not from its old offset, which would skip what the replay
+    wrote below it (a sweep lost a trial's step-6 evaluation this way)."""
+    from peftspec.runs.writer import trim_metrics
+
+    paths = new_run_dir(tmp_path, "r")
+    writer = RunWriter(paths)
+    for step in range(1, 7):  # killed after step 6, with a checkpoint at 4
+        writer.log({"event": "train", "step": step, "loss": 1.0 / step})
+        if step % 2 == 0:
+            writer.log({"event": "eval", "step": step, "loss": 1.0 / step})
+    writer.close()
+    following = read_run(paths.root).stream
+    assert [r["step"] for r in following.evals] == [2, 4, 6]
+    trim_metrics(paths, 4)  # as peftspec.train.resume does, then a writer of its own
+    writer = RunWriter(paths)
+    for step in range(5, 13):  # the replay goes on: the file outgrows the old offset
+        writer.log({"event": "train", "step": step, "loss": 1.0 / step, "learning_rate": 1e-4})
+        if step % 2 == 0:
+            writer.log({"event": "eval", "step": step, "loss": 0.5 / step, "f1_macro": 0.5})
+    writer.close()
+    assert paths.metrics.stat().st_size > following.offset
+    new = following.tail()
+    assert [(r["event"], r["step"]) for r in following.records] == [
+        (r["event"], r["step"]) for r in read_run(paths.root).metrics()
+    ]
+    assert [r["step"] for r in following.evals] == [2, 4, 6, 8, 10, 12]
+    assert following.evals[2]["loss"] == 0.5 / 6  # the replayed evaluation, not the one cut off
+    assert new == following.records  # read again: what it returns replaces what came before
+
+
 def test_damaged_files_warn_and_carry_on(tmp_path: Path):
     run_dir = tmp_path / "broken"
     run_dir.mkdir()

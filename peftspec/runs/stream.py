@@ -4,6 +4,7 @@ for the next read), tolerant of damaged lines."""
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,16 +18,28 @@ class JsonlChunk:
     offset: int
     """Byte offset up to which the file has been consumed (a partial last line is not)."""
     warnings: list[str] = field(default_factory=list)
+    identity: tuple[int, int] | None = None
+    """The file read (device, inode): another one at the same path is a rewritten stream."""
+    restarted: bool = False
+    """The file was replaced or cut since `offset` (a resume trims the stream by replacing it), so
+    it was read from its start: these records replace, not extend, what was read before."""
 
 
-def read_jsonl(path: Path, offset: int = 0) -> JsonlChunk:
-    """Records appended to `path` since byte `offset`; a partial last line is held back."""
+def read_jsonl(path: Path, offset: int = 0, identity: tuple[int, int] | None = None) -> JsonlChunk:
+    """Records appended to `path` since byte `offset`; a partial last line is held back. With the
+    `identity` of the file read up to `offset`: from the start if the path now holds another file
+    or a shorter one."""
+    restarted = False
     try:
         with open(path, "rb") as fh:
+            status = os.fstat(fh.fileno())
+            now = (status.st_dev, status.st_ino)
+            if offset and ((identity is not None and now != identity) or status.st_size < offset):
+                offset, restarted = 0, True
             fh.seek(offset)
             data = fh.read()
     except FileNotFoundError:
-        return JsonlChunk([], offset)
+        return JsonlChunk([], 0, restarted=bool(offset))
     end = data.rfind(b"\n") + 1
     records, warnings = [], []
     for n, line in enumerate(data[:end].splitlines(), start=1):
@@ -41,7 +54,7 @@ def read_jsonl(path: Path, offset: int = 0) -> JsonlChunk:
             records.append(record)
         else:
             warnings.append(f"{path.name}: skipped a line that is not an object (byte {offset}, line +{n})")
-    return JsonlChunk(records, offset + end, warnings)
+    return JsonlChunk(records, offset + end, warnings, now, restarted)
 
 
 def number(value: Any) -> float | None:
@@ -62,10 +75,16 @@ class MetricStream:
     records: list[Record] = field(default_factory=list)
     offset: int = 0
     warnings: list[str] = field(default_factory=list)
+    identity: tuple[int, int] | None = None
 
     def tail(self) -> list[Record]:
-        chunk = read_jsonl(self.path, self.offset)
-        self.offset = chunk.offset
+        """The records appended since the last read. When the file was rewritten in between (a
+        resume cuts the stream back to its checkpoint and replays), everything is read again:
+        `records` is the new file's, and so is what this returns."""
+        chunk = read_jsonl(self.path, self.offset, self.identity)
+        if chunk.restarted:
+            self.records = []
+        self.offset, self.identity = chunk.offset, chunk.identity
         self.records += chunk.records
         self.warnings += chunk.warnings
         return chunk.records
