@@ -16,7 +16,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 JOURNAL = "journal.log"
@@ -34,11 +34,9 @@ def open_storage(url: str | None, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         path = str(folder / JOURNAL)
         return JournalStorage(JournalFileBackend(path, lock_obj=JournalFileOpenLock(path)))
-    if not url.startswith("postgres"):
-        return optuna.storages.RDBStorage(database_url(url), engine_kwargs={"pool_pre_ping": True})
     # Optuna creates its tables (and PostgreSQL enum types) on first open, which is not safe when
     # workers start together on an empty database: one fails with a duplicate pg_type key.
-    with contextmanager(_advisory)(url, "(optuna tables)"):
+    with _advisory(url, "(optuna tables)") if _postgres(url) else nullcontext():
         return optuna.storages.RDBStorage(database_url(url), engine_kwargs={"pool_pre_ping": True})
 
 
@@ -48,6 +46,10 @@ def database_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def _postgres(url: str | None) -> bool:
+    return url is not None and url.startswith("postgres")
 
 
 def describe(url: str | None, folder: Path) -> str:
@@ -62,8 +64,9 @@ def describe(url: str | None, folder: Path) -> str:
 @contextmanager
 def study_lock(url: str | None, folder: Path, study: str):
     """Held while a worker looks for a trial and takes it (never while a trial trains)."""
-    if url is not None and url.startswith("postgres"):
-        yield from _advisory(url, study)
+    if _postgres(url):
+        with _advisory(url, study):
+            yield
         return
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / LOCK, "a+") as handle:
@@ -74,6 +77,7 @@ def study_lock(url: str | None, folder: Path, study: str):
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
+@contextmanager
 def _advisory(url: str, name: str):
     """Hold PostgreSQL's session advisory lock named `name` (a study's, or the schema's)."""
     from sqlalchemy import create_engine, text
