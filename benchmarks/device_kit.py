@@ -61,6 +61,8 @@ CARRY = {
 OPTIONAL = {"liger-kernel"}
 """Carried at the newest release when not installed here (it needs a CUDA GPU to be of use)."""
 PLATFORMS = ["manylinux2014_x86_64", "manylinux_2_24_x86_64", "manylinux_2_28_x86_64", "any"]
+TARGET = [option for platform in PLATFORMS for option in ("--platform", platform)]
+"""pip's options for wheels that run on the device machine (with --python-version)."""
 LIMIT = 64 * 2**20
 """The device tool's limit on the working tree plus carried paths."""
 
@@ -79,10 +81,9 @@ def wheels(folder: Path, python: str) -> dict[str, str]:
             if name not in OPTIONAL:
                 raise SystemExit(f"{name} is not installed here: run this in the project's venv") from None
             wanted.append(name)
-    targets = [a for p in PLATFORMS for a in ("--platform", p)]
     pip(
         "download", "--quiet", "--no-deps", "--only-binary=:all:", "--python-version", python,
-        *targets, "--dest", str(folder), *wanted,
+        *TARGET, "--dest", str(folder), *wanted,
     )  # fmt: skip
     found = (w.name.split("-")[:2] for w in folder.glob("*.whl"))
     return {name.replace("_", "-").lower(): release for name, release in found}
@@ -91,10 +92,9 @@ def wheels(folder: Path, python: str) -> dict[str, str]:
 def unpack(wheel_folder: Path, site: Path, python: str, cuda: str) -> None:
     """Install the wheels into `site` as the image's Python would see them, minus what cannot run
     there: other CUDA and ROCm builds of bitsandbytes, scripts and bytecode."""
-    targets = [a for p in PLATFORMS for a in ("--platform", p)]
     pip(
         "install", "--quiet", "--no-deps", "--no-index", "--only-binary=:all:", "--python-version", python,
-        *targets, "--target", str(site), *map(str, sorted(wheel_folder.glob("*.whl"))),
+        *TARGET, "--target", str(site), *map(str, sorted(wheel_folder.glob("*.whl"))),
     )  # fmt: skip
     for lib in (site / "bitsandbytes").glob("libbitsandbytes_*.so"):
         keep = lib.name == "libbitsandbytes_cpu.so" or lib.name.startswith(f"libbitsandbytes_cuda{cuda}")

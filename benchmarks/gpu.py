@@ -56,16 +56,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gpu_checks import (  # noqa: E402
-    compare,
-    fixed_batch,
-    forward_backward,
+    changed_against_eager,
     numerical_checks,
     packed_evaluation,
     transformers_restored,
     warm_up,
 )
 from gpu_timing import Timing, peak_flops  # noqa: E402
-from gpu_workspace import SEMEVAL, pad_to_max_length, warmup_steps, workspace  # noqa: E402
+from gpu_workspace import SEMEVAL, pad_to_max_length, workspace  # noqa: E402
 
 WORKLOADS = ["gemma_lora", "qwen_qlora", "gemma_ia3"]
 """In the order of the issue's goals (Gemma LoRA's MFU and its ratio to the notebook, Qwen QLoRA's
@@ -100,9 +98,8 @@ def arm_spec(name: str, arm: str, space, args):
     overrides = list(space.overrides) + OVERRIDES[arm]
     if arm == "notebook":  # the Trainer's own default optimizer
         overrides.append(f'trainer.optimizer="{TrainingArguments(output_dir="x").optim.value}"')
-    path = ROOT / "specs" / f"{name}.toml"
-    overrides.append(f"trainer.max_steps={warmup_steps(args, load_spec(path)) + 3 * args.steps}")
-    return load_spec(path, overrides)
+    overrides.append(f"trainer.max_steps={space.warmup + 3 * args.steps}")
+    return load_spec(ROOT / "specs" / f"{name}.toml", overrides)
 
 
 def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, full_steps: int) -> dict:
@@ -129,26 +126,22 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         max_length = spec.dataset.max_length
         datasets = {k: pad_to_max_length(v, parts.tokenizer, max_length) for k, v in parts.datasets.items()}
         parts = dataclasses.replace(parts, datasets=datasets)
+    precision = compiled.settings.precision
     if arm == "liger":  # a fresh model, its numerical check, then the arm on it
         from peftspec.build.liger import apply_liger_kernels
 
         parts = compile_run(arm_spec(name, "default", space, args), data=bundle).build_model()
-        batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
-        eager = forward_backward(parts.model, batch, compiled.settings.precision)
-        extra["liger"] = apply_liger_kernels(parts.model, on_gpu=True)
-        extra["check"] = compare(eager, forward_backward(parts.model, batch, compiled.settings.precision))
+        extra["liger"], extra["check"], _ = changed_against_eager(
+            parts, precision, lambda model: apply_liger_kernels(model, on_gpu=True)
+        )
     if arm == "compile":  # the numerical check, then the arm on the compiled model
-        batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(parts.model.parameters()).device)
-        eager = forward_backward(parts.model, batch, compiled.settings.precision)
         import torch._dynamo
         from torch._dynamo.utils import counters
 
         torch._dynamo.reset()  # earlier workloads' compiles count against dynamo's process-wide limits
         counters.clear()
-        extra["compiled"] = compile_blocks(parts.model)
-        started = time.perf_counter()
-        extra["check"] = compare(eager, forward_backward(parts.model, batch, compiled.settings.precision))
-        extra["first_compile_s"] = round(time.perf_counter() - started, 2)
+        extra["compiled"], extra["check"], first_s = changed_against_eager(parts, precision, compile_blocks)
+        extra["first_compile_s"] = round(first_s, 2)
         extra["graphs"] = dict(counters["stats"])  # unique_graphs 0: nothing was compiled
         extra["graph_breaks"] = sum(counters["graph_break"].values())
     if device == "cuda":
@@ -157,8 +150,7 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     writer = RunWriter(
         new_run_dir(space.folder / "runs", f"{name}-{arm}"), compiled.record.model_copy(deep=True)
     )
-    warmup = warmup_steps(args, spec)
-    timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=warmup)
+    timing = Timing(parts.model, budget_s, profile=arm == "default", device=device, warmup=space.warmup)
     generic = arm in ("trainer-eval", "notebook")
     original = PeftspecTrainer.evaluation_loop
     hooks = []
@@ -241,7 +233,7 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
             try:
                 entry["packed_eval"] = packed_evaluation(compiled, parts, compiled.settings.precision)
             except Exception as exc:
-                entry["packed_eval"] = {"error": f"{type(exc).__name__}: {exc}"[:2000]}
+                entry["packed_eval"] = {"error": said(exc)}
             save()
         accumulates = spec.trainer.gradient_accumulation_steps > 1
         arms = [a for a in ARMS if a in args.arms and (a != "micro-auto" or accumulates)]
@@ -255,7 +247,7 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
                 with transformers_restored():  # Liger patches transformers' modules process-wide
                     result = run_arm(name, arm, space, parts, bundle, args, budget, full_steps)
             except Exception as exc:  # an arm that fails is recorded; the others still run
-                result = {"arm": arm, "error": f"{type(exc).__name__}: {exc}"[:2000]}
+                result = {"arm": arm, "error": said(exc)}
             entry["arms"][arm] = result
             entry["ratios"] = ratios(entry["arms"])
             save()
@@ -267,6 +259,11 @@ def run_workload(name: str, args, deadline: float, out: dict, save) -> None:
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def said(exc: Exception) -> str:
+    """An error as the JSON records it."""
+    return f"{type(exc).__name__}: {exc}"[:2000]
 
 
 def liger_runs() -> bool:
@@ -367,7 +364,7 @@ def main() -> None:
             if entry is None:
                 entry = {"workload": name, "arms": {}}
                 out["workloads"].append(entry)
-            entry["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+            entry["error"] = said(exc)
             save()
             gc.collect()
             if torch.cuda.is_available():

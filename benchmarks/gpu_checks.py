@@ -83,6 +83,19 @@ def forward_backward(model, batch, precision: str):
     return out.logits.detach().float(), out.loss.detach().float(), grads
 
 
+def changed_against_eager(parts, precision: str, change):
+    """Hold a model changed in place (compiled, patched) to itself before: (what `change(model)`
+    returned, the issue's check on a fixed batch of 8 training rows, the seconds of the first
+    changed forward and backward, a compile's included)."""
+    model = parts.model
+    batch = fixed_batch(parts.datasets["train"], parts.collator, 8, next(model.parameters()).device)
+    eager = forward_backward(model, batch, precision)
+    changed = change(model)
+    started = time.perf_counter()
+    check = compare(eager, forward_backward(model, batch, precision))
+    return changed, check, time.perf_counter() - started
+
+
 def compare(reference, candidate) -> dict:
     """The issue's check: loss and logits within 1e-2 relative, gradient cosine > 0.999."""
     import torch

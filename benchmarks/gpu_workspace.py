@@ -30,6 +30,9 @@ class Space:
     data_source: str
     flops_per_token: float
     """4N: forward and backward through frozen weights (N: non-embedding parameters)."""
+    warmup: int
+    """Optimizer steps of warm-up in every arm (`warmup_steps`), and its evaluation and save
+    cadence."""
 
 
 def synthetic_texts(n: int, seed: int = 0) -> list[str]:
@@ -125,15 +128,15 @@ def workspace(name: str, folder: Path, args) -> Space:
     if device == "cuda":
         torch.cuda.empty_cache()
     save_tokenizer(tokenizer, model_dir, family.specials)
-    eval_every = warmup_steps(args, spec)  # an evaluation and a save early in every arm
+    warmup = warmup_steps(args, spec)  # and an evaluation and a save as early in every arm
     overrides = [
         *data_overrides,
         f'backbone.model="{model_dir}"',
-        f"trainer.eval_steps={eval_every}",
-        f"trainer.save_steps={eval_every}",
+        f"trainer.eval_steps={warmup}",
+        f"trainer.save_steps={warmup}",
         'tracking.wandb.mode="disabled"',
     ]
-    return Space(folder, overrides, config, source, 4.0 * n)
+    return Space(folder, overrides, config, source, 4.0 * n, warmup)
 
 
 def pad_to_max_length(dataset, tokenizer, max_length: int):
