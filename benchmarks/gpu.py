@@ -19,7 +19,8 @@ tweets' length distribution.
 Arms, each the default with one change: `default` (the spec as shipped), `no-fused` (unfused
 AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `micro-auto` (`micro_batch =
 "auto"`, where the spec accumulates), `no-input-cast` (adapters take their inputs as autocast
-gives them), `workers` (2 dataloader workers), `eval-256` (evaluation batches of 256 rows),
+gives them), `workers` (2 dataloader workers), `pad-longest` (batches padded to their longest
+row, not rounded up to a multiple of 8), `eval-256` (evaluation batches of 256 rows),
 `notebook` (the reference notebook's approach: every row padded to max_length, random batches,
 the Trainer's defaults for optimizer and evaluation), `compile` (regional torch.compile) and
 `liger` (Liger's kernels, where CUDA and liger-kernel are). Once per workload, `packed-eval`
@@ -77,6 +78,7 @@ OVERRIDES = {
     "no-fused": ['trainer.optimizer="adamw_torch"'],
     "no-input-cast": ["trainer.cast_adapter_inputs=false"],
     "workers": ["trainer.dataloader_workers=2"],
+    "pad-longest": [],  # and the collator without rounding (run_arm)
     "compile": ["trainer.torch_compile=true"],
     "liger": ["trainer.liger_kernels=true"],
 }
@@ -122,6 +124,10 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     compiled = compile_run(spec, [str(ROOT / "specs" / f"{name}.toml")], data=bundle)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     extra: dict = {}
+    if arm == "pad-longest":  # on a GPU the default rounds each batch's width up to a multiple of 8
+        from peftspec.build.tokenize import collator
+
+        parts = dataclasses.replace(parts, collator=collator(parts.tokenizer, multiple=1))
     if arm == "notebook":
         max_length = spec.dataset.max_length
         datasets = {k: pad_to_max_length(v, parts.tokenizer, max_length) for k, v in parts.datasets.items()}

@@ -113,7 +113,7 @@ def compare(reference, candidate) -> dict:
 
 
 def numerical_checks(compiled, parts, precision: str) -> dict:
-    """Evaluation loop, micro-batch cut and fused AdamW against what they replace, on the workload's
+    """Evaluation loop, micro-batch cut, padding and fused AdamW against what they replace, on the workload's
     own model and rows (the compile check runs in its arm, since compiling changes the model)."""
     import torch
 
@@ -157,6 +157,18 @@ def numerical_checks(compiled, parts, precision: str) -> dict:
     cut = (torch.cat(logits), torch.stack(losses).mean(), torch.stack(grads).mean(0))
     checks["micro_batch"] = compare(reference, cut)
     checks["micro_batch"]["cut"] = f"{effective} x 1 against {effective // 8} x 8"
+    # padding: the same rows padded to a multiple of 8 (the GPU default) and to their longest row
+    from peftspec.build.tokenize import GPU_PAD_MULTIPLE, collator
+
+    rows = train.select(_unaligned_rows(train, effective, GPU_PAD_MULTIPLE))
+    rounded, longest = (
+        fixed_batch(rows, collator(parts.tokenizer, multiple), effective, device)
+        for multiple in (GPU_PAD_MULTIPLE, 1)
+    )
+    checks["pad_longest"] = compare(
+        forward_backward(model, rounded, precision), forward_backward(model, longest, precision)
+    )
+    checks["pad_longest"]["widths"] = [rounded["input_ids"].shape[1], longest["input_ids"].shape[1]]
     # fused AdamW: one step from the same weights and gradients
     trainable = [p for p in model.parameters() if p.requires_grad]
     after = {}
@@ -170,6 +182,15 @@ def numerical_checks(compiled, parts, precision: str) -> dict:
     difference = float((after[True] - after[False]).abs().max())
     checks["fused_adamw"] = {"max_abs_difference": difference, "passed": difference < 1e-5}
     return checks
+
+
+def _unaligned_rows(dataset, rows: int, multiple: int) -> list[int]:
+    """`rows` row indices whose longest is not a multiple of `multiple` (so the two paddings
+    differ): the first such row and the first rows no longer than it."""
+    lengths = [len(ids) for ids in dataset["input_ids"]]
+    anchor = next((i for i, n in enumerate(lengths) if n % multiple), 0)
+    others = [i for i, n in enumerate(lengths) if i != anchor and n <= lengths[anchor]]
+    return [anchor, *others[: rows - 1]]
 
 
 def _split(vector, params):

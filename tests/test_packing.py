@@ -110,3 +110,33 @@ def test_prediction_with_packed_batches_gives_the_padded_predictions(backbones):
     )
     np.testing.assert_allclose(packed.logits, padded.logits, rtol=1e-4, atol=1e-5)
     assert packed.loss == pytest.approx(padded.loss, rel=1e-5)
+
+
+@pytest.mark.parametrize("kind", list(ADAPTERS))
+def test_rounding_the_padded_width_changes_the_shape_not_the_logits(backbones, kind):
+    """The GPU pads each batch's width up to a multiple of 8 (`GPU_PAD_MULTIPLE`); the benchmark's
+    `pad-longest` arm drops the rounding. Both give the same logits; without a multiple the CPU
+    pads to the longest row."""
+    import torch
+
+    from peftspec.build.tokenize import GPU_PAD_MULTIPLE, collator
+
+    model = built(backbones[kind], kind, "auto")
+    rows = rows_of(model.tokenizer)
+    longest = max(len(r["input_ids"]) for r in rows)
+    assert longest % GPU_PAD_MULTIPLE  # so rounding really widens the batch
+    batches = {
+        multiple: collator(model.tokenizer, multiple)([dict(r) for r in rows])
+        for multiple in (GPU_PAD_MULTIPLE, 1)
+    }
+    assert batches[1]["input_ids"].shape[1] == longest
+    assert (
+        batches[GPU_PAD_MULTIPLE]["input_ids"].shape[1] == -(-longest // GPU_PAD_MULTIPLE) * GPU_PAD_MULTIPLE
+    )
+    assert collator(model.tokenizer)([dict(r) for r in rows])["input_ids"].shape[1] == longest  # CPU default
+    network = model.model.eval()
+    with torch.no_grad():
+        logits = {
+            m: network(**{k: v for k, v in b.items() if k != "labels"}).logits for m, b in batches.items()
+        }
+    torch.testing.assert_close(logits[GPU_PAD_MULTIPLE], logits[1], rtol=1e-4, atol=1e-5)

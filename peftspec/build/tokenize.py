@@ -58,10 +58,19 @@ def _fingerprint(split: Split, tokenizer, max_length: int, task: str) -> str:
     return digest.hexdigest()[:32]
 
 
-def collator(tokenizer):
-    """Pads each batch to its longest row; on a GPU to a multiple of 8, which tensor cores like and
-    which bounds the number of distinct shapes the kernels are tuned for."""
+GPU_PAD_MULTIPLE = 8
+"""On a GPU, batches are padded to a multiple of this many positions: tensor cores like it and it
+bounds the number of distinct shapes the kernels are tuned for. On the SemEval tweets it is also
+most of the padding left in length-grouped training batches (`benchmarks/padding.py`), which is
+why the GPU benchmark's `pad-longest` arm measures it."""
+
+
+def collator(tokenizer, multiple: int | None = None):
+    """Pads each batch to its longest row, rounded up to a multiple of `multiple` positions
+    (None: `GPU_PAD_MULTIPLE` on a GPU, no rounding on a CPU; 1: no rounding)."""
     import torch
     from transformers import DataCollatorWithPadding
 
-    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=8 if torch.cuda.is_available() else None)
+    if multiple is None:
+        multiple = GPU_PAD_MULTIPLE if torch.cuda.is_available() else 1
+    return DataCollatorWithPadding(tokenizer, pad_to_multiple_of=multiple if multiple > 1 else None)
