@@ -91,9 +91,23 @@ def assert_same_run(a: Path, b: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def baseline(workspace) -> Path:
-    peftspec(workspace, str(write_spec(workspace, "base")), check=True)
+def baseline_process(workspace) -> subprocess.CompletedProcess:
+    """`peftspec run` of the spec, uninterrupted, in a process of its own."""
+    return peftspec(workspace, str(write_spec(workspace, "base")), check=True)
+
+
+@pytest.fixture(scope="module")
+def baseline(workspace, baseline_process) -> Path:
     return the_run(workspace, "base")
+
+
+def test_a_run_says_nothing_in_the_libraries_voice(baseline_process):
+    """What a run prints is peftspec's: no load report, deprecation or hint from the libraries,
+    including what they say while being imported (bitsandbytes, imported by peft, tells a CPU with
+    AVX512-BF16 to `pip install kernels`; the CLI quiets their loggers before importing them)."""
+    said = baseline_process.stdout + baseline_process.stderr
+    for chatter in ("kernels-community", "LOAD REPORT", "FutureWarning", "DeprecationWarning"):
+        assert chatter not in said
 
 
 def kept_up_to(metrics: bytes, step: int) -> bytes:

@@ -68,14 +68,25 @@ def git_commit(path: str | Path) -> str | None:
     return commit + ("-dirty" if dirty else "") if commit else None
 
 
+CHATTY_LOGGERS = ("bitsandbytes", "transformers", "peft", "datasets", "accelerate", "torch.distributed")
+
+
+def quiet_loggers() -> None:
+    """The libraries' loggers to errors only. Imports nothing, so the CLI calls it first: some
+    libraries speak while they are imported (bitsandbytes, imported by peft, tells a CPU with
+    AVX512-BF16 to `pip install kernels`)."""
+    import logging
+
+    for name in CHATTY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
 def quiet_libraries() -> None:
     """Silence library chatter that is not for peftspec users (load reports, internal deprecations,
     per-map progress bars); peftspec prints its own plan, progress and results."""
-    import logging
     import warnings
 
-    for name in ("bitsandbytes", "transformers", "peft", "datasets", "accelerate", "torch.distributed"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+    quiet_loggers()
     for module in ("transformers", "peft", "accelerate", "torch"):
         warnings.filterwarnings("ignore", category=FutureWarning, module=module)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=module)

@@ -72,8 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from peftspec.build.environment import quiet_loggers
     from peftspec.cli.errors import render_error
 
+    quiet_loggers()
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
