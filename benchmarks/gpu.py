@@ -22,8 +22,9 @@ AdamW), `trainer-eval` (the Trainer's generic evaluation loop), `micro-auto` (`m
 gives them), `workers` (2 dataloader workers), `pad-longest` (batches padded to their longest
 row, not rounded up to a multiple of 8), `eval-256` (evaluation batches of 256 rows),
 `notebook` (the reference notebook's approach: every row padded to max_length, random batches,
-the Trainer's defaults for optimizer and evaluation), `compile` (regional torch.compile) and
-`liger` (Liger's kernels, where CUDA and liger-kernel are). Once per workload, `packed-eval`
+the Trainer's defaults for optimizer and evaluation), `compile` (regional torch.compile),
+`cuda-graphs` (the same compile capturing each block as CUDA graphs, an experiment) and `liger`
+(Liger's kernels, where CUDA and liger-kernel are). Once per workload, `packed-eval`
 times an evaluation with padding-free packed batches against padded ones
 (`peftspec.build.packing`, experimental) and checks their logits agree.
 
@@ -65,6 +66,7 @@ from gpu_checks import (  # noqa: E402
 )
 from gpu_timing import Timing, peak_flops  # noqa: E402
 from gpu_workspace import SEMEVAL, pad_to_max_length, workspace  # noqa: E402
+from transformers import TrainerCallback  # noqa: E402
 
 WORKLOADS = ["gemma_lora", "qwen_qlora", "gemma_ia3"]
 """In the order of the issue's goals (Gemma LoRA's MFU and its ratio to the notebook, Qwen QLoRA's
@@ -80,12 +82,13 @@ OVERRIDES = {
     "workers": ["trainer.dataloader_workers=2"],
     "pad-longest": [],  # and the collator without rounding (run_arm)
     "compile": ["trainer.torch_compile=true"],
+    "cuda-graphs": [],  # regional compile with CUDA graphs, on a model of its own (run_arm)
     "liger": ["trainer.liger_kernels=true"],
 }
 """Each arm's change to the default, in the order the arms run: the headline (`notebook`) and the
 goals' arms first, as a time-out loses the last ones; `compile` changes the workload's model, so it
-runs after the others; `liger` builds a model of its own (Liger patches in place, for good) and
-runs where CUDA and liger-kernel are."""
+runs after the others; `cuda-graphs` and `liger` build a model of their own (Liger patches in
+place, for good), and `liger` runs where CUDA and liger-kernel are."""
 ARMS = list(OVERRIDES)
 EXTRAS = ["packed-eval"]
 """Measured once per workload, before the arms: evaluation with padding-free packed batches."""
@@ -140,13 +143,18 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         extra["liger"], extra["check"], _ = changed_against_eager(
             parts, precision, lambda model: apply_liger_kernels(model, on_gpu=True)
         )
-    if arm == "compile":  # the numerical check, then the arm on the compiled model
+    if arm == "cuda-graphs":  # a fresh model: the compile arm compiled the workload's in place
+        parts = compile_run(arm_spec(name, "default", space, args), data=bundle).build_model()
+    if arm in ("compile", "cuda-graphs"):  # the numerical check, then the arm on the compiled model
         import torch._dynamo
         from torch._dynamo.utils import counters
 
         torch._dynamo.reset()  # earlier workloads' compiles count against dynamo's process-wide limits
         counters.clear()
-        extra["compiled"], extra["check"], first_s = changed_against_eager(parts, precision, compile_blocks)
+        mode = "reduce-overhead" if arm == "cuda-graphs" else None
+        extra["compiled"], extra["check"], first_s = changed_against_eager(
+            parts, precision, lambda model: compile_blocks(model, mode)
+        )
         extra["first_compile_s"] = round(first_s, 2)
         extra["graphs"] = dict(counters["stats"])  # unique_graphs 0: nothing was compiled
         extra["graph_breaks"] = sum(counters["graph_break"].values())
@@ -168,6 +176,8 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     try:
         session = TrainingSession(compiled, parts, writer, Console(quiet=True))
         session.trainer.add_callback(timing)
+        if arm == "cuda-graphs":
+            session.trainer.add_callback(GraphSteps())
         session.train()
     finally:
         PeftspecTrainer.evaluation_loop = original
@@ -195,6 +205,18 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
+
+
+class GraphSteps(TrainerCallback):
+    """Tell CUDA-graph trees where each micro-batch begins, so that a replay never overwrites
+    outputs of the previous micro-batch that autograd or the Trainer still hold."""
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        import torch
+
+        torch.compiler.cudagraph_mark_step_begin()
+
+    on_substep_end = on_step_begin
 
 
 def _trainable(module, args) -> None:
@@ -389,15 +411,16 @@ def report(out: dict) -> None:
     """The results table, then what compiling needs to pay off and what packing gave."""
     print(table(out))
     for entry in out["workloads"]:
-        compiled = (entry.get("ratios") or {}).get("compile") or {}
-        if "payback_steps" in compiled:
-            steps, spec_steps = compiled["payback_steps"], entry["arms"]["compile"].get("spec_steps")
-            print(
-                f"{entry['workload']}: compiling pays for itself after {steps} optimizer steps "
-                f"(the spec has {spec_steps})"
-                if steps
-                else f"{entry['workload']}: compiled steps were not faster"
-            )
+        for arm, what in (("compile", "compiling"), ("cuda-graphs", "compiling with CUDA graphs")):
+            compiled = (entry.get("ratios") or {}).get(arm) or {}
+            if "payback_steps" in compiled:
+                steps, spec_steps = compiled["payback_steps"], entry["arms"][arm].get("spec_steps")
+                print(
+                    f"{entry['workload']}: {what} pays for itself after {steps} optimizer steps "
+                    f"(the spec has {spec_steps})"
+                    if steps
+                    else f"{entry['workload']}: {arm} steps were not faster"
+                )
         packed = entry.get("packed_eval") or {}
         if "packed_over_padded_speed" in packed:
             print(

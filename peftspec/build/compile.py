@@ -26,13 +26,21 @@ def repeated_blocks(model):
     return best
 
 
-def compile_blocks(model) -> str | None:
+def compile_blocks(model, mode: str | None = None) -> str | None:
     """Compile each repeated block of `model` in place; what was compiled, for the plan (e.g.
-    `24 GemmaDecoderLayer blocks`), or None when there is no repeated block."""
+    `24 GemmaDecoderLayer blocks`), or None when there is no repeated block.
+
+    `mode`: `torch.compile`'s; None is its default. `"reduce-overhead"` also captures each block's
+    kernels as a CUDA graph, one per padded width (on a GPU widths are rounded up to a multiple of
+    8, which bounds how many) and replays it: one launch per block instead of one per kernel, for
+    runs whose steps are too small to keep the GPU busy. It is an experiment, measured by the GPU
+    benchmark's `cuda-graphs` arm and not reachable from a spec until it measures faster; on a CPU
+    PyTorch skips the graphs and it is an ordinary compile."""
     found = repeated_blocks(model)
     if found is None:
         return None
     _, blocks = found
     for block in blocks:
-        block.compile(dynamic=True)
-    return f"{len(blocks)} {type(blocks[0]).__name__} blocks (regional, dynamic shapes)"
+        block.compile(dynamic=True, mode=mode)
+    graphs = ", CUDA graphs" if mode == "reduce-overhead" else ""
+    return f"{len(blocks)} {type(blocks[0]).__name__} blocks (regional, dynamic shapes{graphs})"
