@@ -136,6 +136,12 @@ def measure(spec, seeds: int = 3) -> dict:
             "max": int(train.max()),
         },
         "max_length": max_length,
+        "note": (
+            'trainer.micro_batch = "auto": batched at the spec\'s batch_size x accumulation, not at the '
+            "micro-batch the run will fit (set trainer.batch_size and gradient_accumulation_steps to it)"
+            if trainer.micro_batch == "auto"
+            else None
+        ),
         "seeds": seeds,
         "rows": rows,
     }
@@ -162,7 +168,10 @@ def show(result: dict) -> None:
             f"{row['padding_share']:.1%}",
             f"{row['spread']:.1%}" if row["spread"] else "-",
         )
-    Console().print(table)
+    console = Console()
+    console.print(table)
+    if result.get("note"):
+        console.print(result["note"])
 
 
 def main() -> None:
