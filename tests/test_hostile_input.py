@@ -4,12 +4,11 @@ the opt-in is a lint warning; a spec is data (no code paths to import or evaluat
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.cli import peftspec
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
 
 
@@ -43,10 +42,6 @@ target_modules = ["query"]
 """
     )
     return path
-
-
-def peftspec(root: Path, *args: str):
-    return subprocess.run([sys.executable, "-m", "peftspec", *args], cwd=root, capture_output=True, text=True)
 
 
 def test_pickle_weights_are_refused_unless_the_spec_opts_in(pickled):

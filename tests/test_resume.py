@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from peftspec.runs import read_run
+from tests.helpers.cli import peftspec as in_process
 from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
 
 VOLATILE = {"time", "runtime", "samples_per_second", "steps_per_second"}
@@ -148,7 +149,8 @@ def test_a_truncated_checkpoint_is_skipped_and_the_previous_one_used(workspace, 
     newest = run / "checkpoints" / "checkpoint-8"
     weights = newest / "adapter_model.safetensors"
     weights.write_bytes(weights.read_bytes()[:100])  # a disk that lost the end of the file
-    proc = peftspec(workspace, "--resume", str(run), check=True)
+    proc = in_process(workspace, "run", "--resume", str(run))
+    assert proc.returncode == 0, proc.stderr[-3000:]
     assert "skipping checkpoint-8" in proc.stdout and "truncated" in proc.stdout
     assert read_run(run).record.resumed[0].from_step == 4
     assert_same_run(baseline, run)
@@ -199,8 +201,9 @@ def test_a_signal_stops_after_the_step_with_a_checkpoint_and_a_resume_hint(works
     scan = newest_complete(run / "checkpoints")
     assert scan.step >= 3 and f"stopped after step {scan.step} with a checkpoint" in record.error.message
     # it resumes from there, with more epochs than it has time for here: stop it by max_steps
-    done = peftspec(
+    done = in_process(
         workspace,
+        "run",
         str(write_spec(workspace, name, epochs=20, extra="max_steps = " + str(scan.step + 2))),
         "--resume",
         str(run),
@@ -215,8 +218,9 @@ def test_resume_refuses_a_changed_spec_or_changed_data_and_says_what_changed(wor
     spec = write_spec(workspace, "changed")
     assert peftspec(workspace, str(spec), fault="step:6").returncode == -signal.SIGKILL
     run = the_run(workspace, "changed")
+    # the rest in this process (only a SIGKILL needs a process of its own): no import per command
     changed = write_spec(workspace, "changed", extra='lr_scheduler = "cosine"')
-    proc = peftspec(workspace, str(changed), "--resume", str(run))
+    proc = in_process(workspace, "run", str(changed), "--resume", str(run))
     assert proc.returncode == 1
     text = " ".join(proc.stderr.split())
     assert 'trainer.lr_scheduler: "linear" -> "cosine"' in text and "--force trainer.lr_scheduler" in text
@@ -224,12 +228,12 @@ def test_resume_refuses_a_changed_spec_or_changed_data_and_says_what_changed(wor
     original = data.read_bytes()
     try:
         data.write_bytes(original.replace(b"happy", b"glad", 1))
-        proc = peftspec(workspace, "--resume", str(run))
+        proc = in_process(workspace, "run", "--resume", str(run))
         assert proc.returncode == 1 and "the data changed" in proc.stderr and "train.csv" in proc.stderr
     finally:
         data.write_bytes(original)
-    assert peftspec(workspace, "--resume", str(run)).returncode == 0
-    again = peftspec(workspace, "--resume", str(run))
+    assert in_process(workspace, "run", "--resume", str(run)).returncode == 0
+    again = in_process(workspace, "run", "--resume", str(run))
     assert again.returncode == 0 and "already completed; nothing to resume" in again.stdout
 
 
