@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 from peftspec.spec.base import RuleViolations
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, did_you_mean, dotted
 from peftspec.spec.sources import SourceIndex, union_tables
+from peftspec.spec.synonyms import known_as
 
 _TOML_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
 _EXPECTED = {
@@ -139,10 +140,22 @@ def data_path(loc: tuple, data: Any, keep_absent_last: bool = False) -> KeyPath:
 
 def _unknown_key(path: KeyPath, data: dict, index: SourceIndex, root: type[BaseModel]) -> Diagnostic:
     key = str(path[-1])
+    message = f"unknown key {key!r}" + _in_table(path[:-1])
+    known = known_as(".".join(p for p in path[:-1] if isinstance(p, str)), key)
+    if known is not None:  # another tool's name for one of this table's keys
+        said = (
+            f"; peftspec writes it {known.written}" if known.written else f"; peftspec calls it {known.key!r}"
+        )
+        return _located(
+            index.key(path),
+            path,
+            "unknown-key",
+            message + said,
+            known.key,
+        )
     model = model_at(root, path[:-1], data)
     fields = list(model.model_fields) if model else []
     suggestion = did_you_mean(key, fields)
-    message = f"unknown key {key!r}" + _in_table(path[:-1])
     elsewhere = find_field_elsewhere(root, key)
     if elsewhere is not None and tuple(elsewhere.split(".")[:-1]) == tuple(path[:-1]):
         # a key of another kind of this very table: say so, never "did you mean" the key itself

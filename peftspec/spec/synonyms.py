@@ -1,0 +1,99 @@
+"""What other tools call peftspec's keys: HF `TrainingArguments`, PEFT's configs, bitsandbytes'
+`BitsAndBytesConfig` and notebook habits. Users bring these names from the scripts they are
+replacing; an unknown key that is one of them is answered with peftspec's key (and how its value
+is written, where that differs) before any near miss by spelling, which for these names is often
+wrong (`per_device_train_batch_size` is nearest to `eval_batch_size`)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class KnownAs(NamedTuple):
+    key: str
+    """peftspec's key in the same table."""
+    written: str | None = None
+    """How the value is written in peftspec, where it is not the other tool's value as it is."""
+
+
+SYNONYMS: dict[str, dict[str, KnownAs]] = {
+    "dataset": {
+        "max_seq_length": KnownAs("max_length"),
+        "max_seq_len": KnownAs("max_length"),
+        "text_field": KnownAs("text_column"),
+        "text_col": KnownAs("text_column"),
+        "train_file": KnownAs("train"),
+        "validation_file": KnownAs("validation"),
+        "test_file": KnownAs("test"),
+        "test_size": KnownAs("validation_split", "validation_split = 0.2 (the share held out)"),
+        "seed": KnownAs(
+            "split_seed", "split_seed = N (the validation hold-out's; training's is trainer.seed)"
+        ),
+    },
+    "dataset.reader": {
+        "delimiter": KnownAs("separator"),
+        "sep": KnownAs("separator"),
+        "header": KnownAs("has_header"),
+    },
+    "dataset.labels": {
+        "separator": KnownAs("delimiter"),
+        "sep": KnownAs("delimiter"),
+        "label_column": KnownAs("column"),
+        "label_columns": KnownAs("columns"),
+        "label_names": KnownAs("names"),
+    },
+    "backbone": {
+        "model_name_or_path": KnownAs("model"),
+        "pretrained_model_name_or_path": KnownAs("model"),
+        "model_name": KnownAs("model"),
+        "model_id": KnownAs("model"),
+        "tokenizer_name": KnownAs("tokenizer"),
+        "torch_dtype": KnownAs("dtype"),
+        "attn_implementation": KnownAs("attention"),
+    },
+    "adapter": {
+        "peft_type": KnownAs("kind", 'kind = "lora" (or "ia3", "adalora", ...)'),
+        "lora_r": KnownAs("r"),
+        "rank": KnownAs("r"),
+        "lora_alpha": KnownAs("alpha"),
+        "lora_dropout": KnownAs("dropout"),
+        "target": KnownAs("target_modules"),
+    },
+    "quantization": {
+        "load_in_4bit": KnownAs("method", 'method = "bnb-4bit"'),
+        "load_in_8bit": KnownAs("method", 'method = "bnb-8bit"'),
+        "bnb_4bit_quant_type": KnownAs("quant_type"),
+        "bnb_4bit_use_double_quant": KnownAs("double_quant"),
+        "bnb_4bit_compute_dtype": KnownAs("compute_dtype"),
+        "bnb_4bit_quant_storage": KnownAs("storage_dtype"),
+        "llm_int8_skip_modules": KnownAs("skip_modules"),
+        "llm_int8_threshold": KnownAs("threshold"),
+    },
+    "trainer": {
+        "num_train_epochs": KnownAs("epochs"),
+        "num_epochs": KnownAs("epochs"),
+        "per_device_train_batch_size": KnownAs("batch_size"),
+        "train_batch_size": KnownAs("batch_size"),
+        "per_device_eval_batch_size": KnownAs("eval_batch_size"),
+        "gradient_accumulation": KnownAs("gradient_accumulation_steps"),
+        "lr": KnownAs("learning_rate"),
+        "lr_scheduler_type": KnownAs("lr_scheduler"),
+        "warmup": KnownAs("warmup_ratio", "warmup_ratio = 0.1 (a share of the steps) or warmup_steps = N"),
+        "optim": KnownAs("optimizer"),
+        "bf16": KnownAs("precision", 'precision = "bf16"'),
+        "fp16": KnownAs("precision", 'precision = "fp16"'),
+        "evaluation_strategy": KnownAs("eval_strategy"),
+        "metric_for_best_model": KnownAs("best_metric"),
+        "greater_is_better": KnownAs("best_direction", 'best_direction = "max" (or "min")'),
+        "early_stopping_patience": KnownAs("early_stopping", "[trainer.early_stopping] patience = N"),
+        "dataloader_num_workers": KnownAs("dataloader_workers"),
+        "num_workers": KnownAs("dataloader_workers"),
+        "auto_find_batch_size": KnownAs("micro_batch", 'micro_batch = "auto" (keeps the effective batch)'),
+    },
+}
+"""Per table (dotted, without list indices): another tool's key -> peftspec's."""
+
+
+def known_as(table: str, key: str) -> KnownAs | None:
+    """peftspec's key for `key`, another tool's name for it in the table `table` (e.g. `trainer`)."""
+    return SYNONYMS.get(table, {}).get(key.lower())
