@@ -69,6 +69,7 @@ def test_label_outside_declared_set(write_spec, tmp_path):
     (problem,) = data_error(write_spec, dataset).errors
     assert (problem.column, problem.row) == ("labels", 2)
     assert "label 'joyy' is not one of the declared labels (joy, anger)" in problem.message
+    assert "Add it to dataset.labels.names, or correct these rows" in problem.message  # how to fix
 
 
 def test_index_out_of_range(write_spec, tmp_path):
@@ -79,6 +80,7 @@ def test_index_out_of_range(write_spec, tmp_path):
     )
     (problem,) = data_error(write_spec, dataset).errors
     assert "label '5' is not one of indices 0..1" in problem.message and problem.row == 2
+    assert "name as many labels as the indices need in dataset.labels.names" in problem.message
 
 
 def test_label_without_positive_example_is_a_warning(write_spec, tmp_path):
@@ -95,6 +97,7 @@ def test_label_sets_that_differ_between_splits(write_spec, tmp_path):
     (problem,) = data_error(write_spec, dataset).errors
     assert problem.file.endswith("val.csv") and problem.row == 2
     assert "label 'neutral' is not one of the labels of the training data (neg, pos)" in problem.message
+    assert "To keep these rows, list every label in dataset.labels.names" in problem.message
 
 
 def test_empty_split(write_spec, tmp_path):

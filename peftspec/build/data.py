@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from peftspec.build.labels import declared_names, encode, infer_names, label_columns
+from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns
 from peftspec.build.problems import DataError, DataProblem
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
@@ -68,7 +68,7 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     names = declared_names(spec.labels)
     names_from = "the declared labels"
     if names is None:
-        names, names_from = infer_names(spec.labels, frames["train"]), "the labels of the training data"
+        names, names_from = infer_names(spec.labels, frames["train"]), INFERRED
     splits: dict[str, Split] = {}
     for name, frame in frames.items():
         problems += _check_text(spec, frame)

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 LabelSpec = OneHotLabels | DelimitedLabels | SingleLabel
+INFERRED = "the labels of the training data"
+"""Where the label names come from when the spec declares none (`infer_names`), as messages say."""
 ONE_HOT_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
 
 
@@ -152,8 +154,17 @@ def _listed(
         rows.append([index[p] for p in parts if p in index])
     allowed = f"indices 0..{len(names) - 1}" if spec.values == "indices" else names_from
     shown = ", ".join(names[:12]) + (", ..." if len(names) > 12 else "")
+    if spec.values == "indices":
+        fix = "Correct these rows, or name as many labels as the indices need in dataset.labels.names"
+    elif names_from == INFERRED:
+        fix = (
+            "To keep these rows, list every label in dataset.labels.names (a label no training row "
+            "has cannot be learned), or correct or remove the rows"
+        )
+    else:
+        fix = "Add it to dataset.labels.names, or correct these rows"
     problems = [
-        frame_problem(frame, spec.column, where, f"label {value!r} is not one of {allowed} ({shown})")
+        frame_problem(frame, spec.column, where, f"label {value!r} is not one of {allowed} ({shown})", fix)
         for value, where in unknown.items()
     ]
     if empty and not delimited:
