@@ -100,7 +100,11 @@ class ProgressDisplay(TrainerCallback):
             TimeElapsedColumn,
             TimeRemainingColumn,
         )
+        from rich.table import Column
 
+        # the counts and times keep their width; the status takes what is left and is cut short
+        # with an ellipsis in a narrow terminal (each evaluation is also printed on a line of its own)
+        status = Column(no_wrap=True, overflow="ellipsis", ratio=1)
         self.progress = Progress(
             TextColumn("[bold]train"),
             BarColumn(bar_width=24),
@@ -108,9 +112,10 @@ class ProgressDisplay(TrainerCallback):
             TimeElapsedColumn(),
             TextColumn("eta"),
             TimeRemainingColumn(compact=True),
-            TextColumn("{task.fields[status]}"),
+            TextColumn("{task.fields[status]}", table_column=status),
             console=self.console,
             transient=False,
+            expand=True,
         )
         self.progress.start()
         self.task = self.progress.add_task("train", total=state.max_steps, status="")
