@@ -76,6 +76,32 @@ def test_compare_formats(runs):
     assert table.returncode == 0 and "F1 macro" in table.stdout
 
 
+def test_runs_scored_on_different_data_are_ranked_only_within_their_data(runs, tmp_path):
+    """Multi-label runs beside a multi-class one: the caption says they were scored on different
+    data, a figure is marked best only against runs of the same data, and the report's
+    observations name the data each best is among."""
+    md = peftspec("compare", str(runs["lora"]), str(runs["multiclass"]), "--format", "markdown").stdout
+    caption = " ".join(md.split("\n\n")[1].split())
+    assert "These runs were scored on different data (" in caption and "ranked only against runs" in caption
+    assert "multi_label, " in caption and "multi_class, " in caption
+    assert "**" not in md  # each alone with its data: nothing to rank
+    rows = json.loads(
+        peftspec("compare", str(runs["lora"]), str(runs["multiclass"]), "--format", "json").stdout
+    )
+    assert len({(r["scored_on"], r["label_set"]) for r in rows}) == 2
+    mixed = [runs["lora"], runs["qlora"], runs["multiclass"]]
+    md = peftspec("compare", *map(str, mixed), "--format", "markdown").stdout
+    (multiclass,) = [line for line in md.splitlines() if line.startswith("| mc-lora |")]
+    (better,) = [line for line in md.splitlines() if line.startswith("| ml-qlora |")]
+    assert "**" not in multiclass and "**0.6000**" in better  # qlora's F1 macro beats lora's, not mc's
+    same = peftspec("compare", str(runs["lora"]), str(runs["qlora"]), "--format", "markdown").stdout
+    assert "different data" not in same and "**" in same
+    report = peftspec("report", *map(str, mixed), "-o", str(tmp_path / "rep"))
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert report.returncode == 0 and "scored on different data" in text
+    assert "Best f1_macro (test; multi_label, 3 labels): `ml-qlora`" in text  # the best among its data
+
+
 def test_run_arguments_by_prefix_glob_and_path(runs):
     root = runs["lora"].parent
     assert resolve_runs(["ml-lora"], root) == [runs["lora"]]
@@ -119,7 +145,7 @@ def test_report_tables_images_and_links(runs, tmp_path):
         assert len({line.count(" | ") - line.count("\\|") for line in lines}) <= 1, block
     assert all(f"src='{link}'" in html for link in links)
     assert "fear \\[r=8\\]" in md and "fear [r=8]" in html
-    assert "CUDA out of memory" in md and "Best f1_macro (validation):" in md
+    assert "CUDA out of memory" in md and "Best f1_macro (validation; multi_label, 3 labels" in md
     # each run's own curve is read: the fixtures' validation loss falls to the end
     assert "`ml-lora`: validation loss still falling at the last evaluation (step 40)" in md
 

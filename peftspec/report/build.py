@@ -8,7 +8,16 @@ from typing import Any
 
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
-from peftspec.report.columns import Column, best_values, caption, cell, is_best, present_columns, ranked
+from peftspec.report.columns import (
+    Column,
+    best_values,
+    caption,
+    cell,
+    data_groups,
+    is_best,
+    present_columns,
+    ranked,
+)
 from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.runs import Run, short_names
@@ -106,16 +115,19 @@ def _significance_blocks(compared) -> list[Block]:
 def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     notes = []
     names = short_names(runs)
-    for metric in [*scalar_metrics(), "val_loss"]:
+    groups = data_groups(rows)
+    for metric, group in ((m, g) for g in groups for m in [*scalar_metrics(), "val_loss"]):
         column = Column(metric, metric)
         scored = [
             (r[metric], r["name"])
-            for r in rows
+            for r in group
             if isinstance(r.get(metric), int | float) and ranked(r, column)
         ]
         if len(scored) > 1:
             pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
             where = "validation" if metric == "val_loss" else rows[0]["split"]
+            if len(groups) > 1:  # among the runs of one data set only
+                where += f"; {group[0].get('scored_on') or 'data not recorded'}"
             notes.append(f"Best {metric} ({where}): `{pick[1]}` ({pick[0]:.4f}).")
     for run in runs:
         warnings = run.evaluation_warnings()

@@ -47,6 +47,8 @@ def caption(rows: list[dict[str, Any]]) -> str:
     thresholds were tuned (and so which figures are not ranked)."""
     split = rows[0].get("split") if rows else "validation"
     text = f"Split: {split}."
+    if different := different_data(rows):
+        text += " " + different
     if any(r.get("crossfit") for r in rows):
         text += (
             " Runs that tuned their thresholds on this split show cross-fitted figures: each half "
@@ -83,20 +85,54 @@ def ranked(row: dict[str, Any], column: Column) -> bool:
     return not (tuned_here and column.key in METRICS and column.key != "loss")
 
 
-def is_best(row: dict[str, Any], column: Column, best: dict[str, Any]) -> bool:
-    """Whether `row` holds the best ranked value of `column`."""
-    return column.key in best and row.get(column.key) == best[column.key] and ranked(row, column)
+def is_best(row: dict[str, Any], column: Column, best: set[tuple[str, str]]) -> bool:
+    """Whether `row` holds the best ranked value of `column` (`best`: from `best_values`)."""
+    return (row.get("run"), column.key) in best
 
 
-def best_values(rows: list[dict[str, Any]], columns: list[Column]) -> dict[str, Any]:
-    """The best value of each ranked column, among the rows whose figure may be ranked."""
-    best = {}
-    for column in columns:
-        values = [
-            r[column.key] for r in rows if isinstance(r.get(column.key), int | float) and ranked(r, column)
-        ]
-        if column.better and len(values) > 1:
-            best[column.key] = max(values) if column.better == "max" else min(values)
+def data_groups(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The rows by the data they were scored on (`scored_on` and `label_set`): only figures of one
+    group may be ranked against each other. Rows that do not say (runs from before it was recorded)
+    join the one group there is, or form their own beside several."""
+    known = {(r["scored_on"], r.get("label_set")) for r in rows if r.get("scored_on") is not None}
+    if len(known) <= 1:
+        return [rows] if rows else []
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row.get("scored_on"), row.get("label_set")), []).append(row)
+    return list(groups.values())
+
+
+def different_data(rows: list[dict[str, Any]]) -> str | None:
+    """What the caption says when the rows were scored on different data (another task, label set
+    or number of rows); None when they agree."""
+    groups = data_groups(rows)
+    if len(groups) < 2:
+        return None
+    ons = [group[0].get("scored_on") or "not recorded" for group in groups]
+    shown = "; ".join(
+        f"{', '.join(str(r.get('name')) for r in group)}: {on}" for group, on in zip(groups, ons)
+    )
+    if len(set(ons)) < len(ons):
+        shown += "; the label names differ"
+    return (
+        f"These runs were scored on different data ({shown}): a figure is ranked only against runs "
+        "of the same data."
+    )
+
+
+def best_values(rows: list[dict[str, Any]], columns: list[Column]) -> set[tuple[str, str]]:
+    """The (run, column) cells that hold the best value of a ranked column among the rows scored
+    on the same data whose figure may be ranked (`is_best` reads it)."""
+    best = set()
+    for group in data_groups(rows):
+        for column in columns:
+            scored = [r for r in group if isinstance(r.get(column.key), int | float) and ranked(r, column)]
+            if not column.better or len(scored) < 2:
+                continue
+            pick = max if column.better == "max" else min
+            value = pick(r[column.key] for r in scored)
+            best |= {(r["run"], column.key) for r in scored if r[column.key] == value}
     return best
 
 

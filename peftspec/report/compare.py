@@ -64,7 +64,23 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "thresholds_tuned_on": thresholds.get("tuned_on") if mode == "tuned" else None,
         "crossfit": crossfit is not None,
         "split": split,
+        **scored_on(run, split),
     }
+
+
+def scored_on(run: Run, split: str) -> dict[str, Any]:
+    """What a run's figures on `split` were scored on, as far as its record says: the task, the
+    number of labels and of rows (`scored_on`) and a digest of the label names (`label_set`).
+    Runs that differ here are not ranked against each other."""
+    import hashlib
+
+    record = run.record
+    if not record.task or not record.labels:
+        return {"scored_on": None, "label_set": None}
+    rows = record.rows.get(split)
+    on = f"{record.task}, {len(record.labels)} labels" + (f", {rows:,} {split} rows" if rows else "")
+    digest = hashlib.sha256("\x1f".join(record.labels).encode()).hexdigest()[:12]
+    return {"scored_on": on, "label_set": digest}
 
 
 def comparison_rows(
