@@ -82,13 +82,14 @@ OVERRIDES = {
     "workers": ["trainer.dataloader_workers=2"],
     "pad-longest": [],  # and the collator without rounding (run_arm)
     "compile": ["trainer.torch_compile=true"],
-    "cuda-graphs": [],  # regional compile with CUDA graphs, on a model of its own (run_arm)
+    "cuda-graphs": [],  # regional compile with CUDA graphs, after `compile` is undone (run_arm)
     "liger": ["trainer.liger_kernels=true"],
 }
 """Each arm's change to the default, in the order the arms run: the headline (`notebook`) and the
 goals' arms first, as a time-out loses the last ones; `compile` changes the workload's model, so it
-runs after the others; `cuda-graphs` and `liger` build a model of their own (Liger patches in
-place, for good), and `liger` runs where CUDA and liger-kernel are."""
+runs after the others, and `cuda-graphs` after it on the same blocks made eager again; `liger`
+builds a model of its own (Liger patches in place, for good) and runs where CUDA and
+liger-kernel are."""
 ARMS = list(OVERRIDES)
 EXTRAS = ["packed-eval"]
 """Measured once per workload, before the arms: evaluation with padding-free packed batches."""
@@ -143,8 +144,8 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
         extra["liger"], extra["check"], _ = changed_against_eager(
             parts, precision, lambda model: apply_liger_kernels(model, on_gpu=True)
         )
-    if arm == "cuda-graphs":  # a fresh model: the compile arm compiled the workload's in place
-        parts = compile_run(arm_spec(name, "default", space, args), data=bundle).build_model()
+    if arm == "cuda-graphs":  # the compile arm compiled the workload's blocks in place: eager again
+        eager_blocks(parts.model)
     if arm in ("compile", "cuda-graphs"):  # the numerical check, then the arm on the compiled model
         import torch._dynamo
         from torch._dynamo.utils import counters
@@ -205,6 +206,16 @@ def run_arm(name: str, arm: str, space, parts, bundle, args, budget_s: float, fu
     if device == "cuda":
         torch.cuda.empty_cache()
     return result
+
+
+def eager_blocks(model) -> None:
+    """Undo `compile_blocks` (no rebuild of the model, which costs a 7B QLoRA load): each block
+    runs its own forward again, as before `nn.Module.compile` set its compiled call."""
+    from peftspec.build.compile import repeated_blocks
+
+    found = repeated_blocks(model)
+    for block in found[1] if found else []:
+        block._compiled_call_impl = None
 
 
 class GraphSteps(TrainerCallback):
