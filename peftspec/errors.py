@@ -13,6 +13,19 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 wrongly (a missing file, a bad option value). 130/143: stopped by SIGINT/SIGTERM (resumable)."""
 
 
+def record_run_dir(exc: BaseException, run_dir) -> None:
+    """Mark `exc` as recorded in the run directory `run_dir` (its run.json holds the traceback)."""
+    import contextlib
+
+    with contextlib.suppress(AttributeError, TypeError):  # one without a __dict__: nothing said then
+        exc.__dict__["peftspec_run_dir"] = str(run_dir)
+
+
+def recorded_in(exc: BaseException) -> str | None:
+    """The run directory whose record holds `exc`, if a run had started when it was raised."""
+    return getattr(exc, "__dict__", {}).get("peftspec_run_dir")
+
+
 class UserError(Exception):
     """A problem with what the user gave us, explained: what, where, and how to fix it."""
 

@@ -307,3 +307,24 @@ def test_a_compiled_run_trains_and_reports_what_compiling_cost(workspace):
     assert any("torch.compile of 2 BertLayer blocks" in s for s in run.record.overview.speedups)
     (record,) = [r for r in run.metrics() if r["event"] == "compile"]
     assert record["first_step_s"] > record["later_step_s"] > 0 and record["compile_s"] > 0
+
+
+def test_a_run_that_fails_says_where_its_traceback_is(tmp_path):
+    """A failure that is not the user's mistake (weights cut short on disk) after the run started:
+    one line of what failed, then the run directory whose run.json holds the traceback."""
+    from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+    workspace = make_tiny_workspace(tmp_path)
+    weights = workspace / "bert" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:200])
+    spec = write_tiny_lora_spec(workspace, "cut", dropout=0.0, trainer="epochs = 1")
+    proc = run_cli(workspace, "run", str(spec))
+    assert proc.returncode == 1 and proc.stderr.startswith("The run failed: ")
+    (root,) = (workspace / "runs-cut").iterdir()
+    said = " ".join(proc.stderr.split())
+    assert (
+        f"The run is recorded as failed in {root.relative_to(workspace)}; its run.json holds the traceback"
+        in said
+    )
+    record = read_run(root).record
+    assert record.status == "failed" and "Traceback" in record.error.traceback

@@ -56,8 +56,19 @@ def run_failed(exc: Exception) -> int:
         )
         err.print_exception()
         return 1
-    err.print(
-        "If the run had started, its record holds the traceback (see `peftspec runs`); "
-        "set PEFTSPEC_DEBUG=1 to see it here."
-    )
+    from peftspec.errors import recorded_in
+
+    run_dir = recorded_in(exc)
+    if run_dir is not None:
+        err.print(
+            Text(
+                f"The run is recorded as failed in {run_dir}; its run.json holds the traceback (or set "
+                "PEFTSPEC_DEBUG=1 to see it here)."
+            ),
+            soft_wrap=True,
+        )
+    else:
+        err.print(
+            "It failed before the run started: nothing was recorded. PEFTSPEC_DEBUG=1 shows the traceback."
+        )
     return 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.build.compiled import CompiledRun
+from peftspec.errors import record_run_dir
 from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
 from peftspec.runs.lock import RunLock
 from peftspec.runs.record import Overview, RunFailure
@@ -155,6 +156,7 @@ def supervised(writer: RunWriter, started, earlier_s: float, body) -> RunOutcome
             rank=0,
         )
         _finish(writer, started, earlier_s, "failed", error)
+        record_run_dir(exc, writer.paths.root)  # the command line says where the traceback is
         raise
     _finish(writer, started, earlier_s, "completed")
     return outcome
