@@ -11,6 +11,8 @@ from peftspec.runs import Run
 from peftspec.runs.stream import number, step_of
 
 DPI = 100
+FEW_POINTS = 20
+"""Up to this many training-loss points are drawn with markers (one point alone has no line)."""
 GRID_COLUMNS = 4
 CELL_INCHES = (2.6, 2.4)
 
@@ -30,7 +32,8 @@ def curves(run: Run, path: Path) -> Path:
     fig, (loss_ax, metric_ax) = plt.subplots(1, 2, figsize=(10, 3.8), dpi=DPI)
     if run.train_losses():
         steps, losses = zip(*run.train_losses())
-        loss_ax.plot(steps, losses, label="train loss", linewidth=1.2)
+        few = len(steps) <= FEW_POINTS  # a line through one point draws nothing: mark the points
+        loss_ax.plot(steps, losses, "o-" if few else "-", label="train loss", linewidth=1.2, markersize=3)
     evals = [e for e in run.stream.evals if number(e.get("loss")) is not None]
     if evals:
         loss_ax.plot([step_of(e) for e in evals], [e["loss"] for e in evals], "o-", label="validation loss")
@@ -40,9 +43,16 @@ def curves(run: Run, path: Path) -> Path:
         points = [(step_of(e), e[name]) for e in run.stream.evals if number(e.get(name)) is not None]
         if points:
             metric_ax.plot(*zip(*points), "o-", label=name, markersize=3)
-    metric_ax.set(xlabel="step", ylabel="score", title="Validation metrics", ylim=(0, 1))
+    metric_ax.set(xlabel="step", ylabel="score", title="Validation metrics", ylim=(0, 1.04))  # 1.0 whole
     if metric_ax.lines:
         metric_ax.legend(loc="best", fontsize=8)
+    from matplotlib.ticker import MaxNLocator
+
+    for ax in (loss_ax, metric_ax):  # steps are whole numbers, however few
+        low, high = ax.get_xlim()
+        if high - low < 2:  # one step alone: a step either side, so the ticks can be whole
+            ax.set_xlim((low + high) / 2 - 1, (low + high) / 2 + 1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     return _save(fig, path)
 
