@@ -101,6 +101,7 @@ BAD_REQUESTS = [
     ("a number as text", {"json": {"texts": [1], "model": "bert-lora"}}, 422, "invalid-request"),
     ("empty list", {"json": {"texts": [], "model": "bert-lora"}}, 422, "invalid-request"),
     ("unknown key", {"json": {"texts": ["a"], "modle": "x"}}, 422, "invalid-request"),
+    ("text for texts", {"json": {"text": "a", "model": "bert-lora"}}, 422, "invalid-request"),
     ("unknown model", {"json": {"texts": ["a"], "model": "gpt-5"}}, 404, "unknown-model"),
     ("model left out", {"json": {"texts": ["a"]}}, 422, "model-required"),
     ("too many texts", {"json": {"texts": ["a"] * 33, "model": "bert-lora"}}, 413, "too-many-texts"),
@@ -122,6 +123,11 @@ def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, c
     assert answer.status_code == status, answer.text
     error = answer.json()["error"]
     assert error["code"] == code and error["message"]
+    said = {  # an unknown field is answered with the one it is closest to
+        "unknown key": "modle: unknown field; did you mean 'model'?",
+        "text for texts": "text: unknown field; did you mean 'texts'?",
+    }
+    assert said.get(case, "") in error["message"]
     if code in ("unknown-model", "model-required"):
         assert len(error["details"]["models"]) == 3 and any(
             m.startswith("bert-lora-") for m in error["details"]["models"]

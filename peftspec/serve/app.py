@@ -180,5 +180,15 @@ def _too_large(request, limit: int) -> bool:
 
 
 def _problem(error: dict) -> str:
+    """One validation problem of a request body, as its message and `details.problems` say it: an
+    unknown field with the field it is closest to (`text` -> `texts`, `modle` -> `model`)."""
     where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    if error.get("type") == "extra_forbidden":
+        from peftspec.spec.diagnostics import did_you_mean
+
+        fields = list(ClassifyRequest.model_fields)
+        near = did_you_mean(where, fields)
+        return f"{where}: unknown field" + (
+            f"; did you mean {near!r}?" if near else f"; the fields are {', '.join(fields)}"
+        )
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"
