@@ -163,3 +163,21 @@ def test_goemotions_index_lists_with_a_names_file(write_spec):
     bundle = load_data(spec_for(write_spec, dataset).dataset)
     assert len(bundle.label_names) == 28 and bundle.task == "multi_label"
     assert bundle.train.labels.sum(axis=1).min() >= 1
+
+
+def test_a_hub_dataset_out_of_reach_says_how_to_use_it_offline(write_spec, monkeypatch):
+    """No connection (here: HF_HUB_OFFLINE and nothing cached): the split, the library's reason,
+    and how to get the data onto a machine without one."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets.config
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    dataset = (
+        'train = { hub = "peftspec-tests/not-cached", split = "train" }\n'
+        'labels = { format = "single", column = "label" }'
+    )
+    (problem,) = data_error(write_spec, dataset).errors
+    assert problem.file == "hub:peftspec-tests/not-cached[train]"
+    assert "cannot load hub dataset" in problem.message and "set HF_HUB_OFFLINE=1 here" in problem.message

@@ -93,7 +93,14 @@ def read_hub(source: HubSource) -> pl.DataFrame:
     try:
         ds = load_dataset(source.hub, source.config, split=source.split, revision=source.revision)
     except Exception as exc:  # datasets raises many types; the message is what matters
-        raise DataError([DataProblem("error", where, f"cannot load hub dataset: {exc}")]) from None
+        message = f"cannot load hub dataset: {exc}"
+        if isinstance(exc, ConnectionError) or "Couldn't reach" in str(exc):
+            message += (
+                ". No connection to the Hub from here (or HF_HUB_OFFLINE is set and it is not cached)? "
+                "Load it once where there is one (it is cached under HF_HOME) and set HF_HUB_OFFLINE=1 "
+                "here, or save its splits as files and name them in dataset.train"
+            )
+        raise DataError([DataProblem("error", where, message)]) from None
     frame = ds.to_polars()
     return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
 
