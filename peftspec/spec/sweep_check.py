@@ -48,6 +48,15 @@ def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
     node[last] = value
 
 
+def _dotted_synonym(key: str) -> str | None:
+    """peftspec's dotted key for another tool's name (`trainer.lr` -> `trainer.learning_rate`)."""
+    from peftspec.spec.synonyms import known_as
+
+    table, _, leaf = key.rpartition(".")
+    known = known_as(table, leaf)
+    return f"{table}.{known.key}" if known is not None else None
+
+
 def trial_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:
     """Errors, at each space key, for a bound or choice with which the spec does not validate."""
     from peftspec.spec.diagnostics import did_you_mean
@@ -65,7 +74,7 @@ def trial_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:
                     "error",
                     "unknown-key",
                     f"{key!r} is not a spec key (write dotted keys such as trainer.learning_rate)",
-                    did_you_mean(key, spec_keys()),
+                    _dotted_synonym(key) or did_you_mean(key, spec_keys()),
                 )
             )
             continue
