@@ -295,6 +295,7 @@ def test_runs_lists_crashed_runs_and_gc_keeps_the_best_and_the_latest(tmp_path, 
     assert main(["runs", str(tmp_path)]) == 0
     listing = capsys.readouterr().out
     assert "killed-20260303T120000Z" in listing and "crashed" in listing
+    assert "started (UTC)" in listing and "2026-03-03 12:00" in listing  # whole, in 80 columns
     assert main(["runs", str(tmp_path), "--gc"]) == 0  # not a terminal, no --yes: shows, removes nothing
     shown = capsys.readouterr().out
     assert "checkpoint-4" in shown and "checkpoint-12" in shown and "Nothing removed" in shown

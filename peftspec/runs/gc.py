@@ -50,14 +50,14 @@ def runs_table(runs: list[Run], root: str):
 
     table = Table(title=Text(f"{len(runs)} run(s) in {root}"), title_justify="left")
     table.add_column("run", no_wrap=True)
-    for column in ("status", "steps", "started", "checkpoints"):
+    for column in ("status", "steps", "started (UTC)", "checkpoints"):
         table.add_column(column)
     for run in runs:
         step = run.last_step or 0
         overview = run.record.overview
         total = (overview.total_steps if overview else None) or run.record.max_steps
         count = len(checkpoint_folders(run.paths.checkpoints))
-        started = (run.record.started_at or "-")[:19]
+        started = (run.record.started_at or "-")[:16].replace("T", " ")  # to the minute, as the TUI
         table.add_row(
             Text(run.name), Text(run.status), f"{step}/{total}" if total else str(step), started, str(count)
         )
