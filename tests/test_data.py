@@ -181,3 +181,16 @@ def test_a_hub_dataset_out_of_reach_says_how_to_use_it_offline(write_spec, monke
     (problem,) = data_error(write_spec, dataset).errors
     assert problem.file == "hub:peftspec-tests/not-cached[train]"
     assert "cannot load hub dataset" in problem.message and "set HF_HUB_OFFLINE=1 here" in problem.message
+
+
+def test_a_misspelled_data_file_names_the_one_beside_it(write_spec, tmp_path):
+    """`peftspec run` and `peftspec lint` both point at the file of the closest name in the folder."""
+    from peftspec.spec.lint import lint
+
+    write(tmp_path / "train.csv", "text,joy,anger\na,1,0\n")
+    dataset = f'train = "trian.csv"\n{ONE_HOT}'
+    (problem,) = data_error(write_spec, dataset).errors
+    assert "data file not found (did you mean 'train.csv', in the same folder?)" in problem.message
+    spec = write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n')
+    (warning,) = [d for d in lint([str(spec)]).diagnostics if d.code == "missing-file"]
+    assert warning.suggestion == "train.csv"

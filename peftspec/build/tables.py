@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
 from peftspec.spec.packaged import package_data_file
+from peftspec.spec.paths import nearby
 
 if TYPE_CHECKING:
     import polars as pl
@@ -50,7 +51,9 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
 
     real = local_path(path)
     if not os.path.isfile(real):
-        raise DataError([DataProblem("error", path, "data file not found")])
+        near = nearby(real)
+        hint = f" (did you mean {os.path.basename(near)!r}, in the same folder?)" if near else ""
+        raise DataError([DataProblem("error", path, f"data file not found{hint}")])
     fmt = file_format(real, reader)
     try:
         if fmt in ("csv", "tsv"):

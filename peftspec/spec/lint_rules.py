@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 
 from peftspec.spec.diagnostics import Diagnostic, KeyPath
 from peftspec.spec.packaged import PackagedModelError, model_source, package_data_file, package_model_dir
-from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, path_fields
+from peftspec.spec.paths import PACKAGE_PREFIX, looks_like_path, nearby, path_fields
 from peftspec.spec.root import Spec
 from peftspec.spec.sources import RawSpec
 
@@ -128,11 +128,12 @@ def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         if marker.maybe_hub and not looks_like_path(value) and not os.path.isabs(value):
             continue
         if not os.path.exists(value):
+            near = nearby(value)
             yield (
                 path,
                 "missing-file",
                 f"{value} does not exist (yet); `peftspec run` will fail unless it is there by then",
-                None,
+                os.path.basename(near) if near else None,  # in the same folder
             )
 
 

@@ -37,6 +37,20 @@ def looks_like_path(value: str) -> bool:
     return value.startswith(("./", "../", "/", "~", ".\\", "..\\")) or value in (".", "..")
 
 
+def nearby(path: str) -> str | None:
+    """The entry of `path`'s folder whose name is closest to the missing `path`'s, as the same
+    folder's path (`data/trian.csv` -> `data/train.csv`); None when nothing there is close."""
+    from peftspec.spec.diagnostics import did_you_mean
+
+    folder, name = os.path.split(path)
+    try:
+        entries = os.listdir(folder or ".")
+    except OSError:
+        return None
+    near = did_you_mean(name, [e for e in entries if not e.startswith(".")])
+    return os.path.join(folder, near) if near else None
+
+
 def resolve(value: str, base_dir: str, maybe_hub: bool) -> str:
     """`value` as written in a file in `base_dir`, made absolute when it is a local path."""
     if value.startswith(PACKAGE_PREFIX) or "://" in value:
