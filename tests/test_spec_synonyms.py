@@ -4,7 +4,7 @@ the table they name, and never hide a real key."""
 from __future__ import annotations
 
 from peftspec.spec.root import Spec
-from peftspec.spec.synonyms import SYNONYMS, known_as
+from peftspec.spec.synonyms import SYNONYMS, known_as, known_elsewhere
 from peftspec.spec.translate import _models_in
 
 
@@ -35,3 +35,8 @@ def test_a_synonym_is_found_whatever_its_case():
     assert known_as("trainer", "Num_Train_Epochs").key == "epochs"
     assert known_as("trainer", "learning_rate") is None
     assert known_as("adapter", "num_train_epochs") is None  # per table
+
+
+def test_a_name_known_in_one_other_table_is_found_there():
+    assert known_elsewhere("max_seq_length") == ("dataset", known_as("dataset", "max_seq_length"))
+    assert known_elsewhere("learning_rate") is None  # peftspec's own name: not a synonym

@@ -97,3 +97,11 @@ SYNONYMS: dict[str, dict[str, KnownAs]] = {
 def known_as(table: str, key: str) -> KnownAs | None:
     """peftspec's key for `key`, another tool's name for it in the table `table` (e.g. `trainer`)."""
     return SYNONYMS.get(table, {}).get(key.lower())
+
+
+def known_elsewhere(key: str) -> tuple[str, KnownAs] | None:
+    """(table, peftspec's key) for another tool's name that belongs in one other table (an SFT
+    script's `max_seq_length` under [trainer] is `max_length` in [dataset]); None when none or
+    several tables know it."""
+    found = [(table, names[key.lower()]) for table, names in SYNONYMS.items() if key.lower() in names]
+    return found[0] if len(found) == 1 else None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from peftspec.spec.base import RuleViolations
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, did_you_mean, dotted
 from peftspec.spec.sources import SourceIndex, union_tables
-from peftspec.spec.synonyms import known_as
+from peftspec.spec.synonyms import known_as, known_elsewhere
 
 _TOML_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
 _EXPECTED = {
@@ -141,17 +141,16 @@ def data_path(loc: tuple, data: Any, keep_absent_last: bool = False) -> KeyPath:
 def _unknown_key(path: KeyPath, data: dict, index: SourceIndex, root: type[BaseModel]) -> Diagnostic:
     key = str(path[-1])
     message = f"unknown key {key!r}" + _in_table(path[:-1])
-    known = known_as(".".join(p for p in path[:-1] if isinstance(p, str)), key)
-    if known is not None:  # another tool's name for one of this table's keys
-        said = (
-            f"; peftspec writes it {known.written}" if known.written else f"; peftspec calls it {known.key!r}"
-        )
+    table = ".".join(p for p in path[:-1] if isinstance(p, str))
+    known, there = known_as(table, key), table
+    if known is None and find_field_elsewhere(root, key) is None:
+        there, known = known_elsewhere(key) or (table, None)  # a key of another table, by its other name
+    if known is not None:  # another tool's name for a key of this table (or of the one it belongs in)
+        said = f"writes it {known.written}" if known.written else f"calls it {known.key!r}"
+        where = f", in [{there}]" if there != table else ""
+        suggestion = known.key if there == table else f"{there}.{known.key}"
         return _located(
-            index.key(path),
-            path,
-            "unknown-key",
-            message + said,
-            known.key,
+            index.key(path), path, "unknown-key", f"{message}; peftspec {said}{where}", suggestion
         )
     model = model_at(root, path[:-1], data)
     fields = list(model.model_fields) if model else []
