@@ -257,3 +257,20 @@ def test_predict_refuses_a_run_that_is_not_completed(tmp_path):
     failed = write_run(tmp_path, "broken-20260101T000000Z", status="failed", steps=10)
     proc = peftspec_cli("predict", str(failed), "-", stdin="hello\n")
     assert proc.returncode == 1 and "is failed, not completed" in proc.stderr
+
+
+def test_predict_names_the_file_and_every_missing_column():
+    """A text column under another name gets its closest match; a run trained on text pairs needs
+    its pair column too (it was a polars traceback); both in one error, at the input file."""
+    import polars as pl
+
+    from peftspec.build.problems import DataError
+    from peftspec.inference.label_file import label_frame
+
+    frame = pl.DataFrame({"bdy": ["some text"], "q": ["a question"]})
+    with pytest.raises(DataError) as info:
+        label_frame(None, frame, "body", "passage", source="in.csv")
+    text, pair = info.value.errors
+    assert (text.file, text.column, pair.file, pair.column) == ("in.csv", "body", "in.csv", "passage")
+    assert "no column 'body' (did you mean 'bdy'?)" in text.message and "--text-column" in text.message
+    assert "no column 'passage'" in pair.message and "trained on text pairs" in pair.message

@@ -37,7 +37,9 @@ def handle(args: argparse.Namespace) -> int:
     column = args.text_column or loaded.spec.dataset.text_column
     frame = read_input(args.input, column)
     with _progress(err, frame.height) as advance:
-        labelling = label_frame(loaded, frame, column, loaded.spec.dataset.text_pair_column, advance)
+        labelling = label_frame(
+            loaded, frame, column, loaded.spec.dataset.text_pair_column, advance, source=args.input
+        )
     write_output(labelling.frame, args.output)
     if labelling.empty_rows:
         rows = labelling.empty_rows

@@ -65,22 +65,34 @@ def check_output(path: str | None) -> None:
 
 
 def label_frame(
-    loaded: LoadedRun, frame: pl.DataFrame, text_column: str, pair_column: str | None = None, progress=None
+    loaded: LoadedRun,
+    frame: pl.DataFrame,
+    text_column: str,
+    pair_column: str | None = None,
+    progress=None,
+    source: str = "input",
 ) -> Labelling:
+    """Label every row of `frame` (read from `source`, as messages name it)."""
     import polars as pl
 
-    if text_column not in frame.columns:
-        raise DataError(
-            [
-                DataProblem(
-                    "error",
-                    "input",
-                    f"no column {text_column!r}; columns: "
-                    f"{', '.join(frame.columns)} (choose one with --text-column)",
-                    text_column,
-                )
-            ]
+    from peftspec.spec.diagnostics import did_you_mean
+
+    wanted = [(text_column, "--text-column"), *([(pair_column, None)] if pair_column else [])]
+    missing = [
+        DataProblem(
+            "error",
+            "standard input" if source == "-" else source,
+            f"no column {column!r}"
+            + (f" (did you mean {near!r}?)" if (near := did_you_mean(column, frame.columns)) else "")
+            + f"; columns: {', '.join(frame.columns)}"
+            + (f" (choose one with {option})" if option else " (the run was trained on text pairs)"),
+            column,
         )
+        for column, option in wanted
+        if column not in frame.columns
+    ]
+    if missing:
+        raise DataError(missing)
     texts = ["" if v is None else str(v) for v in frame[text_column].to_list()]
     keep = [i for i, t in enumerate(texts) if t.strip()]
     pairs = [str(v) for v in frame[pair_column].to_list()] if pair_column else None
