@@ -59,9 +59,9 @@ def training_batches(lengths, batch_size: int, accumulation: int, grouped: bool,
 
 def evaluation_batches(lengths, batch_size: int) -> list:
     """Longest first, as `peftspec.build.predict` batches a split."""
-    import numpy as np
+    from peftspec.build.predict import longest_first
 
-    order = np.argsort(-np.asarray(lengths), kind="stable").tolist()
+    order = longest_first(lengths).tolist()
     return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
 
 

@@ -52,8 +52,7 @@ def predict(
     import torch
 
     device = next(model.parameters()).device
-    lengths = np.array([len(ids) for ids in dataset["input_ids"]])
-    order = np.argsort(-lengths, kind="stable")
+    order = longest_first([len(ids) for ids in dataset["input_ids"]])
     if hasattr(dataset, "select"):  # a `datasets.Dataset`: one read of the table, not one per row
         rows_in_order = dataset.select(order).to_list()
     else:
@@ -92,6 +91,11 @@ def predict(
     if gathered is not None:
         logits[order] = gathered
     return Prediction(logits, loss, runtime, len(order) / runtime if runtime else 0.0)
+
+
+def longest_first(lengths) -> np.ndarray:
+    """Row indices, longest row first (ties in row order): the order `predict` batches in."""
+    return np.argsort(-np.asarray(lengths), kind="stable")
 
 
 def keep_4bit_weights_trainable(model) -> None:

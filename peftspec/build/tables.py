@@ -52,7 +52,7 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
     real = local_path(path)
     if not os.path.isfile(real):
         near = nearby(real)
-        hint = f" (did you mean {os.path.basename(near)!r}, in the same folder?)" if near else ""
+        hint = f" (did you mean {near!r}, in the same folder?)" if near else ""
         raise DataError([DataProblem("error", path, f"data file not found{hint}")])
     fmt = file_format(real, reader)
     try:

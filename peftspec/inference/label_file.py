@@ -33,11 +33,15 @@ def read_input(source: str, text_column: str) -> pl.DataFrame:
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file
 
     if source == "-" or (Path(source).suffix.lower() == ".txt" and Path(source).is_file()):
-        where = "standard input" if source == "-" else source
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        return pl.DataFrame({text_column: _lines(data, where)}, schema={text_column: pl.String})
+        return pl.DataFrame({text_column: _lines(data, shown(source))}, schema={text_column: pl.String})
     frame = read_file(source, ReaderOptions())
     return frame.drop(FILE_COL, ROW_COL)
+
+
+def shown(source: str) -> str:
+    """An input as messages name it: the file, or standard input for `-`."""
+    return "standard input" if source == "-" else source
 
 
 def _lines(data: bytes, where: str) -> list[str]:
@@ -81,7 +85,7 @@ def label_frame(
     missing = [
         DataProblem(
             "error",
-            "standard input" if source == "-" else source,
+            shown(source),
             f"no column {column!r}"
             + (f" (did you mean {near!r}?)" if (near := did_you_mean(column, frame.columns)) else "")
             + f"; columns: {', '.join(frame.columns)}"

@@ -128,12 +128,11 @@ def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         if marker.maybe_hub and not looks_like_path(value) and not os.path.isabs(value):
             continue
         if not os.path.exists(value):
-            near = nearby(value)
             yield (
                 path,
                 "missing-file",
                 f"{value} does not exist (yet); `peftspec run` will fail unless it is there by then",
-                os.path.basename(near) if near else None,  # in the same folder
+                nearby(value),  # a name in the same folder
             )
 
 

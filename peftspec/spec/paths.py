@@ -38,8 +38,8 @@ def looks_like_path(value: str) -> bool:
 
 
 def nearby(path: str) -> str | None:
-    """The entry of `path`'s folder whose name is closest to the missing `path`'s, as the same
-    folder's path (`data/trian.csv` -> `data/train.csv`); None when nothing there is close."""
+    """The name of the entry of `path`'s folder closest to the missing `path`'s name
+    (`data/trian.csv` -> `train.csv`); None when nothing there is close."""
     from peftspec.spec.diagnostics import did_you_mean
 
     folder, name = os.path.split(path)
@@ -47,8 +47,7 @@ def nearby(path: str) -> str | None:
         entries = os.listdir(folder or ".")
     except OSError:
         return None
-    near = did_you_mean(name, [e for e in entries if not e.startswith(".")])
-    return os.path.join(folder, near) if near else None
+    return did_you_mean(name, [e for e in entries if not e.startswith(".")])
 
 
 def resolve(value: str, base_dir: str, maybe_hub: bool) -> str:
