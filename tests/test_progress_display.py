@@ -27,3 +27,11 @@ def test_a_long_status_never_squeezes_the_step_count_or_the_times():
     (bar,) = [line for line in lines if line.startswith("train ")]
     assert "1300/1300" in bar and "0:00:00" in bar and "eta 00:00" in bar and "loss 0.3898" in bar
     assert len(bar) <= 80
+
+
+def test_an_evaluation_before_any_logged_loss_shows_without_a_dangling_separator():
+    display = ProgressDisplay(Console(file=io.StringIO(), width=120), "f1_macro")
+    display({"event": "eval", "step": 4, "loss": 1.0895, "f1_macro": 0.1667})
+    assert display.status == "eval loss 1.0895 · f1_macro 0.1667"
+    display({"event": "train", "step": 5, "loss": 0.9})
+    assert display.status == "loss 0.9000 · eval loss 1.0895 · f1_macro 0.1667"

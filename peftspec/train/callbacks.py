@@ -138,7 +138,8 @@ class ProgressDisplay(TrainerCallback):
             value = record.get(self.watch) if self.watch else None
             shown = f" · {self.watch} {value:.4f}" if isinstance(value, float) else ""
             self._eval = f" · eval loss {record.get('loss', float('nan')):.4f}{shown}"
-            self.status = getattr(self, "_loss", "") + self._eval
+            # before the first logged training loss the status is the evaluation alone
+            self.status = (getattr(self, "_loss", "") + self._eval).removeprefix(" · ")
             if self.progress is not None:
                 self.progress.console.print(
                     f"step {record['step']}: eval loss {record.get('loss', 0):.4f}{shown}", highlight=False
