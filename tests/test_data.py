@@ -49,6 +49,12 @@ def test_empty_and_null_text_names_rows(write_spec, tmp_path):
     assert "empty or missing text (2 rows); see rows 2, 3" in problem.message
 
 
+def test_one_problem_row_is_named_once(write_spec, tmp_path):
+    write(tmp_path / "train.csv", "text,joy,anger\nhello,1,0\n,0,1\nok,0,0\n")
+    (problem,) = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}').errors
+    assert str(problem).endswith("column 'text', row 2: empty or missing text")
+
+
 def test_one_hot_values_must_be_0_or_1(write_spec, tmp_path):
     write(tmp_path / "train.csv", "text,joy,anger\na,1,0\nb,2,0\nc,0,1\n")
     (problem,) = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}').errors

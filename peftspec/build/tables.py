@@ -138,15 +138,11 @@ def frame_problem(
     frame: pl.DataFrame, column: str, indices: list[int], message: str, fix: str | None = None
 ) -> DataProblem:
     """An error about rows `indices` of `frame`: the first one's file and row, and the first few rows
-    of that file, as in "empty or missing text (3 rows); see rows 2, 5, 9", then how to fix it."""
+    of that file, as in "empty or missing text (3 rows); see rows 2, 5, 9", then how to fix it. One
+    row is named once, by the problem's location."""
     file = str(frame[FILE_COL][indices[0]])
     rows = [int(frame[ROW_COL][i]) for i in indices]
     same_file = [r for i, r in zip(indices, rows) if frame[FILE_COL][i] == file]
-    count = f" ({len(indices)} rows)" if len(indices) > 1 else ""
-    return DataProblem(
-        "error",
-        file,
-        f"{message}{count}; see {rows_hint(same_file, len(same_file))}" + (f". {fix}" if fix else ""),
-        column,
-        rows[0],
-    )
+    if len(indices) > 1:
+        message += f" ({len(indices)} rows); see {rows_hint(same_file, len(same_file))}"
+    return DataProblem("error", file, message + (f". {fix}" if fix else ""), column, rows[0])
