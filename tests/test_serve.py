@@ -97,6 +97,7 @@ def test_runs_on_one_backbone_share_its_weights(served, server):
 
 BAD_REQUESTS = [
     ("not JSON", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 400, "not-json"),
+    ("JSON sent as a form", {"data": {"texts": "a"}}, 415, "not-json"),
     ("texts not a list", {"json": {"texts": "hello", "model": "bert-lora"}}, 422, "invalid-request"),
     ("a number as text", {"json": {"texts": [1], "model": "bert-lora"}}, 422, "invalid-request"),
     ("empty list", {"json": {"texts": [], "model": "bert-lora"}}, 422, "invalid-request"),
@@ -126,6 +127,7 @@ def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, c
     said = {  # an unknown field is answered with the one it is closest to
         "unknown key": "modle: unknown field; did you mean 'model'?",
         "text for texts": "text: unknown field; did you mean 'texts'?",
+        "JSON sent as a form": "send JSON with `Content-Type: application/json`",
     }
     assert said.get(case, "") in error["message"]
     if code in ("unknown-model", "model-required"):
@@ -281,3 +283,55 @@ print(json.dumps({{"labels": labels, "problem_type": config.problem_type, "top":
     assert got["peftspec_imported"] is False
     assert got["problem_type"] == "multi_label_classification" and got["top"] in EMOTIONS
     assert got["labels"] == load_run(run).predict(TEXTS[:12]).labels()
+
+
+@pytest.fixture(scope="module")
+def pair_run(runs, tmp_path_factory) -> Path:
+    """A LoRA run on text pairs (the text, and a question about it) over the tiny BERT."""
+    root = tmp_path_factory.mktemp("serve-pairs")
+    (root / "bert").symlink_to(runs["bert-lora"].parent.parent / "bert")
+    for name, n, seed in (("train", 96, 1), ("validation", 32, 2)):
+        rows = synthetic_rows(n, seed=seed)
+        write_csv([{**r, "question": f"how does {r['id']} feel"} for r in rows], root / f"{name}.csv")
+    adapters = {"bert-pairs": ADAPTERS["bert-lora"]}
+    extra = 'max_length = 32\ntext_pair_column = "question"\n'
+    return train_tiny_runs(root, adapters, extra=extra, epochs=1)["bert-pairs"]
+
+
+def test_a_run_on_text_pairs_is_served_as_peftspec_predict_labels_it(runs, pair_run, tmp_path):
+    """Each text goes with its `text_pairs` entry; an empty text or pair is flagged, not classified
+    (as `peftspec predict` leaves such a row unlabelled); a request that does not fit the run's
+    input is a 422 naming what to send."""
+    rows = [{"text": t, "question": f"how does r{i} feel"} for i, t in enumerate(TEXTS[:8])]
+    rows[3]["question"] = ""
+    write_csv(rows, tmp_path / "pairs.csv")
+    proc = peftspec(tmp_path, "predict", str(pair_run), "pairs.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "1 row(s) with empty text or text pair were not labelled" in proc.stderr
+    expected = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert expected[3]["predicted"] is None
+
+    with running(create_app(load_served([pair_run, runs["bert-lora"]]))) as (url, _):
+        models = {m["name"]: m for m in httpx.get(f"{url}/v1/models").json()["models"]}
+        assert models["bert-pairs"]["text_pairs"] is True and models["bert-lora"]["text_pairs"] is False
+        body = {"texts": [r["text"] for r in rows], "text_pairs": [r["question"] for r in rows]}
+        answer = httpx.post(f"{url}/v1/classify", json={**body, "model": "bert-pairs"}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert results[3] == {"labels": None, "scores": None, "flags": ["empty"]}
+        for row, result in zip(expected, results):
+            assert result["labels"] == row["predicted"]
+            if row["predicted"] is not None:
+                for label in EMOTIONS:
+                    assert result["scores"][label] == pytest.approx(row[f"score_{label}"], abs=1e-5)
+        # a run on single texts refuses pairs rather than dropping them unseen
+        alone = httpx.post(f"{url}/v1/classify", json={**body, "model": "bert-lora"}, timeout=60)
+        assert alone.json()["error"]["code"] == "unexpected-text-pairs"
+        refused = {
+            "text-pairs-required": {"texts": body["texts"], "model": "bert-pairs"},
+            "text-pairs-mismatch": {**body, "text_pairs": body["text_pairs"][:2], "model": "bert-pairs"},
+        }
+        for code, request in refused.items():
+            answer = httpx.post(f"{url}/v1/classify", json=request, timeout=60)
+            assert (answer.status_code, answer.json()["error"]["code"]) == (422, code), answer.text
+            assert "text_pairs" in answer.json()["error"]["message"]

@@ -35,19 +35,18 @@ def handle(args: argparse.Namespace) -> int:
     for warning in loaded.run.warnings:
         err.print(Text(f"warning: {warning}"), soft_wrap=True)
     column = args.text_column or loaded.spec.dataset.text_column
+    pair = loaded.spec.dataset.text_pair_column
     frame = read_input(args.input, column)
     with _progress(err, frame.height) as advance:
-        labelling = label_frame(
-            loaded, frame, column, loaded.spec.dataset.text_pair_column, advance, source=args.input
-        )
+        labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
     write_output(labelling.frame, args.output)
     if labelling.empty_rows:
         rows = labelling.empty_rows
         shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
         err.print(
             Text(
-                f"warning: {len(rows)} row(s) with empty text were not labelled "
-                f"(kept in the output with no prediction): rows {shown}"
+                f"warning: {len(rows)} row(s) with empty text{' or text pair' * bool(pair)} were not "
+                f"labelled (kept in the output with no prediction): rows {shown}"
             ),
             soft_wrap=True,
         )

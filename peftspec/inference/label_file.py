@@ -23,7 +23,7 @@ OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndj
 class Labelling:
     frame: pl.DataFrame
     empty_rows: list[int] = field(default_factory=list)
-    """1-based rows whose text was empty: kept in the output with no prediction."""
+    """1-based rows whose text (or text pair) was empty: kept in the output with no prediction."""
 
 
 def read_input(source: str, text_column: str) -> pl.DataFrame:
@@ -97,9 +97,11 @@ def label_frame(
     ]
     if missing:
         raise DataError(missing)
-    texts = ["" if v is None else str(v) for v in frame[text_column].to_list()]
-    keep = [i for i, t in enumerate(texts) if t.strip()]
-    pairs = [str(v) for v in frame[pair_column].to_list()] if pair_column else None
+    texts = _cells(frame[text_column])
+    pairs = _cells(frame[pair_column]) if pair_column else None
+    # a row is labelled when it has its text (and, for a pair run, its second text), as in training
+    empty = [not t.strip() or (pairs is not None and not pairs[i].strip()) for i, t in enumerate(texts)]
+    keep = [i for i, e in enumerate(empty) if not e]
     predicted: list = [None] * len(texts)
     scores: list = [None] * len(texts)
     if keep:
@@ -114,7 +116,11 @@ def label_frame(
     for j, name in enumerate(loaded.label_names):
         columns[f"score_{name}"] = [None if s is None else float(s[j]) for s in scores]
     out = frame.with_columns(pl.Series(k, v, strict=False) for k, v in columns.items())
-    return Labelling(out, [i + 1 for i, t in enumerate(texts) if not t.strip()])
+    return Labelling(out, [i + 1 for i, e in enumerate(empty) if e])
+
+
+def _cells(column: pl.Series) -> list[str]:
+    return ["" if v is None else str(v) for v in column.to_list()]
 
 
 def write_output(frame: pl.DataFrame, path: str | None) -> None:

@@ -90,6 +90,13 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         problems = [_problem(e) for e in exc.errors()]
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind and not kind.endswith("json"):  # curl -d sends a form unless told otherwise
+            return error(
+                415,
+                "not-json",
+                f"the body is sent as {kind}: send JSON with `Content-Type: application/json`",
+            )
         if any(e.get("type") == "json_invalid" for e in exc.errors()):
             return error(400, "not-json", "the request body is not valid JSON", {"problems": problems})
         return error(422, "invalid-request", "; ".join(problems), {"problems": problems})
@@ -112,7 +119,8 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
         run = _choose(served, body.model)
         if len(body.texts) > options.max_texts:
             raise RequestError(413, "too-many-texts", f"at most {options.max_texts} texts per request")
-        lengths = _token_lengths(run, body.texts)
+        pairs = _pairs(run, body)
+        lengths = _token_lengths(run, body.texts, pairs)
         long = [i for i, n in enumerate(lengths) if n > run.max_length]
         if long and not body.truncate:
             raise RequestError(
@@ -121,12 +129,14 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
                 f"{len(long)} text(s) are longer than the run's max_length ({run.max_length} tokens)",
                 {"indices": long},
             )
-        keep = [i for i, t in enumerate(body.texts) if t.strip()]
+        keep = [i for i, t in enumerate(body.texts) if t.strip() and (pairs is None or pairs[i].strip())]
         results = [Classification(labels=None, scores=None, flags=["empty"]) for _ in body.texts]
         if keep:
             tokens = sum(min(lengths[i], run.max_length) for i in keep)
             try:
-                labelled = await state["batcher"].submit(run, [body.texts[i] for i in keep], tokens)
+                labelled = await state["batcher"].submit(
+                    run, [body.texts[i] for i in keep], tokens, [pairs[i] for i in keep] if pairs else None
+                )
             except Overloaded as exc:
                 raise RequestError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
             names = labelled.labels()
@@ -163,9 +173,31 @@ def _names(served: list[ServedRun]) -> list[str]:
     return [s.run_id for s in served]
 
 
-def _token_lengths(run: ServedRun, texts: list[str]) -> list[int]:
+def _pairs(run: ServedRun, body: ClassifyRequest) -> list[str] | None:
+    """The request's `text_pairs`, which a run on text pairs needs (one per text) and any other refuses."""
+    if not run.pairs:
+        if body.text_pairs is not None:
+            raise RequestError(
+                422, "unexpected-text-pairs", f"{run.name} classifies single texts: leave out `text_pairs`"
+            )
+        return None
+    if body.text_pairs is None:
+        raise RequestError(
+            422, "text-pairs-required", f"{run.name} classifies text pairs: send `text_pairs`, one per text"
+        )
+    if len(body.text_pairs) != len(body.texts):
+        raise RequestError(
+            422,
+            "text-pairs-mismatch",
+            f"{len(body.texts)} texts but {len(body.text_pairs)} text_pairs: send one pair per text",
+        )
+    return body.text_pairs
+
+
+def _token_lengths(run: ServedRun, texts: list[str], pairs: list[str] | None = None) -> list[int]:
     tokenizer = run.loaded.tokenizer
-    return [len(ids) for ids in tokenizer(texts, add_special_tokens=True, truncation=False)["input_ids"]]
+    encoded = tokenizer(texts, pairs, add_special_tokens=True, truncation=False)
+    return [len(ids) for ids in encoded["input_ids"]]
 
 
 def _authorised(request, key: str) -> bool:

@@ -28,6 +28,8 @@ class Job:
     texts: list[str]
     tokens: int
     future: asyncio.Future
+    pairs: list[str] | None = None
+    """The second text of each pair, for a run on text pairs."""
     queued_at: float = field(default_factory=time.perf_counter)
 
 
@@ -43,13 +45,14 @@ class Batcher:
     def start(self) -> None:
         self._worker = asyncio.get_running_loop().create_task(self._run())
 
-    async def submit(self, served, texts: list[str], tokens: int):
-        """The `Labelled` result of `texts`; raises `Overloaded` when the queue is full or closed."""
+    async def submit(self, served, texts: list[str], tokens: int, pairs: list[str] | None = None):
+        """The `Labelled` result of `texts` (with `pairs`, for a run on text pairs); raises
+        `Overloaded` when the queue is full or closed."""
         if not self.accepting:
             raise Overloaded("the server is shutting down")
         future = asyncio.get_running_loop().create_future()
         try:
-            self.queue.put_nowait(Job(served, texts, tokens, future))
+            self.queue.put_nowait(Job(served, texts, tokens, future, pairs))
         except asyncio.QueueFull:
             raise Overloaded(f"{self.options.queue_size} requests are already waiting") from None
         self.metrics.queue_depth.set(self.queue.qsize())
@@ -102,9 +105,11 @@ class Batcher:
 
     async def _label(self, batch: list[Job], loop) -> None:
         texts = [t for job in batch for t in job.texts]
+        # one run per batch, so every job has pairs or none has
+        pairs = [p for job in batch for p in job.pairs] if batch[0].pairs is not None else None
         self.metrics.batch_rows.observe(len(texts))
         try:
-            result = await loop.run_in_executor(self._executor, batch[0].served.loaded.predict, texts)
+            result = await loop.run_in_executor(self._executor, batch[0].served.loaded.predict, texts, pairs)
         except Exception as exc:  # answered as a 500 by each request; the worker goes on
             for job in batch:
                 if not job.future.done():

@@ -42,6 +42,11 @@ class ServedRun:
     def run_id(self) -> str:
         return self.run.name
 
+    @property
+    def pairs(self) -> bool:
+        """Whether the run classifies text pairs (each request then sends `text_pairs`)."""
+        return self.loaded.spec.dataset.text_pair_column is not None
+
     def describe(self) -> dict[str, Any]:
         """The run as `GET /v1/models` lists it."""
         record, overview = self.run.record, self.run.record.overview
@@ -57,6 +62,7 @@ class ServedRun:
             "adapter": overview.adapter if overview else record.adapter,
             "quantization": record.quantization,
             "max_length": self.max_length,
+            "text_pairs": self.pairs,
             "shares_backbone_with": self.shares_with,
         }
 
@@ -91,8 +97,6 @@ def load_served(paths: list[str | Path], batch_size: int | None = None) -> list[
         if run.status != "completed":
             raise RunNotUsable(f"{run.name} is {run.status}, not completed: it has no final model to serve")
         spec = load_spec(run.paths.spec)
-        if spec.dataset.text_pair_column:
-            raise UsageError(f"{run.name} classifies text pairs, which `peftspec serve` does not take yet")
         key = backbone_key(run, spec)
         record = run.record
         if key is None:

@@ -10,6 +10,9 @@ class ClassifyRequest(BaseModel):
 
     texts: list[str] = Field(min_length=1)
     """The texts to classify (at least one)."""
+    text_pairs: list[str] | None = None
+    """The second text of each pair, one per text, for a run trained on text pairs (NLI, paraphrase);
+    left out for any other run."""
     model: str | None = None
     """A served run, by name or id; may be left out when one run is served."""
     truncate: bool = True
@@ -18,11 +21,12 @@ class ClassifyRequest(BaseModel):
 
 class Classification(BaseModel):
     labels: list[str] | None
-    """The predicted labels after the run's thresholds (one for single-label runs); null for an empty text."""
+    """The predicted labels after the run's thresholds (one for single-label runs); null when empty."""
     scores: dict[str, float] | None
-    """Every label's score (sigmoid per label, or softmax over classes); null for an empty text."""
+    """Every label's score (sigmoid per label, or softmax over classes); null when empty."""
     flags: list[str] = Field(default_factory=list)
-    """`empty` (not classified), `truncated` (longer than the run's max_length)."""
+    """`empty` (the text, or its pair, is empty: not classified), `truncated` (longer than the run's
+    max_length)."""
 
 
 class ClassifyResponse(BaseModel):
