@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
@@ -12,7 +13,7 @@ import pytest
 from peftspec.report.compare import comparison_rows
 from peftspec.runs import RunNotFound, read_run, resolve_runs
 from tests.helpers.cli import peftspec as run_cli
-from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root
+from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root, write_run
 
 pytest.importorskip("matplotlib")
 
@@ -224,3 +225,30 @@ def test_the_fit_verdict_reads_each_runs_own_curve(tmp_path):
         verdicts["flat"].startswith("validation loss flat since step 20")
         and "overfitting" not in verdicts["flat"]
     )
+
+
+def test_a_binary_task_names_its_positive_class_wherever_the_task_is_shown(tmp_path):
+    """`f1`, `precision` and `recall` of a binary task score one class; the plan, the report and
+    the comparison line say which (the second label)."""
+    from rich.console import Console
+
+    from peftspec.build.overview import render_overview
+    from peftspec.runs.record import Overview, positive_class
+
+    assert positive_class("binary", ["ham", "spam"]) == "spam"
+    assert positive_class("multi_class", ["ham", "spam"]) is None
+    console = Console(width=120, record=True, file=io.StringIO())
+    console.print(
+        render_overview(
+            Overview(task="binary", labels=2, positive_class="spam", steps_per_epoch=5, total_steps=10)
+        )
+    )
+    assert "binary, 2 labels, positive class 'spam'" in console.export_text()
+
+    run = write_run(tmp_path, "spam-20260101T000000Z", task="binary", labels=["ham", "spam"])
+    proc = peftspec("report", str(run), "-o", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "| task | binary, 2 labels, positive class 'spam' |" in md
+    (row,) = comparison_rows([read_run(run)])
+    assert row["scored_on"] == "binary, 2 labels, positive class 'spam', 20 validation rows"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from peftspec.runs.record import Overview
+from peftspec.runs.record import Overview, positive_class, task_line
 from peftspec.spec.root import Spec
 from peftspec.spec.trainer import TrainerSpec
 
@@ -39,6 +39,7 @@ def overview_of(
         quantization=spec.quantization.method,
         task=bundle.task,
         labels=len(bundle.label_names),
+        positive_class=positive_class(bundle.task, list(bundle.label_names)),
         trainable_parameters=built.trainable_parameters,
         total_parameters=built.total_parameters,
         rows={s.name: len(s) for s in bundle.splits()},
@@ -135,7 +136,7 @@ def render_overview(overview: Overview):
         ("backbone", overview.backbone),
         ("adapter", overview.adapter),
         ("quantisation", overview.quantization),
-        ("task", f"{overview.task}, {overview.labels} labels"),
+        ("task", task_line(overview.task, overview.labels, overview.positive_class)),
         ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
         ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from peftspec.runs import Run
+from peftspec.runs.record import task_line
 from peftspec.spec.paths import PACKAGE_PREFIX
 from peftspec.spec.render import render_spec
 
@@ -57,7 +58,8 @@ def model_card(run: Run, spec, merged: bool, base: Base | None = None) -> str:
         + (" (merged into the backbone)" if merged and not spec.adapter.trains_backbone else ""),
         f"- Quantisation during training: {record.quantization}",
         f"- Pooling: {_pooling_line(record)}",
-        f"- Task: {record.task}; labels: {', '.join(record.labels)}",
+        f"- Task: {task_line(record.task, len(record.labels), record.positive_class)}"
+        f"; labels: {', '.join(record.labels)}",
         f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}",
         f"- Run: `{run.name}`, peftspec {record.versions.get('peftspec') or '-'}",
         "",

@@ -23,6 +23,7 @@ from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para,
 from peftspec.runs import Run, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import DAMAGE
+from peftspec.runs.record import task_line
 from peftspec.spec.render import value_to_toml
 
 HYPERPARAMETERS = {
@@ -232,7 +233,7 @@ def model_table(run: Run) -> list[Block]:
         ["wrapped modules", ", ".join(model.wrapped_modules if model else []) or "-"],
         ["quantisation", str(record.quantization)],
         ["parameters", f"{trainable:,} trainable of {total:,}{share}" if total else "-"],
-        ["task", f"{record.task}, {len(record.labels)} labels"],
+        ["task", task_line(record.task, len(record.labels), record.positive_class)],
         ["rows", ", ".join(f"{k} {v:,}" for k, v in record.rows.items())],
         ["device, precision", f"{overview.device if overview else '-'}, {record.precision or '-'}"],
     ]

@@ -21,6 +21,7 @@ from peftspec.report.columns import (
 from peftspec.runs import Run, group_name, grouped, mean_sd
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import fixed_threshold
+from peftspec.runs.record import task_line
 from peftspec.runs.stream import number
 
 
@@ -78,7 +79,8 @@ def scored_on(run: Run, split: str) -> dict[str, Any]:
     if not record.task or not record.labels:
         return {"scored_on": None, "label_set": None}
     rows = record.rows.get(split)
-    on = f"{record.task}, {len(record.labels)} labels" + (f", {rows:,} {split} rows" if rows else "")
+    on = task_line(record.task, len(record.labels), record.positive_class)
+    on += f", {rows:,} {split} rows" if rows else ""
     digest = hashlib.sha256("\x1f".join(record.labels).encode()).hexdigest()[:12]
     return {"scored_on": on, "label_set": digest}
 

@@ -39,6 +39,8 @@ class Overview(Part):
     quantization: str | None = None
     task: str | None = None
     labels: int | None = None
+    positive_class: str | None = None
+    """The class that `f1`, `precision` and `recall` score in a binary task (the second label)."""
     trainable_parameters: int | None = None
     total_parameters: int | None = None
     rows: dict[str, int] = Field(default_factory=dict)
@@ -57,6 +59,18 @@ class Overview(Part):
     """The fast defaults in force (`off:` marks one the spec turned off)."""
     class_weights: str | None = None
     """The loss's label weights (`trainer.class_weights`), each label's weight spelled out."""
+
+
+def positive_class(task: str | None, labels: list[str]) -> str | None:
+    """A binary task's positive class: the second of its two labels (class 1), the one its `f1`,
+    `precision` and `recall` score; None for other tasks."""
+    return labels[1] if task == "binary" and len(labels) == 2 else None
+
+
+def task_line(task: str | None, labels: int, positive: str | None = None) -> str:
+    """The task as the overview and reports show it: `multi_label, 11 labels`, or for a binary task
+    `binary, 2 labels, positive class 'spam'`."""
+    return f"{task}, {labels} labels" + (f", positive class {positive!r}" if positive else "")
 
 
 class ModelFacts(Part):
@@ -184,6 +198,11 @@ class RunRecord(Part):
             return cls(), warnings
         data = {LEGACY_KEYS.get(k, k): v for k, v in data.items()}
         return _tolerant(cls, data, where, warnings), warnings
+
+    @property
+    def positive_class(self) -> str | None:
+        """A binary run's positive class (see `positive_class`)."""
+        return positive_class(self.task, self.labels)
 
     def stored(self) -> dict[str, Any]:
         """The JSON object written to run.json."""

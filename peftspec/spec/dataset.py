@@ -220,7 +220,9 @@ class DatasetSpec(SpecModel):
     labels: Labels
     """The label columns and their shape: `one_hot`, `delimited` or `single`."""
     task: Task | None = None
-    """`multi_label`, `multi_class` or `binary`; unset = inferred from the label shape."""
+    """`multi_label`, `multi_class` or `binary`; unset = inferred from the label shape. In a binary
+    task the second class (in `names` order, or sorted) is the positive one that `f1`, `precision`
+    and `recall` score."""
     validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
     """Fraction of the training rows held out for validation when no validation data is given."""
     split_seed: int = Field(default=42, ge=0, le=2**32 - 1)

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
 from peftspec.runs.reader import fixed_threshold
+from peftspec.runs.record import task_line
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import duration_text
 from peftspec.tui.panes import focus_content, step_pane
@@ -261,7 +262,7 @@ class RunScreen(Screen):
             ("backbone", record.backbone),
             ("adapter", overview.adapter if overview else record.adapter),
             ("quantisation", record.quantization),
-            ("task", record.task),
+            ("task", record.task and task_line(record.task, len(record.labels), record.positive_class)),
             ("labels", ", ".join(record.labels)),
             ("device", overview.device if overview else None),
             ("precision", record.precision),
