@@ -9,8 +9,11 @@ SKIP = {"runtime", "samples_per_second"}
 
 
 def metrics_table(evaluation: dict, splits: list[str] | None = None):
-    """A row per scalar metric, a column per split (and per split at threshold 0.5 for tuned runs)."""
+    """A row per scalar metric, a column per split (and per split at threshold 0.5 for tuned runs);
+    with tuned thresholds, a line under it for each column saying what it was decided with."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     splits = splits or [k for k in ("validation", "test") if k in evaluation]
     names = (
@@ -31,13 +34,29 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
         table.add_column(title, justify="right")
     for name in names:
         table.add_row(name, *(_fmt(values.get(name)) for _, values in columns))
-    protocol = threshold_protocol(evaluation.get("thresholds") or {})
-    if protocol is not None:
-        table.caption = (
-            f"thresholds {protocol} (figures on that split are optimistic); cross-fit: each half of "
-            "it decided by thresholds tuned on the other half; @0.5: every label at threshold 0.5"
-        )
-    return table
+    thresholds = evaluation.get("thresholds") or {}
+    protocol = threshold_protocol(thresholds)
+    if protocol is None:
+        return table
+    notes = _notes(thresholds, [t for t, _ in columns])
+    return Group(table, *(Text(f"  {line}", style="dim") for line in notes))
+
+
+def _notes(thresholds: dict, titles: list[str]) -> list[str]:
+    """How tuned thresholds were chosen, what each column shown was decided with, and which figures
+    to report, a line each."""
+    tuned_on = thresholds.get("tuned_on") or "validation"
+    notes = [f"thresholds {threshold_protocol({**thresholds, 'report': None})}"]
+    for title in titles:
+        if title == tuned_on:
+            notes.append(f"{title}: at those thresholds, so optimistic (tuned on these rows)")
+        elif title.endswith(" cross-fit"):
+            notes.append(f"{title}: each half decided by thresholds tuned on the other half")
+        elif title.endswith(" @0.5"):
+            notes.append(f"{title}: every label at threshold 0.5")
+    if thresholds.get("report"):
+        notes.append(f"figures to report: {thresholds['report']}")
+    return notes
 
 
 def _fmt(value) -> str:
