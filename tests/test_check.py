@@ -255,6 +255,31 @@ def test_qlora_runs_real_4bit_and_lists_what_a_cpu_cannot_check(workspace):
     assert item(check, "save and reload").status == "passed"
 
 
+def test_a_run_on_text_pairs_reloads_to_the_scores_it_recorded(workspace):
+    """BERT reads a pair with segment ids: the saved predictions keep each row's second text, so
+    the reloaded model is given the same input (without it, the check fed the reloaded model the
+    first texts alone and failed)."""
+    import polars as pl
+
+    rows = [{**r, "question": f"what about {r['id']}"} for r in synthetic_rows(120, seed=3)]
+    write_csv(rows, workspace / "ml.csv")
+    spec = write_spec(
+        workspace,
+        "bert-pairs",
+        backbone='model = "google-bert/bert-base-uncased"',
+        adapter='kind = "lora"\ntarget_modules = ["query", "value"]',
+        extra="",
+    )
+    pairs = 'text_column = "text"\ntext_pair_column = "question"\nid_column = "id"'
+    spec.write_text(spec.read_text().replace('text_column = "text"', pairs))
+    check = check_file(str(spec), CheckOptions(keep_root=str(workspace / "kept")))
+    assert item(check, "save and reload").status == "passed", item(check, "save and reload").detail
+    assert check.status == "passed", [(i.name, i.detail) for i in check.items]
+    saved = pl.read_parquet(Path(check.run_dir) / "predictions.parquet")
+    question = {r["id"]: r["question"] for r in rows}
+    assert saved["pair"].to_list() == [question[i] for i in saved["id"]]
+
+
 def test_cli_exit_codes_skips_and_json(workspace, capsys):
     good = write_spec(
         workspace, "good", backbone='model = "google-bert/bert-base-uncased"', adapter='kind = "lora"'

@@ -59,7 +59,9 @@ def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tupl
         "thresholds": loaded.run.thresholds() or {},
         name: metrics,
     }
-    frame = prediction_rows(name, split.ids, split.texts, split.labels, scores, predicted, loaded.label_names)
+    frame = prediction_rows(
+        name, split.ids, split.texts, split.labels, scores, predicted, loaded.label_names, split.pairs
+    )
     writer = RunWriter(loaded.run.paths, loaded.run.record)
     writer.write_extra_evaluation(
         name, evaluation, {name: confusion(task, split.labels, predicted, loaded.label_names)}, frame

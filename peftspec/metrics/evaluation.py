@@ -122,7 +122,7 @@ def _scalars(metrics: dict[str, Any]) -> dict[str, float]:
 
 
 def predictions_frame(results: dict[str, SplitResult], task: str, label_names: list[str] | None = None):
-    """One row per evaluated example: split, id, text, gold, scores, predicted, and (with
+    """One row per evaluated example: split, id, text (and pair), gold, scores, predicted, and (with
     `label_names`) the gold and predicted labels by name, so the file reads on its own."""
     import polars as pl
 
@@ -130,14 +130,31 @@ def predictions_frame(results: dict[str, SplitResult], task: str, label_names: l
     for name, r in results.items():
         frames.append(
             prediction_rows(
-                name, r.split.ids, r.split.texts, r.split.labels, r.scores, r.predicted, label_names
+                name,
+                r.split.ids,
+                r.split.texts,
+                r.split.labels,
+                r.scores,
+                r.predicted,
+                label_names,
+                r.split.pairs,
             )
         )
     return pl.concat(frames) if frames else None
 
 
-def prediction_rows(split: str, ids, texts, gold, scores, predicted, label_names: list[str] | None = None):
-    """The rows of one split in the layout of predictions.parquet."""
+def prediction_rows(
+    split: str,
+    ids,
+    texts,
+    gold,
+    scores,
+    predicted,
+    label_names: list[str] | None = None,
+    pairs: list[str] | None = None,
+):
+    """The rows of one split in the layout of predictions.parquet (a run on text pairs also has
+    the second text of each, as `pair`)."""
     import polars as pl
 
     gold = np.asarray(gold).astype(np.int64)
@@ -145,6 +162,7 @@ def prediction_rows(split: str, ids, texts, gold, scores, predicted, label_names
         "split": [split] * len(ids),
         "id": list(ids),
         "text": list(texts),
+        **({"pair": list(pairs)} if pairs is not None else {}),
         "gold": gold.tolist(),
         "scores": np.asarray(scores).astype(np.float32).tolist(),
         "predicted": np.asarray(predicted).tolist(),

@@ -9,7 +9,7 @@ module outside `peftspec/runs/` names a file of it (a test enforces this).
     eval.json            final metrics per split (validation, test) and the thresholds used
     confusion.json       confusion matrices per split
     thresholds.json      the decision thresholds used (tuned per label, or fixed)
-    predictions.parquet  one row per evaluated example: split, id, text, gold, scores, predicted
+    predictions.parquet  one row per evaluated example: split, id, text (and pair), gold, scores, predicted
     eval-NAME.json       `peftspec evaluate --name NAME`: metrics on another labelled file,
     confusion-NAME.json    with its confusion matrices
     predictions-NAME.parquet  and its predictions
