@@ -274,3 +274,40 @@ def test_predict_names_the_file_and_every_missing_column():
     assert (text.file, text.column, pair.file, pair.column) == ("in.csv", "body", "in.csv", "passage")
     assert "no column 'body' (did you mean 'bdy'?)" in text.message and "--text-column" in text.message
     assert "no column 'passage'" in pair.message and "trained on text pairs" in pair.message
+
+
+PAIRS = ["the pair of the first", "the pair of the second"]  # the second texts of the card's snippet
+
+
+def test_a_pair_runs_model_card_labels_pairs_as_predict_does(runs, tmp_path):
+    """A multi-class run on text pairs: the card's snippet (adapter and merged) tokenises each text
+    with its pair at the run's max_length, and gives predict's scores and classes."""
+    from tests.helpers.tiny import write_jsonl
+
+    root = runs["lora"].parents[1]
+    rows = [
+        {**r, "question": f"is it {r['label']}?" if i % 2 else "how is it?"}
+        for i, r in enumerate(synthetic_rows(96, seed=5, multi_label=False))
+    ]
+    write_jsonl(rows, tmp_path / "pairs.jsonl")
+    (tmp_path / "pairs.toml").write_text(
+        'name = "use-pairs"\n[dataset]\ntrain = "pairs.jsonl"\ntext_pair_column = "question"\n'
+        'max_length = 24\nlabels = { format = "single", column = "label" }\n'
+        f'[backbone]\nmodel = "{root / "bert"}"\n[adapter]\n{ADAPTERS["lora"][1]}\n'
+        "[trainer]\nepochs = 1\nbatch_size = 16\nlearning_rate = 5e-3\n"
+        f'[tracking]\noutput_root = "{tmp_path / "runs"}"\n'
+    )
+    proc = run_cli(tmp_path, "run", "pairs.toml")
+    assert proc.returncode == 0, proc.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    labelled = peftspec.load_run(run).predict(TEXTS, PAIRS)
+    assert not np.allclose(labelled.scores, peftspec.load_run(run).predict(TEXTS, TEXTS).scores)
+    for merge in ([], ["--merge"]):
+        out = tmp_path / f"export{len(merge)}"
+        args = merge or ["--base-model", str(root / "bert")]
+        assert run_cli(tmp_path, "export", str(run), "-o", str(out), *args).returncode == 0
+        card = (out / "README.md").read_text()
+        assert "tokenizer(texts, pairs, " in card and "max_length=24" in card
+        shown = _without_peftspec(_card_snippet(out), root / "site")
+        np.testing.assert_allclose(np.array(shown["scores"]), labelled.scores, atol=1e-5)
+        assert shown["predicted"] == labelled.labels()

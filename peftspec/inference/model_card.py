@@ -71,7 +71,7 @@ def model_card(run: Run, spec, merged: bool, base: Base | None = None) -> str:
         *(_base_note(base) if base is not None and not merged else []),
         "```python",
         *(_use_merged(_needs_code(record)) if merged else _use_adapter(run, spec, base)),
-        *_decide(run, merged),
+        *_decide(run, spec, merged),
         "```",
         "",
         "## Data",
@@ -208,20 +208,30 @@ def _package_parts(base: Base) -> tuple[str, str]:
     return name, os.path.relpath(base.name, package_root(name))
 
 
-def _decide(run: Run, merged: bool) -> list[str]:
-    """Score texts and decide as the run does (its tuned thresholds, or the arg-max). A merged
-    export's config carries the thresholds; the adapter's snippet spells them out."""
+def _decide(run: Run, spec, merged: bool) -> list[str]:
+    """Score texts (with their second texts, for a run on pairs) and decide as the run does: its
+    `max_length`, its tuned thresholds or the arg-max. A merged export's config carries the
+    thresholds; the adapter's snippet spells them out."""
     from peftspec.inference.export import decision
 
+    pairs = spec.dataset.text_pair_column is not None
+    inputs = "texts, pairs" if pairs else "texts"
+    second = 'pairs = ["the pair of the first", "the pair of the second"]  # the second text of each'
     lines = [
         "",
         'texts = ["first text to label", "second text"]',
+        *([second] if pairs else []),
         "with torch.no_grad():",
-        '    batch = tokenizer(texts, padding=True, truncation=True, return_tensors="pt")',
+        f"    batch = tokenizer({inputs}, padding=True, truncation=True, "
+        f'max_length={spec.dataset.max_length}, return_tensors="pt")',
         "    logits = model(**batch).logits",
     ]
     if run.record.task != "multi_label":
-        return [*lines, "predicted = [model.config.id2label[int(i)] for i in logits.argmax(-1)]"]
+        return [
+            *lines,
+            "scores = torch.softmax(logits, -1)",
+            "predicted = [model.config.id2label[int(i)] for i in logits.argmax(-1)]",
+        ]
     if merged:
         spelled = [
             "labels = [model.config.id2label[i] for i in range(model.config.num_labels)]",
