@@ -33,7 +33,7 @@ def predictions(rng, rows: int, task: str, classes: int, accuracy: float):
 
 
 def with_predictions(
-    root: Path, name: str, gold, pred, *, task="multi_label", ids=None, split="test"
+    root: Path, name: str, gold, pred, *, task="multi_label", ids=None, split="test", pairs=None
 ) -> Path:
     """A fixture run whose predictions.parquet holds `gold` and `pred` for `split`."""
     from peftspec.metrics.evaluation import prediction_rows
@@ -44,7 +44,8 @@ def with_predictions(
     ids = ids or [f"r{i}" for i in range(len(gold))]
     texts = [f"text {i}" for i in ids]
     scores = np.zeros((len(gold), len(labels)))
-    prediction_rows(split, ids, texts, gold, scores, pred, labels).write_parquet(RunPaths(path).predictions)
+    rows = prediction_rows(split, ids, texts, gold, scores, pred, labels, pairs)
+    rows.write_parquet(RunPaths(path).predictions)
     return path
 
 
@@ -180,6 +181,19 @@ def test_runs_evaluated_on_different_rows_are_refused(tmp_path):
             3,
             resamples=100,
         )
+
+
+def test_runs_on_the_same_first_texts_with_other_pairs_are_not_paired(tmp_path):
+    rng = np.random.default_rng(4)
+    gold, pred = predictions(rng, 40, "multi_label", 3, 0.8)
+    questions = [f"question {i}" for i in range(40)]
+    a = with_predictions(tmp_path, "a-20260301T120000Z", gold, pred, pairs=questions)
+    b = with_predictions(tmp_path, "b-20260301T120000Z", gold, pred, pairs=questions[::-1])
+    same = with_predictions(tmp_path, "c-20260301T120000Z", gold, pred, pairs=questions)
+    args = ("test", ["f1_micro"], "multi_label", 3)
+    assert compare([read_run(a)], {"c": [read_run(same)]}, *args, resamples=100).differences[0].delta == 0
+    with pytest.raises(Unpaired, match="different data"):
+        compare([read_run(a)], {"b": [read_run(b)]}, *args, resamples=100)
 
 
 def test_compare_baseline_adds_intervals_to_every_format_and_is_deterministic(tmp_path):

@@ -43,7 +43,8 @@ class Evaluated:
 
     run: str
     ids: list[str]
-    texts: list[str]
+    texts: list[str] | list[tuple[str, str]]
+    """Each row's text, or (text, pair) for a run on text pairs: rows pair up only when these agree."""
     gold: np.ndarray
     pred: np.ndarray
 
@@ -95,7 +96,10 @@ def evaluated(run: Run, split: str) -> Evaluated:
         )
     gold = np.asarray(frame["gold"].to_list())
     pred = np.asarray(frame["predicted"].to_list())
-    return Evaluated(run.name, [str(i) for i in frame["id"].to_list()], frame["text"].to_list(), gold, pred)
+    texts = frame["text"].to_list()
+    if "pair" in frame.columns:  # a run on text pairs: a row is both texts
+        texts = [(text, pair) for text, pair in zip(texts, frame["pair"].to_list())]
+    return Evaluated(run.name, [str(i) for i in frame["id"].to_list()], texts, gold, pred)
 
 
 def paired(sides: list[Evaluated]) -> list[Evaluated]:
