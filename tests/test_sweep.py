@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -166,6 +167,8 @@ def test_two_workers_on_a_journal_survive_a_sigkill(workspace, tmp_path):
     kill_and_restart(workspace, [], journal(workspace))
     table = peftspec(workspace, "sweep", "sw.toml")  # nothing left to run: prints the study
     assert table.returncode == 0 and "best: trial" in table.stdout
+    drawn = re.findall(r"trainer\.learning_rate = ([^,\s]+)", _logs(workspace))  # as the table shows them
+    assert drawn and all(len(v.lstrip("0.").replace(".", "").split("e")[0]) <= 4 for v in drawn), drawn
     best = study_of(journal(workspace)).best_trial
     # compare accepts the best trial by name
     rows = json.loads(

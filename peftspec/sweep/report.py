@@ -63,7 +63,7 @@ def print_study(study, console, title: str) -> None:
             Text(str(r["number"]), style=style),
             Text(state_text(r)),
             Text(f"{r['value']:.4f}" if r["value"] is not None else "-", style=style),
-            *(Text(_fmt(r["params"].get(k))) for k in keys),
+            *(Text(param_text(r["params"].get(k))) for k in keys),
             Text(Path(r["run_dir"]).name if r["run_dir"] else "-"),
         )
     direction = study.direction.name.lower()
@@ -84,7 +84,8 @@ def state_text(row: dict[str, Any]) -> str:
     return text + (" (resumed)" if row["resumed"] else "")
 
 
-def _fmt(value) -> str:
+def param_text(value) -> str:
+    """A trial's parameter as the sweep shows it: floats to 4 significant digits."""
     if value is None:
         return "-"
     return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -18,6 +18,7 @@ from typing import Any
 from peftspec.errors import UserError
 from peftspec.spec.root import Spec
 from peftspec.sweep import space as sweep_space
+from peftspec.sweep.report import param_text
 from peftspec.sweep.storage import alive, describe, open_storage, study_lock, worker_id
 from peftspec.sweep.trial import TrialJob, TrialOutcome, run_trial
 
@@ -190,7 +191,8 @@ def _run(
     if console is not None:
         what = f"resuming trial {number} from {resume_dir}" if resume_dir else f"trial {number}"
         console.print(
-            f"[bold]{what}[/]: " + ", ".join(f"{k} = {v}" for k, v in values.items()), highlight=False
+            f"[bold]{what}[/]: " + ", ".join(f"{k} = {param_text(v)}" for k, v in values.items()),
+            highlight=False,
         )
     outcome = run_trial(job, trial, lambda: stopping.set)
     if outcome.state == "complete":
