@@ -7,10 +7,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns
-from peftspec.build.problems import DataError, DataProblem
+from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
-from peftspec.spec.diagnostics import did_you_mean
 
 if TYPE_CHECKING:
     import numpy as np
@@ -117,11 +116,8 @@ def _check_columns(spec: DatasetSpec, split: str, frame: pl.DataFrame) -> list[D
     problems = []
     for column in (c for c in wanted if c is not None):
         if column not in frame.columns:
-            hint = did_you_mean(column, present)
-            message = f"the {split} data has no column {column!r}; columns: {', '.join(present)}"
-            if hint:
-                message += f" (did you mean {hint!r}?)"
-            problems.append(DataProblem("error", str(frame[FILE_COL][0]), message, column))
+            file = str(frame[FILE_COL][0])
+            problems.append(missing_column(file, column, present, before=f"the {split} data has "))
     return problems
 
 

@@ -45,3 +45,16 @@ def rows_hint(rows: list[int], total: int) -> str:
     shown = ", ".join(str(r) for r in rows[:3])
     more = f" and {total - 3} more" if total > 3 else ""
     return f"row{'s' if total > 1 else ''} {shown}{more}"
+
+
+def missing_column(
+    file: str, column: str, present: list[str], before: str = "", after: str = ""
+) -> DataProblem:
+    """The error for a column `file` lacks, with the closest of the columns `present` and all of
+    them: `{before}no column 'body' (did you mean 'bdy'?); columns: bdy, q{after}`."""
+    from peftspec.spec.diagnostics import did_you_mean
+
+    near = did_you_mean(column, present)
+    guess = f" (did you mean {near!r}?)" if near else ""
+    message = f"{before}no column {column!r}{guess}; columns: {', '.join(present)}{after}"
+    return DataProblem("error", file, message, column)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peftspec.build.problems import DataError, DataProblem
+from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.errors import UsageError
 from peftspec.inference.loaded import LoadedRun
 from peftspec.spec.dataset import ReaderOptions
@@ -79,18 +79,13 @@ def label_frame(
     """Label every row of `frame` (read from `source`, as messages name it)."""
     import polars as pl
 
-    from peftspec.spec.diagnostics import did_you_mean
-
     wanted = [(text_column, "--text-column"), *([(pair_column, None)] if pair_column else [])]
     missing = [
-        DataProblem(
-            "error",
+        missing_column(
             shown(source),
-            f"no column {column!r}"
-            + (f" (did you mean {near!r}?)" if (near := did_you_mean(column, frame.columns)) else "")
-            + f"; columns: {', '.join(frame.columns)}"
-            + (f" (choose one with {option})" if option else " (the run was trained on text pairs)"),
             column,
+            frame.columns,
+            after=f" (choose one with {option})" if option else " (the run was trained on text pairs)",
         )
         for column, option in wanted
         if column not in frame.columns
