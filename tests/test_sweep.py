@@ -253,6 +253,7 @@ def test_lint_reports_a_misspelled_key_and_an_out_of_range_bound_at_their_lines(
         SWEEP.replace('"trainer.learning_rate"', '"trainer.learnign_rate"')
         + '"adapter.dropout" = { uniform = [0.0, 1.5] }\n'
         + '"trainer.lr" = { log_uniform = [1e-4, 1e-2] }\n'  # a Hugging Face script's name for it
+        + '"trainer.max_seq_length" = { choice = [32, 64] }\n'  # an SFT script's, in another table
     )
     spec = write_tiny_lora_spec(root, "sw", dropout=0.0, trainer=TRAINER, tail=bad)
     lines = spec.read_text().splitlines()
@@ -264,6 +265,8 @@ def test_lint_reports_a_misspelled_key_and_an_out_of_range_bound_at_their_lines(
     assert found[("unknown-key", misspelled)]["suggestion"] == "trainer.learning_rate"
     other_name = next(i for i, line in enumerate(lines, 1) if '"trainer.lr"' in line)
     assert found[("unknown-key", other_name)]["suggestion"] == "trainer.learning_rate"  # not lr_scheduler
+    elsewhere = next(i for i, line in enumerate(lines, 1) if "max_seq_length" in line)
+    assert found[("unknown-key", elsewhere)]["suggestion"] == "dataset.max_length"
     assert "adapter.dropout = 1.5" in found[("sweep-out-of-range", dropout)]["message"]
     grid = SWEEP.replace('pruner = "median"', 'sampler = "grid"')
     write_tiny_lora_spec(root, "grid", dropout=0.0, trainer=TRAINER, tail=grid)
