@@ -300,8 +300,15 @@ def test_a_pair_runs_model_card_labels_pairs_as_predict_does(runs, tmp_path):
     proc = run_cli(tmp_path, "run", "pairs.toml")
     assert proc.returncode == 0, proc.stderr
     (run,) = (tmp_path / "runs").iterdir()
-    labelled = peftspec.load_run(run).predict(TEXTS, PAIRS)
-    assert not np.allclose(labelled.scores, peftspec.load_run(run).predict(TEXTS, TEXTS).scores)
+    loaded = peftspec.load_run(run)
+    labelled = loaded.predict(TEXTS, PAIRS)
+    assert not np.allclose(labelled.scores, loaded.predict(TEXTS, TEXTS).scores)
+    from peftspec.errors import UsageError
+
+    with pytest.raises(UsageError, match="trained on text pairs"):
+        loaded.predict(TEXTS)  # not silently labelled as single texts
+    with pytest.raises(UsageError, match="2 texts but 1 pairs"):
+        loaded.predict(TEXTS, PAIRS[:1])
     for merge in ([], ["--merge"]):
         out = tmp_path / f"export{len(merge)}"
         args = merge or ["--base-model", str(root / "bert")]

@@ -48,7 +48,9 @@ class LoadedRun:
         self.thresholds = decision_thresholds(run, self.task, self.label_names)
 
     def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
-        """Label `texts` (and `pairs` for sentence-pair runs) with the run's model and thresholds."""
+        """Label `texts` (and `pairs`, the second text of each, for a run on text pairs) with the
+        run's model and thresholds."""
+        self._check_pairs(texts, pairs)
         from peftspec.build.data import Split
         from peftspec.build.predict import predict
         from peftspec.build.tokenize import collator, to_dataset
@@ -64,6 +66,20 @@ class LoadedRun:
         ).logits
         scores = scores_from_logits(logits, self.task)
         return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
+
+    def _check_pairs(self, texts: list[str], pairs: list[str] | None) -> None:
+        from peftspec.errors import UsageError
+
+        column = self.spec.dataset.text_pair_column
+        if column is not None and pairs is None:
+            raise UsageError(
+                f"{self.run.name} was trained on text pairs ({column!r} with each text)",
+                hint="pass the second texts too: predict(texts, pairs)",
+            )
+        if column is None and pairs is not None:
+            raise UsageError(f"{self.run.name} was trained on single texts", hint="leave out `pairs`")
+        if pairs is not None and len(pairs) != len(texts):
+            raise UsageError(f"{len(texts)} texts but {len(pairs)} pairs", hint="pass one pair per text")
 
 
 def decision_thresholds(run: Run, task: str, label_names: list[str]):
