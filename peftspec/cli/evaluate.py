@@ -27,8 +27,8 @@ def handle(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(args.run)
-    name, metrics = evaluate_file(loaded, args.data, args.name)
     console = Console()
+    name, metrics = evaluate_file(loaded, args.data, args.name, console)
     console.print(metrics_table({name: metrics}, splits=[name]))
     console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")
     return 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 
 from peftspec.errors import missing_extra
 
@@ -27,6 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         from peftspec.inference.label_file import check_output, label_frame, read_input, write_output
         from peftspec.inference.loaded import load_run
+        from peftspec.progress import rows_progress
     except ImportError as exc:
         raise missing_extra(exc, "predict") from None
     err = Console(stderr=True)
@@ -37,7 +37,7 @@ def handle(args: argparse.Namespace) -> int:
     column = args.text_column or loaded.spec.dataset.text_column
     pair = loaded.spec.dataset.text_pair_column
     frame = read_input(args.input, column)
-    with _progress(err, frame.height) as advance:
+    with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
     write_output(labelling.frame, args.output)
     if labelling.empty_rows:
@@ -53,20 +53,3 @@ def handle(args: argparse.Namespace) -> int:
     if args.output:
         err.print(Text(f"Labelled {labelling.frame.height:,} rows -> {args.output}"))
     return 0
-
-
-def _progress(console, total: int):
-    """A progress bar over rows on a terminal (and for more than a few batches); silent otherwise."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
-    if not console.is_terminal or total < 256:
-        return contextlib.nullcontext(None)
-
-    @contextlib.contextmanager
-    def bar():
-        columns = (TextColumn("labelling"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-        with Progress(*columns, console=console, transient=True) as progress:
-            task = progress.add_task("rows", total=total)
-            yield lambda n: progress.advance(task, n)
-
-    return bar()

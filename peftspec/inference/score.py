@@ -35,18 +35,23 @@ def check_name(name: str) -> str:
     return name
 
 
-def evaluate_file(loaded: LoadedRun, data: str, name: str | None = None) -> tuple[str, dict[str, Any]]:
+def evaluate_file(
+    loaded: LoadedRun, data: str, name: str | None = None, console=None
+) -> tuple[str, dict[str, Any]]:
     """Metrics of `loaded` on labelled file `data`, recorded in the run as extra evaluation `name`
-    (default: the file's name) with its confusion matrices and predictions."""
+    (default: the file's name) with its confusion matrices and predictions; a bar over the rows
+    on `console`'s terminal."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
+    from peftspec.progress import rows_progress
 
     name = check_name(name or Path(data).stem)
     spec, task = loaded.spec, loaded.task
     split = load_labelled(spec.dataset, [data], loaded.label_names, name)
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task)
-    result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task)
+    with rows_progress(console, len(split), "evaluating") as advance:
+        result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
     scores = scores_from_logits(result.logits, task)
     predicted = decide(scores, task, loaded.thresholds)
     metrics = {

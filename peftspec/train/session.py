@@ -129,16 +129,21 @@ class TrainingSession:
         return final.eval_json()
 
     def predict(self, model, split: str) -> tuple:
-        """Logits for a split, in the split's row order."""
+        """Logits for a split, in the split's row order (a bar over its rows on a terminal)."""
         from peftspec.build.predict import predict
+        from peftspec.progress import rows_progress
 
-        result = predict(
-            model,
-            self.parts.datasets[split],
-            self.parts.collator,
-            self.settings.eval_batch_size,
-            self.settings.task,
-        )  # as `peftspec predict` and `serve` score the saved model: predictions.parquet is theirs
+        dataset = self.parts.datasets[split]
+        console = self.console if self.trainer.is_world_process_zero() else None
+        with rows_progress(console, len(dataset), f"final evaluation: {split}") as advance:
+            result = predict(
+                model,
+                dataset,
+                self.parts.collator,
+                self.settings.eval_batch_size,
+                self.settings.task,
+                advance,
+            )  # as `peftspec predict` and `serve` score the saved model: predictions.parquet is theirs
         return result.logits, result.stats()
 
     def reload_saved(self):
