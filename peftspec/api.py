@@ -48,11 +48,13 @@ def run_spec(
     overview, write nothing. `data`: rows already loaded and checked (unset: the spec's own).
     `record`: more run-record fields to start with (`group`, `trial`)."""
     from peftspec.build.environment import quiet_libraries
+    from peftspec.build.hub import check_reachable
     from peftspec.train import start
 
     quiet_libraries()
     console = _console(console)
     compiled = compile_run(spec, list(spec_files), list(overrides), data)
+    check_reachable(spec.backbone)  # before a run directory: an unreachable model is no failed run
     if record:  # validated as the record's own fields
         compiled.record = type(compiled.record).model_validate({**compiled.record.model_dump(), **record})
     _print_data_warnings(compiled, console)
