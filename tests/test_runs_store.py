@@ -171,3 +171,31 @@ def test_a_crashed_runs_step_comes_from_its_stream_and_checkpoints(tmp_path: Pat
     (paths.checkpoint(4)).mkdir(parents=True)
     run = read_run(paths.root)
     assert run.status == "crashed" and run.last_step == 8
+
+
+def test_the_runs_listing_keeps_a_line_per_run_in_80_columns(tmp_path):
+    """A long run name stays whole and each run one line; the start time, which the name holds
+    too, is what gives way in a narrow terminal."""
+    import io
+
+    from rich.console import Console
+
+    from peftspec.runs import list_runs
+    from peftspec.runs.gc import runs_table
+    from tests.helpers.fixture_runs import write_run
+
+    for name in ("qwen-7b-qlora-sweep-t017-20260301T120000Z", "qwen-20260302T120000Z"):
+        write_run(tmp_path, name)
+    runs = list_runs(tmp_path)
+
+    def shown(width):
+        console = Console(file=io.StringIO(), width=width)
+        console.print(runs_table(runs, str(tmp_path), width))
+        return console.file.getvalue().splitlines()
+
+    narrow = shown(80)
+    assert all(len(line) <= 80 for line in narrow) and "started (UTC)" not in "".join(narrow)
+    assert sum("qwen-7b-qlora-sweep-t017-20260301T120000Z" in line for line in narrow) == 1
+    assert len([line for line in narrow if line.startswith("│")]) == 2  # one line a run
+    wide = shown(120)
+    assert "started (UTC)" in wide[2] and any("2026-03-01 12:00" in line for line in wide)

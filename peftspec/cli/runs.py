@@ -30,7 +30,7 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.root}: no such folder")
     console = Console()
     runs = list_runs(args.root)
-    console.print(runs_table(runs, args.root))
+    console.print(runs_table(runs, args.root, console.width))
     if not args.gc:
         return 0
     removals = [r for run in runs for r in removable(run)]
