@@ -354,3 +354,44 @@ def test_a_trial_finds_its_run_by_its_record_when_the_run_cannot_say(tmp_path):
     assert Path(_recorded(job)).name == "sw-t001-20260301T120000Z"
     job.record["number"], job.run_name = 2, "sw-t002"
     assert _recorded(job) is None
+
+
+class _Exited:
+    """A trial's process that has already exited with `code` (SIGTERM's 143: killed as it exited)."""
+
+    def __init__(self, code: int):
+        self.returncode, self.signals = code, []
+
+    def poll(self):
+        return self.returncode
+
+    def send_signal(self, signum):
+        self.signals.append(signum)
+
+
+def test_a_prune_that_reaches_a_run_as_it_exits_completed_leaves_the_trial_complete(tmp_path):
+    """The pruner's SIGTERM can land after the run recorded itself completed, as its process exits
+    (exit code 143): the run's record decides, so the trial is complete with the run's value, not
+    pruned with a completed run (a race the PostgreSQL sweep test met)."""
+    from peftspec.sweep.trial import TrialJob, _follow, final_value
+    from tests.helpers.fixture_runs import write_run
+
+    class AlwaysPrune(optuna.pruners.BasePruner):
+        def prune(self, study, trial):
+            return True
+
+    run = write_run(tmp_path, "sw-t000-20260301T120000Z")  # completed; evaluations at steps 10..40
+    study = optuna.create_study(direction="minimize", pruner=AlwaysPrune())
+    trial = study.ask()
+    (tmp_path / "run-file").write_text(str(run))
+    job = TrialJob("sw.toml", [], "loss", "validation", {"study": "sw", "number": 0}, tmp_path / "log")
+    process = _Exited(143)
+    outcome = _follow(job, trial, process, tmp_path / "run-file", lambda: False)
+    assert process.signals == [signal.SIGTERM]  # the pruner did say stop
+    assert outcome.state == "complete" and outcome.value == final_value(str(run), "loss", "validation")
+    assert sorted(outcome.reported) == [10, 20, 30, 40]  # every evaluation reported
+    assert read_run(run).record.trial["state"] == "complete"
+    interrupted = write_run(tmp_path, "sw-t001-20260301T120000Z", status="interrupted")
+    (tmp_path / "run-file").write_text(str(interrupted))
+    outcome = _follow(job, study.ask(), _Exited(143), tmp_path / "run-file", lambda: False)
+    assert outcome.state == "pruned"  # stopped by the prune: pruned, as before

@@ -111,17 +111,20 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
             break
         time.sleep(POLL_S)
     code = process.returncode
-    if code == 0 and run is not None:  # completed (a prune may have come too late): every evaluation
+    # the run's record says how it ended: a SIGTERM (a prune, or the sweep stopping) that reaches
+    # the process after the run was recorded completed, as it exits, kills it with 143 all the same
+    completed = outcome.run_dir is not None and (code == 0 or read_run(outcome.run_dir).status == "completed")
+    if completed and run is not None:  # a prune may have come too late: every evaluation counts
         _report(run, job, trial, reported, prune=False)
     outcome.reported = reported
-    if pruned and code != 0:
-        outcome.state = "pruned"
-    elif stopping and code != 0:
-        outcome.state = "stopped"
-    elif code == 0 and outcome.run_dir is not None:  # a prune that came after training ended too
+    if completed:
         outcome.state, outcome.value = "complete", final_value(outcome.run_dir, job.metric, job.split)
         if outcome.value is None:
             outcome.state, outcome.error = "failed", f"the run recorded no {job.split} {job.metric}"
+    elif pruned:
+        outcome.state = "pruned"
+    elif stopping:
+        outcome.state = "stopped"
     else:
         outcome.state = "failed"
         outcome.error = f"peftspec run exited with {code}; see {job.log}"
