@@ -104,6 +104,8 @@ BAD_REQUESTS = [
     ("unknown key", {"json": {"texts": ["a"], "modle": "x"}}, 422, "invalid-request"),
     ("text for texts", {"json": {"text": "a", "model": "bert-lora"}}, 422, "invalid-request"),
     ("unknown model", {"json": {"texts": ["a"], "model": "gpt-5"}}, 404, "unknown-model"),
+    ("no such route", {"url": "/v1/classfy", "json": {"texts": ["a"]}}, 404, "not-found"),
+    ("GET for POST", {"method": "GET", "url": "/v1/classify"}, 405, "method-not-allowed"),
     ("model left out", {"json": {"texts": ["a"]}}, 422, "model-required"),
     ("too many texts", {"json": {"texts": ["a"] * 33, "model": "bert-lora"}}, 413, "too-many-texts"),
     ("body too large", {"json": {"texts": ["word " * 5000], "model": "bert-lora"}}, 413, "body-too-large"),
@@ -120,7 +122,9 @@ BAD_REQUESTS = [
     ("case", "request_args", "status", "code"), BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS]
 )
 def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, code):
-    answer = httpx.post(f"{server}/v1/classify", timeout=30, **request_args)
+    args = dict(request_args)
+    method, url = args.pop("method", "POST"), args.pop("url", "/v1/classify")
+    answer = httpx.request(method, f"{server}{url}", timeout=30, **args)
     assert answer.status_code == status, answer.text
     error = answer.json()["error"]
     assert error["code"] == code and error["message"]
@@ -128,6 +132,8 @@ def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, c
         "unknown key": "modle: unknown field; did you mean 'model'?",
         "text for texts": "text: unknown field; did you mean 'texts'?",
         "JSON sent as a form": "send JSON with `Content-Type: application/json`",
+        "no such route": "no route POST /v1/classfy; the routes are GET /docs",
+        "GET for POST": "GET /v1/classify is not served; use POST /v1/classify",
     }
     assert said.get(case, "") in error["message"]
     if code in ("unknown-model", "model-required"):

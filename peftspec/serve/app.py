@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from peftspec.serve.batcher import Batcher, Overloaded
 from peftspec.serve.loading import ServedRun
@@ -86,6 +87,20 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
     @app.exception_handler(RequestError)
     async def request_error(request: Request, exc: RequestError):
         return error(exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        """A route that is not there, or not for this method: the same JSON error, naming the routes."""
+        routes = {"POST /v1/classify", "GET /v1/models", "GET /healthz", "GET /metrics", "GET /docs"}
+        asked = f"{request.method} {request.url.path}"
+        if exc.status_code == 404:
+            message = f"no route {asked}; the routes are {', '.join(sorted(routes))}"
+            return error(404, "not-found", message, {"routes": sorted(routes)})
+        if exc.status_code == 405:
+            allowed = sorted(r for r in routes if r.split(" ", 1)[1] == request.url.path)
+            message = f"{asked} is not served; use {' or '.join(allowed)}"
+            return error(405, "method-not-allowed", message, {"routes": allowed}, exc.headers)
+        return error(exc.status_code, "http-error", str(exc.detail), None, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
