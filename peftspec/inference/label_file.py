@@ -85,7 +85,9 @@ def label_frame(
             shown(source),
             column,
             frame.columns,
-            after=f" (choose one with {option})" if option else " (the run was trained on text pairs)",
+            after=f" (choose one with {option})"
+            if option
+            else " (the run was trained on text pairs: give a csv, tsv, jsonl or parquet file with both)",
         )
         for column, option in wanted
         if column not in frame.columns
