@@ -252,3 +252,31 @@ def test_a_binary_task_names_its_positive_class_wherever_the_task_is_shown(tmp_p
     assert "| task | binary, 2 labels, positive class 'spam' |" in md
     (row,) = comparison_rows([read_run(run)])
     assert row["scored_on"] == "binary, 2 labels, positive class 'spam', 20 validation rows"
+
+
+def test_a_confusion_matrix_of_many_classes_leaves_empty_cells_blank_and_warns_of_no_glyph(tmp_path):
+    """40 classes: a `0 / 0%` in each of 1,600 cells would hide the few that matter; a label with
+    an emoji the font lacks is drawn with a box, without a matplotlib warning per glyph."""
+    import warnings
+
+    import numpy as np
+
+    from peftspec.report import plots
+
+    labels = [f"class_{i:02d}" for i in range(39)] + ["joie 🙂"]
+    matrix = np.zeros((40, 40), dtype=int)
+    matrix[np.arange(40), (np.arange(40) * 7) % 40] = 1
+    matrix[3, 3] = 4
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plots.confusion_matrix({"labels": labels, "matrix": matrix.tolist()}, tmp_path / "many.png")
+    assert not [w for w in caught if "Glyph" in str(w.message)]
+    assert png_size(tmp_path / "many.png")[0] > 2000
+
+    plt = plots._pyplot()
+    fig, (big, small) = plt.subplots(1, 2)
+    plots._heatmap(big, matrix.tolist(), labels, "t", sparse=True)
+    assert len(big.texts) == np.count_nonzero(matrix)  # one annotation per filled cell
+    plots._heatmap(small, [[3, 0], [1, 2]], ["a", "b"], "t")
+    assert [t.get_text() for t in small.texts] == ["3\n100%", "0\n0%", "1\n33%", "2\n67%"]  # all
+    plt.close(fig)

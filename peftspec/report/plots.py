@@ -17,12 +17,21 @@ GRID_COLUMNS = 4
 CELL_INCHES = (2.6, 2.4)
 
 
+SPARSE_FROM = 11
+"""A confusion matrix of this many classes or more leaves its empty cells blank (no `0 / 0%`)."""
+
+
 def _pyplot():
+    import warnings
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    # a label with an emoji or a script the font lacks is drawn with a box for that glyph, which is
+    # all a report can do; matplotlib's warning about each glyph would only clutter the terminal
+    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
     return plt
 
 
@@ -86,18 +95,23 @@ def confusion_matrix(confusion: dict[str, Any], path: Path) -> Path:
     labels = confusion["labels"]
     size = max(4.0, 0.6 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size, size), dpi=DPI)
-    _heatmap(ax, confusion["matrix"], labels, "Confusion matrix (rows = gold)")
+    sparse = len(labels) >= SPARSE_FROM
+    title = "Confusion matrix (rows = gold" + ("; blank = 0)" if sparse else ")")
+    _heatmap(ax, confusion["matrix"], labels, title, sparse)
     fig.tight_layout()
     return _save(fig, path)
 
 
-def _heatmap(ax, matrix: list[list[int]], labels: list[str], title: str) -> None:
+def _heatmap(ax, matrix: list[list[int]], labels: list[str], title: str, sparse: bool = False) -> None:
+    """Counts and row rates in each cell; `sparse`: empty cells are left blank."""
     import numpy as np
 
     counts = np.asarray(matrix, dtype=float)
     rates = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
     for (i, j), count in np.ndenumerate(counts):
+        if sparse and count == 0:
+            continue
         colour = "white" if rates[i, j] > 0.6 else "black"
         ax.text(j, i, f"{int(count)}\n{rates[i, j]:.0%}", ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(
