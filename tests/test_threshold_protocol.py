@@ -75,3 +75,30 @@ def test_cross_fitted_figures_are_ranked_and_the_caption_says_so(tmp_path):
     assert "Split: validation." in md and "cross-fitted figures" in md
     row_b = next(line for line in md.splitlines() if line.startswith("| b |"))
     assert "**0.4700**" in row_b  # ranked: no row was decided by thresholds tuned on it
+
+
+def test_every_column_of_the_final_table_says_what_decided_it():
+    import io
+
+    from rich.console import Console
+
+    from peftspec.report.final import metrics_table
+    from peftspec.runs.layout import AT_HALF_KEY
+
+    scores = {"f1_macro": 0.5, "loss": 0.3}
+    evaluation = {
+        "validation": {**scores, AT_HALF_KEY: {"f1_macro": 0.4}},
+        "test": {**scores, AT_HALF_KEY: {"f1_macro": 0.45}},
+        "thresholds": {"mode": "tuned", "tuned_on": "validation", "tuned_for": "f1_macro", "report": "test"},
+    }
+    console = Console(file=io.StringIO(), width=100)
+    console.print(metrics_table(evaluation))
+    lines = [line.strip() for line in console.file.getvalue().splitlines()]
+    notes = lines[lines.index("thresholds tuned per label on validation for f1_macro") :]
+    assert notes[1:] == [
+        "validation: at those thresholds, so optimistic (tuned on these rows)",
+        "validation @0.5: every label at threshold 0.5",
+        "test: at those thresholds (tuned on validation, not on these rows)",
+        "test @0.5: every label at threshold 0.5",
+        "figures to report: test",
+    ]

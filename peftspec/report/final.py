@@ -54,6 +54,8 @@ def _notes(thresholds: dict, titles: list[str]) -> list[str]:
             notes.append(f"{title}: each half decided by thresholds tuned on the other half")
         elif title.endswith(" @0.5"):
             notes.append(f"{title}: every label at threshold 0.5")
+        else:
+            notes.append(f"{title}: at those thresholds (tuned on {tuned_on}, not on these rows)")
     if thresholds.get("report"):
         notes.append(f"figures to report: {thresholds['report']}")
     return notes
