@@ -85,7 +85,7 @@ def test_every_column_of_the_final_table_says_what_decided_it():
     from peftspec.report.final import metrics_table
     from peftspec.runs.layout import AT_HALF_KEY
 
-    scores = {"f1_macro": 0.5, "loss": 0.3}
+    scores = {"f1_macro": 0.5, "subset_accuracy": 0.2, "loss": 0.3}
     evaluation = {
         "validation": {**scores, AT_HALF_KEY: {"f1_macro": 0.4}},
         "test": {**scores, AT_HALF_KEY: {"f1_macro": 0.45}},
@@ -102,3 +102,6 @@ def test_every_column_of_the_final_table_says_what_decided_it():
         "test @0.5: every label at threshold 0.5",
         "figures to report: test",
     ]
+    narrow = Console(file=io.StringIO(), width=60)
+    narrow.print(metrics_table(evaluation))
+    assert "│ subset_accuracy │" in narrow.file.getvalue()  # a metric's name is never cut short

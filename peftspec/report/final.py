@@ -29,7 +29,7 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
         if isinstance(evaluation[split].get(AT_HALF_KEY), dict):
             columns.append((f"{split} @0.5", evaluation[split][AT_HALF_KEY]))
     table = Table(title="Final evaluation", title_justify="left")
-    table.add_column("metric")
+    table.add_column("metric", no_wrap=True, min_width=max(map(len, names), default=6))  # names whole
     for title, _ in columns:
         table.add_column(title, justify="right")
     for name in names:
