@@ -171,6 +171,44 @@ def test_goemotions_index_lists_with_a_names_file(write_spec):
     assert bundle.train.labels.sum(axis=1).min() >= 1
 
 
+def test_a_csv_cell_holding_a_written_out_list_is_that_list(write_spec, tmp_path):
+    """A list column saved to CSV (JSON, or pandas' Python repr) mixed with plain delimited cells:
+    three labels, not `["fear"`, `'joy']` and friends."""
+    import csv
+
+    rows = [
+        ("a", '["fear", "joy"]'),
+        ("b", "['love']"),
+        ("c", "fear, love"),
+        ("d", "joy"),
+        ("e", "[]"),
+        ("f", '["fear"]'),
+    ]
+    with open(tmp_path / "train.csv", "w", newline="") as fh:
+        csv.writer(fh).writerows([("text", "labels"), *rows])
+    dataset = (
+        'train = "train.csv"\nvalidation_split = 0.5\nlabels = { format = "delimited", column = "labels" }'
+    )
+    bundle = load_data(spec_for(write_spec, dataset).dataset)
+    assert bundle.label_names == ["fear", "joy", "love"]
+    decoded = {}
+    for split in (bundle.train, bundle.validation):
+        for text, row in zip(split.texts, split.labels):
+            decoded[text] = [bundle.label_names[j] for j in row.nonzero()[0]]
+    assert decoded == {
+        "a": ["fear", "joy"],
+        "b": ["love"],
+        "c": ["fear", "love"],
+        "d": ["joy"],
+        "e": [],
+        "f": ["fear"],
+    }
+    from peftspec.build.labels import cell_labels
+
+    assert cell_labels("[1, 2]", ",") == ["1", "2"]  # indices, written out the same way
+    assert cell_labels("[r=8]", ",") == ["[r=8]"]  # a bracketed name that is no list stays a name
+
+
 def test_a_hub_dataset_out_of_reach_says_how_to_use_it_offline(write_spec, monkeypatch):
     """No connection (here: HF_HUB_OFFLINE and nothing cached): the split, the library's reason,
     and how to get the data onto a machine without one."""

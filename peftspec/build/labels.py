@@ -63,9 +63,14 @@ def infer_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str]:
 
 
 def cell_labels(cell, delimiter: str | None) -> list[str]:
-    """The labels in one cell: a delimited string, a JSON list (jsonl, parquet), or one value."""
+    """The labels in one cell: a list (jsonl, parquet), a delimited string, a list written out as
+    text (a CSV cell holding `["joy", "love"]`, or `['joy', 'love']` as pandas writes a list
+    column), or one value."""
     if cell is None:
         return []
+    if delimiter is not None and not isinstance(cell, list | tuple):
+        written = _written_list(str(cell))
+        cell = cell if written is None else written
     if isinstance(cell, list | tuple):
         parts = [str(v) for v in cell]
     elif delimiter is not None:
@@ -73,6 +78,24 @@ def cell_labels(cell, delimiter: str | None) -> list[str]:
     else:
         parts = [str(cell)]
     return [p.strip() for p in parts if p is not None and str(p).strip()]
+
+
+def _written_list(text: str) -> list | None:
+    """`["joy", "love"]` (JSON) or `['joy', 'love']` (Python) as a list; None for anything else."""
+    import ast
+    import json
+
+    text = text.strip()
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+            return value
+    return None
 
 
 def encode(
