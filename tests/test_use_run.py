@@ -318,3 +318,18 @@ def test_a_pair_runs_model_card_labels_pairs_as_predict_does(runs, tmp_path):
         shown = _without_peftspec(_card_snippet(out), root / "site")
         np.testing.assert_allclose(np.array(shown["scores"]), labelled.scores, atol=1e-5)
         assert shown["predicted"] == labelled.labels()
+
+
+def test_a_run_is_named_as_compare_names_it_by_prefix_under_root(runs, tmp_path):
+    """predict, evaluate and export take a run directory, a run name prefix under --root or
+    STUDY:best, as compare does; a prefix of several runs, or of none, is refused by name."""
+    root = runs["lora"].parents[1]
+    runs_root = str(runs["lora"].parent)
+    by_prefix = peftspec_cli("predict", "use-lora", "-", "--root", runs_root, stdin="happy today\n")
+    by_path = peftspec_cli("predict", str(runs["lora"]), "-", stdin="happy today\n")
+    assert by_prefix.returncode == 0, by_prefix.stderr
+    assert by_prefix.stdout == by_path.stdout
+    several = peftspec_cli("export", "use-", "-o", str(tmp_path / "x"), "--root", runs_root)
+    assert several.returncode == 2 and "'use-' names 5 runs" in several.stderr
+    none = peftspec_cli("evaluate", "nothing-like-it", str(root / "validation.csv"), "--root", runs_root)
+    assert none.returncode == 2 and "'nothing-like-it' matches no run directory" in none.stderr

@@ -33,6 +33,28 @@ def add_run_selection(p: argparse.ArgumentParser, required: bool = True) -> None
     p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
 
 
+def add_one_run(p: argparse.ArgumentParser, several: bool = False) -> None:
+    """A RUN argument (several, each naming one run, with `several`) and where prefixes are looked up."""
+    help_text = "a run directory, a run name prefix under --root, or STUDY:best (a sweep's best trial)"
+    if several:
+        p.add_argument("runs", nargs="+", metavar="RUN", help=help_text + "; several may be given")
+    else:
+        p.add_argument("run", metavar="RUN", help=help_text)
+    p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
+
+
+def one_run(argument: str, root: str) -> str:
+    """The run directory that a RUN argument names; a prefix or glob that names several is refused."""
+    from peftspec.runs import resolve_runs
+
+    found = resolve_runs([argument], root)
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found[:4]) + (" ..." if len(found) > 4 else "")
+        hint = "name one: its directory or a longer prefix"
+        raise UsageError(f"{argument!r} names {len(found)} runs ({names})", hint=hint)
+    return str(found[0])
+
+
 def color(stream) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
 
 HELP = "score a trained run on another labelled file"
@@ -11,7 +12,7 @@ HELP = "score a trained run on another labelled file"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help=HELP)
-    p.add_argument("run", metavar="RUN", help="a run directory")
+    add_one_run(p)
     p.add_argument("data", metavar="DATA", help="a labelled file in the run's data layout")
     p.add_argument("--name", help="name of this evaluation (default: the file name)")
     p.set_defaults(handler=handle)
@@ -26,7 +27,7 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.report.final import metrics_table
     except ImportError as exc:
         raise missing_extra(exc, "evaluate") from None
-    loaded = load_run(args.run)
+    loaded = load_run(one_run(args.run, args.root))
     console = Console()
     name, metrics = evaluate_file(loaded, args.data, args.name, console)
     console.print(metrics_table({name: metrics}, splits=[name]))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
 
 HELP = "export a run's adapter, or a merged standard HF model"
@@ -13,7 +14,7 @@ HELP = "export a run's adapter, or a merged standard HF model"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("export", help=HELP)
-    p.add_argument("run", metavar="RUN", help="a run directory")
+    add_one_run(p)
     p.add_argument("-o", "--output", required=True, help="output folder")
     p.add_argument("--merge", action="store_true", help="merge the adapter into the backbone")
     p.add_argument(
@@ -47,7 +48,7 @@ def handle(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise missing_extra(exc, "export") from None
     exported = export_run(
-        args.run,
+        one_run(args.run, args.root),
         Path(args.output),
         merge=args.merge,
         dtype=args.dtype,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
 
 HELP = "label a file (or stdin lines) with a trained run"
@@ -11,7 +12,7 @@ HELP = "label a file (or stdin lines) with a trained run"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("predict", help=HELP)
-    p.add_argument("run", metavar="RUN", help="a run directory")
+    add_one_run(p)
     p.add_argument("input", metavar="INPUT", help="csv, tsv, jsonl, json or parquet file; - for stdin lines")
     p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
     p.add_argument("--text-column", help="the column to label (default: the run's text column)")
@@ -31,7 +32,7 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "predict") from None
     err = Console(stderr=True)
     check_output(args.output)  # before an hour of labelling, not after
-    loaded = load_run(args.run, args.batch_size)
+    loaded = load_run(one_run(args.run, args.root), args.batch_size)
     for warning in loaded.run.warnings:
         err.print(Text(f"warning: {warning}"), soft_wrap=True)
     column = args.text_column or loaded.spec.dataset.text_column

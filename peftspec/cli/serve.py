@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
+from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
 
 HELP = "serve trained runs over HTTP (POST /v1/classify), batched; runs on one backbone share it"
@@ -16,7 +17,7 @@ def add_parser(sub) -> None:
 
     d = ServeOptions()
     p = sub.add_parser("serve", help=HELP)
-    p.add_argument("runs", nargs="+", metavar="RUN", help="completed run directories")
+    add_one_run(p, several=True)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1 only)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--api-key", help=f"require `Authorization: Bearer KEY` (default: ${KEY_ENV}, if set)")
@@ -46,5 +47,5 @@ def handle(args: argparse.Namespace) -> int:
         import uvicorn  # noqa: F401
     except ImportError as exc:
         raise missing_extra(exc, "serve") from None
-    serve(args.runs, args.host, args.port, options)
+    serve([one_run(run, args.root) for run in args.runs], args.host, args.port, options)
     return 0
