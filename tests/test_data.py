@@ -238,3 +238,19 @@ def test_a_misspelled_data_file_names_the_one_beside_it(write_spec, tmp_path):
     spec = write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n')
     (warning,) = [d for d in lint([str(spec)]).diagnostics if d.code == "missing-file"]
     assert warning.suggestion == "train.csv"
+
+
+def test_inferred_labels_that_differ_only_in_case_or_spacing_are_a_warning(write_spec, tmp_path):
+    rows = "".join(
+        f"t{i},{label}\n"
+        for i, label in enumerate(["pos", "neg", "Pos", "neg ", "very  good", "very good"] * 4)
+    )
+    write(tmp_path / "train.csv", "text,label\n" + rows)
+    bundle = load_data(
+        spec_for(write_spec, 'train = "train.csv"\nlabels = { format = "single", column = "label" }').dataset
+    )
+    assert bundle.label_names == ["Pos", "neg", "pos", "very  good", "very good"]  # " neg" is stripped
+    said = [p.message for p in bundle.warnings if "differ only in case or spacing" in p.message]
+    assert (
+        len(said) == 2 and "labels 'Pos' and 'pos'" in said[0] and "'very  good' and 'very good'" in said[1]
+    )

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns
+from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns, lookalikes
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
@@ -68,6 +68,7 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     names_from = "the declared labels"
     if names is None:
         names, names_from = infer_names(spec.labels, frames["train"]), INFERRED
+        problems += _lookalike_labels(spec, frames["train"], names)
     splits: dict[str, Split] = {}
     for name, frame in frames.items():
         problems += _check_text(spec, frame)
@@ -185,6 +186,21 @@ def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
         )
     keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
     return train.take(keep, "train"), train.take(held, "validation")
+
+
+def _lookalike_labels(spec: DatasetSpec, frame: pl.DataFrame, names: list[str]) -> list[DataProblem]:
+    """A warning for inferred label names that differ only in case or spacing."""
+    return [
+        DataProblem(
+            "warning",
+            str(frame[FILE_COL][0]),
+            f"labels {' and '.join(map(repr, group))} differ only in case or spacing, so they are "
+            f"{len(group)} classes; if they are one, correct the rows (listing the labels in "
+            "dataset.labels.names makes every other spelling an error)",
+            label_columns(spec.labels)[0],
+        )
+        for group in lookalikes(names)
+    ]
 
 
 def _unused_labels(

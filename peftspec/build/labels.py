@@ -62,6 +62,15 @@ def infer_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str]:
     return sorted(values, key=lambda v: (0, int(v), "") if v.lstrip("-").isdigit() else (1, 0, v))
 
 
+def lookalikes(names: list[str]) -> list[list[str]]:
+    """Groups of label names that differ only in case or spacing (`Positive`, `positive`,
+    `very  good` and `very good`): in inferred names, most likely one label written two ways."""
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(" ".join(name.casefold().split()), []).append(name)
+    return [group for group in groups.values() if len(group) > 1]
+
+
 def cell_labels(cell, delimiter: str | None) -> list[str]:
     """The labels in one cell: a list (jsonl, parquet), a delimited string, a list written out as
     text (a CSV cell holding `["joy", "love"]`, or `['joy', 'love']` as pandas writes a list
