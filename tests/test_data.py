@@ -254,3 +254,29 @@ def test_inferred_labels_that_differ_only_in_case_or_spacing_are_a_warning(write
     assert (
         len(said) == 2 and "labels 'Pos' and 'pos'" in said[0] and "'very  good' and 'very good'" in said[1]
     )
+
+
+def test_validation_and_test_rows_with_a_training_text_are_counted_in_a_warning(write_spec, tmp_path):
+    """Figures on rows the model trained on are optimistic: how many, their share and which."""
+    write(tmp_path / "train.csv", "text,label\n" + "".join(f"text {i},{'ab'[i % 2]}\n" for i in range(20)))
+    test_rows = ["Text  3", "text 7", "new one", "new two"]  # two seen (case and spacing aside)
+    write(tmp_path / "test.csv", "text,label\n" + "".join(f"{t},a\n" for t in test_rows))
+    write(tmp_path / "dev.csv", "text,label\nunseen,a\nalso unseen,b\n")
+    labels = 'labels = { format = "single", column = "label" }'
+    dataset = f'train = "train.csv"\nvalidation = "dev.csv"\ntest = "test.csv"\n{labels}'
+    (warning,) = load_data(spec_for(write_spec, dataset).dataset).warnings
+    assert warning.file.endswith("test.csv") and warning.column == "text"
+    assert "2 of 4 test rows (50.0%) have the text of a training row" in warning.message
+    assert "(ids test.csv:1, test.csv:2)" in warning.message
+
+
+def test_a_pair_is_seen_only_when_both_its_texts_are(write_spec, tmp_path):
+    rows = "".join(f"q{i},a{i},{'ab'[i % 2]}\n" for i in range(10))
+    write(tmp_path / "train.csv", "text,pair,label\n" + rows)
+    write(tmp_path / "test.csv", "text,pair,label\nq1,a1,a\nq2,other,b\n")
+    write(tmp_path / "dev.csv", "text,pair,label\nx,y,a\nz,w,b\n")
+    labels = 'labels = { format = "single", column = "label" }'
+    files = 'train = "train.csv"\nvalidation = "dev.csv"\ntest = "test.csv"'
+    dataset = f'{files}\ntext_pair_column = "pair"\n{labels}'
+    (warning,) = load_data(spec_for(write_spec, dataset).dataset).warnings
+    assert "1 of 2 test rows (50.0%)" in warning.message and "(ids test.csv:1)" in warning.message

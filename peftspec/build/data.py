@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns, lookalikes
+from peftspec.build.overlap import overlap_warnings
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
@@ -83,6 +84,9 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     if validation is None:
         train, validation = _hold_out(train, spec.validation_split, spec.split_seed)
     problems += _unused_labels(spec, frames["train"], train, names)
+    sources = {"validation": spec.validation or spec.train, "test": spec.test}
+    others = [(split, _describe(sources[split.name])) for split in (validation, splits.get("test")) if split]
+    problems += overlap_warnings(train, others, spec.text_column)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
     hashes = {k: v for src in (spec.train, spec.validation, spec.test) for k, v in file_hashes(src).items()}

@@ -1,0 +1,58 @@
+"""Validation and test rows whose text is also a training row's text.
+
+A model scored on rows it was trained on scores them too well. Scraped and re-shared data sets
+often repeat a text across their files (retweets, boilerplate, the same sentence labelled twice).
+Such rows are counted before training and reported as a warning with their share. They are not
+removed: the data set's published splits stay what they are, and the reader of the figures is
+told.
+
+Texts are compared after case folding and whitespace collapsing. For a run on text pairs, a row's
+key is both of its texts.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from peftspec.build.problems import DataProblem
+
+if TYPE_CHECKING:
+    from peftspec.build.data import Split
+
+SHOWN = 3
+"""Row ids named in the warning."""
+
+
+def _key(text: str, pair: str | None) -> str:
+    key = " ".join(text.casefold().split())
+    return key if pair is None else key + "\x1f" + " ".join(pair.casefold().split())
+
+
+def _keys(split: Split) -> list[str]:
+    pairs = split.pairs if split.pairs is not None else [None] * len(split)
+    return [_key(text, pair) for text, pair in zip(split.texts, pairs)]
+
+
+def overlap_warnings(train: Split, others: list[tuple[Split, str]], column: str) -> list[DataProblem]:
+    """A warning for each split in `others` ((split, where its rows come from)) that shares texts
+    with `train`: how many rows, their share, and the first few ids."""
+    seen = set(_keys(train))
+    problems = []
+    for split, where in others:
+        if split is None or not len(split):
+            continue
+        hits = [i for i, key in enumerate(_keys(split)) if key in seen]
+        if not hits:
+            continue
+        ids = ", ".join(split.ids[i] for i in hits[:SHOWN]) + (" ..." if len(hits) > SHOWN else "")
+        problems.append(
+            DataProblem(
+                "warning",
+                where,
+                f"{len(hits):,} of {len(split):,} {split.name} rows ({len(hits) / len(split):.1%}) have "
+                f"the text of a training row, so figures on {split.name} are optimistic for them "
+                f"(ids {ids}); remove them from one side for figures on unseen text",
+                column,
+            )
+        )
+    return problems
