@@ -39,8 +39,6 @@ def overlap_warnings(train: Split, others: list[tuple[Split, str]], column: str)
     seen = set(_keys(train))
     problems = []
     for split, where in others:
-        if split is None or not len(split):
-            continue
         hits = [i for i, key in enumerate(_keys(split)) if key in seen]
         if not hits:
             continue

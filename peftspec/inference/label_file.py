@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.errors import UsageError
-from peftspec.inference.loaded import LoadedRun
+from peftspec.inference.loaded import LoadedRun, labelled_rows
 from peftspec.spec.dataset import ReaderOptions
 
 if TYPE_CHECKING:
@@ -96,9 +96,7 @@ def label_frame(
         raise DataError(missing)
     texts = _cells(frame[text_column])
     pairs = _cells(frame[pair_column]) if pair_column else None
-    # a row is labelled when it has its text (and, for a pair run, its second text), as in training
-    empty = [not t.strip() or (pairs is not None and not pairs[i].strip()) for i, t in enumerate(texts)]
-    keep = [i for i, e in enumerate(empty) if not e]
+    keep = labelled_rows(texts, pairs)
     predicted: list = [None] * len(texts)
     scores: list = [None] * len(texts)
     if keep:
@@ -113,7 +111,8 @@ def label_frame(
     for j, name in enumerate(loaded.label_names):
         columns[f"score_{name}"] = [None if s is None else float(s[j]) for s in scores]
     out = frame.with_columns(pl.Series(k, v, strict=False) for k, v in columns.items())
-    return Labelling(out, [i + 1 for i, e in enumerate(empty) if e])
+    kept = set(keep)
+    return Labelling(out, [i + 1 for i in range(len(texts)) if i not in kept])
 
 
 def _cells(column: pl.Series) -> list[str]:

@@ -39,6 +39,12 @@ class Labelled:
         return [self.label_names[i] for i in self.predicted]
 
 
+def labelled_rows(texts: list[str], pairs: list[str] | None = None) -> list[int]:
+    """The rows that can be labelled: those with a text and, for a run on text pairs, a second
+    text, as training requires. `predict` and `serve` keep the others unlabelled, flagged empty."""
+    return [i for i, text in enumerate(texts) if text.strip() and (pairs is None or pairs[i].strip())]
+
+
 class LoadedRun:
     def __init__(self, run: Run, spec: Spec, model, tokenizer, batch_size: int | None = None):
         self.run, self.spec, self.model, self.tokenizer = run, spec, model, tokenizer

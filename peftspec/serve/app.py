@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from peftspec.inference.loaded import labelled_rows
 from peftspec.serve.batcher import Batcher, Overloaded
 from peftspec.serve.loading import ServedRun
 from peftspec.serve.metrics import ServerMetrics
@@ -144,7 +145,7 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
                 f"{len(long)} text(s) are longer than the run's max_length ({run.max_length} tokens)",
                 {"indices": long},
             )
-        keep = [i for i, t in enumerate(body.texts) if t.strip() and (pairs is None or pairs[i].strip())]
+        keep = labelled_rows(body.texts, pairs)
         results = [Classification(labels=None, scores=None, flags=["empty"]) for _ in body.texts]
         if keep:
             tokens = sum(min(lengths[i], run.max_length) for i in keep)

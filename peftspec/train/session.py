@@ -134,8 +134,7 @@ class TrainingSession:
         from peftspec.progress import rows_progress
 
         dataset = self.parts.datasets[split]
-        console = self.console if self.trainer.is_world_process_zero() else None
-        with rows_progress(console, len(dataset), f"final evaluation: {split}") as advance:
+        with rows_progress(self.console, len(dataset), f"final evaluation: {split}") as advance:
             result = predict(
                 model,
                 dataset,
