@@ -115,3 +115,87 @@ def test_run_refuses_before_it_makes_a_run_directory(hub, tmp_path: Path):
     assert proc.returncode == 1
     assert "backbone.model = 'org/no-such-model': no such model on the Hub" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "runs-hub").exists()
+
+
+# Hub datasets: `datasets` retries an unreachable Hub for ~23 s per split (printing each retry)
+# before it looks in its cache. One request decides; an unreachable Hub means the cache, at once.
+
+
+def closed_port_url() -> str:
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+
+def cache_hub_dataset(cache: Path, repo: str, splits: dict[str, Path]) -> None:
+    """Lay `splits` (csv files) out in the `datasets` cache as a download of `repo` leaves them:
+    `datasets` itself writes the Arrow files, which are then named for the repo."""
+    import json
+    import shutil
+
+    from datasets import load_dataset
+
+    staging = cache / "staging"
+    load_dataset("csv", data_files={k: str(v) for k, v in splits.items()}, cache_dir=str(staging))
+    built = next((staging / "csv").glob("*/*/*/dataset_info.json")).parent
+    name = repo.split("/")[-1]
+    target = cache / repo.replace("/", "___") / "default" / "0.0.0" / built.name
+    shutil.copytree(built, target)
+    for split in splits:
+        (target / f"csv-{split}.arrow").rename(target / f"{name}-{split}.arrow")
+    info = json.loads((target / "dataset_info.json").read_text())
+    (target / "dataset_info.json").write_text(json.dumps({**info, "builder_name": name}))
+    shutil.rmtree(staging)
+
+
+@pytest.fixture
+def hub_unreachable(monkeypatch, tmp_path):
+    """No Hub (a closed port), an empty `datasets` cache under tmp_path, HF_HUB_OFFLINE unset."""
+    from datasets import config
+
+    from peftspec.build.hub import dataset_hub_unreachable
+
+    monkeypatch.setattr(config, "HF_ENDPOINT", closed_port_url())
+    monkeypatch.setattr(config, "HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
+    monkeypatch.setattr(config, "HF_HUB_OFFLINE", False)
+    dataset_hub_unreachable.cache_clear()
+    yield tmp_path / "datasets-cache"
+    dataset_hub_unreachable.cache_clear()
+
+
+def test_an_unreachable_hub_refuses_an_uncached_dataset_at_once(hub_unreachable):
+    import time
+
+    from peftspec.build.problems import DataError
+    from peftspec.build.tables import read_source
+    from peftspec.spec.dataset import HubSource, ReaderOptions
+
+    start = time.perf_counter()
+    with pytest.raises(DataError) as info:
+        read_source(HubSource(hub="org/emotions"), ReaderOptions(), None)
+    took = time.perf_counter() - start
+    said = str(info.value)
+    assert "hub:org/emotions[train]: the Hub cannot be reached from here (ConnectError" in said
+    assert f"not in the datasets cache ({hub_unreachable})" in said and "save its splits as files" in said
+    assert took < 5, f"{took:.1f} s: datasets' retries were not skipped"
+
+
+def test_a_cached_hub_dataset_trains_with_no_hub(hub_unreachable, tmp_path: Path):
+    import time
+
+    from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+    make_tiny_workspace(tmp_path)
+    cache_hub_dataset(
+        hub_unreachable, "org/emotions", {"train": tmp_path / "train.csv", "test": tmp_path / "test.csv"}
+    )
+    spec = write_tiny_lora_spec(tmp_path, "hubdata", dropout=0.0, trainer="max_steps = 2")
+    text = spec.read_text().replace('train = "train.csv"', 'train = { hub = "org/emotions" }')
+    spec.write_text(text.replace('test = "test.csv"', 'test = { hub = "org/emotions", split = "test" }'))
+    start = time.perf_counter()
+    proc = peftspec(tmp_path, "run", "hubdata.toml", "--dry-run")
+    took = time.perf_counter() - start
+    assert proc.returncode == 0, proc.stderr
+    assert "Retrying" not in proc.stderr + proc.stdout
+    assert "train 128, validation 32, test 40" in proc.stdout  # both splits read from the cache
+    assert took < 20, f"{took:.1f} s: datasets' retries were not skipped"

@@ -1,4 +1,5 @@
-"""Before a run directory is made: is the backbone on this machine, or can it be fetched?
+"""Before a run directory is made: is the backbone on this machine, or can it be fetched? And is
+the Hub reachable for a hub dataset, or must it come from the `datasets` cache?
 
 A Hub model that is neither cached nor reachable used to fail inside the run, after the data was
 read, as a failed run directory and (offline) half a minute of retries. `check_reachable` asks
@@ -6,10 +7,16 @@ once, with one request: the model's `config.json` at the spec's revision. What i
 spec key and what to do: no network or `HF_HUB_OFFLINE` (fetch it where there is one, or use a
 local folder), no such model (or a private one), a gated one (accept its licence and log in), no
 such revision, no `config.json` (not a transformers model).
+
+`datasets` retries an unreachable Hub for about 23 s per split before it falls back to its cache,
+and prints each retry. `dataset_hub_unreachable` asks once; when the answer is no connection, the
+split is read from the cache at once (`datasets_offline`), or refused with what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 
 from peftspec.build.model import ModelError
@@ -90,3 +97,41 @@ def _ask_the_hub(key: str, repo: str, revision: str | None) -> None:
             f"{at} is not in the Hugging Face cache here, and the Hub cannot be reached "
             f"({type(exc).__name__}: {exc}): {fetch}"
         ) from None
+
+
+@functools.cache
+def dataset_hub_unreachable(repo: str, revision: str | None, endpoint: str) -> str | None:
+    """Why the Hub at `endpoint` cannot be reached for dataset `repo` (one request, no retries),
+    or None when it answers (even with an error, which `datasets` then words) or when
+    HF_HUB_OFFLINE already says to use the cache. Asked once per process."""
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import HfHubHTTPError
+
+    if _datasets_offline():
+        return None
+    try:
+        HfApi(endpoint=endpoint).dataset_info(repo, revision=revision, timeout=TIMEOUT_S)
+    except HfHubHTTPError:
+        return None
+    except Exception as exc:  # the HTTP library's own connection or timeout error
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def _datasets_offline() -> bool:
+    from datasets import config
+
+    return bool(config.HF_HUB_OFFLINE)
+
+
+@contextlib.contextmanager
+def datasets_offline():
+    """`datasets` reads from its cache only while this lasts (as under HF_HUB_OFFLINE=1)."""
+    from datasets import config
+
+    before = config.HF_HUB_OFFLINE
+    config.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        config.HF_HUB_OFFLINE = before

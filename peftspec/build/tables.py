@@ -89,20 +89,35 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
 
 
 def read_hub(source: HubSource) -> pl.DataFrame:
+    """One split of a hub dataset. When the Hub cannot be reached it is read from the `datasets`
+    cache straight away, instead of after half a minute of retries."""
+    import contextlib
+
     import polars as pl
-    from datasets import load_dataset
+    from datasets import config, load_dataset
+
+    from peftspec.build.hub import dataset_hub_unreachable, datasets_offline
 
     where = f"hub:{source.hub}[{source.split}]"
+    unreachable = dataset_hub_unreachable(source.hub, source.revision, config.HF_ENDPOINT)
     try:
-        ds = load_dataset(source.hub, source.config, split=source.split, revision=source.revision)
+        with datasets_offline() if unreachable else contextlib.nullcontext():
+            ds = load_dataset(source.hub, source.config, split=source.split, revision=source.revision)
     except Exception as exc:  # datasets raises many types; the message is what matters
-        message = f"cannot load hub dataset: {exc}"
-        if isinstance(exc, ConnectionError) or "Couldn't reach" in str(exc):
-            message += (
-                ". No connection to the Hub from here (or HF_HUB_OFFLINE is set and it is not cached)? "
-                "Load it once where there is one (it is cached under HF_HOME) and set HF_HUB_OFFLINE=1 "
-                "here, or save its splits as files and name them in dataset.train"
+        if unreachable:
+            message = (
+                f"the Hub cannot be reached from here ({unreachable}) and the dataset is not in the "
+                f"datasets cache ({config.HF_DATASETS_CACHE}). Load it once where there is a network "
+                "and copy that cache (HF_HOME) here, or save its splits as files and name them in the spec"
             )
+        else:
+            message = f"cannot load hub dataset: {exc}"
+            if isinstance(exc, ConnectionError) or "Couldn't reach" in str(exc):
+                message += (
+                    ". HF_HUB_OFFLINE is set and it is not in the datasets cache "
+                    f"({config.HF_DATASETS_CACHE}): load it once where there is a network and copy "
+                    "that cache (HF_HOME) here, or save its splits as files and name them in the spec"
+                )
         raise DataError([DataProblem("error", where, message)]) from None
     frame = ds.to_polars()
     return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
