@@ -28,6 +28,8 @@ ANSWERS = {  # repo -> (status, X-Error-Code), as huggingface.co answers a HEAD 
 class StandInHub(BaseHTTPRequestHandler):
     def do_HEAD(self):  # /{org}/{name}/resolve/{revision}/config.json
         parts = self.path.strip("/").split("/")
+        if len(parts) < 5:  # not a file of a model (the Hub's own pages): answered all the same
+            parts = ["no", "page", "resolve", "main", ""]
         repo, revision = "/".join(parts[:2]), parts[3]
         status, code = ANSWERS.get(repo, (404, "RepoNotFound"))
         if revision != "main" and status == 200:
@@ -53,6 +55,12 @@ def stand_in_hub():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def closed_port_url() -> str:
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{closed.getsockname()[1]}"
 
 
 @pytest.fixture
@@ -85,16 +93,70 @@ def test_what_the_hub_answers_is_said_with_what_to_do(hub):
 def test_no_network_and_offline_mode_say_how_to_get_the_model(monkeypatch, tmp_path):
     from huggingface_hub import constants
 
-    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
     monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setattr(constants, "ENDPOINT", closed_port_url())
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     unreachable = refusal("org/model")
     assert "the Hub cannot be reached" in unreachable and "`hf download org/model`" in unreachable
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     assert "HF_HUB_OFFLINE is set" in refusal("org/model")
+
+
+def cache_hub_model(cache: Path, repo: str, folder: Path) -> None:
+    """`folder` laid out in the Hugging Face cache as a download of `repo` leaves it."""
+    import shutil
+
+    root = cache / f"models--{repo.replace('/', '--')}"
+    shutil.copytree(folder, root / "snapshots" / "0123abcd")
+    (root / "refs").mkdir()
+    (root / "refs" / "main").write_text("0123abcd")
+
+
+def test_a_cached_model_is_read_from_the_cache_at_once_when_the_hub_is_out_of_reach(monkeypatch, tmp_path):
+    """transformers retries an unreachable Hub for every file a model might have: over three
+    minutes for a cached tiny BERT here. peftspec asks once, then reads the cache."""
+    import time
+
+    from huggingface_hub import constants
+
+    from peftspec.build.hub import cache_only_if_unreachable, hub_unreachable
+    from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+    make_tiny_workspace(tmp_path)
+    cache_hub_model(tmp_path / "hf-cache", "org/tinybert", tmp_path / "bert")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setattr(constants, "ENDPOINT", closed_port_url())
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    hub_unreachable.cache_clear()
+    with cache_only_if_unreachable(str(tmp_path / "bert")):  # a folder: nothing to ask
+        assert constants.HF_HUB_OFFLINE is False
+    with cache_only_if_unreachable("org/tinybert"):
+        assert constants.HF_HUB_OFFLINE is True
+    assert constants.HF_HUB_OFFLINE is False  # only while it lasts
+    spec = write_tiny_lora_spec(tmp_path, "cached", dropout=0.0, trainer="max_steps = 2")
+    spec.write_text(spec.read_text().replace('model = "./bert"', 'model = "org/tinybert"'))
+    start = time.perf_counter()
+    proc = peftspec(tmp_path, "run", "cached.toml")
+    took = time.perf_counter() - start
+    hub_unreachable.cache_clear()
+    assert proc.returncode == 0, proc.stderr
+    assert took < 60, f"{took:.0f} s: the Hub's retries were not skipped"
+    run = next((tmp_path / "runs-cached").iterdir())
+    start = time.perf_counter()
+    proc = peftspec(tmp_path, "predict", str(run), "test.csv", "-o", "labelled.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert time.perf_counter() - start < 30, "predict waited for the Hub"
+
+
+def test_a_reachable_hub_is_used_as_usual(hub):
+    from huggingface_hub import constants
+
+    from peftspec.build.hub import cache_only_if_unreachable, hub_unreachable
+
+    hub_unreachable.cache_clear()
+    with cache_only_if_unreachable("org/model"):
+        assert constants.HF_HUB_OFFLINE is False
+    hub_unreachable.cache_clear()
 
 
 def test_a_local_folder_needs_no_hub(tmp_path, monkeypatch):
@@ -119,12 +181,6 @@ def test_run_refuses_before_it_makes_a_run_directory(hub, tmp_path: Path):
 
 # Hub datasets: `datasets` retries an unreachable Hub for ~23 s per split (printing each retry)
 # before it looks in its cache. One request decides; an unreachable Hub means the cache, at once.
-
-
-def closed_port_url() -> str:
-    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
-        closed.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{closed.getsockname()[1]}"
 
 
 def cache_hub_dataset(cache: Path, repo: str, splits: dict[str, Path]) -> None:
@@ -153,14 +209,14 @@ def hub_unreachable(monkeypatch, tmp_path):
     """No Hub (a closed port), an empty `datasets` cache under tmp_path, HF_HUB_OFFLINE unset."""
     from datasets import config
 
-    from peftspec.build.hub import dataset_hub_unreachable
+    from peftspec.build.hub import hub_unreachable
 
     monkeypatch.setattr(config, "HF_ENDPOINT", closed_port_url())
     monkeypatch.setattr(config, "HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
     monkeypatch.setattr(config, "HF_HUB_OFFLINE", False)
-    dataset_hub_unreachable.cache_clear()
+    hub_unreachable.cache_clear()
     yield tmp_path / "datasets-cache"
-    dataset_hub_unreachable.cache_clear()
+    hub_unreachable.cache_clear()
 
 
 def test_an_unreachable_hub_refuses_an_uncached_dataset_at_once(hub_unreachable):

@@ -8,9 +8,11 @@ spec key and what to do: no network or `HF_HUB_OFFLINE` (fetch it where there is
 local folder), no such model (or a private one), a gated one (accept its licence and log in), no
 such revision, no `config.json` (not a transformers model).
 
-`datasets` retries an unreachable Hub for about 23 s per split before it falls back to its cache,
-and prints each retry. `dataset_hub_unreachable` asks once; when the answer is no connection, the
-split is read from the cache at once (`datasets_offline`), or refused with what to do.
+Loading from the Hub retries an unreachable Hub for every file it might need, printing each retry,
+before it falls back to the cache: about 23 s per dataset split (`datasets`), over three minutes
+for a cached tiny BERT (transformers). `hub_unreachable` asks once per process; when the Hub is out
+of reach, models (`cache_only_if_unreachable`) and dataset splits (`datasets_cache_only`) are read
+from the cache at once, or refused with what to do.
 """
 
 from __future__ import annotations
@@ -100,33 +102,40 @@ def _ask_the_hub(key: str, repo: str, revision: str | None) -> None:
 
 
 @functools.cache
-def dataset_hub_unreachable(repo: str, revision: str | None, endpoint: str) -> str | None:
-    """Why the Hub at `endpoint` cannot be reached for dataset `repo` (one request, no retries),
-    or None when it answers (even with an error, which `datasets` then words) or when
-    HF_HUB_OFFLINE already says to use the cache. Asked once per process."""
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+def hub_unreachable(endpoint: str) -> str | None:
+    """Why the Hub at `endpoint` cannot be reached (one request, no retries, asked once per
+    process), or None when it answers anything at all."""
+    from huggingface_hub import get_session
 
-    if _datasets_offline():
-        return None
     try:
-        HfApi(endpoint=endpoint).dataset_info(repo, revision=revision, timeout=TIMEOUT_S)
-    except HfHubHTTPError:
-        return None
+        get_session().head(endpoint, timeout=TIMEOUT_S)
     except Exception as exc:  # the HTTP library's own connection or timeout error
         return f"{type(exc).__name__}: {exc}"
     return None
 
 
-def _datasets_offline() -> bool:
-    from datasets import config
+@contextlib.contextmanager
+def cache_only_if_unreachable(*names: str | None):
+    """While this lasts, huggingface_hub (and so transformers and peft) reads only its cache, as
+    under HF_HUB_OFFLINE=1, when one of the models `names` is on the Hub and the Hub cannot be
+    reached: a cached model then loads at once, not after minutes of retries for every file it
+    might have. Elsewhere it changes nothing."""
+    from huggingface_hub import constants
 
-    return bool(config.HF_HUB_OFFLINE)
+    on_hub = [name for name in names if name and not os.path.isdir(model_source(name))]
+    if not on_hub or constants.HF_HUB_OFFLINE or hub_unreachable(constants.ENDPOINT) is None:
+        yield
+        return
+    constants.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE = False
 
 
 @contextlib.contextmanager
-def datasets_offline():
-    """`datasets` reads from its cache only while this lasts (as under HF_HUB_OFFLINE=1)."""
+def datasets_cache_only():
+    """`datasets` reads only its cache while this lasts (as under HF_HUB_OFFLINE=1)."""
     from datasets import config
 
     before = config.HF_HUB_OFFLINE

@@ -48,11 +48,13 @@ def build_tokenizer(backbone: BackboneSpec):
     """The tokenizer, with a pad token chosen as `backbone.pad_token` says. Returns (tokenizer, added)."""
     from transformers import AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(
-        model_source(backbone.tokenizer or backbone.model),
-        revision=backbone.revision,
-        trust_remote_code=backbone.trust_remote_code,
-    )
+    from peftspec.build.hub import cache_only_if_unreachable
+
+    name = backbone.tokenizer or backbone.model
+    with cache_only_if_unreachable(name):
+        tokenizer = AutoTokenizer.from_pretrained(
+            model_source(name), revision=backbone.revision, trust_remote_code=backbone.trust_remote_code
+        )
     return tokenizer, _ensure_pad_token(tokenizer, backbone.pad_token)
 
 
@@ -100,7 +102,17 @@ def load_backbone(
     spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool, pooling: str | None = None
 ) -> tuple[Any, Pooling]:
     """The pretrained backbone with a fresh classification head for `label_names`, pooling as
-    `pooling` says (a method, `native` for the head's own, or None: resolve `backbone.pooling`)."""
+    `pooling` says (a method, `native` for the head's own, or None: resolve `backbone.pooling`).
+    From the cache alone when the Hub cannot be reached (`peftspec.build.hub`)."""
+    from peftspec.build.hub import cache_only_if_unreachable
+
+    with cache_only_if_unreachable(spec.backbone.model):
+        return _load_backbone(spec, label_names, precision, tokenizer, added_pad, pooling)
+
+
+def _load_backbone(
+    spec: Spec, label_names: list[str], precision: str, tokenizer, added_pad: bool, pooling: str | None
+) -> tuple[Any, Pooling]:
     import torch
     from transformers import AutoModelForSequenceClassification
 
