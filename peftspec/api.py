@@ -13,6 +13,7 @@ from pathlib import Path
 
 from peftspec.build.compiled import compile_run
 from peftspec.build.data import DataBundle
+from peftspec.runs import Run
 from peftspec.spec.root import Spec
 from peftspec.train.runner import RunOutcome
 
@@ -65,6 +66,23 @@ def run_spec(
         console.print(render_overview(overview))
         return RunOutcome(None, overview)
     return start(compiled, console)
+
+
+def run_file(
+    path: str | Path, overrides: Sequence[str] = (), *, dry_run: bool = False, console=None
+) -> Run | None:
+    """`peftspec run PATH --set KEY=VALUE ...` from Python, with the same checks and output (the
+    spec's warnings, the plan, progress, the final table). Returns the recorded run, read back
+    (`peftspec.runs.Run`: `.path`, `.status`, `.split_metrics("test")`); None for a dry run."""
+    from peftspec.report.final import print_outcome
+    from peftspec.runs import read_run
+    from peftspec.spec.lint import checked_spec
+
+    console = _console(console)
+    loaded = checked_spec(str(path), overrides)
+    outcome = run_spec(loaded.spec, loaded.files, list(overrides), dry_run=dry_run, console=console)
+    print_outcome(outcome, console)
+    return read_run(outcome.paths.root) if outcome.paths is not None else None
 
 
 def run_replicates(

@@ -333,3 +333,27 @@ def test_a_run_is_named_as_compare_names_it_by_prefix_under_root(runs, tmp_path)
     assert several.returncode == 2 and "'use-' names 5 runs" in several.stderr
     none = peftspec_cli("evaluate", "nothing-like-it", str(root / "validation.csv"), "--root", runs_root)
     assert none.returncode == 2 and "'nothing-like-it' matches no run directory" in none.stderr
+
+
+def test_python_api_trains_a_spec_as_the_command_does(tmp_path, monkeypatch, capsys):
+    """`peftspec.run` from a notebook: the same checks, output and record as `peftspec run`, and
+    the recorded run back to read its figures and to load for prediction."""
+    from peftspec.spec import SpecError
+    from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+    make_tiny_workspace(tmp_path)
+    write_tiny_lora_spec(tmp_path, "api", dropout=0.0, trainer="epochs = 1")
+    monkeypatch.chdir(tmp_path)
+    assert peftspec.run("api.toml", dry_run=True) is None
+    assert not (tmp_path / "runs-api").exists()
+    run = peftspec.run("api.toml", ["trainer.max_steps=3"])
+    out = capsys.readouterr().out
+    assert run.status == "completed" and run.path.parent == Path("runs-api")
+    assert run.record.overrides == ["trainer.max_steps=3"] and run.last_step == 3
+    recorded = json.loads((run.path / "eval.json").read_text())
+    assert run.split_metrics("test")["f1_macro"] == recorded["test"]["f1_macro"]
+    assert "Plan" in out and f"Run directory: {run.path}" in out  # the command's own output
+    assert len(peftspec.load_run(run.path).predict(["a text"]).labels()) == 1
+    with pytest.raises(SpecError) as info:
+        peftspec.run("api.toml", ["trainer.learnin_rate=0.1"])
+    assert "trainer.learnin_rate" in str(info.value) and "did you mean 'learning_rate'?" in str(info.value)

@@ -63,23 +63,12 @@ def color(stream) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
 
 
-def spec_file(path: str) -> str:
-    if not os.path.isfile(path):
-        raise UsageError(f"{path}: no such spec file")
-    return path
-
-
 def load_for_command(path: str, overrides: Sequence[str]):
     """The checked spec (`LoadResult`); its warnings are printed as `lint` prints them, and an
     invalid spec raises `SpecError` (rendered the same way)."""
-    from peftspec.spec import SpecError, check_spec, lint
+    from peftspec.spec.lint import checked_spec
 
-    result = check_spec(spec_file(path), overrides)
-    if result.spec is None:
-        raise SpecError(result.diagnostics, file=path)
-    if result.diagnostics:
-        print(lint.as_text(lint.LintResult([path], [result]), color(sys.stderr)), file=sys.stderr)
-    return result
+    return checked_spec(path, overrides, sys.stderr, color(sys.stderr))
 
 
 def runs_for(args: argparse.Namespace, names: list[str]):

@@ -74,7 +74,11 @@ class SpecError(UserError):
 
     def _summary(self) -> str:
         lines = [f"{len(self.errors)} problem(s) in spec:"]
-        lines += [f"  {format_location(d)}: {d.path or '<root>'}: {d.message}" for d in self.errors]
+        lines += [
+            f"  {format_location(d)}: {d.path or '<root>'}: {d.message}"
+            + (f" (did you mean {d.suggestion!r}?)" if d.suggestion else "")
+            for d in self.errors
+        ]
         return "\n".join(lines)
 
 

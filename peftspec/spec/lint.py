@@ -96,6 +96,23 @@ def lint(paths: Sequence[str], overrides: Sequence[str] = (), specs_only: bool =
     return LintResult(files, [check_spec(f, overrides) for f in files], skipped)
 
 
+def checked_spec(path: str, overrides: Sequence[str] = (), stream=None, color: bool = False) -> LoadResult:
+    """The spec at `path` with `overrides`, checked: its warnings are printed to `stream` (stderr
+    by default) as `lint` prints them, and an invalid spec raises `SpecError`."""
+    import sys
+
+    from peftspec.spec.diagnostics import SpecError
+
+    if not os.path.isfile(path):
+        raise UsageError(f"{path}: no such spec file")
+    result = check_spec(path, overrides)
+    if result.spec is None:
+        raise SpecError(result.diagnostics, file=path)
+    if result.diagnostics:
+        print(as_text(LintResult([path], [result]), color), file=stream or sys.stderr)
+    return result
+
+
 # -- output formats ---------------------------------------------------------------------------
 
 
