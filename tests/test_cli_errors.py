@@ -24,7 +24,7 @@ def cases(root: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
     failed = root / "ml-oom-20260304T120000Z"
     return [
         (["run", str(tmp / "missing.toml")], 2, "no such spec file"),
-        (["run"], 2, "give a SPEC to run, or --resume RUN_DIR"),
+        (["run"], 2, "give a SPEC to run, or --resume RUN"),
         (["render", str(tmp / "missing.toml")], 2, "no such spec file"),
         (["plan", str(SPECS / "quickstart.toml"), "--gpu-memory", "lots"], 2, "is not a memory size"),
         (["compare", "nope", "--root", str(root)], 2, "matches no run directory"),

@@ -30,10 +30,10 @@ def add_run_selection(p: argparse.ArgumentParser, required: bool = True) -> None
         help="validation, test, or the name of a `peftspec evaluate` evaluation (default: test where "
         "every run has one, else validation)",
     )
-    _add_root(p)
+    add_root(p)
 
 
-def _add_root(p: argparse.ArgumentParser) -> None:
+def add_root(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", default="runs", help="where run name prefixes are looked up (default: runs)")
 
 
@@ -44,7 +44,7 @@ def add_one_run(p: argparse.ArgumentParser, several: bool = False) -> None:
         p.add_argument("runs", nargs="+", metavar="RUN", help=help_text + "; several may be given")
     else:
         p.add_argument("run", metavar="RUN", help=help_text)
-    _add_root(p)
+    add_root(p)
 
 
 def one_run(argument: str, root: str) -> str:

@@ -50,7 +50,7 @@ def run_failed(exc: Exception) -> int:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         err.print(
             "The disk is full: the run may not have been recorded. Free space where it writes "
-            "(tracking.output_root), then resume it with `peftspec run --resume RUN_DIR` if a checkpoint "
+            "(tracking.output_root), then resume it with `peftspec run --resume RUN` if a checkpoint "
             "was completed. The traceback follows.",
             soft_wrap=True,
         )

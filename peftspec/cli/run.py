@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from peftspec.cli.common import add_set, load_for_command
+from peftspec.cli.common import add_root, add_set, load_for_command, one_run
 from peftspec.cli.errors import run_failed
 from peftspec.cli.replicates import add_replicate_options, replicate_seeds
 from peftspec.errors import UsageError, missing_extra
@@ -22,7 +22,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--dry-run", action="store_true", help="validate, load the data, build the model and print the plan"
     )
-    p.add_argument("--resume", metavar="RUN_DIR", help="continue a run from its newest complete checkpoint")
+    p.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a run from its newest complete checkpoint (a directory, or a prefix under --root)",
+    )
+    add_root(p)
     p.add_argument("--nproc-per-node", type=int, metavar="N", help="processes (GPUs) per node, via torchrun")
     p.add_argument("--nnodes", type=int, metavar="M", help="nodes taking part (default: the spec's, or 1)")
     p.add_argument("--node-rank", type=int, default=0, metavar="R", help="this node's rank (0 .. M-1)")
@@ -41,7 +46,9 @@ def add_parser(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     if args.spec is None and args.resume is None:
-        raise UsageError("give a SPEC to run, or --resume RUN_DIR")
+        raise UsageError("give a SPEC to run, or --resume RUN")
+    if args.resume is not None and not Path(args.resume).exists():  # a name prefix
+        args.resume = one_run(args.resume, args.root)
     loaded = load_for_command(args.spec, args.set) if args.spec else None
     seeds = replicate_seeds(args, loaded.spec if loaded else None)
     try:

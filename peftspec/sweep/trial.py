@@ -3,7 +3,7 @@
 Its evaluations are read from the run's metric stream as they are written and reported to the
 study; when the pruner says stop, the run gets SIGTERM and stops after its next checkpoint
 (`interrupted`, resumable), and the trial is `pruned`. A trial whose worker died is resumed with
-`peftspec run --resume RUN_DIR`, from its newest complete checkpoint.
+`peftspec run --resume RUN`, from its newest complete checkpoint.
 """
 
 from __future__ import annotations
