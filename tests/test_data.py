@@ -224,7 +224,9 @@ def test_a_hub_dataset_out_of_reach_says_how_to_use_it_offline(write_spec, monke
     )
     (problem,) = data_error(write_spec, dataset).errors
     assert problem.file == "hub:peftspec-tests/not-cached[train]"
-    assert "cannot load hub dataset" in problem.message and "set HF_HUB_OFFLINE=1 here" in problem.message
+    assert "cannot load hub dataset" in problem.message
+    assert "HF_HUB_OFFLINE is set and it is not in the datasets cache" in problem.message
+    assert "copy that cache (HF_HOME) here" in problem.message
 
 
 def test_a_misspelled_data_file_names_the_one_beside_it(write_spec, tmp_path):

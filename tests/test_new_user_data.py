@@ -227,3 +227,42 @@ def test_wandb_mode_from_the_environment(write_spec, tmp_path, monkeypatch, writ
         monkeypatch.delenv("WANDB_MODE", raising=False)
     settings = compile_run(spec).settings.wandb
     assert (settings.mode if settings else None) == expected
+
+
+WRAPPED_JSON = """
+name = "wrapped"
+[dataset]
+train = "train.json"
+test = "test.json"
+reader = {{ {reader} }}
+labels = {{ format = "single", column = "label" }}
+[backbone]
+model = "tiny-bert"
+"""
+
+
+def test_a_json_file_that_is_one_object_names_the_key_with_its_rows(write_spec, tmp_path: Path):
+    """`{"version": 2, "data": [rows]}` is not 1 row of nested columns: without
+    `dataset.reader.field` it is refused with the key to name, with it the rows are read."""
+    from peftspec.build.data import load_data
+    from peftspec.build.problems import DataError
+
+    rows = synthetic_rows(40, seed=3, multi_label=False)
+    (tmp_path / "train.json").write_text(json.dumps(rows), encoding="utf-8")  # a list: read as is
+    (tmp_path / "test.json").write_text(json.dumps({"version": 2, "data": rows[:12]}), encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        load_data(load_spec(write_spec(WRAPPED_JSON.format(reader=""))).dataset)
+    said = str(info.value)
+    assert "test.json: the file is one JSON object (keys 'version', 'data'), not a list of rows" in said
+    assert 'set dataset.reader.field = "data"' in said
+    bundle = load_data(load_spec(write_spec(WRAPPED_JSON.format(reader='field = "data"'))).dataset)
+    assert len(bundle.test) == 12 and len(bundle.train) + len(bundle.validation) == 40
+    assert bundle.test.texts[0] == rows[0]["text"]
+    with pytest.raises(DataError) as info:
+        load_data(load_spec(write_spec(WRAPPED_JSON.format(reader='field = "rows"'))).dataset)
+    assert "dataset.reader.field = 'rows' should name a list of rows (objects); found no such key" in str(
+        info.value
+    )
+    csv_spec = WRAPPED_JSON.format(reader='field = "data"').replace(".json", ".csv")
+    (warning,) = [d for d in check_spec(write_spec(csv_spec)).warnings if d.path == "dataset.reader.field"]
+    assert "only read from .json files" in warning.message

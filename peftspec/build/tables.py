@@ -75,7 +75,7 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
                 raise DataError([found])
             frame = pl.read_ndjson(real)
         elif fmt == "json":
-            frame = pl.read_json(real)
+            frame = _read_json(real, path, reader)
         else:
             frame = pl.read_parquet(real)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
@@ -86,6 +86,46 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
     return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+
+
+def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
+    """A JSON list of rows, or the list under `reader.field` of a file that is one JSON object. An
+    object read as rows would be one row of nested columns: refused, naming the key with the rows."""
+    import io
+    import json
+
+    import polars as pl
+
+    with open(real, "rb") as fh:
+        is_object = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+    if not is_object:  # a list of rows, whatever `field` says (it names the rows of objects)
+        return pl.read_json(real)
+    with open(
+        real, encoding="utf-8-sig", errors="replace" if reader.encoding == "utf8-lossy" else "strict"
+    ) as fh:
+        data = json.load(fh)
+    keys = ", ".join(map(repr, list(data)[:8]))
+    if reader.field is None:
+        lists = [k for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        hint = (
+            f'; the rows look to be under {lists[0]!r}: set dataset.reader.field = "{lists[0]}"'
+            if lists
+            else ""
+        )
+        raise _problem(path, f"the file is one JSON object (keys {keys}), not a list of rows{hint}")
+    rows = data.get(reader.field)
+    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+        found = "no such key" if reader.field not in data else f"a {type(rows).__name__}"
+        raise _problem(
+            path,
+            f"dataset.reader.field = {reader.field!r} should name a list of rows (objects); "
+            f"found {found} (keys {keys})",
+        )
+    return pl.read_json(io.BytesIO(json.dumps(rows).encode()))
+
+
+def _problem(path: str, message: str) -> DataError:
+    return DataError([DataProblem("error", path, message)])
 
 
 def read_hub(source: HubSource) -> pl.DataFrame:

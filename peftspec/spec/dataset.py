@@ -64,6 +64,9 @@ class ReaderOptions(SpecModel):
     every row is data). Set true with `column_names` to drop a header row and rename its columns."""
     column_names: list[str] | None = Field(default=None, min_length=1)
     """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
+    field: str | None = Field(default=None, min_length=1)
+    """For `.json` files that are one object rather than a list of rows: the key holding the list
+    of rows (`"data"`); files that are a list are read as they are. Unset = every file is a list."""
 
     def header_row(self) -> bool:
         """Whether the first row of each file is a header (and so not data)."""

@@ -111,6 +111,22 @@ def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         )
 
 
+def json_field_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    dataset, reader = spec.dataset, spec.dataset.reader
+    sources = [dataset.train, dataset.validation, dataset.test]
+    files = [f for source in sources if isinstance(source, list) for f in source]
+    read_as_json = reader.format == "json" or (
+        reader.format == "auto" and any(f.lower().endswith(".json") for f in files)
+    )
+    if reader.field is not None and not read_as_json:
+        yield (
+            ("dataset", "reader", "field"),
+            "ignored-key",
+            "field is only read from .json files, and this spec reads none; remove it",
+            None,
+        )
+
+
 def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     for path, marker in path_fields(spec):
         value = _value_at(spec, path)
@@ -157,6 +173,7 @@ RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
     pooling,
     ignored_keys,
     header_replaced,
+    json_field_unused,
     missing_files,
 ]
 
