@@ -297,6 +297,13 @@ def test_runs_lists_crashed_runs_and_gc_keeps_the_best_and_the_latest(tmp_path, 
     listing = capsys.readouterr().out
     assert "killed-20260303T120000Z" in listing and "crashed" in listing
     assert "started (UTC)" in listing and "2026-03-03 12:00" in listing  # whole, in 80 columns
+    assert main(["runs", str(tmp_path), "--format", "json"]) == 0  # for scripts: what to resume
+    listed = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert listed["killed-20260303T120000Z"]["status"] == "crashed"
+    assert listed["killed-20260303T120000Z"]["resume"] == f"peftspec run --resume {crashed}"
+    assert listed["killed-20260303T120000Z"]["checkpoints"] == 2
+    assert listed["done-20260301T120000Z"]["status"] == "completed"
+    assert listed["done-20260301T120000Z"]["resume"] is None and listed["done-20260301T120000Z"]["step"] == 40
     assert main(["runs", str(tmp_path), "--gc"]) == 0  # not a terminal, no --yes: shows, removes nothing
     shown = capsys.readouterr().out
     assert "checkpoint-4" in shown and "checkpoint-12" in shown and "Nothing removed" in shown

@@ -181,7 +181,7 @@ def test_the_runs_listing_keeps_a_line_per_run_in_80_columns(tmp_path):
     from rich.console import Console
 
     from peftspec.runs import list_runs
-    from peftspec.runs.gc import runs_table
+    from peftspec.runs.listing import runs_table
     from tests.helpers.fixture_runs import write_run
 
     for name in ("qwen-7b-qlora-sweep-t017-20260301T120000Z", "qwen-20260302T120000Z"):

@@ -1,4 +1,5 @@
-"""`peftspec runs [PATH] [--gc]`: list runs with their status; trim checkpoints of completed runs."""
+"""`peftspec runs [PATH] [--format json] [--gc]`: list runs with their status; trim checkpoints of
+completed runs."""
 
 from __future__ import annotations
 
@@ -14,6 +15,12 @@ HELP = "list runs with their status (crashed ones too); --gc trims checkpoints"
 def add_parser(sub) -> None:
     p = sub.add_parser("runs", help=HELP)
     p.add_argument("root", nargs="?", default="runs", metavar="PATH", help="folder of run directories")
+    p.add_argument(
+        "--format",
+        choices=["table", "json"],
+        default="table",
+        help="json: one object per run (status, steps, error, the command that resumes it), for scripts",
+    )
     p.add_argument("--gc", action="store_true", help="remove checkpoints other than the best and the latest")
     p.add_argument("--yes", action="store_true", help="with --gc: remove without asking")
     p.set_defaults(handler=handle)
@@ -24,12 +31,18 @@ def handle(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from peftspec.runs import list_runs
-    from peftspec.runs.gc import collect, removable, runs_table
+    from peftspec.runs.gc import collect, removable
+    from peftspec.runs.listing import runs_json, runs_table
 
     if not os.path.isdir(args.root):
         raise UsageError(f"{args.root}: no such folder")
-    console = Console()
+    if args.format == "json" and args.gc:
+        raise UsageError("--gc asks before it removes: use it with the table, not --format json")
     runs = list_runs(args.root)
+    if args.format == "json":
+        print(runs_json(runs))
+        return 0
+    console = Console()
     console.print(runs_table(runs, args.root, console.width))
     if not args.gc:
         return 0
