@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from typing import Any
 
@@ -39,17 +40,45 @@ STARTER: dict[str, Any] = {
 }
 
 
-def starter_toml() -> str:
-    Spec.model_validate(STARTER)  # the starter must always be a valid spec
+def starter_toml(
+    dataset: dict[str, Any] | None = None,
+    name: str | None = None,
+    model: str | None = None,
+    notes: list[str] | None = None,
+    spec_name: str = "spec.toml",
+    description: str = "",
+) -> str:
+    """The starter spec as commented TOML. `dataset`: a `[dataset]` table to use instead of the
+    example's (`peftspec init --data`), with `notes` on how it was guessed; `model`: the backbone
+    (its adapter modules and learning rate are then left to peftspec's defaults for it)."""
+    spec = copy.deepcopy(STARTER)
+    if dataset is not None:
+        spec["dataset"] = dataset
+        spec["description"] = description
+        del spec["trainer"]["best_metric"]  # the task's own primary metric
+    if name:
+        spec["name"] = name
+    if model:
+        spec["backbone"]["model"] = model
+        del spec["adapter"]["target_modules"], spec["trainer"]["learning_rate"]
+    Spec.model_validate(spec)  # the starter must always be a valid spec
     header = (
-        "# A peftspec spec. Check it: peftspec lint spec.toml   Run it: peftspec run spec.toml\n"
-        "# Every key and its default: docs/spec-reference.md, or `peftspec render spec.toml`.\n"
+        f"# A peftspec spec. Check it: peftspec lint {spec_name}   Run it: peftspec run {spec_name}\n"
+        f"# Every key and its default: docs/spec-reference.md, or `peftspec render {spec_name}`.\n"
     )
-    return header + to_toml(STARTER, _comment)
+    if notes:
+        header += "# [dataset] was guessed from the data by `peftspec init --data`; check it:\n"
+        header += "".join(f"#   {line}\n" for note in notes for line in _wrapped(note))
+    return header + to_toml(spec, lambda path: _comment(spec, path))
 
 
-def _comment(path: tuple[str, ...]) -> str | None:
-    model = model_at(Spec, path[:-1], STARTER)
+def _wrapped(note: str) -> list[str]:
+    lines = textwrap.wrap(note, width=92)
+    return lines[:1] + ["  " + line for line in lines[1:]]
+
+
+def _comment(spec: dict[str, Any], path: tuple[str, ...]) -> str | None:
+    model = model_at(Spec, path[:-1], spec)
     if model is None or path[-1] not in model.model_fields:
         return None
     description = " ".join((model.model_fields[path[-1]].description or "").split())

@@ -1,0 +1,392 @@
+"""`peftspec init --data FILE`: the `[dataset]` table a data file asks for, guessed from its values.
+
+What is guessed, and from what:
+- how to read it: the format from the extension; for CSV/TSV, whether `"` quotes (a file whose
+  quotes are literal text, as SemEval's tweets, reads line for line only without quoting);
+- the text: the column of free text with the longest values; a second text for the column pairs
+  that name sentence-pair tasks (`premise`/`hypothesis`, `sentence1`/`sentence2`, ...);
+- an id: a column named as one (`id`, `ID`, `tweet_id`, ...) whose values are all distinct;
+- the labels: two or more 0/1 columns (`one_hot`); else a list column, or one whose cells hold
+  several names from a small vocabulary split by `,` `;` `|` or a space (`delimited`); else one
+  column of few distinct values, by its name first (`label`, `class`, ...) (`single`);
+- validation and test files beside it, named as it is with `train` replaced (`dev`, `valid`,
+  `validation`, `val`; `test`);
+- `max_length`: the 95th percentile of the texts' length at about 4 characters a token.
+
+Every guess is said in a note; the spec is then checked by loading its data as a run would.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from peftspec.build.problems import DataError
+from peftspec.build.tables import FILE_COL, ROW_COL, file_format, read_file
+from peftspec.errors import UserError
+from peftspec.spec.dataset import ReaderOptions
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SAMPLE = 5000
+BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
+ID_NAMES = {"id", "idx", "uid", "guid", "key"}
+LABEL_NAMES = (
+    "label", "labels", "class", "classes", "category", "categories", "target", "tag", "tags",
+    "sentiment", "emotion", "emotions", "intent", "topic", "topics", "gold", "y",
+)  # fmt: skip
+PAIRS = [
+    ("premise", "hypothesis"),
+    ("sentence1", "sentence2"),
+    ("sentence_1", "sentence_2"),
+    ("question1", "question2"),
+    ("question", "sentence"),
+    ("question", "answer"),
+    ("query", "passage"),
+    ("query", "document"),
+    ("text_a", "text_b"),
+    ("text1", "text2"),
+]
+VALIDATION_WORDS = ("dev", "validation", "valid", "val")
+LENGTHS = (32, 64, 96, 128, 192, 256, 384, 512)
+
+
+class GuessError(UserError):
+    """The data file cannot be read, or has no column that can be the text or the labels."""
+
+    title = "Cannot guess the data's shape"
+
+
+@dataclass
+class Column:
+    name: str
+    values: list[Any]
+    """Non-null values of the first rows, as read."""
+    is_list: bool = False
+
+    @property
+    def strings(self) -> list[str]:
+        return [str(v).strip() for v in self.values]
+
+    @property
+    def binary(self) -> bool:
+        seen = {s.lower() for s in self.strings}
+        return bool(self.values) and not self.is_list and seen <= BINARY
+
+    @property
+    def numeric(self) -> bool:
+        try:
+            [float(s) for s in self.strings]
+        except ValueError:
+            return False
+        return not self.is_list
+
+    @property
+    def mean_length(self) -> float:
+        return sum(map(len, self.strings)) / max(len(self.values), 1)
+
+    @property
+    def distinct(self) -> int:
+        return len(set(self.strings))
+
+
+@dataclass
+class Guess:
+    dataset: dict[str, Any]
+    """The `[dataset]` table, paths relative to the spec's folder."""
+    name: str
+    task: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def description(self) -> str:
+        labels = self.dataset["labels"]
+        column = labels.get("column") or f"{len(labels['columns'])} label columns"
+        texts = f"{self.dataset['text_column']!r}" + (
+            f" and {self.dataset['text_pair_column']!r}" if "text_pair_column" in self.dataset else ""
+        )
+        kind = self.task.replace("_", "-")
+        source = os.path.basename(self.dataset["train"])
+        return f"{kind.capitalize()} classification of {texts} by {column} ({source})."
+
+
+def starter_from_data(data: str, spec_path: str, model: str | None = None) -> str:
+    """The starter spec (commented TOML) for the training file `data`, to be written at `spec_path`."""
+    from peftspec.spec.starter import starter_toml
+
+    guess = guess_dataset(data, os.path.dirname(spec_path))
+    name = os.path.basename(spec_path)
+    return starter_toml(guess.dataset, guess.name, model, guess.notes, name, guess.description)
+
+
+def loaded_summary(spec_path: str) -> str:
+    """What a run of the spec at `spec_path` would train on: rows per split, labels, the task."""
+    from peftspec.build.data import load_data
+    from peftspec.spec import load_spec
+
+    bundle = load_data(load_spec(spec_path).dataset)
+    rows = ", ".join(f"{split.name} {len(split):,}" for split in bundle.splits())
+    names = bundle.label_names
+    shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
+    return f"rows: {rows}; {bundle.task.replace('_', '-')}, {len(names)} labels: {shown}"
+
+
+def guess_dataset(data: str, spec_dir: str) -> Guess:
+    """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`."""
+    if not os.path.isfile(data):
+        raise GuessError(f"{data}: no such data file")
+    notes: list[str] = []
+    reader, frame = _read(data, notes)
+    columns = _columns(frame)
+    text, pair = _text_columns(columns, data)
+    taken = {text.name} | ({pair.name} if pair else set())
+    ident = next((c for c in columns if c.name not in taken and _is_id(c, frame.height)), None)
+    if ident:
+        taken.add(ident.name)
+    labels, why, task = _labels([c for c in columns if c.name not in taken], frame.height, data)
+    dataset: dict[str, Any] = {"train": _relative(data, spec_dir)}
+    for role, words in (("validation", VALIDATION_WORDS), ("test", ("test",))):
+        sibling = _sibling(data, words)
+        if sibling:
+            dataset[role] = _relative(sibling, spec_dir)
+            notes.append(f"{role}: {sibling} (named as the training file, `train` replaced)")
+        elif role == "validation":
+            dataset["validation_split"] = 0.2
+            notes.append("validation: no file found beside it; 20% of the training rows are held out")
+    roles = {text.name: "text", pair.name if pair else None: "text_pair", ident.name if ident else None: "id"}
+    roles[labels.get("column")] = "labels"
+    name = _role_names(reader, roles) if "column_names" in reader else {c.name: c.name for c in columns}
+    if reader:
+        dataset["reader"] = reader
+    dataset["text_column"] = name[text.name]
+    notes.append(
+        f"text: {name[text.name]!r} (the longest free text, {text.mean_length:.0f} characters on average)"
+    )
+    if pair:
+        dataset["text_pair_column"] = name[pair.name]
+        notes.append(f"second text: {name[pair.name]!r} (a sentence-pair task)")
+    if ident:
+        dataset["id_column"] = name[ident.name]
+        notes.append(f"id: {name[ident.name]!r} (every value distinct)")
+    dataset["max_length"] = _max_length(text, pair, notes)
+    if "column" in labels:
+        labels["column"] = name[labels["column"]]
+    dataset["labels"] = labels
+    notes.append(why.replace("{column}", repr(labels.get("column"))))
+    return Guess(dataset, _name(data), task, notes)
+
+
+def _role_names(reader: dict[str, Any], roles: dict[str | None, str]) -> dict[str, str]:
+    """A file without a header row: its columns get the names of their roles (the others keep
+    `column_N`); `reader.column_names` says them."""
+    names = {old: roles.get(old, old) for old in reader["column_names"]}
+    reader["column_names"] = list(names.values())
+    return names
+
+
+def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The file as read, and the reader options it needs (none: the defaults)."""
+    try:
+        fmt = file_format(data, ReaderOptions())
+    except DataError as exc:
+        raise GuessError(str(exc)) from None
+    attempts: list[dict[str, Any]] = [{}, {"quoting": False}] if fmt in ("csv", "tsv") else [{}]
+    read: list[tuple[dict[str, Any], pl.DataFrame]] = []
+    failed = None
+    for options in attempts:
+        try:
+            read.append((options, read_file(data, ReaderOptions(**options))))
+        except DataError as exc:
+            failed = exc
+    if not read:
+        raise GuessError(f"cannot read {data} as {fmt}: {failed}") from None
+    if len(read) == 2:
+        lines = _data_lines(data)
+        quoted, literal = read[0][1].height, read[1][1].height
+        if quoted != lines and literal == lines and read[1][1].width >= read[0][1].width:
+            notes.append(
+                f'reader: quotes are literal text ({literal} rows, one a line; with `"` as a quote '
+                f"character {quoted})"
+            )
+            return read[1]
+    if len(read) == 1 and read[0][0]:
+        notes.append('reader: quotes are literal text (with `"` as a quote character it cannot be read)')
+    options, frame = read[0]
+    header = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+    if fmt in ("csv", "tsv") and any(_data_like(c) for c in header):
+        options = {**options, "column_names": [f"column_{i}" for i in range(1, len(header) + 1)]}
+        frame = read_file(data, ReaderOptions(**options))
+        shown = next(c for c in header if _data_like(c))
+        notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
+    return options, frame
+
+
+def _data_like(name: str) -> bool:
+    """A header cell that reads as data: nothing, numbers (`27`, `0,3`), or a sentence."""
+    return not name.strip() or bool(re.fullmatch(r"[\d\s.,;|+-]+", name)) or len(name.split()) >= 3
+
+
+def _data_lines(path: str) -> int:
+    with open(path, "rb") as fh:
+        lines = [line for line in fh.read().splitlines() if line.strip()]
+    return max(len(lines) - 1, 0)  # the header
+
+
+def _columns(frame: pl.DataFrame) -> list[Column]:
+    import polars as pl
+
+    out = []
+    for name in frame.columns:
+        if name in (FILE_COL, ROW_COL):
+            continue
+        series = frame[name].head(SAMPLE).drop_nulls()
+        values = [v for v in series.to_list() if not (isinstance(v, str) and not v.strip())]
+        out.append(Column(name, values, is_list=isinstance(frame.schema[name], pl.List)))
+    return out
+
+
+def _text_columns(columns: list[Column], data: str) -> tuple[Column, Column | None]:
+    by_name = {c.name.lower(): c for c in columns}
+    for first, second in PAIRS:
+        if first in by_name and second in by_name:
+            a, b = by_name[first], by_name[second]
+            if not (a.numeric or b.numeric or a.is_list or b.is_list):
+                return a, b
+    texts = [c for c in columns if c.values and not (c.is_list or c.numeric or c.binary) and c.distinct > 1]
+    if not texts:
+        found = ", ".join(repr(c.name) for c in columns)
+        raise GuessError(f"{data}: no column holds text (columns: {found})")
+    return max(texts, key=lambda c: c.mean_length), None
+
+
+def _is_id(column: Column, rows: int) -> bool:
+    """Named as an id, or (a file without a header) short values without spaces; all distinct."""
+    name = column.name.lower()
+    named = name in ID_NAMES or name.endswith(("_id", "-id")) or column.name.endswith("ID")
+    if re.fullmatch(r"column_\d+", column.name):
+        named = not column.numeric and all(" " not in v and len(v) <= 40 for v in column.strings)
+    return named and not column.is_list and len(column.values) == rows and column.distinct == rows
+
+
+def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any], str, str]:
+    """(the labels table, why, the task)."""
+    binaries = [c for c in columns if c.binary]
+    if len(binaries) >= 2 and not any(c.name.lower() in LABEL_NAMES for c in binaries):
+        names = [c.name for c in binaries]
+        why = f"labels: {len(names)} columns of 0/1, one a label (one_hot): {', '.join(names)}"
+        if all(re.fullmatch(r"column_\d+", n) for n in names):
+            why += "; name them with dataset.labels.names"
+        return {"format": "one_hot", "columns": names}, why, "multi_label"
+    for column in sorted(columns, key=_label_name_first):
+        delimiter = _delimiter(column)
+        if delimiter is not None:
+            table = {"format": "delimited", "column": column.name}
+            how = "a list in each row"
+            if delimiter != "list":
+                table["delimiter"] = delimiter
+                how = f"names split by {delimiter!r}"
+            why = f"labels: {{column}}, {how} (delimited, multi-label)"
+            cells = column.values if column.is_list else [s.split(delimiter) for s in column.strings]
+            if all(str(v).strip().lstrip("-").isdigit() for cell in cells for v in cell if str(v).strip()):
+                why += (
+                    "; the labels are named by their values: if they are indices, set "
+                    'values = "indices" and names (or names_file)'
+                )
+            return table, why, "multi_label"
+    single = [c for c in columns if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
+    if single:
+        column = min(single, key=_label_name_first)
+        task = "binary" if column.distinct == 2 else "multi_class"
+        why = f"labels: {{column}}, one of {column.distinct} classes a row (single)"
+        if task == "binary":
+            second = sorted(set(column.strings))[1]
+            why += (
+                f"; scored as {column.distinct} classes (macro averages), unless you set "
+                f'dataset.task = "binary", which scores f1, precision and recall on {second!r}'
+            )
+            task = "multi_class"
+        if column.numeric:
+            why += "; the classes are named by their values: give names with dataset.labels.names"
+        return {"format": "single", "column": column.name}, why, task
+    found = ", ".join(repr(c.name) for c in columns) or "none"
+    raise GuessError(
+        f"{data}: no column looks like labels (columns left after the text and id: {found})",
+        hint="write the spec without --data (peftspec init) and set [dataset.labels] by hand",
+    )
+
+
+def _label_name_first(column: Column) -> tuple[int, int]:
+    name = column.name.lower()
+    return (0 if name in LABEL_NAMES else 1, LABEL_NAMES.index(name) if name in LABEL_NAMES else 0)
+
+
+def _delimiter(column: Column) -> str | None:
+    """`list` for a list column (or lists written out as text), the delimiter of several names per
+    cell from a small vocabulary, or None."""
+    if not column.values:
+        return None
+    if column.is_list:
+        return "list"
+    if all(s.startswith("[") and s.endswith("]") for s in column.strings):
+        return ","  # lists written out as text: the reader parses them
+    if column.numeric and not any(d in s for s in column.strings for d in ",;|"):
+        return None
+    for delimiter in (",", ";", "|", " "):
+        cells = [[p.strip() for p in s.split(delimiter) if p.strip()] for s in column.strings]
+        several = sum(len(c) > 1 for c in cells)
+        vocabulary = {p for c in cells for p in c}
+        words = sum(map(len, cells)) / len(cells)
+        small = len(vocabulary) <= min(200, max(len(cells) // 4, 2))
+        if several >= max(1, 0.02 * len(cells)) and small and (delimiter != " " or words <= 5):
+            return delimiter
+    return None
+
+
+def _max_length(text: Column, pair: Column | None, notes: list[str]) -> int:
+    lengths = sorted(len(s) for s in text.strings)
+    if pair is not None:
+        lengths = sorted(a + b for a, b in zip(lengths, sorted(len(s) for s in pair.strings)))
+    p95 = lengths[min(len(lengths) - 1, math.ceil(0.95 * len(lengths)) - 1)] if lengths else 0
+    tokens = p95 // 4 + 2 + (1 if pair is not None else 0)
+    chosen = next((n for n in LENGTHS if n >= tokens), LENGTHS[-1])
+    notes.append(
+        f"max_length: {chosen} (95% of texts are at most {p95} characters, about {tokens} tokens at "
+        "4 characters a token; the tokenizer decides)"
+    )
+    return chosen
+
+
+def _sibling(train: str, words: tuple[str, ...]) -> str | None:
+    folder, base = os.path.split(train)
+    match = re.search("train", base, flags=re.IGNORECASE)
+    if match is None:
+        return None
+    for word in words:
+        styled = (
+            word.upper() if match.group().isupper() else word.title() if match.group().istitle() else word
+        )
+        candidate = os.path.join(folder, base[: match.start()] + styled + base[match.end() :])
+        if os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def _relative(path: str, spec_dir: str) -> str:
+    """As the user wrote it: an absolute path stays one; a relative one becomes relative to the spec."""
+    if os.path.isabs(path):
+        return path
+    return os.path.relpath(os.path.abspath(path), os.path.abspath(spec_dir or ".")).replace(os.sep, "/")
+
+
+def _name(data: str) -> str:
+    """The experiment's name: the file's name less `train`, else its folder's."""
+    stem = os.path.splitext(os.path.basename(data))[0]
+    stem = re.sub("train(ing)?", "", stem, flags=re.IGNORECASE).strip("-_. ")
+    if not stem:
+        stem = os.path.basename(os.path.dirname(os.path.abspath(data)))
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("-._")
+    return name or "my-classifier"

@@ -1,0 +1,122 @@
+"""`peftspec init --data TRAIN`: a new user's file becomes a spec whose [dataset] is guessed from
+the values, each guess said, and checked by reading the data as a run would. Shapes a user brings:
+one-hot columns with dev and test files beside them, a headerless TSV of label indices, sentence
+pairs, a single class column, lists in JSON lines, quotes that are literal text."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from peftspec.spec import check_spec
+from tests.helpers.cli import peftspec
+from tests.helpers.tiny import EMOTIONS, synthetic_rows, write_csv
+
+
+def init(tmp_path: Path, data: str, *extra: str):
+    proc = peftspec(tmp_path, "init", "spec.toml", "--data", data, *extra)
+    text = (tmp_path / "spec.toml").read_text(encoding="utf-8") if (tmp_path / "spec.toml").exists() else ""
+    return proc, (tomllib.loads(text) if text else {}), text
+
+
+def assert_clean(tmp_path: Path) -> None:
+    result = check_spec(tmp_path / "spec.toml")
+    assert result.spec is not None and result.diagnostics == [], result.diagnostics
+
+
+def test_one_hot_columns_with_dev_and_test_files_beside_them(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    for split, n in (("train", 60), ("dev", 20), ("test", 20)):
+        rows = [{"tweet_id": f"{split}-{i}", **r} for i, r in enumerate(synthetic_rows(n, seed=len(split)))]
+        write_csv(
+            [{k: v for k, v in r.items() if k != "id"} for r in rows], tmp_path / "data" / f"emo-{split}.csv"
+        )
+    proc, spec, text = init(tmp_path, "data/emo-train.csv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["train"] == "data/emo-train.csv" and dataset["validation"] == "data/emo-dev.csv"
+    assert dataset["test"] == "data/emo-test.csv" and "validation_split" not in dataset
+    assert dataset["text_column"] == "text" and dataset["id_column"] == "tweet_id"
+    assert dataset["labels"] == {"format": "one_hot", "columns": EMOTIONS}
+    assert spec["name"] == "emo" and "reader" not in dataset
+    assert "# [dataset] was guessed from the data" in text and "one_hot" in proc.stdout
+    assert "Checked by reading the data as a run would: rows: train 60, validation 20, test 20" in proc.stdout
+    assert "multi-label, 4 labels" in proc.stdout
+    assert_clean(tmp_path)
+
+
+def test_a_headerless_tsv_of_label_indices_gets_column_names(tmp_path: Path):
+    lines = [f"some words here {i}\t{i % 3},{(i + 1) % 3}\tab{i:03d}x" for i in range(40)]
+    (tmp_path / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "train.tsv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["reader"] == {"column_names": ["text", "labels", "id"]}
+    assert dataset["labels"] == {"format": "delimited", "column": "labels", "delimiter": ","}
+    assert dataset["id_column"] == "id" and dataset["validation_split"] == 0.2
+    assert "no header row" in proc.stdout and 'values = "indices"' in proc.stdout
+    assert "rows: train 32, validation 8" in proc.stdout  # the first line is data, not a header
+    assert_clean(tmp_path)
+
+
+def test_sentence_pairs_and_a_single_class(tmp_path: Path):
+    rows = [
+        {
+            "premise": f"a man walks his dog {i}",
+            "hypothesis": "a person moves",
+            "label": ["entail", "neutral"][i % 2],
+        }
+        for i in range(30)
+    ]
+    (tmp_path / "nli.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "nli.jsonl", "--model", "some-org/some-model")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["text_column"] == "premise" and dataset["text_pair_column"] == "hypothesis"
+    assert dataset["labels"] == {"format": "single", "column": "label"}
+    assert "dataset.task = \"binary\", which scores f1, precision and recall on 'neutral'" in proc.stdout
+    # a model of the user's: peftspec's defaults for it, not BERT's module names or learning rate
+    assert spec["backbone"]["model"] == "some-org/some-model"
+    assert "target_modules" not in spec["adapter"] and "learning_rate" not in spec["trainer"]
+    assert spec["name"] == "nli" and "'premise' and 'hypothesis'" in spec["description"]
+
+
+def test_label_lists_in_json_lines(tmp_path: Path):
+    rows = [{"text": f"words {i} " * 3, "labels": [["joy"], ["fear", "joy"], []][i % 3]} for i in range(30)]
+    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "train.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["labels"] == {"format": "delimited", "column": "labels"}
+    assert "multi-label, 2 labels: fear, joy" in proc.stdout
+    assert spec["name"] == tmp_path.name  # a file named train: its folder's name
+
+
+def test_quotes_that_are_literal_text_turn_quoting_off(tmp_path: Path):
+    """A tweet that opens with a straight quote it never closes: with `"` as a quote character the
+    rest of the file is one cell."""
+    lines = ["ID\tTweet\tjoy\tanger"]
+    quote = '"'
+    lines += [
+        f"id{i}\t{quote if i == 3 else ''}tweet {i} about things\t{i % 2}\t{(i + 1) % 2}" for i in range(30)
+    ]
+    (tmp_path / "tweets-train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "tweets-train.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"] == {"quoting": False}
+    assert "quotes are literal text" in proc.stdout and "rows: train 24, validation 6" in proc.stdout
+    assert_clean(tmp_path)
+
+
+def test_a_file_with_no_label_column_is_refused_with_what_to_do(tmp_path: Path):
+    rows = [{"text": f"a sentence of words number {i}", "note": f"unique note {i}"} for i in range(20)]
+    write_csv(rows, tmp_path / "train.csv")
+    proc, _, _ = init(tmp_path, "train.csv")
+    assert proc.returncode == 1 and "no column looks like labels" in proc.stderr
+    assert "'note'" in proc.stderr and "peftspec init" in proc.stderr
+    assert not (tmp_path / "spec.toml").exists()
+
+
+def test_a_missing_data_file_is_said(tmp_path: Path):
+    proc, _, _ = init(tmp_path, "nowhere.csv")
+    assert proc.returncode == 1 and "nowhere.csv: no such data file" in proc.stderr
