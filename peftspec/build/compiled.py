@@ -211,6 +211,7 @@ def build_parts(
     from peftspec.build.model import build_model
     from peftspec.build.overview import overview_of
     from peftspec.build.tokenize import collator, to_dataset
+    from peftspec.build.truncation import measure, truncation_line
     from peftspec.metrics.computer import MetricComputer
 
     set_seed(spec.trainer.seed)  # the adapter and the new head are initialised from this
@@ -218,9 +219,9 @@ def build_parts(
 
     prior = prior_logits(bundle.train.labels, bundle.task, len(bundle.label_names))
     built = build_model(spec, bundle.label_names, precision, _total_steps(spec, bundle), prior)
-    datasets = {
-        s.name: to_dataset(s, built.tokenizer, spec.dataset.max_length, bundle.task) for s in bundle.splits()
-    }
+    max_length = spec.dataset.max_length
+    datasets = {s.name: to_dataset(s, built.tokenizer, max_length, bundle.task) for s in bundle.splits()}
+    cuts = {s.name: measure(s, datasets[s.name], built.tokenizer, max_length) for s in bundle.splits()}
     return ModelParts(
         model=built.model,
         tokenizer=built.tokenizer,
@@ -242,6 +243,7 @@ def build_parts(
             learning_rate,
             class_weights,
             micro_line,
+            truncation_line(cuts, max_length),
         ),
     )
 

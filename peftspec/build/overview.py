@@ -27,9 +27,11 @@ def overview_of(
     learning_rate: str | None = None,
     class_weights: list[float] | None = None,
     micro_line: str | None = None,
+    truncated: str | None = None,
 ) -> Overview:
     """The overview of a built model (`peftspec.build.model.BuiltModel`) on `bundle`'s data;
-    `class_weights`: the loss's weights as the run's settings hold them (`TrainSettings`)."""
+    `class_weights`: the loss's weights as the run's settings hold them (`TrainSettings`);
+    `truncated`: what `dataset.max_length` cuts (`peftspec.build.truncation`)."""
     from peftspec.build.class_weights import describe
 
     per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
@@ -63,6 +65,7 @@ def overview_of(
         class_weights=describe(
             spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
         ),
+        truncated=truncated,
     )
 
 
@@ -139,6 +142,7 @@ def render_overview(overview: Overview):
         ("task", task_line(overview.task, overview.labels, overview.positive_class)),
         ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
+        ("truncated", overview.truncated or "-"),
         ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),
         ("effective batch", str(overview.effective_batch)),
         ("learning rate", overview.learning_rate or "-"),

@@ -59,6 +59,8 @@ class Overview(Part):
     """The fast defaults in force (`off:` marks one the spec turned off)."""
     class_weights: str | None = None
     """The loss's label weights (`trainer.class_weights`), each label's weight spelled out."""
+    truncated: str | None = None
+    """How many texts of each split `dataset.max_length` cut, and the longest (`build.truncation`)."""
 
 
 def positive_class(task: str | None, labels: list[str]) -> str | None:
