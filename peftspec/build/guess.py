@@ -355,7 +355,7 @@ def _max_length(text: Column, pair: Column | None, notes: list[str]) -> int:
     chosen = next((n for n in LENGTHS if n >= tokens), LENGTHS[-1])
     notes.append(
         f"max_length: {chosen} (95% of texts are at most {p95} characters, about {tokens} tokens at "
-        "4 characters a token; the tokenizer decides)"
+        "4 characters a token; `peftspec run --dry-run` measures what it cuts with the tokenizer)"
     )
     return chosen
 
