@@ -268,6 +268,7 @@ class RunScreen(Screen):
             ("precision", record.precision),
             ("learning rate", overview.learning_rate if overview else None),
             ("pooling", overview.pooling if overview else None),
+            ("truncated", overview.truncated if overview else None),
             ("thresholds", run.threshold_protocol()),
             ("seed", record.seed),
             ("versions", ", ".join(f"{k} {v}" for k, v in record.versions.items())),
