@@ -235,6 +235,7 @@ def model_table(run: Run) -> list[Block]:
         ["parameters", f"{trainable:,} trainable of {total:,}{share}" if total else "-"],
         ["task", task_line(record.task, len(record.labels), record.positive_class)],
         ["rows", ", ".join(f"{k} {v:,}" for k, v in record.rows.items())],
+        *([["truncated", overview.truncated]] if overview and overview.truncated else []),
         ["device, precision", f"{overview.device if overview else '-'}, {record.precision or '-'}"],
     ]
     return [Heading(3, "Model"), Table(["", ""], rows)]
