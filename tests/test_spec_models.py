@@ -198,3 +198,18 @@ def test_every_union_member_serialises_cleanly(write_spec, labels):
         warnings.simplefilter("error")
         rendered = render_spec(spec)
     assert 'hub = "org/data"' in rendered and "format =" in rendered
+
+
+def test_target_modules_written_as_one_string_says_a_list_is_wanted(tmp_path):
+    """`target_modules = "q_proj,v_proj"` is not `"all-linear"` misspelt: the error says a list goes
+    there too, and suggests `all-linear` only for a near miss."""
+    from peftspec.spec import check_spec
+
+    base = 'name = "x"\n[dataset]\ntrain = "t.csv"\nlabels.columns = ["a"]\n'
+    base += '[backbone]\nmodel = "m"\n[adapter]\n'
+    for value, suggestion in (('"q_proj,v_proj"', None), ('"all_linear"', "all-linear")):
+        path = tmp_path / "spec.toml"
+        path.write_text(base + f"target_modules = {value}\n")
+        (error,) = check_spec(path).errors
+        assert 'expected a list of module names (["q_proj", "v_proj"]), or "all-linear"' in error.message
+        assert error.suggestion == suggestion

@@ -17,7 +17,7 @@ def _word_or_number(value: object) -> str:
 def _known_word(value: object) -> object:
     if isinstance(value, str) and value != "tuned":
         raise PydanticCustomError(
-            "word_or_number",
+            "unknown_word",
             'expected a number between 0 and 1 (exclusive), or "tuned"',
             {"choices": ["tuned"]},
         )

@@ -76,7 +76,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
                 did_you_mean(str(value), choices),
             )
         ]
-    if kind == "word_or_number":
+    if kind == "unknown_word":  # a string where a word or another type goes (see spec.metrics)
         return [
             _located(
                 where,
