@@ -38,13 +38,41 @@ def translate(
 ) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     seen: set[tuple] = set()
-    for err in exc.errors(include_url=False):
+    for err in _merge_alternatives(exc.errors(include_url=False), data):
         for diag in _one(err, data, index, root):
             key = (diag.path, diag.code, diag.message)
             if key not in seen:
                 seen.add(key)
                 out.append(diag)
     return out
+
+
+def _merge_alternatives(errors: list[dict], data: dict) -> list[dict]:
+    """One error for a value that fits none of a union's members (`class_weights = "balance"`:
+    not "none" or "balanced", and not a table), instead of one per member that contradict each
+    other: the words allowed, then the other types, in one message."""
+    groups: dict[KeyPath, list[dict]] = {}
+    for err in errors:
+        if err["type"] == "literal_error" or err["type"] in _EXPECTED:
+            groups.setdefault(data_path(err["loc"], data), []).append(err)
+    several = [group for group in groups.values() if len(group) > 1]
+    merged = {id(group[0]): _merged(group) for group in several}
+    dropped = {id(err) for group in several for err in group[1:]}
+    return [merged.get(id(err), err) for err in errors if id(err) not in dropped]
+
+
+def _merged(group: list[dict]) -> dict:
+    words = [
+        w
+        for e in group
+        if e["type"] == "literal_error"
+        for w in re.findall(r"'([^']*)'", e["ctx"]["expected"])
+    ]
+    types = list(dict.fromkeys(_EXPECTED[e["type"]] for e in group if e["type"] in _EXPECTED))
+    if words:
+        text = ", ".join(words) + "".join(f", or {t}" for t in types)
+        return {**group[0], "type": "literal_error", "ctx": {"words": words, "text": text}}
+    return {**group[0], "type": "alternatives", "ctx": {"text": ", ".join(types[:-1]) + f" or {types[-1]}"}}
 
 
 def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> list[Diagnostic]:
@@ -66,16 +94,19 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
     where = index.value(path)
     value = err.get("input")
     if kind == "literal_error":
-        choices = re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        choices = ctx.get("words") or re.findall(r"'([^']*)'", ctx.get("expected", ""))
+        expected = ctx.get("text") or ", ".join(choices)
         return [
             _located(
                 where,
                 path,
                 "invalid-value",
-                f"{value!r} is not allowed; expected one of: {', '.join(choices)}",
+                f"{value!r} is not allowed; expected one of: {expected}",
                 did_you_mean(str(value), choices),
             )
         ]
+    if kind == "alternatives":
+        return [_located(where, path, "wrong-type", f"expected {ctx['text']}, got {_describe(value)}")]
     if kind == "unknown_word":  # a string where a word or another type goes (see spec.metrics)
         return [
             _located(
