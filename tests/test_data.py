@@ -282,3 +282,31 @@ def test_a_pair_is_seen_only_when_both_its_texts_are(write_spec, tmp_path):
     dataset = f'{files}\ntext_pair_column = "pair"\n{labels}'
     (warning,) = load_data(spec_for(write_spec, dataset).dataset).warnings
     assert "1 of 2 test rows (50.0%)" in warning.message and "(ids test.csv:1)" in warning.message
+
+
+def test_training_texts_labelled_two_ways_are_counted_in_a_warning(write_spec, tmp_path):
+    """A text that is `pos` in one row and `neg` in another (case and spacing aside) is named; a
+    text repeated with the same labels, in one-hot columns too, is not a conflict."""
+    rows = [f"text {i},{'ab'[i % 2]}" for i in range(20)]
+    rows += ["Text  1,a", "text 2,a", "text 4,a"]  # 1 is b: a conflict; 2 and 4 are a already
+    write(tmp_path / "train.csv", "text,label\n" + "\n".join(rows) + "\n")
+    write(tmp_path / "dev.csv", "text,label\nunseen,a\nalso unseen,b\n")
+    labels = 'labels = { format = "single", column = "label" }'
+    (warning,) = load_data(
+        spec_for(write_spec, f'train = "train.csv"\nvalidation = "dev.csv"\n{labels}').dataset
+    ).warnings
+    assert warning.file.endswith("train.csv") and warning.column == "text"
+    said = warning.message
+    assert (
+        "1 training text appears more than once with different labels (2 rows; ids train.csv:2 = "
+        "train.csv:21)" in said
+    )
+    onehot = "text,joy,fear\nsame words,1,0\nsame words,1,0\nother,0,1\nagain,1,1\nAgain,0,1\n"
+    write(tmp_path / "train.csv", onehot)
+    write(tmp_path / "dev.csv", "text,joy,fear\nx,1,0\ny,0,1\n")
+    dataset = 'train = "train.csv"\nvalidation = "dev.csv"\nlabels.columns = ["joy", "fear"]'
+    (warning,) = load_data(spec_for(write_spec, dataset).dataset).warnings
+    assert (
+        "1 training text appears more than once" in warning.message
+        and "train.csv:4 = train.csv:5" in warning.message
+    )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns, lookalikes
-from peftspec.build.overlap import overlap_warnings
+from peftspec.build.overlap import conflict_warnings, overlap_warnings
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec
@@ -81,6 +81,7 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
     train, validation = splits["train"], splits.get("validation")
+    problems += conflict_warnings(train, _describe(spec.train), spec.text_column)
     if validation is None:
         train, validation = _hold_out(train, spec.validation_split, spec.split_seed)
     problems += _unused_labels(spec, frames["train"], train, names)

@@ -1,10 +1,14 @@
-"""Validation and test rows whose text is also a training row's text.
+"""Validation and test rows whose text is also a training row's text; training texts that appear
+more than once with different labels.
 
 A model scored on rows it was trained on scores them too well. Scraped and re-shared data sets
 often repeat a text across their files (retweets, boilerplate, the same sentence labelled twice).
 Such rows are counted before training and reported as a warning with their share. They are not
 removed: the data set's published splits stay what they are, and the reader of the figures is
 told.
+
+A text labelled two ways in the training data teaches the model both answers, and no model can get
+every copy right; it is usually a labelling slip or a merge of two sources. Those are counted too.
 
 Texts are compared after case folding and whitespace collapsing. For a run on text pairs, a row's
 key is both of its texts.
@@ -54,3 +58,32 @@ def overlap_warnings(train: Split, others: list[tuple[Split, str]], column: str)
             )
         )
     return problems
+
+
+def conflict_warnings(train: Split, where: str, column: str) -> list[DataProblem]:
+    """A warning when training texts appear more than once with different labels: how many texts,
+    how many rows they cover, and the first ids."""
+    rows: dict[str, list[int]] = {}
+    for i, key in enumerate(_keys(train)):
+        rows.setdefault(key, []).append(i)
+    conflicts = [
+        found
+        for found in rows.values()
+        if len(found) > 1 and len({train.labels[i].tobytes() for i in found}) > 1
+    ]
+    if not conflicts:
+        return []
+    covered = sum(map(len, conflicts))
+    ids = ", ".join(" = ".join(train.ids[i] for i in found[:2]) for found in conflicts[:SHOWN])
+    more = " ..." if len(conflicts) > SHOWN else ""
+    return [
+        DataProblem(
+            "warning",
+            where,
+            f"{len(conflicts):,} training text{'s appear' if len(conflicts) > 1 else ' appears'} more "
+            "than once with different labels "
+            f"({covered:,} rows; ids {ids}{more}): no model can get every copy right; check the "
+            "labels, or keep one row per text",
+            column,
+        )
+    ]
