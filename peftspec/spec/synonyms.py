@@ -105,3 +105,63 @@ def known_elsewhere(key: str) -> tuple[str, KnownAs] | None:
     several tables know it."""
     found = [(table, names[key.lower()]) for table, names in SYNONYMS.items() if key.lower() in names]
     return found[0] if len(found) == 1 else None
+
+
+VALUE_SYNONYMS: dict[str, dict[str, str]] = {
+    "precision": {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32", "float": "fp32"},
+    "dtype": {
+        "bf16": "bfloat16",
+        "fp16": "float16",
+        "half": "float16",
+        "fp32": "float32",
+        "float": "float32",
+    },
+    "compute_dtype": {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"},
+    "storage_dtype": {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"},
+    "pooling": {
+        "avg": "mean",
+        "average": "mean",
+        "mean_pooling": "mean",
+        "first": "cls",
+        "last_token": "last",
+        "eos": "last",
+    },
+    "optimizer": {
+        "adamw": "adamw_torch_fused",
+        "adam": "adamw_torch_fused",
+        "adamw_hf": "adamw_torch",
+        "adamw_bnb_8bit": "adamw_8bit",
+    },
+    "lr_scheduler": {
+        "cosine_annealing": "cosine",
+        "cosineannealing": "cosine",
+        "linear_warmup": "linear",
+        "none": "constant",
+    },
+    "attention": {
+        "flash": "flash_attention_2",
+        "flash_attn": "flash_attention_2",
+        "fa2": "flash_attention_2",
+        "spda": "sdpa",
+    },
+    "method": {
+        "qlora": "bnb-4bit",
+        "4bit": "bnb-4bit",
+        "nf4": "bnb-4bit",
+        "int4": "bnb-4bit",
+        "8bit": "bnb-8bit",
+        "int8": "bnb-8bit",
+        "llm_int8": "bnb-8bit",
+    },
+    "kind": {"qlora": "lora", "dora": "lora", "full": "none", "full_finetuning": "none", "(ia)3": "ia3"},
+    "eval_strategy": {"epochs": "epoch", "step": "steps", "none": "no"},
+    "save_strategy": {"epochs": "epoch", "step": "steps", "none": "no"},
+}
+"""Per key name: another tool's (or habit's) value -> peftspec's, offered as the did-you-mean of a
+value that is not allowed (`optimizer = "adamw"` is `adamw_torch_fused`, not the nearest spelling,
+`adamw_8bit`)."""
+
+
+def value_known_as(key: str, value: object) -> str | None:
+    """peftspec's value for `value` of the key named `key`, where another tool names it so."""
+    return VALUE_SYNONYMS.get(key, {}).get(str(value).strip().lower())

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from peftspec.spec.base import RuleViolations
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, did_you_mean, dotted
 from peftspec.spec.sources import SourceIndex, union_tables
-from peftspec.spec.synonyms import known_as, known_elsewhere
+from peftspec.spec.synonyms import known_as, known_elsewhere, value_known_as
 
 _TOML_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
 _EXPECTED = {
@@ -102,7 +102,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
                 path,
                 "invalid-value",
                 f"{value!r} is not allowed; expected one of: {expected}",
-                did_you_mean(str(value), choices),
+                _suggest(path, value, choices),
             )
         ]
     if kind == "alternatives":
@@ -126,7 +126,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
                 tag_path,
                 "invalid-value",
                 f"unknown {dotted(tag_path[-2:])} {ctx.get('tag')!r}; expected one of: {', '.join(choices)}",
-                did_you_mean(str(ctx.get("tag")), choices),
+                _suggest(tag_path, ctx.get("tag"), choices),
             )
         ]
     if kind in _EXPECTED:
@@ -146,6 +146,13 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
         ]
     message = err["msg"].removeprefix("Value error, ")
     return [_located(where, path, "invalid-value", f"{message}, got {_describe(value)}")]
+
+
+def _suggest(path: KeyPath, value: object, choices: list[str]) -> str | None:
+    """The value another tool's name stands for (`adamw` -> `adamw_torch_fused`), else the nearest
+    spelling."""
+    known = value_known_as(str(path[-1]), value) if path else None
+    return known if known in choices else did_you_mean(str(value), choices)
 
 
 def data_path(loc: tuple, data: Any, keep_absent_last: bool = False) -> KeyPath:
