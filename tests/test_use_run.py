@@ -309,6 +309,20 @@ def test_a_pair_runs_model_card_labels_pairs_as_predict_does(runs, tmp_path):
         loaded.predict(TEXTS)  # not silently labelled as single texts
     with pytest.raises(UsageError, match="2 texts but 1 pairs"):
         loaded.predict(TEXTS, PAIRS[:1])
+    # a file whose second texts are under another name: --pair-column
+    write_jsonl([{"text": t, "second": p} for t, p in zip(TEXTS, PAIRS)], tmp_path / "in.jsonl")
+    missing = run_cli(tmp_path, "predict", str(run), "in.jsonl")
+    assert (
+        missing.returncode == 1 and "choose the column of second texts with --pair-column" in missing.stderr
+    )
+    by_name = run_cli(tmp_path, "predict", str(run), "in.jsonl", "--pair-column", "second")
+    assert by_name.returncode == 0, by_name.stderr
+    rows = [json.loads(line) for line in by_name.stdout.splitlines()]
+    names = loaded.label_names
+    shown_scores = [[r[f"score_{name}"] for name in names] for r in rows]
+    np.testing.assert_allclose(shown_scores, labelled.scores, atol=1e-5)
+    single = run_cli(tmp_path, "predict", str(runs["lora"]), "in.jsonl", "--pair-column", "second")
+    assert single.returncode == 2 and "trained on single texts" in single.stderr
     for merge in ([], ["--merge"]):
         out = tmp_path / f"export{len(merge)}"
         args = merge or ["--base-model", str(root / "bert")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from peftspec.cli.common import add_one_run, one_run
-from peftspec.errors import missing_extra
+from peftspec.errors import UsageError, missing_extra
 
 HELP = "label a file (or stdin lines) with a trained run"
 
@@ -16,6 +16,9 @@ def add_parser(sub) -> None:
     p.add_argument("input", metavar="INPUT", help="csv, tsv, jsonl, json or parquet file; - for stdin lines")
     p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
     p.add_argument("--text-column", help="the column to label (default: the run's text column)")
+    p.add_argument(
+        "--pair-column", help="a run on text pairs: the column of second texts (default: the run's)"
+    )
     p.add_argument("--batch-size", type=int, help="rows per batch (default: the run's eval batch size)")
     p.set_defaults(handler=handle)
 
@@ -37,6 +40,9 @@ def handle(args: argparse.Namespace) -> int:
         err.print(Text(f"warning: {warning}"), soft_wrap=True)
     column = args.text_column or loaded.spec.dataset.text_column
     pair = loaded.spec.dataset.text_pair_column
+    if args.pair_column and pair is None:
+        raise UsageError(f"{loaded.run.name} was trained on single texts: --pair-column does not apply")
+    pair = args.pair_column or pair
     frame = read_input(args.input, column)
     with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)

@@ -79,17 +79,19 @@ def label_frame(
     """Label every row of `frame` (read from `source`, as messages name it)."""
     import polars as pl
 
-    wanted = [(text_column, "--text-column"), *([(pair_column, None)] if pair_column else [])]
+    lines = frame.columns == [text_column]  # one text a line: no column can hold the pairs
+    pairs_hint = (
+        " (the run was trained on text pairs: give a csv, tsv, jsonl or parquet file with both)"
+        if lines
+        else " (the run was trained on text pairs: choose the column of second texts with --pair-column)"
+    )
+    wanted = [
+        (text_column, " (choose one with --text-column)"),
+        *([(pair_column, pairs_hint)] if pair_column else []),
+    ]
     missing = [
-        missing_column(
-            shown(source),
-            column,
-            frame.columns,
-            after=f" (choose one with {option})"
-            if option
-            else " (the run was trained on text pairs: give a csv, tsv, jsonl or parquet file with both)",
-        )
-        for column, option in wanted
+        missing_column(shown(source), column, frame.columns, after=after)
+        for column, after in wanted
         if column not in frame.columns
     ]
     if missing:
