@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Tag
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Tag
+from pydantic_core import PydanticCustomError
 
 from peftspec.spec.diagnostics import KeyPath
 
@@ -21,6 +22,21 @@ def tag_of(key: str, default: str) -> Callable[[object], str]:
         return str(getattr(value, key, default))
 
     return pick
+
+
+def known_words(*words: str, expected: str, strings_only: bool = True) -> BeforeValidator:
+    """Refuse a string other than `words` (with `strings_only=False`: any set value other than
+    them) with `expected` as the message, before a union of a word and other types says only
+    "expected <the word>" (`target_modules = "q_proj,v_proj"`). The translator suggests the
+    nearest of `words`."""
+
+    def check(value: object) -> object:
+        unknown = value not in words and (isinstance(value, str) if strings_only else value is not None)
+        if unknown:
+            raise PydanticCustomError("unknown_word", expected, {"choices": list(words)})
+        return value
+
+    return BeforeValidator(check)
 
 
 @dataclass(frozen=True)

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
-from pydantic_core import PydanticCustomError
+from pydantic import Discriminator, Field, Tag
 
-from peftspec.spec.base import SpecModel
+from peftspec.spec.base import SpecModel, known_words
 
 
 def _word_or_number(value: object) -> str:
     return "word" if isinstance(value, str) else "number"
 
 
-def _known_word(value: object) -> object:
-    if isinstance(value, str) and value != "tuned":
-        raise PydanticCustomError(
-            "unknown_word",
-            'expected a number between 0 and 1 (exclusive), or "tuned"',
-            {"choices": ["tuned"]},
-        )
-    return value
-
-
 Threshold = Annotated[
     Annotated[float, Field(gt=0.0, lt=1.0), Tag("number")] | Annotated[Literal["tuned"], Tag("word")],
     Discriminator(_word_or_number),
-    BeforeValidator(_known_word),
+    known_words("tuned", expected='expected a number between 0 and 1 (exclusive), or "tuned"'),
 ]
 
 

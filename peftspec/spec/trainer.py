@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, model_validator
 
 from peftspec.metrics.registry import METRICS
-from peftspec.spec.base import Rules, SpecModel
+from peftspec.spec.base import Rules, SpecModel, known_words
 from peftspec.spec.diagnostics import did_you_mean
-
-
-def _auto_or_unset(value: object) -> object:
-    if value is not None and value != "auto":
-        raise PydanticCustomError(
-            "unknown_word",
-            'expected "auto" or unset: the rows of each pass are trainer.batch_size, and "auto" fits them '
-            "to the GPU's memory",
-            {"choices": ["auto"]},
-        )
-    return value
-
 
 Optimizer = Literal[
     "adamw_torch",
@@ -134,7 +121,15 @@ class TrainerSpec(SpecModel):
     fused kernels; Llama, Gemma, Qwen2, Mistral and other decoders Liger covers). Needs a CUDA GPU
     and `pip install 'peftspec[liger]'`; on a CPU it is off and the plan says so. The benchmark
     measures it before it may become the default."""
-    micro_batch: Annotated[Literal["auto"] | None, BeforeValidator(_auto_or_unset)] = None
+    micro_batch: Annotated[
+        Literal["auto"] | None,
+        known_words(
+            "auto",
+            expected='expected "auto" or unset: the rows of each pass are trainer.batch_size, and "auto" '
+            "fits them to the GPU's memory",
+            strings_only=False,
+        ),
+    ] = None
     """Rows per forward and backward pass. Unset = `batch_size`. `"auto"` keeps the effective
     batch (`batch_size x gradient_accumulation_steps`) and runs it as the largest micro-batch that
     the memory estimate of `peftspec plan` says fits the GPU, at `max_length` (e.g. 8 x 8 as

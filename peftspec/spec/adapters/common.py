@@ -5,29 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag
-from pydantic_core import PydanticCustomError
+from pydantic import Discriminator, Field, Tag
+
+from peftspec.spec.base import known_words
 
 
 def _word_or_list(value: object) -> str:
     return "word" if isinstance(value, str) else "list"
 
 
-def _known_word(value: object) -> object:
-    if isinstance(value, str) and value != "all-linear":
-        raise PydanticCustomError(
-            "unknown_word",
-            'expected a list of module names (["q_proj", "v_proj"]), or "all-linear"',
-            {"choices": ["all-linear"]},
-        )
-    return value
-
-
 TargetModules = Annotated[
     Annotated[list[Annotated[str, Field(min_length=1)]], Field(min_length=1), Tag("list")]
     | Annotated[Literal["all-linear"], Tag("word")],
     Discriminator(_word_or_list),
-    BeforeValidator(_known_word),
+    known_words(
+        "all-linear", expected='expected a list of module names (["q_proj", "v_proj"]), or "all-linear"'
+    ),
 ]
 """Module names to wrap (`["q_proj", "v_proj"]`, matched as name suffixes) or `"all-linear"`."""
 
