@@ -120,3 +120,28 @@ def test_a_file_with_no_label_column_is_refused_with_what_to_do(tmp_path: Path):
 def test_a_missing_data_file_is_said(tmp_path: Path):
     proc, _, _ = init(tmp_path, "nowhere.csv")
     assert proc.returncode == 1 and "nowhere.csv: no such data file" in proc.stderr
+
+
+def test_a_pandas_index_and_a_metadata_list_do_not_mislead_it(tmp_path: Path):
+    """pandas writes its index as a first column with an empty name (a header all the same), and a
+    column named as labels wins over a metadata column that also holds a few names a row."""
+    rows = [",review,keywords,label"]
+    rows += [
+        f'{i},"the plot was {["fine", "dull"][i % 2]} {i}","a, b",{["pos", "neg"][i % 2]}' for i in range(40)
+    ]
+    (tmp_path / "reviews.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "reviews.csv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert "reader" not in dataset and dataset["text_column"] == "review"
+    assert dataset["labels"] == {"format": "single", "column": "label"}
+    assert "rows: train 32, validation 8" in proc.stdout
+
+
+def test_of_unnamed_class_columns_the_last_is_taken_and_the_others_named(tmp_path: Path):
+    rows = ["text,source,stars"] + [f"words number {i},{'ab'[i % 2]},{i % 5 + 1}" for i in range(40)]
+    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "data.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["labels"] == {"format": "single", "column": "stars"}
+    assert "other columns of few values: 'source'" in proc.stdout

@@ -1,8 +1,9 @@
 """`peftspec init --data FILE`: the `[dataset]` table a data file asks for, guessed from its values.
 
 What is guessed, and from what:
-- how to read it: the format from the extension; for CSV/TSV, whether `"` quotes (a file whose
-  quotes are literal text, as SemEval's tweets, reads line for line only without quoting);
+- how to read it (`guess_columns`): the format from the extension; for CSV/TSV, whether `"`
+  quotes (a file whose quotes are literal text reads line for line only without quoting), and
+  whether the first row is a header;
 - the text: the column of free text with the longest values; a second text for the column pairs
   that name sentence-pair tasks (`premise`/`hypothesis`, `sentence1`/`sentence2`, ...);
 - an id: a column named as one (`id`, `ID`, `tweet_id`, ...) whose values are all distinct;
@@ -22,18 +23,10 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from peftspec.build.problems import DataError
-from peftspec.build.tables import FILE_COL, ROW_COL, file_format, read_file
-from peftspec.errors import UserError
-from peftspec.spec.dataset import ReaderOptions
+from peftspec.build.guess_columns import Column, GuessError, read_columns
 
-if TYPE_CHECKING:
-    import polars as pl
-
-SAMPLE = 5000
-BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 LABEL_NAMES = (
     "label", "labels", "class", "classes", "category", "categories", "target", "tag", "tags",
@@ -53,45 +46,6 @@ PAIRS = [
 ]
 VALIDATION_WORDS = ("dev", "validation", "valid", "val")
 LENGTHS = (32, 64, 96, 128, 192, 256, 384, 512)
-
-
-class GuessError(UserError):
-    """The data file cannot be read, or has no column that can be the text or the labels."""
-
-    title = "Cannot guess the data's shape"
-
-
-@dataclass
-class Column:
-    name: str
-    values: list[Any]
-    """Non-null values of the first rows, as read."""
-    is_list: bool = False
-
-    @property
-    def strings(self) -> list[str]:
-        return [str(v).strip() for v in self.values]
-
-    @property
-    def binary(self) -> bool:
-        seen = {s.lower() for s in self.strings}
-        return bool(self.values) and not self.is_list and seen <= BINARY
-
-    @property
-    def numeric(self) -> bool:
-        try:
-            [float(s) for s in self.strings]
-        except ValueError:
-            return False
-        return not self.is_list
-
-    @property
-    def mean_length(self) -> float:
-        return sum(map(len, self.strings)) / max(len(self.values), 1)
-
-    @property
-    def distinct(self) -> int:
-        return len(set(self.strings))
 
 
 @dataclass
@@ -140,14 +94,13 @@ def guess_dataset(data: str, spec_dir: str) -> Guess:
     if not os.path.isfile(data):
         raise GuessError(f"{data}: no such data file")
     notes: list[str] = []
-    reader, frame = _read(data, notes)
-    columns = _columns(frame)
+    reader, rows, columns = read_columns(data, notes)
     text, pair = _text_columns(columns, data)
     taken = {text.name} | ({pair.name} if pair else set())
-    ident = next((c for c in columns if c.name not in taken and _is_id(c, frame.height)), None)
+    ident = next((c for c in columns if c.name not in taken and _is_id(c, rows)), None)
     if ident:
         taken.add(ident.name)
-    labels, why, task = _labels([c for c in columns if c.name not in taken], frame.height, data)
+    labels, why, task = _labels([c for c in columns if c.name not in taken], rows, data)
     dataset: dict[str, Any] = {"train": _relative(data, spec_dir)}
     for role, words in (("validation", VALIDATION_WORDS), ("test", ("test",))):
         sibling = _sibling(data, words)
@@ -188,67 +141,6 @@ def _role_names(reader: dict[str, Any], roles: dict[str | None, str]) -> dict[st
     return names
 
 
-def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
-    """The file as read, and the reader options it needs (none: the defaults)."""
-    try:
-        fmt = file_format(data, ReaderOptions())
-    except DataError as exc:
-        raise GuessError(str(exc)) from None
-    attempts: list[dict[str, Any]] = [{}, {"quoting": False}] if fmt in ("csv", "tsv") else [{}]
-    read: list[tuple[dict[str, Any], pl.DataFrame]] = []
-    failed = None
-    for options in attempts:
-        try:
-            read.append((options, read_file(data, ReaderOptions(**options))))
-        except DataError as exc:
-            failed = exc
-    if not read:
-        raise GuessError(f"cannot read {data} as {fmt}: {failed}") from None
-    if len(read) == 2:
-        lines = _data_lines(data)
-        quoted, literal = read[0][1].height, read[1][1].height
-        if quoted != lines and literal == lines and read[1][1].width >= read[0][1].width:
-            notes.append(
-                f'reader: quotes are literal text ({literal} rows, one a line; with `"` as a quote '
-                f"character {quoted})"
-            )
-            return read[1]
-    if len(read) == 1 and read[0][0]:
-        notes.append('reader: quotes are literal text (with `"` as a quote character it cannot be read)')
-    options, frame = read[0]
-    header = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
-    if fmt in ("csv", "tsv") and any(_data_like(c) for c in header):
-        options = {**options, "column_names": [f"column_{i}" for i in range(1, len(header) + 1)]}
-        frame = read_file(data, ReaderOptions(**options))
-        shown = next(c for c in header if _data_like(c))
-        notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
-    return options, frame
-
-
-def _data_like(name: str) -> bool:
-    """A header cell that reads as data: nothing, numbers (`27`, `0,3`), or a sentence."""
-    return not name.strip() or bool(re.fullmatch(r"[\d\s.,;|+-]+", name)) or len(name.split()) >= 3
-
-
-def _data_lines(path: str) -> int:
-    with open(path, "rb") as fh:
-        lines = [line for line in fh.read().splitlines() if line.strip()]
-    return max(len(lines) - 1, 0)  # the header
-
-
-def _columns(frame: pl.DataFrame) -> list[Column]:
-    import polars as pl
-
-    out = []
-    for name in frame.columns:
-        if name in (FILE_COL, ROW_COL):
-            continue
-        series = frame[name].head(SAMPLE).drop_nulls()
-        values = [v for v in series.to_list() if not (isinstance(v, str) and not v.strip())]
-        out.append(Column(name, values, is_list=isinstance(frame.schema[name], pl.List)))
-    return out
-
-
 def _text_columns(columns: list[Column], data: str) -> tuple[Column, Column | None]:
     by_name = {c.name.lower(): c for c in columns}
     for first, second in PAIRS:
@@ -281,42 +173,53 @@ def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any]
         if all(re.fullmatch(r"column_\d+", n) for n in names):
             why += "; name them with dataset.labels.names"
         return {"format": "one_hot", "columns": names}, why, "multi_label"
-    for column in sorted(columns, key=_label_name_first):
-        delimiter = _delimiter(column)
-        if delimiter is not None:
-            table = {"format": "delimited", "column": column.name}
-            how = "a list in each row"
-            if delimiter != "list":
-                table["delimiter"] = delimiter
-                how = f"names split by {delimiter!r}"
-            why = f"labels: {{column}}, {how} (delimited, multi-label)"
-            cells = column.values if column.is_list else [s.split(delimiter) for s in column.strings]
-            if all(str(v).strip().lstrip("-").isdigit() for cell in cells for v in cell if str(v).strip()):
-                why += (
-                    "; the labels are named by their values: if they are indices, set "
-                    'values = "indices" and names (or names_file)'
-                )
-            return table, why, "multi_label"
-    single = [c for c in columns if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
-    if single:
-        column = min(single, key=_label_name_first)
-        task = "binary" if column.distinct == 2 else "multi_class"
-        why = f"labels: {{column}}, one of {column.distinct} classes a row (single)"
-        if task == "binary":
-            second = sorted(set(column.strings))[1]
-            why += (
-                f"; scored as {column.distinct} classes (macro averages), unless you set "
-                f'dataset.task = "binary", which scores f1, precision and recall on {second!r}'
-            )
-            task = "multi_class"
-        if column.numeric:
-            why += "; the classes are named by their values: give names with dataset.labels.names"
-        return {"format": "single", "column": column.name}, why, task
+    named = sorted((c for c in columns if c.name.lower() in LABEL_NAMES), key=_label_name_first)
+    others = [c for c in columns if c.name.lower() not in LABEL_NAMES]
+    for group in (named, others):  # a column named as labels first, whatever the others hold
+        for column in group:
+            delimiter = _delimiter(column)
+            if delimiter is not None:
+                return _delimited(column, delimiter)
+        single = [c for c in group if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
+        if single:  # of unnamed ones the last, where label columns usually are
+            return _single(single[0] if group is named else single[-1], [c.name for c in single])
     found = ", ".join(repr(c.name) for c in columns) or "none"
     raise GuessError(
         f"{data}: no column looks like labels (columns left after the text and id: {found})",
         hint="write the spec without --data (peftspec init) and set [dataset.labels] by hand",
     )
+
+
+def _delimited(column: Column, delimiter: str) -> tuple[dict[str, Any], str, str]:
+    table = {"format": "delimited", "column": column.name}
+    how = "a list in each row"
+    if delimiter != "list":
+        table["delimiter"] = delimiter
+        how = f"names split by {delimiter!r}"
+    why = f"labels: {{column}}, {how} (delimited, multi-label)"
+    cells = column.values if column.is_list else [s.split(delimiter) for s in column.strings]
+    if all(str(v).strip().lstrip("-").isdigit() for cell in cells for v in cell if str(v).strip()):
+        why += (
+            "; the labels are named by their values: if they are indices, set "
+            'values = "indices" and names (or names_file)'
+        )
+    return table, why, "multi_label"
+
+
+def _single(column: Column, candidates: list[str]) -> tuple[dict[str, Any], str, str]:
+    why = f"labels: {{column}}, one of {column.distinct} classes a row (single)"
+    if column.distinct == 2:
+        second = sorted(set(column.strings))[1]
+        why += (
+            f"; scored as 2 classes (macro averages), unless you set dataset.task = "
+            f'"binary", which scores f1, precision and recall on {second!r}'
+        )
+    if column.numeric:
+        why += "; the classes are named by their values: give names with dataset.labels.names"
+    others = [name for name in candidates if name != column.name]
+    if others:
+        why += f"; other columns of few values: {', '.join(map(repr, others))}"
+    return {"format": "single", "column": column.name}, why, "multi_class"
 
 
 def _label_name_first(column: Column) -> tuple[int, int]:

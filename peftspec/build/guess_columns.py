@@ -1,0 +1,128 @@
+"""A data file's columns as `peftspec init --data` sees them: read as a run would read it (with
+the reader options it turns out to need: literal quotes, no header row), each column's first rows
+typed (lists, 0/1, numbers, free text)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from peftspec.build.problems import DataError
+from peftspec.build.tables import FILE_COL, ROW_COL, file_format, read_file
+from peftspec.errors import UserError
+from peftspec.spec.dataset import ReaderOptions
+
+if TYPE_CHECKING:
+    import polars as pl
+
+SAMPLE = 5000
+"""Rows of each column looked at."""
+BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
+
+
+class GuessError(UserError):
+    """The data file cannot be read, or has no column that can be the text or the labels."""
+
+    title = "Cannot guess the data's shape"
+
+
+@dataclass
+class Column:
+    name: str
+    values: list[Any]
+    """Non-null values of the first rows, as read."""
+    is_list: bool = False
+
+    @property
+    def strings(self) -> list[str]:
+        return [str(v).strip() for v in self.values]
+
+    @property
+    def binary(self) -> bool:
+        seen = {s.lower() for s in self.strings}
+        return bool(self.values) and not self.is_list and seen <= BINARY
+
+    @property
+    def numeric(self) -> bool:
+        try:
+            [float(s) for s in self.strings]
+        except ValueError:
+            return False
+        return not self.is_list
+
+    @property
+    def mean_length(self) -> float:
+        return sum(map(len, self.strings)) / max(len(self.values), 1)
+
+    @property
+    def distinct(self) -> int:
+        return len(set(self.strings))
+
+
+def read_columns(data: str, notes: list[str]) -> tuple[dict[str, Any], int, list[Column]]:
+    """(the reader options the file needs, its rows, its columns); what was found is said in `notes`."""
+    reader, frame = _read(data, notes)
+    return reader, frame.height, _columns(frame)
+
+
+def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
+    """The file as read, and the reader options it needs (none: the defaults)."""
+    try:
+        fmt = file_format(data, ReaderOptions())
+    except DataError as exc:
+        raise GuessError(str(exc)) from None
+    attempts: list[dict[str, Any]] = [{}, {"quoting": False}] if fmt in ("csv", "tsv") else [{}]
+    read: list[tuple[dict[str, Any], pl.DataFrame]] = []
+    failed = None
+    for options in attempts:
+        try:
+            read.append((options, read_file(data, ReaderOptions(**options))))
+        except DataError as exc:
+            failed = exc
+    if not read:
+        raise GuessError(f"cannot read {data} as {fmt}: {failed}") from None
+    if len(read) == 2:
+        lines = _data_lines(data)
+        quoted, literal = read[0][1].height, read[1][1].height
+        if quoted != lines and literal == lines and read[1][1].width >= read[0][1].width:
+            notes.append(
+                f'reader: quotes are literal text ({literal} rows, one a line; with `"` as a quote '
+                f"character {quoted})"
+            )
+            return read[1]
+    if len(read) == 1 and read[0][0]:
+        notes.append('reader: quotes are literal text (with `"` as a quote character it cannot be read)')
+    options, frame = read[0]
+    header = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+    if fmt in ("csv", "tsv") and any(_data_like(c) for c in header):
+        options = {**options, "column_names": [f"column_{i}" for i in range(1, len(header) + 1)]}
+        frame = read_file(data, ReaderOptions(**options))
+        shown = next(c for c in header if _data_like(c))
+        notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
+    return options, frame
+
+
+def _data_like(name: str) -> bool:
+    """A header cell that reads as data: numbers (`27`, `0,3`) or a sentence. (An empty one is
+    pandas' index column, not data.)"""
+    return bool(name.strip()) and (bool(re.fullmatch(r"[\d\s.,;|+-]+", name)) or len(name.split()) >= 3)
+
+
+def _data_lines(path: str) -> int:
+    with open(path, "rb") as fh:
+        lines = [line for line in fh.read().splitlines() if line.strip()]
+    return max(len(lines) - 1, 0)  # the header
+
+
+def _columns(frame: pl.DataFrame) -> list[Column]:
+    import polars as pl
+
+    out = []
+    for name in frame.columns:
+        if name in (FILE_COL, ROW_COL):
+            continue
+        series = frame[name].head(SAMPLE).drop_nulls()
+        values = [v for v in series.to_list() if not (isinstance(v, str) and not v.strip())]
+        out.append(Column(name, values, is_list=isinstance(frame.schema[name], pl.List)))
+    return out
