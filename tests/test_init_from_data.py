@@ -145,3 +145,16 @@ def test_of_unnamed_class_columns_the_last_is_taken_and_the_others_named(tmp_pat
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["labels"] == {"format": "single", "column": "stars"}
     assert "other columns of few values: 'source'" in proc.stdout
+
+
+def test_a_second_free_text_column_is_named_not_dropped_silently(tmp_path: Path):
+    rows = ["label,title,description"]
+    rows += [
+        f'{i % 4 + 1},"Title {i}","A longer description of news item {i} in more words"' for i in range(40)
+    ]
+    (tmp_path / "news.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "news.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["text_column"] == "description" and "text_pair_column" not in spec["dataset"]
+    assert "also free text, unused: 'title'" in proc.stdout
+    assert "classes are named by their values" in proc.stdout

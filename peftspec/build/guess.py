@@ -122,6 +122,10 @@ def guess_dataset(data: str, spec_dir: str) -> Guess:
     if pair:
         dataset["text_pair_column"] = name[pair.name]
         notes.append(f"second text: {name[pair.name]!r} (a sentence-pair task)")
+    unused = [c for c in _free_texts(columns) if c.name not in taken | {labels.get("column")}]
+    if unused and not pair:
+        shown = ", ".join(repr(name[c.name]) for c in unused)
+        notes.append(f"also free text, unused: {shown} (dataset.text_pair_column reads one as a second text)")
     if ident:
         dataset["id_column"] = name[ident.name]
         notes.append(f"id: {name[ident.name]!r} (every value distinct)")
@@ -148,11 +152,20 @@ def _text_columns(columns: list[Column], data: str) -> tuple[Column, Column | No
             a, b = by_name[first], by_name[second]
             if not (a.numeric or b.numeric or a.is_list or b.is_list):
                 return a, b
-    texts = [c for c in columns if c.values and not (c.is_list or c.numeric or c.binary) and c.distinct > 1]
+    texts = _free_texts(columns)
     if not texts:
         found = ", ".join(repr(c.name) for c in columns)
         raise GuessError(f"{data}: no column holds text (columns: {found})")
     return max(texts, key=lambda c: c.mean_length), None
+
+
+def _free_texts(columns: list[Column]) -> list[Column]:
+    """Columns of text that is not a label, a number or a list: mostly distinct values."""
+    return [
+        c
+        for c in columns
+        if c.values and not (c.is_list or c.numeric or c.binary) and c.distinct > max(1, len(c.values) // 2)
+    ]
 
 
 def _is_id(column: Column, rows: int) -> bool:
