@@ -158,3 +158,16 @@ def test_a_second_free_text_column_is_named_not_dropped_silently(tmp_path: Path)
     assert spec["dataset"]["text_column"] == "description" and "text_pair_column" not in spec["dataset"]
     assert "also free text, unused: 'title'" in proc.stdout
     assert "classes are named by their values" in proc.stdout
+
+
+def test_a_semicolon_separated_csv_and_too_few_rows(tmp_path: Path):
+    rows = ["texte;étiquette"] + [f"phrase numéro {i} avec des mots;{'ab'[i % 2]}" for i in range(30)]
+    (tmp_path / "fr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "fr.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"] == {"separator": ";"} and spec["dataset"]["text_column"] == "texte"
+    assert spec["dataset"]["labels"] == {"format": "single", "column": "étiquette"}
+    (tmp_path / "spec.toml").unlink()
+    (tmp_path / "one.csv").write_text("text,label\nhello,a\n", encoding="utf-8")
+    proc, _, _ = init(tmp_path, "one.csv")
+    assert proc.returncode == 1 and "one.csv has 1 data row(s): too few to guess from" in proc.stderr

@@ -63,6 +63,8 @@ class Column:
 def read_columns(data: str, notes: list[str]) -> tuple[dict[str, Any], int, list[Column]]:
     """(the reader options the file needs, its rows, its columns); what was found is said in `notes`."""
     reader, frame = _read(data, notes)
+    if frame.height < 2:
+        raise GuessError(f"{data} has {frame.height} data row(s): too few to guess from")
     return reader, frame.height, _columns(frame)
 
 
@@ -72,7 +74,8 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         fmt = file_format(data, ReaderOptions())
     except DataError as exc:
         raise GuessError(str(exc)) from None
-    attempts: list[dict[str, Any]] = [{}, {"quoting": False}] if fmt in ("csv", "tsv") else [{}]
+    base = _separator(data, fmt, notes) if fmt in ("csv", "tsv") else {}
+    attempts: list[dict[str, Any]] = [base, {**base, "quoting": False}] if fmt in ("csv", "tsv") else [{}]
     read: list[tuple[dict[str, Any], pl.DataFrame]] = []
     failed = None
     for options in attempts:
@@ -81,7 +84,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         except DataError as exc:
             failed = exc
     if not read:
-        raise GuessError(f"cannot read {data} as {fmt}: {failed}") from None
+        raise GuessError(str(failed)) from None
     if len(read) == 2:
         lines = _data_lines(data)
         quoted, literal = read[0][1].height, read[1][1].height
@@ -91,7 +94,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
                 f"character {quoted})"
             )
             return read[1]
-    if len(read) == 1 and read[0][0]:
+    if len(read) == 1 and read[0][0].get("quoting") is False:
         notes.append('reader: quotes are literal text (with `"` as a quote character it cannot be read)')
     options, frame = read[0]
     header = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
@@ -101,6 +104,21 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         shown = next(c for c in header if _data_like(c))
         notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
     return options, frame
+
+
+def _separator(data: str, fmt: str, notes: list[str]) -> dict[str, Any]:
+    """`{"separator": ...}` when the header line has none of the format's own separator but one of
+    `;` (spreadsheets in much of Europe) or `|`; otherwise nothing."""
+    with open(data, "rb") as fh:
+        first = fh.readline().decode("utf-8", errors="replace")
+    own = "\t" if fmt == "tsv" else ","
+    if own in first:
+        return {}
+    for separator in (";", "|", "\t" if fmt == "csv" else ","):
+        if separator in first:
+            notes.append(f"reader: fields separated by {separator!r}")
+            return {"separator": separator}
+    return {}
 
 
 def _data_like(name: str) -> bool:
