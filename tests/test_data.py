@@ -310,3 +310,20 @@ def test_training_texts_labelled_two_ways_are_counted_in_a_warning(write_spec, t
         "1 training text appears more than once" in warning.message
         and "train.csv:4 = train.csv:5" in warning.message
     )
+
+
+def test_a_file_separated_by_semicolons_is_named_as_such(write_spec, tmp_path):
+    """A spreadsheet export with `;` between fields reads as one column named `text;label`: the
+    error says which separator to set, and suggests no column name made of both."""
+    write(tmp_path / "train.csv", "text;label\n" + "".join(f"t{i};{'ab'[i % 2]}\n" for i in range(10)))
+    with pytest.raises(DataError) as info:
+        load_data(
+            spec_for(
+                write_spec, 'train = "train.csv"\nlabels = { format = "single", column = "label" }'
+            ).dataset
+        )
+    for problem in info.value.errors:
+        assert problem.message.endswith(
+            "the header looks separated by ';': set dataset.reader.separator = \";\""
+        )
+        assert "did you mean" not in problem.message

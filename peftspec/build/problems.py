@@ -52,9 +52,15 @@ def missing_column(
 ) -> DataProblem:
     """The error for a column `file` lacks, with the closest of the columns `present` and all of
     them: `{before}no column 'body' (did you mean 'bdy'?); columns: bdy, q{after}`."""
+    import json
+
     from peftspec.spec.diagnostics import did_you_mean
 
-    near = did_you_mean(column, present)
+    split = [sep for sep in (";", "|", "\t", ",") if len(present) == 1 and sep in present[0]]
+    near = None if split else did_you_mean(column, present)
     guess = f" (did you mean {near!r}?)" if near else ""
     message = f"{before}no column {column!r}{guess}; columns: {', '.join(present)}{after}"
+    if split:  # one column whose name holds the real ones: another separator
+        setting = f"dataset.reader.separator = {json.dumps(split[0])}"
+        message += f"; the header looks separated by {split[0]!r}: set {setting}"
     return DataProblem("error", file, message, column)
