@@ -280,3 +280,25 @@ def test_a_confusion_matrix_of_many_classes_leaves_empty_cells_blank_and_warns_o
     plots._heatmap(small, [[3, 0], [1, 2]], ["a", "b"], "t")
     assert [t.get_text() for t in small.texts] == ["3\n100%", "0\n0%", "1\n33%", "2\n67%"]  # all
     plt.close(fig)
+
+
+def test_a_runs_data_warnings_follow_its_figures(tmp_path: Path):
+    """Test rows seen in training make the test figures optimistic: the warning printed before
+    training is recorded, and the report and compare repeat it wherever those figures go."""
+    from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
+
+    make_tiny_workspace(tmp_path)
+    train = (tmp_path / "train.csv").read_text().splitlines()
+    test = (tmp_path / "test.csv").read_text().splitlines()
+    (tmp_path / "test.csv").write_text("\n".join([test[0], *train[1:6], *test[6:]]) + "\n")  # 5 seen
+    write_tiny_lora_spec(tmp_path, "seen", dropout=0.0, trainer="max_steps = 2")
+    assert peftspec("run", "seen.toml", cwd=tmp_path).returncode == 0
+    (run,) = (tmp_path / "runs-seen").iterdir()
+    (warning,) = read_run(run).record.data_warnings
+    assert "5 of 40 test rows (12.5%) have the text of a training row" in warning
+    peftspec("report", str(run), "-o", str(tmp_path / "report"), cwd=tmp_path)
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert report.count("5 of 40 test rows (12.5%)") == 2  # observations and the run's section
+    compared = peftspec("compare", str(run), "--format", "csv", cwd=tmp_path)
+    assert f"warning: {run.name}: data: " in compared.stderr and "5 of 40 test rows" in compared.stderr
+    assert "have the text of a training row" not in compared.stdout  # the CSV stays a CSV

@@ -134,6 +134,7 @@ def compile_run(
         labels=bundle.label_names,
         rows={s.name: len(s) for s in bundle.splits()},
         data_hashes=bundle.hashes,
+        data_warnings=[str(p) for p in bundle.warnings],
         seed=spec.trainer.seed,
         precision=precision,
         weights=settings.weights,

@@ -57,6 +57,9 @@ def handle(args: argparse.Namespace) -> int:
     )
     if result.note:
         print(f"warning: {result.note}", file=sys.stderr)
+    for run in runs:  # figures on data the run was warned about say so, beside any format
+        for warning in run.record.data_warnings:
+            print(f"warning: {run.name}: data: {warning}", file=sys.stderr)
     if args.format == "table":
         from rich.console import Console
 

@@ -131,6 +131,7 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
                 where += f"; {group[0].get('scored_on') or 'data not recorded'}"
             notes.append(f"Best {metric} ({where}): `{pick[1]}` ({pick[0]:.4f}).")
     for run in runs:
+        notes += [f"`{names[run.name]}`: **data warning**: {w}." for w in run.record.data_warnings]
         warnings = run.evaluation_warnings()
         notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
         verdict = fit_verdict(run, warnings)
@@ -187,6 +188,7 @@ def run_section(run: Run, out: Path, name: str | None = None) -> list[Block]:
         Heading(2, f"Run {name or run.display_name}"),
         Para(f"Run directory: `{run.path}`; status **{run.status}**."),
     ]
+    blocks += [Para(f"**Data warning**: {w}.") for w in run.record.data_warnings]
     blocks += _safely(run, "Model", lambda: model_table(run))
     blocks += _safely(run, "Training", lambda: training_blocks(run, img))
     blocks += _safely(run, "Evaluation", lambda: evaluation_tables(run))

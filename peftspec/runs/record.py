@@ -164,6 +164,10 @@ class RunRecord(Part):
     labels: list[str] = Field(default_factory=list)
     rows: dict[str, int] = Field(default_factory=dict)
     data_hashes: dict[str, str] = Field(default_factory=dict)
+    data_warnings: list[str] = Field(default_factory=list)
+    """What the data check warned about before training (validation or test rows seen in training,
+    texts labelled two ways, labels never seen, ...), each with its file: figures that rest on
+    such data say so wherever they are shown."""
     seed: int | None = None
     precision: str | None = None
     world_size: int = 1

@@ -286,6 +286,7 @@ class RunScreen(Screen):
             facts.append(("error", f"{error.type}{where}: {error.message}"))
             if error.resume:
                 facts.append(("resume with", error.resume))
+        facts += [("data warning", warning) for warning in record.data_warnings]
         for warning in run.evaluation_warnings() or _latest_health(run):
             facts.append(("warning", warning))
         for warning in run.warnings:
