@@ -97,6 +97,19 @@ def test_evaluate_on_the_validation_file_reproduces_eval_json(runs, name):
     assert "f1_macro" in proc.stdout
     shown = json.loads(peftspec_cli("compare", str(root), "--split", "again", "--format", "json").stdout)
     assert shown[0]["f1_macro"] == again["f1_macro"]
+    assert json.loads((root / "eval-again.json").read_text())["warnings"] == []  # unseen rows
+
+
+def test_evaluating_on_rows_the_run_trained_on_says_so(runs):
+    """The training file as "new" data: its figures are optimistic, and evaluate says for how many
+    rows (all 120 of train.csv, as this run validated on a file of its own)."""
+    root = runs["lora"]
+    proc = peftspec_cli("evaluate", str(root), str(root.parents[1] / "train.csv"), "--name", "trainset")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stdout.split())
+    assert "120 of 120 trainset rows (100.0%) have the text of a training row" in said
+    recorded = json.loads((root / "eval-trainset.json").read_text())["warnings"]
+    assert len(recorded) == 1 and "120 of 120 trainset rows" in recorded[0]
 
 
 @pytest.mark.parametrize("name", ["lora", "ia3", "mean"])

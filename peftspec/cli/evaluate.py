@@ -20,6 +20,7 @@ def add_parser(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from rich.console import Console
+    from rich.text import Text
 
     try:
         from peftspec.inference.loaded import load_run
@@ -29,7 +30,9 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
-    name, metrics = evaluate_file(loaded, args.data, args.name, console)
+    name, metrics, warnings = evaluate_file(loaded, args.data, args.name, console)
     console.print(metrics_table({name: metrics}, splits=[name]))
+    for warning in warnings:
+        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
     console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")
     return 0

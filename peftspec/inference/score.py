@@ -16,7 +16,7 @@ from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.paths import NAME_PATTERN
 
-RESERVED = ("train", "validation", "test", "thresholds", "warnings")
+RESERVED = ("train", "validation", "test", "thresholds", "warnings", "data", "rows")
 """Names the run's own evaluation uses: an extra evaluation by one of them would be shadowed."""
 
 
@@ -37,10 +37,11 @@ def check_name(name: str) -> str:
 
 def evaluate_file(
     loaded: LoadedRun, data: str, name: str | None = None, console=None
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, dict[str, Any], list[str]]:
     """Metrics of `loaded` on labelled file `data`, recorded in the run as extra evaluation `name`
     (default: the file's name) with its confusion matrices and predictions; a bar over the rows
-    on `console`'s terminal."""
+    on `console`'s terminal. Also returns (and records) warnings: rows whose text the run trained
+    on, which make these figures optimistic."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -58,10 +59,12 @@ def evaluate_file(
         **result.stats(),
         **compute(spec.metrics.names or [], task, split.labels, predicted, loaded.label_names),
     }
+    warnings = seen_in_training(loaded, split, data)
     evaluation = {
         "data": os.path.abspath(data),
         "rows": len(split),
         "thresholds": loaded.run.thresholds() or {},
+        "warnings": warnings,
         name: metrics,
     }
     frame = prediction_rows(
@@ -71,4 +74,28 @@ def evaluate_file(
     writer.write_extra_evaluation(
         name, evaluation, {name: confusion(task, split.labels, predicted, loaded.label_names)}, frame
     )
-    return name, metrics
+    return name, metrics, warnings
+
+
+def seen_in_training(loaded: LoadedRun, split, data: str) -> list[str]:
+    """A warning when rows of `split` (read from `data`) have the text of a row the run trained
+    on, found in its training data as it is now (said, when that changed since the run or cannot
+    be read)."""
+    from peftspec.build.data import load_data
+    from peftspec.build.overlap import overlap_warnings
+    from peftspec.build.problems import DataError
+
+    try:
+        bundle = load_data(loaded.spec.dataset)
+    except (DataError, OSError) as exc:
+        return [
+            "whether these rows were trained on was not checked: the run's training data cannot be "
+            f"read ({exc})"
+        ]
+    found = [str(p) for p in overlap_warnings(bundle.train, [(split, data)], loaded.spec.dataset.text_column)]
+    recorded = loaded.run.record.data_hashes
+    if found and recorded and any(recorded.get(k) not in (None, v) for k, v in bundle.hashes.items()):
+        found.append(
+            "the run's training data changed since it trained: rows were compared with it as it is now"
+        )
+    return found
