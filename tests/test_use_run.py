@@ -110,6 +110,9 @@ def test_evaluating_on_rows_the_run_trained_on_says_so(runs):
     assert "120 of 120 trainset rows (100.0%) have the text of a training row" in said
     recorded = json.loads((root / "eval-trainset.json").read_text())["warnings"]
     assert len(recorded) == 1 and "120 of 120 trainset rows" in recorded[0]
+    compared = peftspec_cli("compare", str(root), "--split", "trainset", "--format", "json")
+    assert compared.returncode == 0 and f"warning: {root.name}: trainset: " in compared.stderr
+    assert "120 of 120 trainset rows" in compared.stderr
 
 
 @pytest.mark.parametrize("name", ["lora", "ia3", "mean"])

@@ -60,6 +60,9 @@ def handle(args: argparse.Namespace) -> int:
     for run in runs:  # figures on data the run was warned about say so, beside any format
         for warning in run.record.data_warnings:
             print(f"warning: {run.name}: data: {warning}", file=sys.stderr)
+        if args.split not in (None, "validation", "test"):  # `peftspec evaluate`'s: rows seen in training
+            for warning in run.evaluation_warnings(args.split):
+                print(f"warning: {run.name}: {args.split}: {warning}", file=sys.stderr)
     if args.format == "table":
         from rich.console import Console
 

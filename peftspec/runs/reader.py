@@ -161,9 +161,15 @@ class Run:
     def split_metrics(self, split: str) -> dict[str, Any]:
         return self.evaluations().get(split) or {}
 
-    def evaluation_warnings(self) -> list[str]:
-        """What the final evaluation warned about (untuned thresholds, input-independent predictions)."""
-        warnings = (self.eval() or {}).get("warnings")
+    def evaluation_warnings(self, split: str | None = None) -> list[str]:
+        """What the final evaluation warned about (untuned thresholds, input-independent
+        predictions); with `split` an extra evaluation's name, what `peftspec evaluate` warned
+        about (rows the run trained on)."""
+        data = self.eval()
+        if split is not None and split in self.paths.extra_eval_names():
+            path = self.paths.extra_eval(split)
+            data = _object(read_json(path, self.warnings), path.name, self.warnings)
+        warnings = (data or {}).get("warnings")
         return [str(w) for w in warnings] if isinstance(warnings, list) else []
 
     def thresholds_used(self) -> dict[str, Any]:
