@@ -292,7 +292,10 @@ def test_a_runs_data_warnings_follow_its_figures(tmp_path: Path):
     test = (tmp_path / "test.csv").read_text().splitlines()
     (tmp_path / "test.csv").write_text("\n".join([test[0], *train[1:6], *test[6:]]) + "\n")  # 5 seen
     write_tiny_lora_spec(tmp_path, "seen", dropout=0.0, trainer="max_steps = 2")
-    assert peftspec("run", "seen.toml", cwd=tmp_path).returncode == 0
+    proc = peftspec("run", "seen.toml", cwd=tmp_path)
+    assert proc.returncode == 0
+    after_table = " ".join(proc.stdout.split("Final evaluation")[1].split())
+    assert "warning: data: " in after_table and "5 of 40 test rows (12.5%)" in after_table
     (run,) = (tmp_path / "runs-seen").iterdir()
     (warning,) = read_run(run).record.data_warnings
     assert "5 of 40 test rows (12.5%) have the text of a training row" in warning

@@ -66,9 +66,12 @@ def _fmt(value) -> str:
 
 
 def print_outcome(outcome, console) -> None:
-    """What `peftspec run` prints at the end: the final table, the evaluation's warnings, where the
-    run is (`outcome`: a `peftspec.train.RunOutcome`)."""
+    """What `peftspec run` prints at the end: the final table, the evaluation's warnings and the
+    data's again (seen rows make the figures above optimistic), where the run is (`outcome`: a
+    `peftspec.train.RunOutcome`)."""
     from rich.text import Text
+
+    from peftspec.runs import read_run
 
     if outcome.evaluation is None:
         if outcome.paths is None:
@@ -77,4 +80,6 @@ def print_outcome(outcome, console) -> None:
     console.print(metrics_table(outcome.evaluation))
     for warning in outcome.evaluation.get("warnings") or []:
         console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
+    for warning in read_run(outcome.paths.root).record.data_warnings:
+        console.print(Text.assemble(("warning", "yellow"), f": data: {warning}"), soft_wrap=True)
     console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
