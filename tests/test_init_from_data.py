@@ -171,3 +171,13 @@ def test_a_semicolon_separated_csv_and_too_few_rows(tmp_path: Path):
     (tmp_path / "one.csv").write_text("text,label\nhello,a\n", encoding="utf-8")
     proc, _, _ = init(tmp_path, "one.csv")
     assert proc.returncode == 1 and "one.csv has 1 data row(s): too few to guess from" in proc.stderr
+
+
+def test_a_spec_in_a_new_folder_reads_its_data_relative_to_itself(tmp_path: Path):
+    rows = ["text,label"] + [f"words number {i},{'ab'[i % 2]}" for i in range(20)]
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc = peftspec(tmp_path, "init", "specs/new/spec.toml", "--data", "train.csv")
+    assert proc.returncode == 0, proc.stderr
+    spec = tomllib.loads((tmp_path / "specs" / "new" / "spec.toml").read_text(encoding="utf-8"))
+    assert spec["dataset"]["train"] == "../../train.csv"
+    assert check_spec(tmp_path / "specs" / "new" / "spec.toml").spec is not None

@@ -37,6 +37,7 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.build.guess import starter_from_data
 
         text = starter_from_data(args.data, args.path, args.model)
+    os.makedirs(os.path.dirname(args.path) or ".", exist_ok=True)  # `init specs/new.toml` in a new folder
     with open(args.path, "w", encoding="utf-8") as fh:
         fh.write(text)
     if args.data is None:
