@@ -36,6 +36,8 @@ def cases(root: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["run", "--resume", str(tmp)], 1, "is not a run directory"),
         (["export", str(failed), "-o", str(tmp / "out")], 1, "only completed runs can be exported"),
         (["predict", str(failed), "-"], 1, "not completed"),
+        (["report", str(failed), "-o", str(tmp / "taken.toml")], 2, "exists and is not a folder"),
+        (["serve", str(failed), "--port", "99999"], 2, "--port 99999 is not a port (0-65535)"),
     ]
 
 
@@ -68,3 +70,18 @@ def test_a_missing_extra_names_the_install_line():
     assert render_error(error, "run") == 1
     with pytest.raises(ModuleNotFoundError):  # a missing peftspec module is a bug, not the user's
         missing_extra(ModuleNotFoundError("x", name="peftspec.nope"), "run")
+
+
+def test_serve_on_a_port_in_use_says_so_before_loading_any_model(runs_root: Path, capsys):
+    import socket
+
+    pytest.importorskip("fastapi")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        run = next(p for p in runs_root.iterdir() if p.is_dir())
+        assert main(["serve", str(run), "--port", str(port)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith(
+        f"peftspec serve: usage: cannot listen on 127.0.0.1:{port} (Address already in use)"
+    )
+    assert "--port 0 takes any free one" in err and "Traceback" not in err

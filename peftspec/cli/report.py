@@ -30,6 +30,8 @@ def add_parser(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if Path(args.output).exists() and not Path(args.output).is_dir():
+        raise UsageError(f"{args.output} exists and is not a folder", hint="name a folder with -o")
     sweep = _sweep_folder(args)
     if sweep is not None or args.storage:
         return _sweep_report(args, sweep)
