@@ -50,6 +50,16 @@ class UsageError(UserError):
     exit_code = EXIT_USAGE
 
 
+class FileSystemRefused(UserError):
+    """The file system refused a path the user gave (no such folder, no permission, disk full)."""
+
+    title = "cannot use a file"
+
+    def __init__(self, exc: OSError):
+        where = exc.filename if exc.filename2 is None else f"{exc.filename} -> {exc.filename2}"
+        super().__init__(f"{where}: {exc.strerror or exc}", hint="check the path and its permissions")
+
+
 class MissingExtra(UserError):
     """An optional dependency is not installed; the hint is the `pip install` line."""
 

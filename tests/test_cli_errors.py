@@ -38,6 +38,9 @@ def cases(root: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["predict", str(failed), "-"], 1, "not completed"),
         (["report", str(failed), "-o", str(tmp / "taken.toml")], 2, "exists and is not a folder"),
         (["serve", str(failed), "--port", "99999"], 2, "--port 99999 is not a port (0-65535)"),
+        # the file system refuses a path: said, not a traceback
+        (["report", str(failed), "-o", str(tmp / "taken.toml" / "sub")], 1, "cannot use a file"),
+        (["init", str(tmp / "taken.toml" / "new.toml")], 1, "cannot use a file"),
     ]
 
 

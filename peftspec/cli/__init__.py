@@ -32,7 +32,7 @@ from peftspec.cli import (
     sweep,
     tui,
 )
-from peftspec.errors import EXIT_OK, UserError, missing_extra
+from peftspec.errors import EXIT_OK, FileSystemRefused, UserError, missing_extra
 
 COMMANDS = [
     lint,
@@ -92,3 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:  # the file system refused a path (no such folder, permission, disk full)
+        if os.environ.get("PEFTSPEC_DEBUG") or not exc.filename:
+            raise
+        return render_error(FileSystemRefused(exc), args.command)
