@@ -181,3 +181,17 @@ def test_a_spec_in_a_new_folder_reads_its_data_relative_to_itself(tmp_path: Path
     spec = tomllib.loads((tmp_path / "specs" / "new" / "spec.toml").read_text(encoding="utf-8"))
     assert spec["dataset"]["train"] == "../../train.csv"
     assert check_spec(tmp_path / "specs" / "new" / "spec.toml").spec is not None
+
+
+def test_an_id_column_is_found_in_a_file_longer_than_the_rows_looked_at(tmp_path: Path):
+    """Only the first rows of each column are typed; an id column of a longer file is one all the
+    same, and codes without spaces are no second text."""
+    from peftspec.build.guess_columns import SAMPLE
+
+    rows = ["ID,Tweet,joy,anger"] + [
+        f"2017-En-{i:05d},a tweet about things number {i},{i % 2},{(i // 2) % 2}" for i in range(SAMPLE + 500)
+    ]
+    (tmp_path / "tweets-train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "tweets-train.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["id_column"] == "ID" and "also free text" not in proc.stdout

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from peftspec.build.guess_columns import Column, GuessError, read_columns
+from peftspec.build.guess_columns import SAMPLE, Column, GuessError, read_columns
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 LABEL_NAMES = (
@@ -122,7 +122,12 @@ def guess_dataset(data: str, spec_dir: str) -> Guess:
     if pair:
         dataset["text_pair_column"] = name[pair.name]
         notes.append(f"second text: {name[pair.name]!r} (a sentence-pair task)")
-    unused = [c for c in _free_texts(columns) if c.name not in taken | {labels.get("column")}]
+    unused = [
+        c
+        for c in _free_texts(columns)
+        if c.name not in taken | {labels.get("column")}
+        and sum(" " in v for v in c.strings) > len(c.strings) / 2
+    ]  # sentences, not codes
     if unused and not pair:
         shown = ", ".join(repr(name[c.name]) for c in unused)
         notes.append(f"also free text, unused: {shown} (dataset.text_pair_column reads one as a second text)")
@@ -174,7 +179,8 @@ def _is_id(column: Column, rows: int) -> bool:
     named = name in ID_NAMES or name.endswith(("_id", "-id")) or column.name.endswith("ID")
     if re.fullmatch(r"column_\d+", column.name):
         named = not column.numeric and all(" " not in v and len(v) <= 40 for v in column.strings)
-    return named and not column.is_list and len(column.values) == rows and column.distinct == rows
+    sampled = len(column.values)  # the first rows (guess_columns.SAMPLE), none of them empty
+    return named and not column.is_list and sampled == min(rows, SAMPLE) and column.distinct == sampled
 
 
 def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any], str, str]:
