@@ -11,7 +11,7 @@ such revision, no `config.json` (not a transformers model).
 Loading from the Hub retries an unreachable Hub for every file it might need, printing each retry,
 before it falls back to the cache: about 23 s per dataset split (`datasets`), over three minutes
 for a cached tiny BERT (transformers). `hub_unreachable` asks once per process; when the Hub is out
-of reach, models (`cache_only_if_unreachable`) and dataset splits (`datasets_cache_only`) are read
+of reach, models (`cache_only_if_unreachable`) and dataset splits (`cache_only`) are read
 from the cache at once, or refused with what to do.
 """
 
@@ -126,21 +126,18 @@ def cache_only_if_unreachable(*names: str | None):
     if not on_hub or constants.HF_HUB_OFFLINE or hub_unreachable(constants.ENDPOINT) is None:
         yield
         return
-    constants.HF_HUB_OFFLINE = True
-    try:
+    with cache_only(constants):
         yield
-    finally:
-        constants.HF_HUB_OFFLINE = False
 
 
 @contextlib.contextmanager
-def datasets_cache_only():
-    """`datasets` reads only its cache while this lasts (as under HF_HUB_OFFLINE=1)."""
-    from datasets import config
-
-    before = config.HF_HUB_OFFLINE
-    config.HF_HUB_OFFLINE = True
+def cache_only(settings):
+    """`settings.HF_HUB_OFFLINE` set while this lasts: the library whose settings these are
+    (`huggingface_hub.constants`, `datasets.config`) reads only its cache, as under
+    HF_HUB_OFFLINE=1."""
+    before = settings.HF_HUB_OFFLINE
+    settings.HF_HUB_OFFLINE = True
     try:
         yield
     finally:
-        config.HF_HUB_OFFLINE = before
+        settings.HF_HUB_OFFLINE = before

@@ -136,12 +136,12 @@ def read_hub(source: HubSource) -> pl.DataFrame:
     import polars as pl
     from datasets import config, load_dataset
 
-    from peftspec.build.hub import datasets_cache_only, hub_unreachable
+    from peftspec.build.hub import cache_only, hub_unreachable
 
     where = f"hub:{source.hub}[{source.split}]"
     unreachable = None if config.HF_HUB_OFFLINE else hub_unreachable(config.HF_ENDPOINT)
     try:
-        with datasets_cache_only() if unreachable else contextlib.nullcontext():
+        with cache_only(config) if unreachable else contextlib.nullcontext():
             ds = load_dataset(source.hub, source.config, split=source.split, revision=source.revision)
     except Exception as exc:  # datasets raises many types; the message is what matters
         if unreachable:
