@@ -16,9 +16,8 @@ def run_row(run: Run) -> dict[str, Any]:
     record, step = run.record, run.last_step
     overview = record.overview
     total = (overview.total_steps if overview else None) or record.max_steps
-    resumable = run.status in ("interrupted", "crashed", "failed") and bool(
-        checkpoint_folders(run.paths.checkpoints)
-    )
+    checkpoints = len(checkpoint_folders(run.paths.checkpoints))
+    resumable = run.status in ("interrupted", "crashed", "failed") and checkpoints > 0
     return {
         "name": run.name,
         "path": str(run.path),
@@ -28,7 +27,7 @@ def run_row(run: Run) -> dict[str, Any]:
         "total_steps": total,
         "started_at": record.started_at,
         "ended_at": record.ended_at,
-        "checkpoints": len(checkpoint_folders(run.paths.checkpoints)),
+        "checkpoints": checkpoints,
         "backbone": record.backbone,
         "adapter": record.adapter,
         "error": record.error.message if record.error and run.status != "completed" else None,
