@@ -28,10 +28,9 @@ def _console(console):
 
 def _print_data_warnings(compiled, console) -> None:
     """What the data check warned about (a label with no example, repeated ids), before training."""
-    from rich.text import Text
+    from peftspec.report.final import print_warnings
 
-    for problem in compiled.data.warnings:
-        console.print(Text.assemble(("warning", "yellow"), f": {problem}"), soft_wrap=True)
+    print_warnings(console, compiled.data.warnings)
 
 
 def run_spec(

@@ -20,19 +20,17 @@ def add_parser(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.text import Text
 
     try:
         from peftspec.inference.loaded import load_run
         from peftspec.inference.score import evaluate_file
-        from peftspec.report.final import metrics_table
+        from peftspec.report.final import metrics_table, print_warnings
     except ImportError as exc:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
     name, metrics, warnings = evaluate_file(loaded, args.data, args.name, console)
     console.print(metrics_table({name: metrics}, splits=[name]))
-    for warning in warnings:
-        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
+    print_warnings(console, warnings)
     console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")
     return 0

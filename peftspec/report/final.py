@@ -65,12 +65,19 @@ def _fmt(value) -> str:
     return f"{value:.4f}" if isinstance(value, float) else "-"
 
 
+def print_warnings(console, warnings, about: str = "") -> None:
+    """Each of `warnings` on a line of its own, `warning: [about: ]text`, as `peftspec run` and
+    `evaluate` print them."""
+    from rich.text import Text
+
+    for warning in warnings:
+        console.print(Text.assemble(("warning", "yellow"), f": {about}{warning}"), soft_wrap=True)
+
+
 def print_outcome(outcome, console) -> None:
     """What `peftspec run` prints at the end: the final table, the evaluation's warnings and the
     data's again (seen rows make the figures above optimistic), where the run is (`outcome`: a
     `peftspec.train.RunOutcome`)."""
-    from rich.text import Text
-
     from peftspec.runs import read_run
 
     if outcome.evaluation is None:
@@ -78,8 +85,6 @@ def print_outcome(outcome, console) -> None:
             console.print("Dry run: nothing trained.")
         return  # otherwise a rank other than 0: rank 0 reports
     console.print(metrics_table(outcome.evaluation))
-    for warning in outcome.evaluation.get("warnings") or []:
-        console.print(Text.assemble(("warning", "yellow"), f": {warning}"), soft_wrap=True)
-    for warning in read_run(outcome.paths.root).record.data_warnings:
-        console.print(Text.assemble(("warning", "yellow"), f": data: {warning}"), soft_wrap=True)
+    print_warnings(console, outcome.evaluation.get("warnings") or [])
+    print_warnings(console, read_run(outcome.paths.root).record.data_warnings, about="data: ")
     console.print(f"Run directory: [bold]{outcome.paths.root}[/]")
