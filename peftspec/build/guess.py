@@ -177,7 +177,7 @@ def _is_id(column: Column, rows: int) -> bool:
     """Named as an id, or (a file without a header) short values without spaces; all distinct."""
     name = column.name.lower()
     named = name in ID_NAMES or name.endswith(("_id", "-id")) or column.name.endswith("ID")
-    if re.fullmatch(r"column_\d+", column.name):
+    if column.unnamed:
         named = not column.numeric and all(" " not in v and len(v) <= 40 for v in column.strings)
     sampled = len(column.values)  # the first rows (guess_columns.SAMPLE), none of them empty
     return named and not column.is_list and sampled == min(rows, SAMPLE) and column.distinct == sampled
@@ -189,7 +189,7 @@ def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any]
     if len(binaries) >= 2 and not any(c.name.lower() in LABEL_NAMES for c in binaries):
         names = [c.name for c in binaries]
         why = f"labels: {len(names)} columns of 0/1, one a label (one_hot): {', '.join(names)}"
-        if all(re.fullmatch(r"column_\d+", n) for n in names):
+        if all(c.unnamed for c in binaries):
             why += "; name them with dataset.labels.names"
         return {"format": "one_hot", "columns": names}, why, "multi_label"
     named = sorted((c for c in columns if c.name.lower() in LABEL_NAMES), key=_label_name_first)
@@ -200,7 +200,7 @@ def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any]
             if delimiter is not None:
                 return _delimited(column, delimiter)
         single = [c for c in group if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
-        if single:  # of unnamed ones the last, where label columns usually are
+        if single:  # of columns not named as labels the last, where label columns usually are
             return _single(single[0] if group is named else single[-1], [c.name for c in single])
     found = ", ".join(repr(c.name) for c in columns) or "none"
     raise GuessError(

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 SAMPLE = 5000
 """Rows of each column looked at."""
 BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
+UNNAMED = "column_{}"
+"""How the columns of a file without a header row are named while their roles are guessed."""
 
 
 class GuessError(UserError):
@@ -50,6 +52,11 @@ class Column:
         except ValueError:
             return False
         return not self.is_list
+
+    @property
+    def unnamed(self) -> bool:
+        """A column of a file without a header row, named here by its place (`column_N`)."""
+        return bool(re.fullmatch(UNNAMED.format(r"\d+"), self.name))
 
     @property
     def mean_length(self) -> float:
@@ -99,7 +106,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     options, frame = read[0]
     header = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
     if fmt in ("csv", "tsv") and any(_data_like(c) for c in header):
-        options = {**options, "column_names": [f"column_{i}" for i in range(1, len(header) + 1)]}
+        options = {**options, "column_names": [UNNAMED.format(i) for i in range(1, len(header) + 1)]}
         frame = read_file(data, ReaderOptions(**options))
         shown = next(c for c in header if _data_like(c))
         notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")

@@ -107,7 +107,7 @@ def _one(err: dict, data: dict, index: SourceIndex, root: type[BaseModel]) -> li
         ]
     if kind == "alternatives":
         return [_located(where, path, "wrong-type", f"expected {ctx['text']}, got {_describe(value)}")]
-    if kind == "unknown_word":  # a string where a word or another type goes (see spec.metrics)
+    if kind == "unknown_word":  # a string where a word or another type goes (spec.base.known_words)
         return [
             _located(
                 where,
