@@ -5,13 +5,16 @@ pairs, a single class column, lists in JSON lines, quotes that are literal text.
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 
 from peftspec.spec import check_spec
 from tests.helpers.cli import peftspec
-from tests.helpers.tiny import EMOTIONS, synthetic_rows, write_csv
+from tests.helpers.tiny import EMOTIONS, synthetic_rows, write_csv, write_jsonl
+
+
+def write_lines(path: Path, lines: list[str]) -> None:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def init(tmp_path: Path, data: str, *extra: str):
@@ -48,7 +51,7 @@ def test_one_hot_columns_with_dev_and_test_files_beside_them(tmp_path: Path):
 
 def test_a_headerless_tsv_of_label_indices_gets_column_names(tmp_path: Path):
     lines = [f"some words here {i}\t{i % 3},{(i + 1) % 3}\tab{i:03d}x" for i in range(40)]
-    (tmp_path / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "train.tsv", lines)
     proc, spec, _ = init(tmp_path, "train.tsv")
     assert proc.returncode == 0, proc.stderr
     dataset = spec["dataset"]
@@ -69,7 +72,7 @@ def test_sentence_pairs_and_a_single_class(tmp_path: Path):
         }
         for i in range(30)
     ]
-    (tmp_path / "nli.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    write_jsonl(rows, tmp_path / "nli.jsonl")
     proc, spec, _ = init(tmp_path, "nli.jsonl", "--model", "some-org/some-model")
     assert proc.returncode == 0, proc.stderr
     dataset = spec["dataset"]
@@ -84,7 +87,7 @@ def test_sentence_pairs_and_a_single_class(tmp_path: Path):
 
 def test_label_lists_in_json_lines(tmp_path: Path):
     rows = [{"text": f"words {i} " * 3, "labels": [["joy"], ["fear", "joy"], []][i % 3]} for i in range(30)]
-    (tmp_path / "train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    write_jsonl(rows, tmp_path / "train.jsonl")
     proc, spec, _ = init(tmp_path, "train.jsonl")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["labels"] == {"format": "delimited", "column": "labels"}
@@ -100,7 +103,7 @@ def test_quotes_that_are_literal_text_turn_quoting_off(tmp_path: Path):
     lines += [
         f"id{i}\t{quote if i == 3 else ''}tweet {i} about things\t{i % 2}\t{(i + 1) % 2}" for i in range(30)
     ]
-    (tmp_path / "tweets-train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "tweets-train.txt", lines)
     proc, spec, _ = init(tmp_path, "tweets-train.txt")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["reader"] == {"quoting": False}
@@ -129,7 +132,7 @@ def test_a_pandas_index_and_a_metadata_list_do_not_mislead_it(tmp_path: Path):
     rows += [
         f'{i},"the plot was {["fine", "dull"][i % 2]} {i}","a, b",{["pos", "neg"][i % 2]}' for i in range(40)
     ]
-    (tmp_path / "reviews.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "reviews.csv", rows)
     proc, spec, _ = init(tmp_path, "reviews.csv")
     assert proc.returncode == 0, proc.stderr
     dataset = spec["dataset"]
@@ -140,7 +143,7 @@ def test_a_pandas_index_and_a_metadata_list_do_not_mislead_it(tmp_path: Path):
 
 def test_of_unnamed_class_columns_the_last_is_taken_and_the_others_named(tmp_path: Path):
     rows = ["text,source,stars"] + [f"words number {i},{'ab'[i % 2]},{i % 5 + 1}" for i in range(40)]
-    (tmp_path / "data.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "data.csv", rows)
     proc, spec, _ = init(tmp_path, "data.csv")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["labels"] == {"format": "single", "column": "stars"}
@@ -152,7 +155,7 @@ def test_a_second_free_text_column_is_named_not_dropped_silently(tmp_path: Path)
     rows += [
         f'{i % 4 + 1},"Title {i}","A longer description of news item {i} in more words"' for i in range(40)
     ]
-    (tmp_path / "news.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "news.csv", rows)
     proc, spec, _ = init(tmp_path, "news.csv")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["text_column"] == "description" and "text_pair_column" not in spec["dataset"]
@@ -162,7 +165,7 @@ def test_a_second_free_text_column_is_named_not_dropped_silently(tmp_path: Path)
 
 def test_a_semicolon_separated_csv_and_too_few_rows(tmp_path: Path):
     rows = ["texte;étiquette"] + [f"phrase numéro {i} avec des mots;{'ab'[i % 2]}" for i in range(30)]
-    (tmp_path / "fr.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "fr.csv", rows)
     proc, spec, _ = init(tmp_path, "fr.csv")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["reader"] == {"separator": ";"} and spec["dataset"]["text_column"] == "texte"
@@ -175,7 +178,7 @@ def test_a_semicolon_separated_csv_and_too_few_rows(tmp_path: Path):
 
 def test_a_spec_in_a_new_folder_reads_its_data_relative_to_itself(tmp_path: Path):
     rows = ["text,label"] + [f"words number {i},{'ab'[i % 2]}" for i in range(20)]
-    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "train.csv", rows)
     proc = peftspec(tmp_path, "init", "specs/new/spec.toml", "--data", "train.csv")
     assert proc.returncode == 0, proc.stderr
     spec = tomllib.loads((tmp_path / "specs" / "new" / "spec.toml").read_text(encoding="utf-8"))
@@ -191,7 +194,7 @@ def test_an_id_column_is_found_in_a_file_longer_than_the_rows_looked_at(tmp_path
     rows = ["ID,Tweet,joy,anger"] + [
         f"2017-En-{i:05d},a tweet about things number {i},{i % 2},{(i // 2) % 2}" for i in range(SAMPLE + 500)
     ]
-    (tmp_path / "tweets-train.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_lines(tmp_path / "tweets-train.csv", rows)
     proc, spec, _ = init(tmp_path, "tweets-train.csv")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["id_column"] == "ID" and "also free text" not in proc.stdout
