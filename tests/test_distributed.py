@@ -95,8 +95,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def peftspec(workspace: Path, *args: str) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+def peftspec(workspace: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")} | (env or {})
     return subprocess.Popen(
         [sys.executable, "-m", "peftspec", "run", *args],
         cwd=workspace,
@@ -147,11 +147,38 @@ def check_two_ranks(run: Path, single: Path) -> None:
             assert abs(ours[name] - theirs[name]) <= 0.02, (split, name, ours[name], theirs[name])
 
 
-def test_two_processes_on_one_node_train_as_one_run(workspace, single):
+EXIT_PROBE = """
+import atexit, gc, json, os, sys
+
+def _probe():  # registered first, so it runs last: what each rank still holds as it exits
+    dist = sys.modules.get("torch.distributed")
+    if dist is None or "RANK" not in os.environ:
+        return
+    from torch.nn.parallel import DistributedDataParallel
+    state = {
+        "group": dist.is_initialized(),
+        "ddp": sum(isinstance(o, DistributedDataParallel) for o in gc.get_objects()),
+    }
+    with open(os.path.join(os.environ["EXIT_PROBE_DIR"], "rank" + os.environ["RANK"]), "w") as f:
+        json.dump(state, f)
+
+atexit.register(_probe)
+"""
+
+
+def test_two_processes_on_one_node_train_as_one_run(workspace, single, tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(EXIT_PROBE)
+    probe = {"PYTHONPATH": str(tmp_path), "EXIT_PROBE_DIR": str(tmp_path)}
     spec = write(workspace, "ddp2", batch_size=8, strategy="ddp")
-    out = finish(peftspec(workspace, str(spec), "--nproc-per-node", "2", "--master-port", str(free_port())))
+    port = str(free_port())
+    out = finish(peftspec(workspace, str(spec), "--nproc-per-node", "2", "--master-port", port, env=probe))
     assert out.count("Final evaluation") == 1  # only rank 0 reports
     check_two_ranks(only_run(workspace, "ddp2"), single)
+    # each rank left the process group and dropped its DDP wrapper before exiting: torn down during
+    # interpreter exit instead, gloo aborts a rank now and then ("terminate called without an
+    # active exception"), and torchrun reports the completed run as failed
+    for rank in ("rank0", "rank1"):
+        assert json.loads((tmp_path / rank).read_text()) == {"group": False, "ddp": 0}, rank
 
 
 def test_two_nodes_of_one_process_each(workspace, single):

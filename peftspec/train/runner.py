@@ -20,7 +20,7 @@ from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
 from peftspec.runs.lock import RunLock
 from peftspec.runs.record import Overview, RunFailure
 from peftspec.runs.writer import RunWriter, SilentWriter
-from peftspec.train.distributed import agree, first_rank_failure, record_rank_failure, world
+from peftspec.train.distributed import agree, first_rank_failure, leave, record_rank_failure, world
 
 RUN_FILE_ENV = "PEFTSPEC_RUN_FILE"
 """Set by `peftspec run --nproc-per-node`: rank 0 writes the run directory's path there."""
@@ -117,6 +117,7 @@ def train(compiled: CompiledRun, writer: RunWriter, console, resume_from: str | 
         session.train(resume_from)
     if world().size > 1:
         session.record_ranks()
+        leave(session.trainer)  # the ranks' last collective: rank 0 saves and evaluates alone
     if stop.signum is not None:
         session.close()
         raise RunInterrupted(stop.signum, str(writer.paths.root), session.trainer.state.global_step)
