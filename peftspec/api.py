@@ -125,8 +125,8 @@ def resume_run(
     it had already completed. `spec`: a changed spec to continue with (unset: the run's own);
     `force`: spec keys (or `data`) allowed to differ from what the run recorded. Under torchrun,
     rank 0 decides and tells the other ranks which checkpoint to continue from."""
-    from peftspec.build.environment import quiet_libraries
-    from peftspec.train.distributed import CheckpointAnnouncement, world
+    from peftspec.build.environment import quiet_libraries, world
+    from peftspec.train.distributed import CheckpointAnnouncement
 
     quiet_libraries()
     announcement = CheckpointAnnouncement()

@@ -138,6 +138,10 @@ def check_two_ranks(run: Path, single: Path) -> None:
     assert [r["rows_first_epoch"] for r in dist["ranks"]] == [64, 64]  # each rank saw half of 128
     assert dist["rows_shared_by_ranks"] == 0 and dist["rows_covered"] == 128
     assert dist["ranks"][0]["weights_sha256"] == dist["ranks"][1]["weights_sha256"]  # gradients in sync
+    # the plan counts steps as the ranks take them: 2 x 8 rows a step, 8 steps an epoch, 4 epochs
+    overview = info["overview"]
+    assert (overview["effective_batch"], overview["steps_per_epoch"]) == (16, 8)
+    assert overview["total_steps"] == info["max_steps"] == 32
     # 2 processes x 8 rows per step against 1 x 16: the same global batch, though the distributed
     # sampler deals the rows in another order, so the runs agree closely, not bitwise
     for split in ("validation", "test"):

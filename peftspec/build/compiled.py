@@ -273,9 +273,11 @@ def resolve_micro_batch(
 
 
 def _total_steps(spec: Spec, bundle: DataBundle) -> int:
+    """The optimizer steps the run will take (AdaLoRA's rank budget is scheduled over them)."""
+    from peftspec.build.environment import world
     from peftspec.build.overview import step_counts
 
-    return step_counts(spec.trainer, len(bundle.train))[1]
+    return step_counts(spec.trainer, len(bundle.train), world().size)[1]
 
 
 def _training_arguments(spec: Spec, folder: Path, precision: str):

@@ -1,10 +1,13 @@
-"""Facts about where a run ran: library versions, device, git commit. No secrets."""
+"""Facts about where a run runs: library versions, device, git commit, this process's place among
+torchrun's processes. No secrets."""
 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 LIBRARIES = ["peftspec", "torch", "transformers", "peft", "bitsandbytes", "accelerate", "datasets"]
@@ -97,3 +100,20 @@ def quiet_libraries() -> None:
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     datasets.logging.set_verbosity_error()
+
+
+@dataclass(frozen=True)
+class World:
+    rank: int = 0
+    size: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def world() -> World:
+    """This process's place, from the variables torchrun sets (one process without them)."""
+    env = os.environ
+    return World(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))

@@ -11,7 +11,8 @@ from peftspec.spec.trainer import TrainerSpec
 
 
 def step_counts(trainer: TrainerSpec, train_rows: int, world_size: int = 1) -> tuple[int, int, int]:
-    """(optimizer steps per epoch, total steps, effective batch), as the HF Trainer counts them."""
+    """(optimizer steps per epoch, total steps, effective batch), as the HF Trainer counts them;
+    `world_size`: the processes training together, each on its share of the rows."""
     batches = math.ceil(train_rows / (trainer.batch_size * world_size))
     per_epoch = max(1, batches // trainer.gradient_accumulation_steps)
     total = trainer.max_steps or math.ceil(trainer.epochs * per_epoch)
@@ -33,8 +34,9 @@ def overview_of(
     `class_weights`: the loss's weights as the run's settings hold them (`TrainSettings`);
     `truncated`: what `dataset.max_length` cuts (`peftspec.build.truncation`)."""
     from peftspec.build.class_weights import describe
+    from peftspec.build.environment import world
 
-    per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train))
+    per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train), world().size)
     return Overview(
         backbone=spec.backbone.model,
         adapter=spec.adapter.summary(built.wrapped_modules),

@@ -4,33 +4,15 @@ facts that prove the ranks trained together (world size, disjoint data shards, e
 from __future__ import annotations
 
 import hashlib
-import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
+from peftspec.build.environment import world
 from peftspec.runs.layout import RunPaths
 from peftspec.runs.reader import read_json
 from peftspec.runs.record import RunFailure
 from peftspec.runs.writer import RunWriter
-
-
-@dataclass(frozen=True)
-class World:
-    rank: int = 0
-    size: int = 1
-    local_rank: int = 0
-
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
-
-def world() -> World:
-    """This process's place, from the variables torchrun sets (one process without them)."""
-    env = os.environ
-    return World(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
 
 
 def init_process_group() -> None:

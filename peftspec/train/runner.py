@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.build.compiled import CompiledRun
+from peftspec.build.environment import world
 from peftspec.errors import record_run_dir
 from peftspec.runs.layout import RunPaths, new_run_dir, utc_now
 from peftspec.runs.lock import RunLock
 from peftspec.runs.record import Overview, RunFailure
 from peftspec.runs.writer import RunWriter, SilentWriter
-from peftspec.train.distributed import agree, first_rank_failure, leave, record_rank_failure, world
+from peftspec.train.distributed import agree, first_rank_failure, leave, record_rank_failure
 
 RUN_FILE_ENV = "PEFTSPEC_RUN_FILE"
 """Set by `peftspec run --nproc-per-node`: rank 0 writes the run directory's path there."""
