@@ -130,16 +130,17 @@ def single(workspace) -> Path:
     return only_run(workspace, "single")
 
 
-def check_two_ranks(run: Path, single: Path) -> None:
+def check_two_ranks(run: Path, single: Path, nodes: bool = False) -> None:
     info = json.loads((run / "run.json").read_text())
     assert info["status"] == "completed" and info["world_size"] == 2
     dist = info["distributed"]
-    assert dist["world_size"] == 2 and len(dist["ranks"]) == 2
+    assert dist["strategy"] == "ddp" and dist["world_size"] == 2 and len(dist["ranks"]) == 2
     assert [r["rows_first_epoch"] for r in dist["ranks"]] == [64, 64]  # each rank saw half of 128
     assert dist["rows_shared_by_ranks"] == 0 and dist["rows_covered"] == 128
     assert dist["ranks"][0]["weights_sha256"] == dist["ranks"][1]["weights_sha256"]  # gradients in sync
     # the plan counts steps as the ranks take them: 2 x 8 rows a step, 8 steps an epoch, 4 epochs
     overview = info["overview"]
+    assert overview["device"].endswith("; 2 processes" + (" on 2 nodes" if nodes else "") + ", ddp")
     assert (overview["effective_batch"], overview["steps_per_epoch"]) == (16, 8)
     assert overview["total_steps"] == info["max_steps"] == 32
     # 2 processes x 8 rows per step against 1 x 16: the same global batch, though the distributed
@@ -192,7 +193,7 @@ def test_two_nodes_of_one_process_each(workspace, single):
     nodes = [peftspec(workspace, str(spec), *common, "--node-rank", str(rank)) for rank in (0, 1)]
     outputs = [finish(p) for p in nodes]
     assert sum(o.count("Final evaluation") for o in outputs) == 1
-    check_two_ranks(only_run(workspace, "nodes2"), single)
+    check_two_ranks(only_run(workspace, "nodes2"), single, nodes=True)
 
 
 def launch_with_fault(workspace: Path, spec: Path, fault: str) -> subprocess.CompletedProcess:
@@ -271,3 +272,39 @@ def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspa
     import torch
 
     assert all(torch.equal(a[k], b[k]) for k in a)  # the same training, resumed on 2 processes
+
+
+@pytest.mark.parametrize(
+    ("size", "local", "strategy", "on_gpu", "line"),
+    [
+        (1, 1, "none", False, None),
+        (2, 2, "ddp", False, "2 processes, ddp"),
+        (16, 8, "fsdp", True, "16 processes on 2 nodes, fsdp full_shard"),
+        (2, 2, "fsdp", False, "2 processes, ddp: fsdp shards over CUDA GPUs only"),
+    ],
+)
+def test_the_plan_says_how_many_processes_train_and_how(size, local, strategy, on_gpu, line):
+    from peftspec.build.environment import World
+    from peftspec.build.overview import processes_line
+
+    said = processes_line(DistributedSpec(strategy=strategy), World(0, size, 0, local), on_gpu)
+    assert said == line if line is None else said.startswith(line)
+
+
+def test_weights_assembled_from_shards_are_the_ones_saved(workspace):
+    """Under FSDP each rank's own parameters are a shard: rank 0 saves the full weights the ranks
+    assembled (`TrainingSession.gather_weights`), not what its model holds."""
+    import torch
+
+    from peftspec.build.compiled import compile_run
+    from peftspec.build.model import save_trained
+    from peftspec.spec import load_spec
+
+    compiled = compile_run(load_spec(write(workspace, "gathered", batch_size=8)))
+    parts = compiled.build_model()
+    state = {k: torch.full_like(v, 0.5) if "lora_A" in k else v for k, v in parts.model.state_dict().items()}
+    folder = workspace / "gathered-weights"
+    save_trained(parts.model, parts.tokenizer, folder, state)
+    reloaded, _ = compiled.reload(folder, parts.added_pad_token, parts.pooling)
+    lora = [p for n, p in reloaded.named_parameters() if "lora_A" in n]
+    assert lora and all(torch.all(p == 0.5) for p in lora)

@@ -52,7 +52,6 @@ class TrainSettings:
     weights: str
     """`adapter`, or `model` when the whole backbone is fine-tuned."""
     quantized: bool
-    distributed_strategy: str
     early_stopping: tuple[int, float] | None = None
     """(patience, threshold) of early stopping, if on."""
     wandb: WandbSettings | None = None
@@ -175,7 +174,6 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
         precision=precision,
         weights="model" if spec.adapter.trains_backbone else "adapter",
         quantized=spec.quantization.method != "none",
-        distributed_strategy=spec.distributed.strategy,
         early_stopping=(early.patience, early.threshold) if early is not None else None,
         wandb=None
         if wandb is None or mode == "disabled"

@@ -107,13 +107,22 @@ class World:
     rank: int = 0
     size: int = 1
     local_rank: int = 0
+    local_size: int = 1
+    """The processes on this node."""
 
     @property
     def main(self) -> bool:
         return self.rank == 0
 
+    @property
+    def nodes(self) -> int:
+        return max(1, self.size // max(1, self.local_size))
+
 
 def world() -> World:
     """This process's place, from the variables torchrun sets (one process without them)."""
     env = os.environ
-    return World(int(env.get("RANK", 0)), int(env.get("WORLD_SIZE", 1)), int(env.get("LOCAL_RANK", 0)))
+    size = int(env.get("WORLD_SIZE", 1))
+    return World(
+        int(env.get("RANK", 0)), size, int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", size))
+    )

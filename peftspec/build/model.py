@@ -281,9 +281,10 @@ def count_parameters(model) -> tuple[int, int]:
     return trainable, total
 
 
-def save_trained(model, tokenizer, folder: Path) -> None:
-    """The adapter (and the trained head) as safetensors, or the whole model for full fine-tuning."""
-    model.save_pretrained(folder, safe_serialization=True)
+def save_trained(model, tokenizer, folder: Path, state: dict | None = None) -> None:
+    """The adapter (and the trained head) as safetensors, or the whole model for full fine-tuning;
+    `state`: the weights to save, when the model holds only a shard of them (FSDP)."""
+    model.save_pretrained(folder, safe_serialization=True, **({"state_dict": state} if state else {}))
     tokenizer.save_pretrained(folder)
 
 

@@ -36,7 +36,8 @@ def overview_of(
     from peftspec.build.class_weights import describe
     from peftspec.build.environment import world
 
-    per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train), world().size)
+    here = world()
+    per_epoch, total, effective = step_counts(spec.trainer, len(bundle.train), here.size)
     return Overview(
         backbone=spec.backbone.model,
         adapter=spec.adapter.summary(built.wrapped_modules),
@@ -50,7 +51,7 @@ def overview_of(
         steps_per_epoch=per_epoch,
         total_steps=total,
         effective_batch=effective,
-        device=describe_device(),
+        device="; ".join(filter(None, [describe_device(), processes_line(spec.distributed, here, on_gpu)])),
         precision=precision,
         pooling=built.pooling.line(),
         head=head_line(built),
@@ -103,6 +104,20 @@ def speedups(
     if micro_line:
         items.append(micro_line)
     return items
+
+
+def processes_line(distributed, here, on_gpu: bool) -> str | None:
+    """How many processes train together and how (None for one): `distributed` is the spec's
+    section, `here` this process's `World`. FSDP shards over CUDA GPUs only: on CPUs accelerate
+    replicates the model in each process, as DDP does, and the line says so."""
+    if here.size == 1:
+        return None
+    line = f"{here.size} processes" + (f" on {here.nodes} nodes" if here.nodes > 1 else "")
+    if distributed.strategy == "fsdp" and on_gpu:
+        return f"{line}, fsdp {distributed.fsdp.sharding}"
+    if distributed.strategy == "fsdp":
+        return f"{line}, ddp: fsdp shards over CUDA GPUs only, so each process holds the whole model"
+    return f"{line}, ddp"
 
 
 def head_line(built) -> str:

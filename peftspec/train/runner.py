@@ -116,8 +116,10 @@ def train(compiled: CompiledRun, writer: RunWriter, console, resume_from: str | 
     with StopRequest(exit_now) as stop:
         session = TrainingSession(compiled, parts, writer, console, stop)
         session.train(resume_from)
+    state = None
     if world().size > 1:
         session.record_ranks()
+        state = session.gather_weights()  # FSDP's shards, assembled on rank 0
         leave(session.trainer)  # the ranks' last collective: rank 0 saves and evaluates alone
     if stop.signum is not None:
         session.close()
@@ -125,7 +127,7 @@ def train(compiled: CompiledRun, writer: RunWriter, console, resume_from: str | 
     if not world().main:  # rank 0 saves the weights and runs the final evaluation
         return RunOutcome(writer.paths, parts.overview)
     with StopRequest(exit_now) as late:  # training is over: a first signal lets these seconds finish
-        session.save()
+        session.save(state)
         evaluation = session.final_evaluation()
         session.close()
     if late.signum is not None:

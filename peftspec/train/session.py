@@ -160,21 +160,30 @@ class TrainingSession:
         folder = self.writer.paths.weights(self.settings.weights)
         return self.compiled.reload(folder, self.parts.added_pad_token, self.parts.pooling)
 
-    def save(self) -> None:
-        """The adapter (and the trained head) as safetensors, or the whole model without an adapter."""
+    def save(self, state: dict | None = None) -> None:
+        """The adapter (and the trained head) as safetensors, or the whole model without an adapter;
+        `state`: the full weights as `gather_weights` assembled them (unset: the model's own)."""
         from peftspec.build.model import save_trained
 
-        save_trained(
-            self.trainer.model, self.parts.tokenizer, self.writer.paths.weights(self.settings.weights)
-        )
+        model = self.trainer.accelerator.unwrap_model(self.trainer.model)
+        save_trained(model, self.parts.tokenizer, self.writer.paths.weights(self.settings.weights), state)
+
+    def gather_weights(self) -> dict | None:
+        """Under FSDP every rank holds a shard: all of them assemble the full weights on rank 0
+        (as the Trainer's `save_model` does), before rank 0 saves alone. None without FSDP."""
+        if not self.trainer.is_fsdp_enabled:
+            return None
+        return self.trainer.accelerator.get_state_dict(self.trainer.model)
 
     def record_ranks(self) -> None:
-        """Under torchrun: every rank's share of the data and weight digest, recorded by rank 0."""
+        """Under torchrun: every rank's share of the data and weight digest, recorded by rank 0,
+        with the strategy that ran (on CPUs accelerate runs FSDP's processes as DDP)."""
         from peftspec.train.distributed import gather_facts, rank_facts, summarise
 
         facts = gather_facts(rank_facts(self.trainer))
         if facts is not None:
-            self.writer.update(distributed=summarise(self.settings.distributed_strategy, facts))
+            strategy = "fsdp" if self.trainer.is_fsdp_enabled else "ddp"
+            self.writer.update(distributed=summarise(strategy, facts))
 
     def close(self) -> None:
         if self.wandb_run is not None:
