@@ -72,6 +72,7 @@ def test_trainer_arguments_for_ddp_and_fsdp():
     assert distributed_kwargs(fsdp, use_cpu=False) == {
         "fsdp": "hybrid_shard auto_wrap offload",
         "fsdp_config": {"use_orig_params": True},
+        "ddp_find_unused_parameters": False,
         "ddp_backend": None,
         "average_tokens_across_devices": False,
     }

@@ -96,6 +96,7 @@ def distributed_kwargs(distributed: DistributedSpec, *, use_cpu: bool) -> dict[s
         return {
             "fsdp": " ".join(options),
             "fsdp_config": config,
+            "ddp_find_unused_parameters": distributed.find_unused_parameters,  # DDP stands in on CPUs
             "ddp_backend": "gloo" if use_cpu else None,
             "average_tokens_across_devices": False,
         }
