@@ -212,10 +212,10 @@ def test_a_csv_cell_holding_a_written_out_list_is_that_list(write_spec, tmp_path
 def test_a_hub_dataset_out_of_reach_says_how_to_use_it_offline(write_spec, monkeypatch):
     """No connection (here: HF_HUB_OFFLINE and nothing cached): the split, the library's reason,
     and how to get the data onto a machine without one."""
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    import datasets.config
+    import datasets.config  # imported first: one imported under the variable would keep it
     import huggingface_hub.constants
 
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     dataset = (
