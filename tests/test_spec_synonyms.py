@@ -87,3 +87,9 @@ def test_other_tools_values_are_suggested_before_the_nearest_spelling(tmp_path):
         path.write_text(base + body + ('[backbone]\nmodel = "m"\n' if table != "backbone" else ""))
         (error,) = check_spec(path).errors
         assert error.suggestion == expected, (key, value, error)
+    path.write_text(
+        'name = "x"\n[dataset]\ntrain = "t.csv"\ntask = "single_label"\nlabels.columns = ["a"]\n'
+        '[backbone]\nmodel = "m"\n'
+    )
+    (error,) = check_spec(path).errors
+    assert error.suggestion == "multi_class", error  # the nearest spelling, multi_label, means the opposite

@@ -154,6 +154,14 @@ VALUE_SYNONYMS: dict[str, dict[str, str]] = {
         "llm_int8": "bnb-8bit",
     },
     "kind": {"qlora": "lora", "dora": "lora", "full": "none", "full_finetuning": "none", "(ia)3": "ia3"},
+    "task": {  # HF's `problem_type` and habit: "multi_label" is the nearest spelling, and wrong
+        "single_label": "multi_class",
+        "single_label_classification": "multi_class",
+        "multiclass": "multi_class",
+        "multi_label_classification": "multi_label",
+        "multilabel": "multi_label",
+        "binary_classification": "binary",
+    },
     "eval_strategy": {"epochs": "epoch", "step": "steps", "none": "no"},
     "save_strategy": {"epochs": "epoch", "step": "steps", "none": "no"},
 }
