@@ -183,22 +183,25 @@ def test_run_refuses_before_it_makes_a_run_directory(hub, tmp_path: Path):
 # before it looks in its cache. One request decides; an unreachable Hub means the cache, at once.
 
 
-def cache_hub_dataset(cache: Path, repo: str, splits: dict[str, Path]) -> None:
-    """Lay `splits` (csv files) out in the `datasets` cache as a download of `repo` leaves them:
-    `datasets` itself writes the Arrow files, which are then named for the repo."""
+def cache_hub_dataset(cache: Path, repo: str, splits: dict[str, Path], features=None) -> None:
+    """Lay `splits` (csv or jsonl files) out in the `datasets` cache as a download of `repo` leaves
+    them: `datasets` itself writes the Arrow files (with `features`, if given), which are then
+    named for the repo."""
     import json
     import shutil
 
     from datasets import load_dataset
 
+    builder = "csv" if next(iter(splits.values())).suffix == ".csv" else "json"
     staging = cache / "staging"
-    load_dataset("csv", data_files={k: str(v) for k, v in splits.items()}, cache_dir=str(staging))
-    built = next((staging / "csv").glob("*/*/*/dataset_info.json")).parent
+    files = {k: str(v) for k, v in splits.items()}
+    load_dataset(builder, data_files=files, cache_dir=str(staging), features=features)
+    built = next((staging / builder).glob("*/*/*/dataset_info.json")).parent
     name = repo.split("/")[-1]
     target = cache / repo.replace("/", "___") / "default" / "0.0.0" / built.name
     shutil.copytree(built, target)
     for split in splits:
-        (target / f"csv-{split}.arrow").rename(target / f"{name}-{split}.arrow")
+        (target / f"{builder}-{split}.arrow").rename(target / f"{name}-{split}.arrow")
     info = json.loads((target / "dataset_info.json").read_text())
     (target / "dataset_info.json").write_text(json.dumps({**info, "builder_name": name}))
     shutil.rmtree(staging)
@@ -255,3 +258,64 @@ def test_a_cached_hub_dataset_trains_with_no_hub(hub_unreachable, tmp_path: Path
     assert "Retrying" not in proc.stderr + proc.stdout
     assert "train 128, validation 32, test 40" in proc.stdout  # both splits read from the cache
     assert took < 20, f"{took:.1f} s: datasets' retries were not skipped"
+
+
+def test_a_hub_datasets_class_labels_name_the_labels_in_its_order(hub_unreachable, tmp_path: Path):
+    """A `ClassLabel` column holds class indices. Its names become the label names, in the
+    dataset's order and with classes no training row has (a single class, and a list of them);
+    a spec that reads the column as indices with its own names still can; -1 is "no label"."""
+    from datasets import ClassLabel, Features, List, Value
+
+    from peftspec.build.data import load_data
+    from peftspec.build.problems import DataError
+    from peftspec.spec import load_spec
+    from tests.helpers.tiny import write_jsonl
+
+    moods = ["sad", "happy", "calm", "bored"]  # not alphabetical; no training row is bored
+    rows = [{"text": f"t{i}", "mood": i % 3, "tags": [i % 2, 2] if i % 4 else []} for i in range(12)]
+    write_jsonl(rows, tmp_path / "train.jsonl")
+    write_jsonl([{"text": "u0", "mood": -1, "tags": []}, *rows[:3]], tmp_path / "test.jsonl")
+    features = Features(
+        {
+            "text": Value("string"),
+            "mood": ClassLabel(names=moods),
+            "tags": List(ClassLabel(names=["x", "y", "z"])),
+        }
+    )
+    splits = {"train": tmp_path / "train.jsonl", "test": tmp_path / "test.jsonl"}
+    cache_hub_dataset(hub_unreachable, "org/moods", splits, features)
+
+    def load(labels: str, task: str = "multi_class", test: bool = False):
+        test_line = 'test = { hub = "org/moods", split = "test" }\n' if test else ""
+        spec = tmp_path / "spec.toml"
+        spec.write_text(
+            f'name = "moods"\n[backbone]\nmodel = "m"\n[dataset]\ntask = "{task}"\n'
+            f'train = {{ hub = "org/moods" }}\n{test_line}labels = {labels}\nvalidation_split = 0.25\n'
+        )
+        return load_data(load_spec(spec).dataset)
+
+    single = load('{ format = "single", column = "mood" }')
+    assert single.label_names == moods
+    seen = {t: single.label_names[c] for s in single.splits() for t, c in zip(s.texts, s.labels)}
+    assert seen == {r["text"]: moods[r["mood"]] for r in rows}
+    assert any("label 'bored' has no positive example" in w.message for w in single.warnings)
+
+    listed = load('{ format = "delimited", column = "tags" }', task="multi_label")
+    assert listed.label_names == ["x", "y", "z"]
+    tagged = {
+        t: [listed.label_names[j] for j in m.nonzero()[0]]
+        for s in listed.splits()
+        for t, m in zip(s.texts, s.labels)
+    }
+    assert tagged == {r["text"]: [["x", "y", "z"][j] for j in sorted(set(r["tags"]))] for r in rows}
+
+    renamed = load('{ format = "single", column = "mood", values = "indices", names = ["S", "H", "C", "B"] }')
+    assert renamed.label_names == ["S", "H", "C", "B"]
+    assert [renamed.label_names[c] for c in renamed.train.labels] == [
+        "SHC"[int(t[1:]) % 3] for t in renamed.train.texts
+    ]
+
+    with pytest.raises(DataError) as info:
+        load('{ format = "single", column = "mood" }', test=True)
+    (problem,) = info.value.errors
+    assert (problem.file, problem.row, problem.message) == ("hub:org/moods[test]", 1, "no label")

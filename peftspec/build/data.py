@@ -6,7 +6,16 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from peftspec.build.labels import INFERRED, declared_names, encode, infer_names, label_columns, lookalikes
+from peftspec.build.labels import (
+    CLASS_LABELS,
+    INFERRED,
+    class_names,
+    declared_names,
+    encode,
+    infer_names,
+    label_columns,
+    lookalikes,
+)
 from peftspec.build.overlap import conflict_warnings, overlap_warnings
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
@@ -67,6 +76,8 @@ def load_data(spec: DatasetSpec) -> DataBundle:
         raise DataError(problems)
     names = declared_names(spec.labels)
     names_from = "the declared labels"
+    if names is None and spec.labels.values == "names":
+        names, names_from = class_names(spec.labels, frames["train"]), CLASS_LABELS
     if names is None:
         names, names_from = infer_names(spec.labels, frames["train"]), INFERRED
         problems += _lookalike_labels(spec, frames["train"], names)

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 LabelSpec = OneHotLabels | DelimitedLabels | SingleLabel
 INFERRED = "the labels of the training data"
 """Where the label names come from when the spec declares none (`infer_names`), as messages say."""
+CLASS_LABELS = "the dataset's class names"
+"""Where they come from when the data names its classes (a Hub dataset's `ClassLabel`)."""
 ONE_HOT_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
 
 
@@ -53,6 +55,30 @@ def declared_names(spec: LabelSpec) -> list[str] | None:
             raise DataError([DataProblem("error", spec.names_file, f"the label names file {what}")])
         return names
     return None
+
+
+def class_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str] | None:
+    """The class names a label column carries (a Hub dataset's `ClassLabel`, read as a polars
+    Enum), in the dataset's order, classes without a training row included; None otherwise."""
+    import polars as pl
+
+    if isinstance(spec, OneHotLabels):
+        return None
+    dtype = frame.schema[spec.column]
+    dtype = dtype.inner if isinstance(dtype, pl.List) else dtype
+    return dtype.categories.to_list() if isinstance(dtype, pl.Enum) else None
+
+
+def class_indices(series: pl.Series) -> pl.Series:
+    """A column decoded to class names (`class_names`) as its class indices again, for specs that
+    read it as indices (`values = "indices"`) or as 0/1 (one-hot); other columns as they are."""
+    import polars as pl
+
+    if isinstance(series.dtype, pl.Enum):
+        return series.to_physical()
+    if isinstance(series.dtype, pl.List) and isinstance(series.dtype.inner, pl.Enum):
+        return series.list.eval(pl.element().to_physical())
+    return series
 
 
 def infer_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str]:
@@ -126,7 +152,8 @@ def _one_hot(spec: OneHotLabels, frame: pl.DataFrame, multi_label: bool) -> Labe
     matrix = np.zeros((frame.height, len(spec.columns)), dtype=np.float32)
     problems = []
     for j, column in enumerate(spec.columns):
-        cells = [str(v).strip().lower() if v is not None else None for v in frame[column].to_list()]
+        values = class_indices(frame[column]).to_list()
+        cells = [str(v).strip().lower() if v is not None else None for v in values]
         bad = [i for i, v in enumerate(cells) if v not in ONE_HOT_VALUES]
         if bad:
             problems.append(
@@ -174,7 +201,8 @@ def _listed(
     unknown: dict[str, list[int]] = {}
     empty: list[int] = []
     several: list[int] = []
-    for i, cell in enumerate(frame[spec.column].to_list()):
+    column = frame[spec.column]
+    for i, cell in enumerate((class_indices(column) if spec.values == "indices" else column).to_list()):
         parts = cell_labels(cell, spec.delimiter if delimited else None)
         if not parts:
             empty.append(i)

@@ -159,8 +159,30 @@ def read_hub(source: HubSource) -> pl.DataFrame:
                     "that cache (HF_HOME) here, or save its splits as files and name them in the spec"
                 )
         raise DataError([DataProblem("error", where, message)]) from None
-    frame = ds.to_polars()
+    frame = class_names_decoded(ds)
     return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+
+
+def class_names_decoded(ds) -> pl.DataFrame:
+    """A `datasets` split as a frame in which a `ClassLabel` column (or a list of them) holds its
+    class names, as a polars Enum that keeps every name in the dataset's order; -1, datasets'
+    "no label", becomes null. Label columns then read as names, like a file's."""
+    import polars as pl
+    from datasets import ClassLabel
+
+    def names(expr, feature: ClassLabel):
+        indices = list(range(len(feature.names)))
+        return expr.replace_strict(indices, feature.names, default=None, return_dtype=pl.Enum(feature.names))
+
+    frame = ds.to_polars()
+    decoded = []
+    for column, feature in ds.features.items():
+        inner = getattr(feature, "feature", None)  # List / Sequence
+        if isinstance(feature, ClassLabel):
+            decoded.append(names(pl.col(column), feature))
+        elif isinstance(inner, ClassLabel):
+            decoded.append(pl.col(column).list.eval(names(pl.element(), inner)))
+    return frame.with_columns(decoded) if decoded else frame
 
 
 def read_source(source: list[str] | HubSource, reader: ReaderOptions, limit: int | None) -> pl.DataFrame:

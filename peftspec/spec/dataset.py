@@ -122,7 +122,8 @@ class DelimitedLabels(SpecModel):
     values: Literal["names", "indices"] = "names"
     """Whether the column holds label names or 0-based indices into `names`."""
     names: list[str] | None = Field(default=None, min_length=1)
-    """Label names in index order; needed for `indices` unless `names_file` is given."""
+    """Label names in index order; needed for `indices` unless `names_file` is given; unset = a
+    Hub dataset's class names (`ClassLabel`), else the sorted distinct values of the training data."""
     names_file: Annotated[str, SpecPath()] | None = None
     """A text file with one label name per line, in index order (GoEmotions `labels.txt`)."""
 
@@ -142,7 +143,8 @@ class SingleLabel(SpecModel):
     values: Literal["names", "indices"] = "names"
     """Whether the column holds class names or 0-based indices into `names`."""
     names: list[str] | None = Field(default=None, min_length=1)
-    """Class names in index order; unset = the sorted distinct values of the training data."""
+    """Class names in index order; unset = a Hub dataset's class names (`ClassLabel`), else the
+    sorted distinct values of the training data."""
     names_file: Annotated[str, SpecPath()] | None = None
     """A text file with one class name per line, in index order."""
 
