@@ -80,7 +80,12 @@ def test_trainer_arguments_for_ddp_and_fsdp():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    return make_tiny_workspace(tmp_path_factory.mktemp("ddp"))
+    """The tiny workspace, with one test row holding a training row's text (a data warning)."""
+    root = make_tiny_workspace(tmp_path_factory.mktemp("ddp"))
+    train, test = ((root / f"{name}.csv").read_text().splitlines() for name in ("train", "test"))
+    test[1] = ",".join([test[1].split(",")[0], train[1].split(",")[1], *test[1].split(",")[2:]])
+    (root / "test.csv").write_text("\n".join(test) + "\n")
+    return root
 
 
 def write(workspace: Path, name: str, batch_size: int, strategy: str = "none") -> Path:
@@ -179,6 +184,7 @@ def test_two_processes_on_one_node_train_as_one_run(workspace, single, tmp_path)
     port = str(free_port())
     out = finish(peftspec(workspace, str(spec), "--nproc-per-node", "2", "--master-port", port, env=probe))
     assert out.count("Final evaluation") == 1  # only rank 0 reports
+    assert out.count("have the text of a training row") == 2  # rank 0 warns before training and after
     check_two_ranks(only_run(workspace, "ddp2"), single)
     # each rank left the process group and dropped its DDP wrapper before exiting: torn down during
     # interpreter exit instead, gloo aborts a rank now and then ("terminate called without an

@@ -74,9 +74,10 @@ def handle(args: argparse.Namespace) -> int:
         return relaunch(launch, passthrough)
     from rich.console import Console
 
+    from peftspec.build.environment import world
     from peftspec.sweep.trial import trial_record
 
-    console = Console()
+    console = Console(quiet=not world().main)  # under torchrun every rank checks the same data: rank 0 speaks
     try:
         if seeds is not None:
             for outcome in api.run_replicates(args.spec, args.set, seeds, vary_split=args.vary_split):
