@@ -198,3 +198,22 @@ def test_an_id_column_is_found_in_a_file_longer_than_the_rows_looked_at(tmp_path
     proc, spec, _ = init(tmp_path, "tweets-train.csv")
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["id_column"] == "ID" and "also free text" not in proc.stdout
+
+
+def test_max_length_counts_tokens_with_the_models_tokenizer(tmp_path: Path):
+    """Short words are many tokens for few characters: the 4-characters-a-token estimate would say
+    64, the backbone's own tokenizer counts about 100 tokens a text and says 128."""
+    from tests.helpers.tiny import make_backbone
+
+    make_backbone("bert", tmp_path / "bert")
+    write_lines(
+        tmp_path / "train.csv", ["text,label", *(f"{'a b ' * 50}{i},{'xy'[i % 2]}" for i in range(40))]
+    )
+    proc, spec, _ = init(tmp_path, "train.csv")
+    assert spec["dataset"]["max_length"] == 64 and "4 characters a token" in " ".join(proc.stdout.split())
+    (tmp_path / "spec.toml").unlink()
+    proc, spec, _ = init(tmp_path, "train.csv", "--model", "./bert")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["max_length"] == 128, proc.stdout
+    assert "at most 103 tokens, counted with ./bert's tokenizer on 40 rows" in " ".join(proc.stdout.split())
+    assert_clean(tmp_path)

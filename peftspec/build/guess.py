@@ -12,7 +12,9 @@ What is guessed, and from what:
   column of few distinct values, by its name first (`label`, `class`, ...) (`single`);
 - validation and test files beside it, named as it is with `train` replaced (`dev`, `valid`,
   `validation`, `val`; `test`);
-- `max_length`: the 95th percentile of the texts' length at about 4 characters a token.
+- `max_length`: the 95th percentile of the texts' length in tokens, counted with `--model`'s
+  tokenizer when it loads (a local folder, a package, the Hugging Face cache, or a Hub in reach),
+  else estimated at about 4 characters a token.
 
 Every guess is said in a note; the spec is then checked by loading its data as a run would.
 """
@@ -72,7 +74,7 @@ def starter_from_data(data: str, spec_path: str, model: str | None = None) -> st
     """The starter spec (commented TOML) for the training file `data`, to be written at `spec_path`."""
     from peftspec.spec.starter import starter_toml
 
-    guess = guess_dataset(data, os.path.dirname(spec_path))
+    guess = guess_dataset(data, os.path.dirname(spec_path), model)
     name = os.path.basename(spec_path)
     return starter_toml(guess.dataset, guess.name, model, guess.notes, name, guess.description)
 
@@ -89,8 +91,9 @@ def loaded_summary(spec_path: str) -> str:
     return f"rows: {rows}; {bundle.task.replace('_', '-')}, {len(names)} labels: {shown}"
 
 
-def guess_dataset(data: str, spec_dir: str) -> Guess:
-    """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`."""
+def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
+    """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`; `model`:
+    the backbone, whose tokenizer counts the texts' tokens for `max_length` if it loads."""
     if not os.path.isfile(data):
         raise GuessError(f"{data}: no such data file")
     notes: list[str] = []
@@ -134,7 +137,7 @@ def guess_dataset(data: str, spec_dir: str) -> Guess:
     if ident:
         dataset["id_column"] = name[ident.name]
         notes.append(f"id: {name[ident.name]!r} (every value distinct)")
-    dataset["max_length"] = _max_length(text, pair, notes)
+    dataset["max_length"] = _max_length(text, pair, notes, model)
     if "column" in labels:
         labels["column"] = name[labels["column"]]
     dataset["labels"] = labels
@@ -268,11 +271,25 @@ def _delimiter(column: Column) -> str | None:
     return None
 
 
-def _max_length(text: Column, pair: Column | None, notes: list[str]) -> int:
+def _max_length(text: Column, pair: Column | None, notes: list[str], model: str | None = None) -> int:
+    """The shortest of `LENGTHS` that holds 95% of the texts (both texts, for pairs): tokens
+    counted with `model`'s tokenizer when it loads, else characters / 4."""
+    counted = _token_lengths(text, pair, model, notes) if model else None
+    if counted is not None:
+        lengths, tokenizer = counted
+        p95 = _p95(lengths)
+        limit = tokenizer.model_max_length if 0 < tokenizer.model_max_length < 1_000_000 else LENGTHS[-1]
+        chosen = min(next((n for n in LENGTHS if n >= p95), LENGTHS[-1]), limit)
+        capped = f"; the model reads at most {limit}" if chosen == limit else ""
+        notes.append(
+            f"max_length: {chosen} (95% of texts are at most {p95} tokens, counted with {model}'s "
+            f"tokenizer on {len(lengths):,} rows{capped})"
+        )
+        return chosen
     lengths = sorted(len(s) for s in text.strings)
     if pair is not None:
         lengths = sorted(a + b for a, b in zip(lengths, sorted(len(s) for s in pair.strings)))
-    p95 = lengths[min(len(lengths) - 1, math.ceil(0.95 * len(lengths)) - 1)] if lengths else 0
+    p95 = _p95(lengths)
     tokens = p95 // 4 + 2 + (1 if pair is not None else 0)
     chosen = next((n for n in LENGTHS if n >= tokens), LENGTHS[-1])
     notes.append(
@@ -280,6 +297,30 @@ def _max_length(text: Column, pair: Column | None, notes: list[str]) -> int:
         "4 characters a token; `peftspec run --dry-run` measures what it cuts with the tokenizer)"
     )
     return chosen
+
+
+def _p95(lengths: list[int]) -> int:
+    lengths = sorted(lengths)
+    return lengths[min(len(lengths) - 1, math.ceil(0.95 * len(lengths)) - 1)] if lengths else 0
+
+
+def _token_lengths(text: Column, pair: Column | None, model: str, notes: list[str]):
+    """(tokens per row with special tokens, the tokenizer), or None with a note on why not."""
+    from peftspec.build.model import build_tokenizer
+    from peftspec.spec.backbone import BackboneSpec
+
+    try:
+        tokenizer, _ = build_tokenizer(BackboneSpec(model=model))
+    except Exception as exc:  # no such model, no network, no tokenizer files: estimate instead
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        notes.append(f"{model}'s tokenizer did not load ({reason}): max_length is estimated from characters")
+        return None
+    if pair is None:
+        encoded = tokenizer(text.strings)
+    else:
+        rows = min(len(text.strings), len(pair.strings))
+        encoded = tokenizer(text.strings[:rows], pair.strings[:rows])
+    return [len(ids) for ids in encoded["input_ids"]], tokenizer
 
 
 def _sibling(train: str, words: tuple[str, ...]) -> str | None:
