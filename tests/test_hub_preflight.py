@@ -319,3 +319,53 @@ def test_a_hub_datasets_class_labels_name_the_labels_in_its_order(hub_unreachabl
         load('{ format = "single", column = "mood" }', test=True)
     (problem,) = info.value.errors
     assert (problem.file, problem.row, problem.message) == ("hub:org/moods[test]", 1, "no label")
+
+
+def test_init_guesses_a_spec_from_a_hub_dataset(hub_unreachable, tmp_path: Path):
+    """`init --data hub:ID`: its ClassLabel column is the labels (not another column of few values,
+    which a file's guess would take), its splits are validation and test, a test split without
+    labels (-1) is left out, and the positive class is the dataset's second."""
+    import tomllib
+
+    from datasets import ClassLabel, Features, Value
+
+    from peftspec.spec import check_spec
+    from tests.helpers.cli import peftspec as command
+    from tests.helpers.tiny import write_jsonl
+
+    def rows(n: int, unlabelled: bool = False) -> list[dict]:
+        return [
+            {
+                "idx": i,
+                "sentence": f"words of row {i} here",
+                "mood": -1 if unlabelled else i % 2,
+                "source": "ab"[i % 3 == 0],
+            }
+            for i in range(n)
+        ]
+
+    splits = {"train": 40, "validation": 10, "test": 10}
+    for split, n in splits.items():
+        write_jsonl(rows(n, unlabelled=split == "test"), tmp_path / f"{split}.jsonl")
+    features = Features(
+        {
+            "idx": Value("int32"),
+            "sentence": Value("string"),
+            "mood": ClassLabel(names=["sad", "happy"]),
+            "source": Value("string"),
+        }
+    )
+    cache_hub_dataset(hub_unreachable, "org/moods", {s: tmp_path / f"{s}.jsonl" for s in splits}, features)
+    proc = command(tmp_path, "init", "moods.toml", "--data", "hub:org/moods")
+    assert proc.returncode == 0, proc.stderr
+    said = " ".join(proc.stdout.split())
+    dataset = tomllib.loads((tmp_path / "moods.toml").read_text())["dataset"]
+    assert dataset["train"] == {"hub": "org/moods", "split": "train"}
+    assert dataset["validation"] == {"hub": "org/moods", "split": "validation"} and "test" not in dataset
+    assert dataset["labels"] == {"format": "single", "column": "mood"}
+    assert dataset["text_column"] == "sentence" and dataset["id_column"] == "idx"
+    assert "the 'test' split has no labels (all -1), so it is left out" in said
+    assert "f1, precision and recall on 'happy'" in said  # the dataset's class 1, not the sorted second
+    assert "rows: train 40, validation 10; multi-class, 2 labels: sad, happy" in said
+    report = check_spec(tmp_path / "moods.toml")
+    assert report.spec is not None and report.diagnostics == [], report.diagnostics

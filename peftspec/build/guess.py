@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from peftspec.build.guess_columns import SAMPLE, Column, GuessError, read_columns
+from peftspec.build.guess_columns import SAMPLE, Column, GuessError, columns_of, read_columns
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 LABEL_NAMES = (
@@ -66,7 +66,8 @@ class Guess:
             f" and {self.dataset['text_pair_column']!r}" if "text_pair_column" in self.dataset else ""
         )
         kind = self.task.replace("_", "-")
-        source = os.path.basename(self.dataset["train"])
+        train = self.dataset["train"]
+        source = f"hub:{train['hub']}" if isinstance(train, dict) else os.path.basename(train)
         return f"{kind.capitalize()} classification of {texts} by {column} ({source})."
 
 
@@ -94,18 +95,33 @@ def loaded_summary(spec_path: str) -> str:
 def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`; `model`:
     the backbone, whose tokenizer counts the texts' tokens for `max_length` if it loads."""
-    if not os.path.isfile(data):
-        raise GuessError(f"{data}: no such data file")
+    from peftspec.build.guess_hub import hub_reference, read_hub_data
+
     notes: list[str] = []
-    reader, rows, columns = read_columns(data, notes)
+    source = hub_reference(data)
+    hub = read_hub_data(source, notes) if source else None
+    if hub is None and not os.path.isfile(data):
+        raise GuessError(f"{data}: no such data file", hint="a Hub dataset is written hub:ORG/NAME")
+    if hub is None:
+        reader, rows, columns = read_columns(data, notes)
+    else:
+        reader, rows, columns = {}, hub.train.height, columns_of(hub.train)
     text, pair = _text_columns(columns, data)
     taken = {text.name} | ({pair.name} if pair else set())
     ident = next((c for c in columns if c.name not in taken and _is_id(c, rows)), None)
     if ident:
         taken.add(ident.name)
-    labels, why, task = _labels([c for c in columns if c.name not in taken], rows, data)
-    dataset: dict[str, Any] = {"train": _relative(data, spec_dir)}
+    candidates = [c for c in columns if c.name not in taken]
+    classes = [c for c in candidates if hub and c.name in hub.class_columns]  # the dataset says so
+    labels, why, task = _labels(classes or candidates, rows, data, hub.order if hub else {})
+    dataset: dict[str, Any] = {"train": {**source, "split": "train"} if source else _relative(data, spec_dir)}
     for role, words in (("validation", VALIDATION_WORDS), ("test", ("test",))):
+        if hub is not None:
+            if role in hub.splits:
+                dataset[role] = {**source, "split": hub.splits[role]}
+            elif role == "validation":
+                dataset["validation_split"] = 0.2
+            continue
         sibling = _sibling(data, words)
         if sibling:
             dataset[role] = _relative(sibling, spec_dir)
@@ -186,8 +202,11 @@ def _is_id(column: Column, rows: int) -> bool:
     return named and not column.is_list and sampled == min(rows, SAMPLE) and column.distinct == sampled
 
 
-def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any], str, str]:
-    """(the labels table, why, the task)."""
+def _labels(
+    columns: list[Column], rows: int, data: str, order: dict[str, list[str]] | None = None
+) -> tuple[dict[str, Any], str, str]:
+    """(the labels table, why, the task); `order`: a column's class names in the dataset's order
+    (a Hub dataset's `ClassLabel`)."""
     binaries = [c for c in columns if c.binary]
     if len(binaries) >= 2 and not any(c.name.lower() in LABEL_NAMES for c in binaries):
         names = [c.name for c in binaries]
@@ -204,7 +223,8 @@ def _labels(columns: list[Column], rows: int, data: str) -> tuple[dict[str, Any]
                 return _delimited(column, delimiter)
         single = [c for c in group if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
         if single:  # of columns not named as labels the last, where label columns usually are
-            return _single(single[0] if group is named else single[-1], [c.name for c in single])
+            chosen = single[0] if group is named else single[-1]
+            return _single(chosen, [c.name for c in single], (order or {}).get(chosen.name))
     found = ", ".join(repr(c.name) for c in columns) or "none"
     raise GuessError(
         f"{data}: no column looks like labels (columns left after the text and id: {found})",
@@ -228,10 +248,12 @@ def _delimited(column: Column, delimiter: str) -> tuple[dict[str, Any], str, str
     return table, why, "multi_label"
 
 
-def _single(column: Column, candidates: list[str]) -> tuple[dict[str, Any], str, str]:
-    why = f"labels: {{column}}, one of {column.distinct} classes a row (single)"
-    if column.distinct == 2:
-        second = sorted(set(column.strings))[1]
+def _single(
+    column: Column, candidates: list[str], order: list[str] | None = None
+) -> tuple[dict[str, Any], str, str]:
+    why = f"labels: {{column}}, one of {len(order or []) or column.distinct} classes a row (single)"
+    if (len(order) if order else column.distinct) == 2:
+        second = (order or sorted(set(column.strings)))[1]
         why += (
             f"; scored as 2 classes (macro averages), unless you set dataset.task = "
             f'"binary", which scores f1, precision and recall on {second!r}'

@@ -72,7 +72,7 @@ def read_columns(data: str, notes: list[str]) -> tuple[dict[str, Any], int, list
     reader, frame = _read(data, notes)
     if frame.height < 2:
         raise GuessError(f"{data} has {frame.height} data row(s): too few to guess from")
-    return reader, frame.height, _columns(frame)
+    return reader, frame.height, columns_of(frame)
 
 
 def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
@@ -140,7 +140,8 @@ def _data_lines(path: str) -> int:
     return max(len(lines) - 1, 0)  # the header
 
 
-def _columns(frame: pl.DataFrame) -> list[Column]:
+def columns_of(frame: pl.DataFrame) -> list[Column]:
+    """The frame's columns, each with the non-empty values of its first rows (`SAMPLE`)."""
     import polars as pl
 
     out = []

@@ -131,23 +131,33 @@ def _problem(path: str, message: str) -> DataError:
 def read_hub(source: HubSource) -> pl.DataFrame:
     """One split of a hub dataset. When the Hub cannot be reached it is read from the `datasets`
     cache straight away, instead of after half a minute of retries."""
+    import polars as pl
+
+    where = f"hub:{source.hub}[{source.split}]"
+    ds = load_hub(source.hub, source.config, source.split, source.revision, where)
+    frame = class_names_decoded(ds)
+    return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+
+
+def load_hub(hub: str, config: str | None, split: str | None, revision: str | None, where: str):
+    """`datasets.load_dataset` (one split, or all of them as a `DatasetDict` when `split` is None),
+    from the cache at once when the Hub is out of reach; `DataError` at `where` when it fails."""
     import contextlib
 
-    import polars as pl
-    from datasets import config, load_dataset
+    from datasets import config as settings
+    from datasets import load_dataset
 
     from peftspec.build.hub import cache_only, hub_unreachable
 
-    where = f"hub:{source.hub}[{source.split}]"
-    unreachable = None if config.HF_HUB_OFFLINE else hub_unreachable(config.HF_ENDPOINT)
+    unreachable = None if settings.HF_HUB_OFFLINE else hub_unreachable(settings.HF_ENDPOINT)
     try:
-        with cache_only(config) if unreachable else contextlib.nullcontext():
-            ds = load_dataset(source.hub, source.config, split=source.split, revision=source.revision)
+        with cache_only(settings) if unreachable else contextlib.nullcontext():
+            return load_dataset(hub, config, split=split, revision=revision)
     except Exception as exc:  # datasets raises many types; the message is what matters
         if unreachable:
             message = (
                 f"the Hub cannot be reached from here ({unreachable}) and the dataset is not in the "
-                f"datasets cache ({config.HF_DATASETS_CACHE}). Load it once where there is a network "
+                f"datasets cache ({settings.HF_DATASETS_CACHE}). Load it once where there is a network "
                 "and copy that cache (HF_HOME) here, or save its splits as files and name them in the spec"
             )
         else:
@@ -155,12 +165,10 @@ def read_hub(source: HubSource) -> pl.DataFrame:
             if isinstance(exc, ConnectionError) or "Couldn't reach" in str(exc):
                 message += (
                     ". HF_HUB_OFFLINE is set and it is not in the datasets cache "
-                    f"({config.HF_DATASETS_CACHE}): load it once where there is a network and copy "
+                    f"({settings.HF_DATASETS_CACHE}): load it once where there is a network and copy "
                     "that cache (HF_HOME) here, or save its splits as files and name them in the spec"
                 )
         raise DataError([DataProblem("error", where, message)]) from None
-    frame = class_names_decoded(ds)
-    return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
 
 
 def class_names_decoded(ds) -> pl.DataFrame:

@@ -18,8 +18,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--data",
         metavar="TRAIN",
-        help="a training file (csv, tsv, jsonl, json, parquet): its text, id and label columns, the "
-        "validation and test files beside it and max_length are guessed, said and checked",
+        help="a training file (csv, tsv, jsonl, json, parquet), or a Hub dataset as hub:ORG/NAME[:CONFIG]: "
+        "its text, id and label columns, its validation and test data and max_length are guessed, said "
+        "and checked",
     )
     p.add_argument("--model", metavar="MODEL", help="the backbone: a Hub id, a local folder or package:NAME")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")

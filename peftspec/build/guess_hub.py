@@ -1,0 +1,87 @@
+"""`peftspec init --data hub:ID[:CONFIG]`: a Hub dataset, for `guess`. Its splits are read as a run
+reads them (`tables.load_hub`: from the cache at once when the Hub is out of reach), so its class
+labels (`ClassLabel`) arrive as names and say which columns are labels; its split names say which
+are validation and test, and a split whose labels are all missing (datasets' -1, as GLUE's test
+splits hold) is left out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from peftspec.build.guess_columns import GuessError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+PREFIX = "hub:"
+SPLIT_ROLES = {"validation": ("validation", "valid", "dev", "val"), "test": ("test",)}
+
+
+@dataclass
+class HubData:
+    source: dict[str, Any]
+    """`{hub = ID, config = ...}`, as the spec's sources write it (less the split)."""
+    train: pl.DataFrame
+    """The training split, class labels decoded to names."""
+    splits: dict[str, str]
+    """Spec role (`validation`, `test`) -> the dataset's split name, for splits that have labels."""
+    class_columns: list[str]
+    """Columns that hold class labels (a class, or a list of them)."""
+    order: dict[str, list[str]]
+    """Each class column's names in the dataset's order."""
+
+
+def hub_reference(data: str) -> dict[str, Any] | None:
+    """`hub:ID` or `hub:ID:CONFIG` as a source table; None for anything else (a file)."""
+    if not data.startswith(PREFIX):
+        return None
+    hub, _, config = data[len(PREFIX) :].partition(":")
+    if not hub.strip():
+        raise GuessError(f"{data}: name the dataset, as hub:ORG/NAME (or hub:ORG/NAME:CONFIG)")
+    return {"hub": hub.strip(), **({"config": config.strip()} if config.strip() else {})}
+
+
+def read_hub_data(source: dict[str, Any], notes: list[str]) -> HubData:
+    """The dataset's splits (all of them, as `load_dataset` gives them), its training split decoded,
+    and what its features say; the choices go into `notes`."""
+    from peftspec.build.problems import DataError
+    from peftspec.build.tables import class_names_decoded, load_hub
+
+    where = PREFIX + source["hub"]
+    try:
+        splits = load_hub(source["hub"], source.get("config"), None, None, where)
+    except DataError as exc:
+        raise GuessError(str(exc)) from None
+    if "train" not in splits:
+        raise GuessError(f"{where} has no train split (splits: {', '.join(splits)})")
+    train = class_names_decoded(splits["train"])
+    classes = [c for c, t in train.schema.items() if _enum(t) is not None]
+    order = {c: _enum(train.schema[c]).categories.to_list() for c in classes}
+    roles: dict[str, str] = {}
+    for role, names in SPLIT_ROLES.items():
+        found = next((name for name in names if name in splits), None)
+        if found is None:
+            continue
+        frame = class_names_decoded(splits[found])
+        if classes and all(frame[c].null_count() == frame.height for c in classes if c in frame.columns):
+            notes.append(
+                f"{role}: the {found!r} split has no labels (all -1), so it is left out; "
+                f"`peftspec predict` labels it"
+            )
+            continue
+        roles[role] = found
+        notes.append(f"{role}: the dataset's {found!r} split")
+    if "validation" not in roles:
+        notes.append("validation: the dataset has no validation split; 20% of the training rows are held out")
+    if classes:
+        notes.append(f"class labels: {', '.join(map(repr, classes))} (the dataset's ClassLabel features)")
+    return HubData(source, train, roles, classes, order)
+
+
+def _enum(dtype):
+    """The Enum of a class column (or of its lists); None for other columns."""
+    import polars as pl
+
+    inner = dtype.inner if isinstance(dtype, pl.List) else dtype
+    return inner if isinstance(inner, pl.Enum) else None
