@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from peftspec.build.guess_columns import SAMPLE, Column, GuessError, columns_of, read_columns
+from peftspec.build.guess_columns import SAMPLE, SPLIT_WORDS, Column, GuessError, columns_of, read_columns
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 LABEL_NAMES = (
@@ -46,7 +46,6 @@ PAIRS = [
     ("text_a", "text_b"),
     ("text1", "text2"),
 ]
-VALIDATION_WORDS = ("dev", "validation", "valid", "val")
 LENGTHS = (32, 64, 96, 128, 192, 256, 384, 512)
 
 
@@ -115,7 +114,7 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     classes = [c for c in candidates if hub and c.name in hub.class_columns]  # the dataset says so
     labels, why, task = _labels(classes or candidates, rows, data, hub.order if hub else {})
     dataset: dict[str, Any] = {"train": {**source, "split": "train"} if source else _relative(data, spec_dir)}
-    for role, words in (("validation", VALIDATION_WORDS), ("test", ("test",))):
+    for role, words in SPLIT_WORDS.items():
         if hub is not None:
             if role in hub.splits:
                 dataset[role] = {**source, "split": hub.splits[role]}

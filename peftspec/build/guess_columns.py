@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 SAMPLE = 5000
 """Rows of each column looked at."""
+SPLIT_WORDS = {"validation": ("dev", "validation", "valid", "val"), "test": ("test",)}
+"""What names the validation and test data: a file named as the training file with `train`
+replaced, or a Hub dataset's split (the first of these it has)."""
 BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
 UNNAMED = "column_{}"
 """How the columns of a file without a header row are named while their roles are guessed."""

@@ -9,13 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from peftspec.build.guess_columns import GuessError
+from peftspec.build.guess_columns import SPLIT_WORDS, GuessError
 
 if TYPE_CHECKING:
     import polars as pl
 
 PREFIX = "hub:"
-SPLIT_ROLES = {"validation": ("validation", "valid", "dev", "val"), "test": ("test",)}
 
 
 @dataclass
@@ -59,7 +58,7 @@ def read_hub_data(source: dict[str, Any], notes: list[str]) -> HubData:
     classes = [c for c, t in train.schema.items() if _enum(t) is not None]
     order = {c: _enum(train.schema[c]).categories.to_list() for c in classes}
     roles: dict[str, str] = {}
-    for role, names in SPLIT_ROLES.items():
+    for role, names in SPLIT_WORDS.items():
         found = next((name for name in names if name in splits), None)
         if found is None:
             continue
