@@ -296,6 +296,8 @@ def test_a_hub_datasets_class_labels_name_the_labels_in_its_order(hub_unreachabl
 
     single = load('{ format = "single", column = "mood" }')
     assert single.label_names == moods
+    (key, digest), again = single.hashes.popitem(), load('{ format = "single", column = "mood" }').hashes
+    assert key == "hub:org/moods[train]" and len(digest) == 64 and again == {key: digest}  # what was read
     seen = {t: single.label_names[c] for s in single.splits() for t, c in zip(s.texts, s.labels)}
     assert seen == {r["text"]: moods[r["mood"]] for r in rows}
     assert any("label 'bored' has no positive example" in w.message for w in single.warnings)

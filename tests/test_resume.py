@@ -312,3 +312,15 @@ def test_runs_lists_crashed_runs_and_gc_keeps_the_best_and_the_latest(tmp_path, 
     left = sorted(p.name for p in (done / "checkpoints").iterdir())
     assert left == ["checkpoint-16", "checkpoint-8"]  # the latest and the best
     assert sorted(p.name for p in (crashed / "checkpoints").iterdir()) == ["checkpoint-4", "checkpoint-8"]
+
+
+def test_a_hub_split_is_compared_when_recorded_and_not_held_against_older_records():
+    from peftspec.build.resume import ResumeRefused, check_data_unchanged
+
+    now = {"train.csv": "a", "hub:org/x[test]": "h2"}
+    check_data_unchanged({"train.csv": "a"}, now, [])  # recorded before hub splits were hashed
+    with pytest.raises(ResumeRefused) as info:
+        check_data_unchanged({"train.csv": "a", "hub:org/x[test]": "h1"}, now, [])
+    assert info.value.problems == ["hub:org/x[test]"]
+    with pytest.raises(ResumeRefused):
+        check_data_unchanged({"train.csv": "b"}, now, [])

@@ -52,7 +52,9 @@ def check_spec_changes(recorded: Spec, new: Spec, force: Sequence[str]) -> list[
 
 
 def check_data_unchanged(recorded: dict[str, str], now: dict[str, str], force: Sequence[str]) -> None:
-    changed = sorted(f for f in set(recorded) | set(now) if recorded.get(f) != now.get(f))
+    # a run recorded before hub splits were hashed has no hash of them to compare
+    unrecorded = {f for f in now if f.startswith("hub:") and f not in recorded}
+    changed = sorted(f for f in (set(recorded) | set(now)) - unrecorded if recorded.get(f) != now.get(f))
     if changed and "data" not in force:
         raise ResumeRefused(
             "the data changed since the run started (content hash differs)",

@@ -206,17 +206,25 @@ def read_source(source: list[str] | HubSource, reader: ReaderOptions, limit: int
 
 
 def file_hashes(source: list[str] | HubSource | None) -> dict[str, str]:
-    """sha256 of each local file of a source, so a run records exactly what it read."""
-    if source is None or isinstance(source, HubSource):
+    """sha256 of each local file of a source, or of a hub split's Arrow files in the `datasets`
+    cache (`hub:ID[split]`), so a run records exactly what it read."""
+    if source is None:
         return {}
-    out = {}
-    for path in source:
-        digest = hashlib.sha256()
-        with open(local_path(path), "rb") as fh:
+    if isinstance(source, HubSource):
+        where = f"hub:{source.hub}[{source.split}]"
+        ds = load_hub(source.hub, source.config, source.split, source.revision, where)
+        files = [f["filename"] for f in ds.cache_files]  # memory-mapped: read again, not copied
+        return {where: _sha256(files)} if files else {}
+    return {path: _sha256([local_path(path)]) for path in source}
+
+
+def _sha256(paths: list) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
-        out[path] = digest.hexdigest()
-    return out
+    return digest.hexdigest()
 
 
 def frame_problem(
