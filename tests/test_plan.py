@@ -99,3 +99,17 @@ def test_fsdp_shards_weights_and_states_per_gpu_ddp_does_not():
     assert fsdp["weights"] == pytest.approx(one["weights"] / 4)
     assert fsdp["optimizer states"] == pytest.approx(one["optimizer states"] / 4)
     assert fsdp["activations"] == one["activations"]  # each GPU still holds its own batch's activations
+
+
+def test_the_plan_says_its_figures_are_per_gpu_and_the_effective_batch_of_all(capsys):
+    spec = str(ROOT / "specs" / "gemma_lora.toml")
+    assert (
+        main(
+            ["plan", spec, "--set", 'distributed.strategy="ddp"', "--set", "distributed.processes_per_node=4"]
+        )
+        == 0
+    )
+    said = " ".join(capsys.readouterr().out.split())
+    assert "per GPU, for each of 4 processes (ddp: a full copy on each); effective batch 128" in said
+    assert main(["plan", spec]) == 0
+    assert "per GPU" not in capsys.readouterr().out

@@ -77,6 +77,14 @@ def render_fit(report: FitReport, console) -> None:
             f"gradient checkpointing {'on' if t.gradient_checkpointing else 'off'}"
         )
     )
+    dist = spec.distributed
+    processes = dist.processes_per_node * dist.nodes
+    if processes > 1:
+        how = "ddp: a full copy on each" if dist.strategy == "ddp" else f"fsdp {dist.fsdp.sharding}"
+        effective = t.batch_size * t.gradient_accumulation_steps * processes
+        console.print(
+            Text(f"per GPU, for each of {processes} processes ({how}); effective batch {effective}")
+        )
     if budget is None:
         return
     _render_micro(report, console)
