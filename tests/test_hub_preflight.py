@@ -4,7 +4,6 @@ does (its X-Error-Code headers), a closed port for "no network", and HF_HUB_OFFL
 
 from __future__ import annotations
 
-import socket
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +15,7 @@ from peftspec.build.hub import check_reachable
 from peftspec.build.model import ModelError
 from peftspec.spec.backbone import BackboneSpec
 from tests.helpers.cli import peftspec
+from tests.helpers.hub import cache_hub_dataset, closed_port_url, no_hub  # noqa: F401 (the hub_unreachable fixture)
 
 ANSWERS = {  # repo -> (status, X-Error-Code), as huggingface.co answers a HEAD of its config.json
     "org/model": (200, None),
@@ -55,12 +55,6 @@ def stand_in_hub():
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
-        closed.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{closed.getsockname()[1]}"
 
 
 @pytest.fixture
@@ -181,45 +175,6 @@ def test_run_refuses_before_it_makes_a_run_directory(hub, tmp_path: Path):
 
 # Hub datasets: `datasets` retries an unreachable Hub for ~23 s per split (printing each retry)
 # before it looks in its cache. One request decides; an unreachable Hub means the cache, at once.
-
-
-def cache_hub_dataset(cache: Path, repo: str, splits: dict[str, Path], features=None) -> None:
-    """Lay `splits` (csv or jsonl files) out in the `datasets` cache as a download of `repo` leaves
-    them: `datasets` itself writes the Arrow files (with `features`, if given), which are then
-    named for the repo."""
-    import json
-    import shutil
-
-    from datasets import load_dataset
-
-    builder = "csv" if next(iter(splits.values())).suffix == ".csv" else "json"
-    staging = cache / "staging"
-    files = {k: str(v) for k, v in splits.items()}
-    load_dataset(builder, data_files=files, cache_dir=str(staging), features=features)
-    built = next((staging / builder).glob("*/*/*/dataset_info.json")).parent
-    name = repo.split("/")[-1]
-    target = cache / repo.replace("/", "___") / "default" / "0.0.0" / built.name
-    shutil.copytree(built, target)
-    for split in splits:
-        (target / f"{builder}-{split}.arrow").rename(target / f"{name}-{split}.arrow")
-    info = json.loads((target / "dataset_info.json").read_text())
-    (target / "dataset_info.json").write_text(json.dumps({**info, "builder_name": name}))
-    shutil.rmtree(staging)
-
-
-@pytest.fixture
-def hub_unreachable(monkeypatch, tmp_path):
-    """No Hub (a closed port), an empty `datasets` cache under tmp_path, HF_HUB_OFFLINE unset."""
-    from datasets import config
-
-    from peftspec.build.hub import hub_unreachable
-
-    monkeypatch.setattr(config, "HF_ENDPOINT", closed_port_url())
-    monkeypatch.setattr(config, "HF_DATASETS_CACHE", str(tmp_path / "datasets-cache"))
-    monkeypatch.setattr(config, "HF_HUB_OFFLINE", False)
-    hub_unreachable.cache_clear()
-    yield tmp_path / "datasets-cache"
-    hub_unreachable.cache_clear()
 
 
 def test_an_unreachable_hub_refuses_an_uncached_dataset_at_once(hub_unreachable):

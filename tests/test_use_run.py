@@ -13,6 +13,7 @@ import pytest
 import peftspec
 from peftspec.runs import read_run
 from tests.helpers.cli import peftspec as run_cli
+from tests.helpers.hub import cache_hub_dataset, no_hub  # noqa: F401 (the hub_unreachable fixture)
 from tests.helpers.specs import train_tiny_runs
 from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
 
@@ -98,6 +99,22 @@ def test_evaluate_on_the_validation_file_reproduces_eval_json(runs, name):
     shown = json.loads(peftspec_cli("compare", str(root), "--split", "again", "--format", "json").stdout)
     assert shown[0]["f1_macro"] == again["f1_macro"]
     assert json.loads((root / "eval-again.json").read_text())["warnings"] == []  # unseen rows
+
+
+def test_evaluate_on_a_hub_split(runs, hub_unreachable):
+    """`evaluate RUN hub:ORG/NAME`: the dataset's test split unless one is named; the same rows as
+    the validation file give the same figures, recorded as `NAME-SPLIT`."""
+    root = runs["lora"]
+    cache_hub_dataset(hub_unreachable, "org/emo", {"test": root.parents[1] / "validation.csv"})
+    proc = peftspec_cli("evaluate", str(root), "hub:org/emo")
+    assert proc.returncode == 0, proc.stderr
+    recorded = json.loads((root / "eval.json").read_text())["validation"]
+    evaluation = json.loads((root / "eval-emo-test.json").read_text())
+    assert evaluation["data"] == "hub:org/emo" and evaluation["rows"] == 40
+    assert evaluation["emo-test"]["f1_macro"] == pytest.approx(recorded["f1_macro"], abs=1e-12)
+    missing = peftspec_cli("evaluate", str(root), "hub:org/emo[validation]")
+    said = " ".join(missing.stderr.split())
+    assert missing.returncode == 1 and "hub:org/emo[validation]: the dataset has no such split" in said
 
 
 def test_evaluating_on_rows_the_run_trained_on_says_so(runs):

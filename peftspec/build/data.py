@@ -19,7 +19,7 @@ from peftspec.build.labels import (
 from peftspec.build.overlap import conflict_warnings, overlap_warnings
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
-from peftspec.spec.dataset import DatasetSpec
+from peftspec.spec.dataset import DatasetSpec, HubSource
 
 if TYPE_CHECKING:
     import numpy as np
@@ -239,11 +239,14 @@ def _unused_labels(
     ]
 
 
-def load_labelled(spec: DatasetSpec, source: list[str], names: list[str], name: str = "evaluation") -> Split:
-    """One more labelled split, read and checked like the run's own data, with the run's label names."""
+def load_labelled(
+    spec: DatasetSpec, source: list[str] | HubSource, names: list[str], name: str = "evaluation"
+) -> Split:
+    """One more labelled split (files, or a hub split), read and checked like the run's own data,
+    with the run's label names."""
     frame = read_source(source, spec.reader, None)
     if frame.height == 0:
-        raise DataError([DataProblem("error", ", ".join(source), f"the {name} data has no rows")])
+        raise DataError([DataProblem("error", _describe(source), f"the {name} data has no rows")])
     problems = _check_columns(spec, name, frame)
     if not problems:
         problems += _check_text(spec, frame)

@@ -94,13 +94,15 @@ def loaded_summary(spec_path: str) -> str:
 def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`; `model`:
     the backbone, whose tokenizer counts the texts' tokens for `max_length` if it loads."""
-    from peftspec.build.guess_hub import hub_reference, read_hub_data
+    from peftspec.build.guess_hub import read_hub_data
+    from peftspec.spec.dataset import HUB_REFERENCE, hub_reference
 
     notes: list[str] = []
-    source = hub_reference(data)
-    hub = read_hub_data(source, notes) if source else None
+    reference = hub_reference(data)
+    hub = read_hub_data(reference, notes) if reference else None
     if hub is None and not os.path.isfile(data):
-        raise GuessError(f"{data}: no such data file", hint="a Hub dataset is written hub:ORG/NAME")
+        raise GuessError(f"{data}: no such data file", hint=f"a Hub dataset is written {HUB_REFERENCE}")
+    source = hub.source if hub else None
     if hub is None:
         reader, rows, columns = read_columns(data, notes)
     else:
@@ -113,7 +115,9 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     candidates = [c for c in columns if c.name not in taken]
     classes = [c for c in candidates if hub and c.name in hub.class_columns]  # the dataset says so
     labels, why, task = _labels(classes or candidates, rows, data, hub.order if hub else {})
-    dataset: dict[str, Any] = {"train": {**source, "split": "train"} if source else _relative(data, spec_dir)}
+    dataset: dict[str, Any] = {
+        "train": {**source, "split": hub.train_split} if hub else _relative(data, spec_dir)
+    }
     for role, words in SPLIT_WORDS.items():
         if hub is not None:
             if role in hub.splits:

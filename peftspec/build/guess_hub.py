@@ -1,4 +1,4 @@
-"""`peftspec init --data hub:ID[:CONFIG]`: a Hub dataset, for `guess`. Its splits are read as a run
+"""`peftspec init --data hub:ID[:CONFIG][[SPLIT]]`: a Hub dataset, for `guess`. Its splits are read as a run
 reads them (`tables.load_hub`: from the cache at once when the Hub is out of reach), so its class
 labels (`ClassLabel`) arrive as names and say which columns are labels; its split names say which
 are validation and test, and a split whose labels are all missing (datasets' -1, as GLUE's test
@@ -14,13 +14,14 @@ from peftspec.build.guess_columns import SPLIT_WORDS, GuessError
 if TYPE_CHECKING:
     import polars as pl
 
-PREFIX = "hub:"
+    from peftspec.spec.dataset import HubSource
 
 
 @dataclass
 class HubData:
     source: dict[str, Any]
     """`{hub = ID, config = ...}`, as the spec's sources write it (less the split)."""
+    train_split: str
     train: pl.DataFrame
     """The training split, class labels decoded to names."""
     splits: dict[str, str]
@@ -31,35 +32,29 @@ class HubData:
     """Each class column's names in the dataset's order."""
 
 
-def hub_reference(data: str) -> dict[str, Any] | None:
-    """`hub:ID` or `hub:ID:CONFIG` as a source table; None for anything else (a file)."""
-    if not data.startswith(PREFIX):
-        return None
-    hub, _, config = data[len(PREFIX) :].partition(":")
-    if not hub.strip():
-        raise GuessError(f"{data}: name the dataset, as hub:ORG/NAME (or hub:ORG/NAME:CONFIG)")
-    return {"hub": hub.strip(), **({"config": config.strip()} if config.strip() else {})}
-
-
-def read_hub_data(source: dict[str, Any], notes: list[str]) -> HubData:
-    """The dataset's splits (all of them, as `load_dataset` gives them), its training split decoded,
-    and what its features say; the choices go into `notes`."""
+def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
+    """The dataset's splits (all of them, as `load_dataset` gives them), its training split (the one
+    the reference names) decoded, and what its features say; the choices go into `notes`."""
     from peftspec.build.problems import DataError
     from peftspec.build.tables import class_names_decoded, load_hub
 
-    where = PREFIX + source["hub"]
+    source = {"hub": reference.hub, **({"config": reference.config} if reference.config else {})}
+    where = f"hub:{reference.hub}"
     try:
-        splits = load_hub(source["hub"], source.get("config"), None, None, where)
+        splits = load_hub(reference.hub, reference.config, None, reference.revision, where)
     except DataError as exc:
         raise GuessError(str(exc)) from None
-    if "train" not in splits:
-        raise GuessError(f"{where} has no train split (splits: {', '.join(splits)})")
-    train = class_names_decoded(splits["train"])
+    if reference.split not in splits:
+        raise GuessError(
+            f"{where} has no {reference.split!r} split (splits: {', '.join(splits)})",
+            hint=f"name the training split: {where}[SPLIT]",
+        )
+    train = class_names_decoded(splits[reference.split])
     classes = [c for c, t in train.schema.items() if _enum(t) is not None]
     order = {c: _enum(train.schema[c]).categories.to_list() for c in classes}
     roles: dict[str, str] = {}
     for role, names in SPLIT_WORDS.items():
-        found = next((name for name in names if name in splits), None)
+        found = next((name for name in names if name in splits and name != reference.split), None)
         if found is None:
             continue
         frame = class_names_decoded(splits[found])
@@ -75,7 +70,7 @@ def read_hub_data(source: dict[str, Any], notes: list[str]) -> HubData:
         notes.append("validation: the dataset has no validation split; 20% of the training rows are held out")
     if classes:
         notes.append(f"class labels: {', '.join(map(repr, classes))} (the dataset's ClassLabel features)")
-    return HubData(source, train, roles, classes, order)
+    return HubData(source, reference.split, train, roles, classes, order)
 
 
 def _enum(dtype):

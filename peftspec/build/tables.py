@@ -154,6 +154,8 @@ def load_hub(hub: str, config: str | None, split: str | None, revision: str | No
         with cache_only(settings) if unreachable else contextlib.nullcontext():
             return load_dataset(hub, config, split=split, revision=revision)
     except Exception as exc:  # datasets raises many types; the message is what matters
+        if "Unknown split" in str(exc):  # the dataset was found: it has other splits
+            raise DataError([DataProblem("error", where, f"the dataset has no such split: {exc}")]) from None
         if unreachable:
             message = (
                 f"the Hub cannot be reached from here ({unreachable}) and the dataset is not in the "

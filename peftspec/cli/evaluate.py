@@ -1,4 +1,5 @@
-"""`peftspec evaluate RUN DATA`: score a trained run on another labelled file; recorded in the run."""
+"""`peftspec evaluate RUN DATA`: score a trained run on another labelled file (or hub split);
+recorded in the run."""
 
 from __future__ import annotations
 
@@ -13,8 +14,15 @@ HELP = "score a trained run on another labelled file"
 def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help=HELP)
     add_one_run(p)
-    p.add_argument("data", metavar="DATA", help="a labelled file in the run's data layout")
-    p.add_argument("--name", help="name of this evaluation (default: the file name)")
+    p.add_argument(
+        "data",
+        metavar="DATA",
+        help="a labelled file in the run's data layout, or a hub split: hub:ORG/NAME[:CONFIG][[SPLIT]] "
+        "(the test split unless named)",
+    )
+    p.add_argument(
+        "--name", help="name of this evaluation (default: the file's name, or the dataset's and split's)"
+    )
     p.set_defaults(handler=handle)
 
 

@@ -38,18 +38,21 @@ def check_name(name: str) -> str:
 def evaluate_file(
     loaded: LoadedRun, data: str, name: str | None = None, console=None
 ) -> tuple[str, dict[str, Any], list[str]]:
-    """Metrics of `loaded` on labelled file `data`, recorded in the run as extra evaluation `name`
-    (default: the file's name) with its confusion matrices and predictions; a bar over the rows
+    """Metrics of `loaded` on labelled file `data` (or a hub split, `hub:ID[:CONFIG][[SPLIT]]`, the
+    test split unless named), recorded in the run as extra evaluation `name` (default: the file's
+    name, or the dataset's and split's) with its confusion matrices and predictions; a bar over the rows
     on `console`'s terminal. Also returns (and records) warnings: rows whose text the run trained
     on, which make these figures optimistic."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
     from peftspec.progress import rows_progress
+    from peftspec.spec.dataset import hub_reference
 
-    name = check_name(name or Path(data).stem)
+    hub = hub_reference(data, split="test")
+    name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else Path(data).stem))
     spec, task = loaded.spec, loaded.task
-    split = load_labelled(spec.dataset, [data], loaded.label_names, name)
+    split = load_labelled(spec.dataset, hub or [data], loaded.label_names, name)
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task)
     with rows_progress(console, len(split), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
@@ -61,7 +64,7 @@ def evaluate_file(
     }
     warnings = seen_in_training(loaded, split, data)
     evaluation = {
-        "data": os.path.abspath(data),
+        "data": data if hub else os.path.abspath(data),
         "rows": len(split),
         "thresholds": loaded.run.thresholds() or {},
         "warnings": warnings,

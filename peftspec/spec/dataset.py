@@ -26,6 +26,30 @@ class HubSource(SpecModel):
     """Git revision (branch, tag or commit) of the dataset repository; pin it for reproducibility."""
 
 
+HUB_PREFIX = "hub:"
+HUB_REFERENCE = "hub:ORG/NAME[:CONFIG][[SPLIT]]"
+"""How a command names a hub split, as peftspec's messages do (`hub:nyu-mll/glue:sst2[validation]`)."""
+
+
+def hub_reference(text: str, split: str = "train") -> HubSource | None:
+    """`HUB_REFERENCE` as a source (`split` when it names none); None for anything else (a file)."""
+    import re
+
+    from peftspec.errors import UsageError
+
+    if not text.startswith(HUB_PREFIX):
+        return None
+    match = re.fullmatch(
+        r"([^:\[\]\s]+)(?::([^\[\]\s]+))?(?:\[([^\[\]]+)\])?", text[len(HUB_PREFIX) :].strip()
+    )
+    if match is None:
+        raise UsageError(
+            f"{text}: a hub dataset is written {HUB_REFERENCE}", hint="hub:dair-ai/emotion[test]"
+        )
+    hub, config, named = match.groups()
+    return HubSource(hub=hub, config=config, split=named or split)
+
+
 def _one_or_many(value: object) -> object:
     return [value] if isinstance(value, str) else value
 
