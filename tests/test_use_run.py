@@ -101,9 +101,9 @@ def test_evaluate_on_the_validation_file_reproduces_eval_json(runs, name):
     assert json.loads((root / "eval-again.json").read_text())["warnings"] == []  # unseen rows
 
 
-def test_evaluate_on_a_hub_split(runs, hub_unreachable):
+def test_evaluate_and_predict_on_a_hub_split(runs, hub_unreachable, tmp_path):
     """`evaluate RUN hub:ORG/NAME`: the dataset's test split unless one is named; the same rows as
-    the validation file give the same figures, recorded as `NAME-SPLIT`."""
+    the validation file give the same figures, recorded as `NAME-SPLIT`. `predict` labels it."""
     root = runs["lora"]
     cache_hub_dataset(hub_unreachable, "org/emo", {"test": root.parents[1] / "validation.csv"})
     proc = peftspec_cli("evaluate", str(root), "hub:org/emo")
@@ -115,6 +115,14 @@ def test_evaluate_on_a_hub_split(runs, hub_unreachable):
     missing = peftspec_cli("evaluate", str(root), "hub:org/emo[validation]")
     said = " ".join(missing.stderr.split())
     assert missing.returncode == 1 and "hub:org/emo[validation]: the dataset has no such split" in said
+    import polars as pl
+
+    out = tmp_path / "emo-test.jsonl"
+    labelled = peftspec_cli("predict", str(root), "hub:org/emo", "-o", str(out))  # a split to label
+    assert labelled.returncode == 0, labelled.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    saved = pl.read_parquet(root / "predictions.parquet").filter(pl.col("split") == "validation")
+    assert [r["id"] for r in rows] == saved["id"].to_list() and len(rows) == 40
 
 
 def test_evaluating_on_rows_the_run_trained_on_says_so(runs):

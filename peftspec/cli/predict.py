@@ -13,7 +13,12 @@ HELP = "label a file (or stdin lines) with a trained run"
 def add_parser(sub) -> None:
     p = sub.add_parser("predict", help=HELP)
     add_one_run(p)
-    p.add_argument("input", metavar="INPUT", help="csv, tsv, jsonl, json or parquet file; - for stdin lines")
+    p.add_argument(
+        "input",
+        metavar="INPUT",
+        help="csv, tsv, jsonl, json or parquet file; - for stdin lines; a hub split as "
+        "hub:ORG/NAME[:CONFIG][[SPLIT]] (the test split unless named)",
+    )
     p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
     p.add_argument("--text-column", help="the column to label (default: the run's text column)")
     p.add_argument(

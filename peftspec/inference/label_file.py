@@ -27,10 +27,16 @@ class Labelling:
 
 
 def read_input(source: str, text_column: str) -> pl.DataFrame:
-    """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line."""
+    """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line;
+    a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named)."""
     import polars as pl
 
-    from peftspec.build.tables import FILE_COL, ROW_COL, read_file
+    from peftspec.build.tables import FILE_COL, ROW_COL, read_file, read_source
+    from peftspec.spec.dataset import hub_reference
+
+    hub = hub_reference(source, split="test")
+    if hub is not None:
+        return read_source(hub, ReaderOptions(), None).drop(FILE_COL, ROW_COL)
 
     if source == "-" or (Path(source).suffix.lower() == ".txt" and Path(source).is_file()):
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
