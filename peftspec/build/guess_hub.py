@@ -35,8 +35,11 @@ class HubData:
 def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
     """The dataset's splits (all of them, as `load_dataset` gives them), its training split (the one
     the reference names) decoded, and what its features say; the choices go into `notes`."""
+    from peftspec.build.environment import quiet_libraries
     from peftspec.build.problems import DataError
     from peftspec.build.tables import class_names_decoded, load_hub
+
+    quiet_libraries()  # as a run reads data: no bar per split the cache is read into
 
     source = {"hub": reference.hub, **({"config": reference.config} if reference.config else {})}
     where = f"hub:{reference.hub}"
