@@ -52,14 +52,11 @@ def _dotted_synonym(key: str) -> str | None:
     """peftspec's dotted key for another tool's name, in the table it names
     (`trainer.lr` -> `trainer.learning_rate`) or, as lint answers it, in the one table that knows
     the name (`trainer.max_seq_length` -> `dataset.max_length`)."""
-    from peftspec.spec.synonyms import known_as, known_elsewhere
+    from peftspec.spec.synonyms import peftspec_name
 
     table, _, leaf = key.rpartition(".")
-    known = known_as(table, leaf)
-    if known is not None:
-        return f"{table}.{known.key}"
-    elsewhere = known_elsewhere(leaf)
-    return f"{elsewhere[0]}.{elsewhere[1].key}" if elsewhere is not None else None
+    found = peftspec_name(table, leaf)
+    return f"{found[0]}.{found[1].key}" if found is not None else None
 
 
 def trial_problems(data: dict[str, Any], spec, index) -> list[Diagnostic]:

@@ -107,6 +107,15 @@ def known_elsewhere(key: str) -> tuple[str, KnownAs] | None:
     return found[0] if len(found) == 1 else None
 
 
+def peftspec_name(table: str, key: str, elsewhere: bool = True) -> tuple[str, KnownAs] | None:
+    """(table, peftspec's key) for another tool's name `key` met in `table`: that table's own key,
+    else (with `elsewhere`) the key of the one other table that knows the name."""
+    known = known_as(table, key)
+    if known is not None:
+        return table, known
+    return known_elsewhere(key) if elsewhere else None
+
+
 VALUE_SYNONYMS: dict[str, dict[str, str]] = {
     "precision": {"bfloat16": "bf16", "float16": "fp16", "half": "fp16", "float32": "fp32", "float": "fp32"},
     "dtype": {

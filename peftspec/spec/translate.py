@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from peftspec.spec.base import RuleViolations
 from peftspec.spec.diagnostics import Diagnostic, KeyPath, Location, did_you_mean, dotted
 from peftspec.spec.sources import SourceIndex, union_tables
-from peftspec.spec.synonyms import known_as, known_elsewhere, value_known_as
+from peftspec.spec.synonyms import peftspec_name, value_known_as
 
 _TOML_TYPES = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array", dict: "table"}
 _EXPECTED = {
@@ -180,9 +180,10 @@ def _unknown_key(path: KeyPath, data: dict, index: SourceIndex, root: type[BaseM
     key = str(path[-1])
     message = f"unknown key {key!r}" + _in_table(path[:-1])
     table = ".".join(p for p in path[:-1] if isinstance(p, str))
-    known, there = known_as(table, key), table
-    if known is None and find_field_elsewhere(root, key) is None:
-        there, known = known_elsewhere(key) or (table, None)  # a key of another table, by its other name
+    # another tool's name for a key of this table, or (when no table has a key of that very name) of
+    # the one table that knows it
+    real_elsewhere = find_field_elsewhere(root, key) is not None
+    there, known = peftspec_name(table, key, elsewhere=not real_elsewhere) or (table, None)
     if known is not None:  # another tool's name for a key of this table (or of the one it belongs in)
         said = f"writes it {known.written}" if known.written else f"calls it {known.key!r}"
         where = f", in [{there}]" if there != table else ""
