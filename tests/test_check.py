@@ -299,3 +299,23 @@ def test_cli_exit_codes_skips_and_json(workspace, capsys):
     text = capsys.readouterr().out
     assert f"{unknown}:{line_of(unknown, 'acme')}" in text and "not in the built-in family table" in text
     assert main(["check", str(workspace / "nope")]) == 2
+
+
+def test_check_says_nothing_in_the_libraries_voice():
+    """As `run`: no load report or save bar for the toy backbone it builds (a process of its own,
+    since the libraries' loggers and bars write to the streams they found at import)."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "peftspec", "check", str(ROOT / "specs" / "quickstart.toml")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    said = proc.stdout + proc.stderr
+    for chatter in ("LOAD REPORT", "Writing model shards", "Loading weights"):
+        assert chatter not in said, chatter

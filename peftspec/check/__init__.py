@@ -38,6 +38,9 @@ def _check(path: str, options: CheckOptions, result: SpecCheck) -> None:
         raise StopCheck
     warned = f"; {len(report.warnings)} warning(s)" if report.warnings else ""
     result.add("spec", "passed", f"valid{warned}", report.warnings)
+    from peftspec.build.environment import quiet_libraries
+
+    quiet_libraries()  # as `run` does: no load report or save bar for the toy backbone
     with tempfile.TemporaryDirectory(prefix="peftspec-check-") as scratch:
         run_stages(report, Locator(report), options, result, Path(scratch))
 
