@@ -238,12 +238,17 @@ def test_a_killed_rank_0_leaves_the_run_failed_not_running(workspace):
     assert record.error is not None and record.error.message, record.error
 
 
-def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspace):
+def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspace, tmp_path):
     from safetensors.torch import load_file
 
-    def launch(name: str, *extra: str, fault: str | None = None) -> subprocess.CompletedProcess:
+    def launch(
+        name: str, *extra: str, fault: str | None = None, probe: bool = False
+    ) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
         env.pop("PEFTSPEC_FAULT", None)
+        if probe:
+            (tmp_path / "sitecustomize.py").write_text(EXIT_PROBE)
+            env.update(PYTHONPATH=str(tmp_path), EXIT_PROBE_DIR=str(tmp_path))
         if fault:
             env["PEFTSPEC_FAULT"] = fault
         args = ["--nproc-per-node", "2", "--master-port", str(free_port()), *extra]
@@ -279,6 +284,11 @@ def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspa
     import torch
 
     assert all(torch.equal(a[k], b[k]) for k in a)  # the same training, resumed on 2 processes
+    # nothing left to resume: rank 0 says so and releases rank 1; both leave the process group
+    again = launch("cut", "--resume", str(run), probe=True)
+    assert again.returncode == 0 and "already completed; nothing to resume" in again.stdout, again.stderr
+    for rank in ("rank0", "rank1"):
+        assert json.loads((tmp_path / rank).read_text()) == {"group": False, "ddp": 0}, rank
 
 
 @pytest.mark.parametrize(
