@@ -18,7 +18,7 @@ from peftspec.build.labels import (
 )
 from peftspec.build.overlap import conflict_warnings, overlap_warnings
 from peftspec.build.problems import DataError, DataProblem, missing_column
-from peftspec.build.tables import FILE_COL, ROW_COL, file_hashes, frame_problem, read_source
+from peftspec.build.tables import FILE_COL, ROW_COL, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec, HubSource
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ class DataBundle:
 
 def load_data(spec: DatasetSpec) -> DataBundle:
     """Read and check every split; raise `DataError` with every problem found."""
-    frames, problems = _read_all(spec)
+    frames, problems, hashes = _read_all(spec)
     if "train" not in frames:
         raise DataError(problems)
     for name, frame in frames.items():
@@ -101,18 +101,20 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     problems += overlap_warnings(train, others, spec.text_column)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    hashes = {k: v for src in (spec.train, spec.validation, spec.test) for k, v in file_hashes(src).items()}
     return DataBundle(spec.task, names, train, validation, splits.get("test"), problems, hashes)
 
 
-def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProblem]]:
-    frames, problems = {}, []
+def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProblem], dict[str, str]]:
+    """Each split's rows, the problems reading them, and the sha256 of what was read."""
+    frames: dict[str, pl.DataFrame] = {}
+    problems: list[DataProblem] = []
+    hashes: dict[str, str] = {}
     for name in ("train", "validation", "test"):
         source = getattr(spec, name)
         if source is None:
             continue
         try:
-            frame = read_source(source, spec.reader, spec.limit_for(name))
+            frame = read_source(source, spec.reader, spec.limit_for(name), hashes)
         except DataError as exc:
             problems += exc.data_problems
             continue
@@ -120,7 +122,7 @@ def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProb
             problems.append(DataProblem("error", _describe(source), f"the {name} split has no rows"))
             continue
         frames[name] = frame
-    return frames, problems
+    return frames, problems, hashes
 
 
 def _describe(source) -> str:

@@ -128,13 +128,17 @@ def _problem(path: str, message: str) -> DataError:
     return DataError([DataProblem("error", path, message)])
 
 
-def read_hub(source: HubSource) -> pl.DataFrame:
+def read_hub(source: HubSource, hashes: dict[str, str] | None = None) -> pl.DataFrame:
     """One split of a hub dataset. When the Hub cannot be reached it is read from the `datasets`
-    cache straight away, instead of after half a minute of retries."""
+    cache straight away, instead of after half a minute of retries. `hashes` (when given) receives
+    the sha256 of the split's Arrow files in the cache, under `source.location`."""
     import polars as pl
 
-    where = f"hub:{source.hub}[{source.split}]"
+    where = source.location
     ds = load_hub(source.hub, source.config, source.split, source.revision, where)
+    files = [f["filename"] for f in ds.cache_files]
+    if hashes is not None and files:
+        hashes[where] = _sha256(files)
     frame = class_names_decoded(ds)
     return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
 
@@ -195,29 +199,25 @@ def class_names_decoded(ds) -> pl.DataFrame:
     return frame.with_columns(decoded) if decoded else frame
 
 
-def read_source(source: list[str] | HubSource, reader: ReaderOptions, limit: int | None) -> pl.DataFrame:
-    """A split's rows: one hub split, or local files concatenated in order."""
+def read_source(
+    source: list[str] | HubSource,
+    reader: ReaderOptions,
+    limit: int | None,
+    hashes: dict[str, str] | None = None,
+) -> pl.DataFrame:
+    """A split's rows: one hub split, or local files concatenated in order. `hashes` (when given)
+    receives the sha256 of what was read, so a run records exactly that: each file, or the hub
+    split's Arrow files (`read_hub`)."""
     import polars as pl
 
     if isinstance(source, HubSource):
-        frame = read_hub(source)
+        frame = read_hub(source, hashes)
     else:
         frames = [read_file(path, reader) for path in source]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
+        if hashes is not None:
+            hashes.update({path: _sha256([local_path(path)]) for path in source})
     return frame.head(limit) if limit else frame
-
-
-def file_hashes(source: list[str] | HubSource | None) -> dict[str, str]:
-    """sha256 of each local file of a source, or of a hub split's Arrow files in the `datasets`
-    cache (`hub:ID[split]`), so a run records exactly what it read."""
-    if source is None:
-        return {}
-    if isinstance(source, HubSource):
-        where = f"hub:{source.hub}[{source.split}]"
-        ds = load_hub(source.hub, source.config, source.split, source.revision, where)
-        files = [f["filename"] for f in ds.cache_files]  # memory-mapped: read again, not copied
-        return {where: _sha256(files)} if files else {}
-    return {path: _sha256([local_path(path)]) for path in source}
 
 
 def _sha256(paths: list) -> str:

@@ -25,6 +25,11 @@ class HubSource(SpecModel):
     revision: str | None = None
     """Git revision (branch, tag or commit) of the dataset repository; pin it for reproducibility."""
 
+    @property
+    def location(self) -> str:
+        """The split as messages and the run record name it (`hub:ID[split]`; `hub_reference` reads it)."""
+        return f"{HUB_PREFIX}{self.hub}[{self.split}]"
+
 
 HUB_PREFIX = "hub:"
 HUB_REFERENCE = "hub:ORG/NAME[:CONFIG][[SPLIT]]"
