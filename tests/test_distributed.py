@@ -177,20 +177,29 @@ atexit.register(_probe)
 """
 
 
+def exit_probe(folder: Path) -> dict[str, str]:
+    """The environment that makes each rank record, as it exits, what it still holds (in `folder`)."""
+    (folder / "sitecustomize.py").write_text(EXIT_PROBE)
+    return {"PYTHONPATH": str(folder), "EXIT_PROBE_DIR": str(folder)}
+
+
+def check_ranks_left_the_group(folder: Path) -> None:
+    """Each rank left the process group and dropped its DDP wrapper before exiting: torn down during
+    interpreter exit instead, gloo aborts a rank now and then ("terminate called without an active
+    exception"), and torchrun reports a completed run as failed."""
+    for rank in ("rank0", "rank1"):
+        assert json.loads((folder / rank).read_text()) == {"group": False, "ddp": 0}, rank
+
+
 def test_two_processes_on_one_node_train_as_one_run(workspace, single, tmp_path):
-    (tmp_path / "sitecustomize.py").write_text(EXIT_PROBE)
-    probe = {"PYTHONPATH": str(tmp_path), "EXIT_PROBE_DIR": str(tmp_path)}
+    probe = exit_probe(tmp_path)
     spec = write(workspace, "ddp2", batch_size=8, strategy="ddp")
     port = str(free_port())
     out = finish(peftspec(workspace, str(spec), "--nproc-per-node", "2", "--master-port", port, env=probe))
     assert out.count("Final evaluation") == 1  # only rank 0 reports
     assert out.count("have the text of a training row") == 2  # rank 0 warns before training and after
     check_two_ranks(only_run(workspace, "ddp2"), single)
-    # each rank left the process group and dropped its DDP wrapper before exiting: torn down during
-    # interpreter exit instead, gloo aborts a rank now and then ("terminate called without an
-    # active exception"), and torchrun reports the completed run as failed
-    for rank in ("rank0", "rank1"):
-        assert json.loads((tmp_path / rank).read_text()) == {"group": False, "ddp": 0}, rank
+    check_ranks_left_the_group(tmp_path)
 
 
 def test_two_nodes_of_one_process_each(workspace, single):
@@ -247,8 +256,7 @@ def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspa
         env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
         env.pop("PEFTSPEC_FAULT", None)
         if probe:
-            (tmp_path / "sitecustomize.py").write_text(EXIT_PROBE)
-            env.update(PYTHONPATH=str(tmp_path), EXIT_PROBE_DIR=str(tmp_path))
+            env.update(exit_probe(tmp_path))
         if fault:
             env["PEFTSPEC_FAULT"] = fault
         args = ["--nproc-per-node", "2", "--master-port", str(free_port()), *extra]
@@ -287,8 +295,7 @@ def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspa
     # nothing left to resume: rank 0 says so and releases rank 1; both leave the process group
     again = launch("cut", "--resume", str(run), probe=True)
     assert again.returncode == 0 and "already completed; nothing to resume" in again.stdout, again.stderr
-    for rank in ("rank0", "rank1"):
-        assert json.loads((tmp_path / rank).read_text()) == {"group": False, "ddp": 0}, rank
+    check_ranks_left_the_group(tmp_path)
 
 
 @pytest.mark.parametrize(
