@@ -139,7 +139,7 @@ def resume_run(
 def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcement, console):
     from peftspec.build.resume import ResumeRefused, check_data_unchanged, check_spec_changes
     from peftspec.runs import RunLock, is_run_dir, newest_complete, read_run
-    from peftspec.spec import load_spec
+    from peftspec.spec.loader import load_recorded_spec
     from peftspec.train import resume
 
     if not is_run_dir(run_dir):
@@ -156,7 +156,7 @@ def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcemen
         if run.record.status == "completed":
             console.print(f"{run.name} already completed; nothing to resume.")
             return None
-        recorded = load_spec(run.paths.spec)
+        recorded = load_recorded_spec(run.paths.spec)
         spec = spec or recorded
         changes = check_spec_changes(recorded, spec, force)
         compiled = compile_run(spec, [], list(run.record.overrides))
@@ -177,12 +177,12 @@ def _resume_main(run_dir: Path, spec: Spec | None, force: list[str], announcemen
 def _follow_resume(run_dir: Path, spec: Spec | None, announcement) -> RunOutcome | None:
     """A rank other than 0: wait for rank 0's decision, then train from the same checkpoint."""
     from peftspec.runs import RunPaths
-    from peftspec.spec import load_spec
+    from peftspec.spec.loader import load_recorded_spec
     from peftspec.train import follow
 
     checkpoint = announcement.receive()
     if checkpoint is None:
         return None
     paths = RunPaths(run_dir)
-    compiled = compile_run(spec or load_spec(paths.spec))
+    compiled = compile_run(spec or load_recorded_spec(paths.spec))
     return follow(compiled, paths, resume_from=checkpoint)

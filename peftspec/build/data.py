@@ -94,7 +94,7 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     train, validation = splits["train"], splits.get("validation")
     problems += conflict_warnings(train, _describe(spec.train), spec.text_column)
     if validation is None:
-        train, validation = _hold_out(train, spec.validation_split, spec.split_seed)
+        train, validation = _hold_out(train, spec.validation_split, spec.split_seed, spec.stratify)
     problems += _unused_labels(spec, frames["train"], train, names)
     sources = {"validation": spec.validation or spec.train, "test": spec.test}
     others = [(split, _describe(sources[split.name])) for split in (validation, splits.get("test")) if split]
@@ -183,12 +183,15 @@ def _split(spec: DatasetSpec, name: str, frame: pl.DataFrame, labels: np.ndarray
     return Split(name, texts, ids, labels, pairs)
 
 
-def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
-    """sklearn's `train_test_split(test_size=fraction, random_state=seed)` over row positions,
-    so a hand-written script can reproduce the exact split."""
+def _hold_out(train: Split, fraction: float, seed: int, stratify: bool) -> tuple[Split, Split]:
+    """`fraction` of each label's rows (`stratified_split`), or of all rows at random with
+    sklearn's `train_test_split(test_size=fraction, random_state=seed)` over row positions, so a
+    hand-written script can reproduce the exact split."""
     import math
 
     from sklearn.model_selection import train_test_split
+
+    from peftspec.build.stratify import stratified_split
 
     held_rows = math.ceil(fraction * len(train))
     if len(train) < 2 or held_rows >= len(train):
@@ -202,7 +205,10 @@ def _hold_out(train: Split, fraction: float, seed: int) -> tuple[Split, Split]:
                 )
             ]
         )
-    keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
+    if stratify:
+        keep, held = stratified_split(train.labels, fraction, seed)
+    else:
+        keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
     return train.take(keep, "train"), train.take(held, "validation")
 
 

@@ -259,8 +259,13 @@ class DatasetSpec(SpecModel):
     and `recall` score."""
     validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
     """Fraction of the training rows held out for validation when no validation data is given."""
+    stratify: bool = True
+    """Hold out `validation_split` of each label's rows, so every label keeps its share on both
+    sides and a rare label is not left out of training (iterative stratification, rarest label
+    first; rows without a label count as one more label); false = rows drawn at random, as
+    scikit-learn's `train_test_split(test_size=validation_split, random_state=split_seed)` does."""
     split_seed: int = Field(default=42, ge=0, le=2**32 - 1)
-    """Seed of the validation hold-out shuffle; change it to get another split."""
+    """Seed of the validation hold-out (which rows are drawn); change it to get another split."""
     max_length: int = Field(default=128, ge=8)
     """Longest input in tokens; longer texts are truncated. Tweets need ~64, paragraphs 512."""
     limit: Limit | None = None

@@ -82,13 +82,10 @@ def pooling(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     dataset = raw.data.get("dataset", {})
-    if spec.dataset.validation is not None and "validation_split" in dataset:
-        yield (
-            ("dataset", "validation_split"),
-            "ignored-key",
-            "validation_split is ignored because dataset.validation is given",
-            None,
-        )
+    for key in ("validation_split", "stratify"):
+        if spec.dataset.validation is not None and key in dataset:
+            message = f"{key} is ignored because dataset.validation is given"
+            yield (("dataset", key), "ignored-key", message, None)
     trainer = raw.data.get("trainer", {})
     if spec.trainer.max_steps is not None and "epochs" in trainer:
         yield (

@@ -69,6 +69,20 @@ def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
     return report.spec
 
 
+def load_recorded_spec(path: str | os.PathLike) -> Spec:
+    """A run directory's recorded spec, for continuing that run. A recorded spec writes every key
+    with its value, so a key it lacks did not exist when the run started; such a key gets the value
+    that repeats what the run did (`dataset.stratify`: false, the random hold-out of that time)."""
+    import tomllib
+
+    spec = load_spec(path)
+    with open(path, "rb") as handle:
+        recorded = tomllib.load(handle).get("dataset", {})
+    if "stratify" not in recorded:
+        spec.dataset.stratify = False
+    return spec
+
+
 def _resolve_paths(spec: Spec, raw: RawSpec) -> None:
     for key_path, marker in path_fields(spec):
         origin = raw.index.file_of(key_path)

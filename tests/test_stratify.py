@@ -1,0 +1,138 @@
+"""The validation hold-out keeps every label's share on both sides (`dataset.stratify`, the default),
+so a rare class is not left out of training by the split itself."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from sklearn.model_selection import train_test_split
+
+from peftspec.build.data import load_data
+from peftspec.build.stratify import stratified_split
+from peftspec.spec import load_spec
+from peftspec.spec.loader import check_spec, load_recorded_spec
+from peftspec.spec.render import render_spec
+
+
+def skewed_classes(seed: int, rows: int = 300, classes: int = 25) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.choice(classes, size=rows, p=rng.dirichlet(np.full(classes, 0.5)))
+
+
+def emotion_like(rows: int = 7724, seed: int = 0) -> np.ndarray:
+    """A multi-label matrix with SemEval E-c's label frequencies (5% to 38%), some rows with none."""
+    frequencies = np.array([0.37, 0.14, 0.38, 0.18, 0.36, 0.10, 0.29, 0.12, 0.29, 0.05, 0.05])
+    return (np.random.default_rng(seed).random((rows, len(frequencies))) < frequencies).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_each_class_keeps_its_share_and_a_row_in_training(seed):
+    labels = skewed_classes(seed)
+    kept, held = stratified_split(labels, 0.2, seed)
+    assert len(held) == math.ceil(0.2 * len(labels)) and sorted(kept + held) == list(range(len(labels)))
+    assert kept == sorted(kept) and held == sorted(held)  # file order on both sides
+    counts = np.bincount(labels, minlength=25)
+    in_training = np.bincount(labels[kept], minlength=25)
+    assert np.all(in_training[counts > 0] > 0)
+    assert np.abs(np.bincount(labels[held], minlength=25) - 0.2 * counts).max() < 2.5
+
+
+def test_a_random_hold_out_would_leave_classes_out_on_the_same_rows():
+    """What the option is for: on these rows the plain random split loses classes from training."""
+    lost = 0
+    for seed in range(12):
+        labels = skewed_classes(seed)
+        kept, _ = train_test_split(list(range(len(labels))), test_size=0.2, random_state=seed)
+        present, trained = np.bincount(labels, minlength=25) > 0, np.bincount(labels[kept], minlength=25) > 0
+        lost += int(np.sum(present & ~trained))
+    assert lost > 0
+
+
+def test_multi_label_shares_within_a_point_where_random_misses_by_more():
+    labels = emotion_like()
+    labels[:300] = 0  # rows with no emotion at all
+    _, held = stratified_split(labels, 0.2, 42)
+    _, random_held = train_test_split(list(range(len(labels))), test_size=0.2, random_state=42)
+    share = labels[held].sum(axis=0) / labels.sum(axis=0)
+    random_share = labels[random_held].sum(axis=0) / labels.sum(axis=0)
+    assert np.abs(share - 0.2).max() < 0.01 < np.abs(random_share - 0.2).max()
+    assert abs(np.sum(~labels[held].any(axis=1)) / np.sum(~labels.any(axis=1)) - 0.2) < 0.01
+
+
+def test_a_label_with_one_row_trains_and_unknown_class_rows_are_spread():
+    labels = np.array([0] * 10 + [1] * 10 + [2] + [-1] * 10)
+    kept, held = stratified_split(labels, 0.3, 0)
+    assert 20 in kept
+    assert sum(1 for i in held if labels[i] == -1) == 3
+
+
+def test_the_seed_decides_the_split():
+    labels = skewed_classes(0)
+    assert stratified_split(labels, 0.2, 7) == stratified_split(labels, 0.2, 7)
+    assert stratified_split(labels, 0.2, 7) != stratified_split(labels, 0.2, 8)
+
+
+def write_classes(tmp_path, seed: int = 3):
+    labels = skewed_classes(seed, rows=200, classes=30)
+    (tmp_path / "train.csv").write_text(
+        "text,label\n" + "".join(f"row {i},c{c}\n" for i, c in enumerate(labels)), encoding="utf-8"
+    )
+
+
+def never_trained(bundle) -> list[str]:
+    return [w.message for w in bundle.warnings if "no positive example in the training split" in w.message]
+
+
+def test_a_run_holds_out_by_label_unless_told_not_to(write_spec, tmp_path):
+    write_classes(tmp_path)
+    dataset = 'train = "train.csv"\nlabels = { format = "single", column = "label" }'
+    spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+    bundle = load_data(spec.dataset)
+    assert (len(bundle.train), len(bundle.validation)) == (160, 40) and not never_trained(bundle)
+    plain = load_data(spec.dataset.model_copy(update={"stratify": False}))
+    assert never_trained(plain), "the random split on these rows should leave a class untrained"
+    _, held = train_test_split(list(range(200)), test_size=0.2, random_state=42)
+    assert plain.validation.ids == [f"train.csv:{i + 1}" for i in held]
+
+
+def test_a_run_recorded_before_the_option_resumes_with_the_random_split(write_spec, tmp_path):
+    dataset = 'train = "t.csv"\nlabels = { format = "single", column = "label" }'
+    spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+    recorded = tmp_path / "recorded.toml"
+    recorded.write_text(render_spec(spec), encoding="utf-8")
+    assert load_recorded_spec(recorded).dataset.stratify is True
+    older = "".join(line for line in render_spec(spec).splitlines(True) if not line.startswith("stratify"))
+    recorded.write_text(older, encoding="utf-8")
+    assert load_recorded_spec(recorded).dataset.stratify is False
+
+
+def test_lint_says_stratify_is_ignored_beside_a_validation_file(write_spec):
+    path = write_spec(
+        'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "t.csv"\nvalidation = "v.csv"\n'
+        'stratify = false\nlabels = { format = "single", column = "label" }\n'
+    )
+    found = [(d.code, d.path) for d in check_spec(path).warnings]
+    assert ("ignored-key", "dataset.stratify") in found
+
+
+def test_the_plan_says_how_validation_was_held_out(write_spec):
+    from rich.console import Console
+
+    from peftspec.build.overview import held_out_line, render_overview
+    from peftspec.runs.record import Overview
+
+    dataset = 'train = "t.csv"\nvalidation_split = 0.125\nlabels = { format = "single", column = "label" }'
+    spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+    assert held_out_line(spec.dataset) == "12.5% of the training rows, by label (split_seed 42)"
+    plain = spec.dataset.model_copy(update={"stratify": False, "split_seed": 3})
+    assert held_out_line(plain) == "12.5% of the training rows, at random (split_seed 3)"
+    given = spec.dataset.model_copy(update={"validation": spec.dataset.train})
+    assert held_out_line(given) is None
+    console = Console(width=120, record=True)
+    counts = {"rows": {"train": 7}, "trainable_parameters": 1, "total_parameters": 2}
+    counts |= {"steps_per_epoch": 1, "total_steps": 1, "effective_batch": 1}
+    console.print(render_overview(Overview(**counts, held_out=held_out_line(spec.dataset))))
+    console.print(render_overview(Overview(**counts)))
+    assert console.export_text().count("held out") == 1
