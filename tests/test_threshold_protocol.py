@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from peftspec.metrics.evaluation import crossfit_decisions
+from peftspec.metrics.evaluation import crossfit_decisions, crossfit_halves
 from peftspec.metrics.scoring import decide
 from peftspec.metrics.tuning import tune_thresholds
 from peftspec.runs import read_run, run_dirs
@@ -22,8 +22,8 @@ def test_each_half_is_decided_by_thresholds_tuned_on_the_other_half():
     gold = (rng.random((101, 4)) < 0.3).astype(np.int64)
     scores = np.clip(gold * 0.3 + rng.random((101, 4)) * 0.7, 0, 1)
     decided = crossfit_decisions(scores, gold, "f1_macro", seed=0)
-    order = np.random.default_rng(0).permutation(101)
-    first, second = np.array_split(order, 2)
+    first, second = crossfit_halves(gold, seed=0)
+    assert sorted([*first, *second]) == list(range(101)) and abs(len(first) - len(second)) == 1
     by_hand = np.zeros_like(gold)
     by_hand[first] = decide(
         scores[first], "multi_label", tune_thresholds(scores[second], gold[second]).values
@@ -34,6 +34,24 @@ def test_each_half_is_decided_by_thresholds_tuned_on_the_other_half():
     assert np.array_equal(decided, by_hand)
     in_sample = decide(scores, "multi_label", tune_thresholds(scores, gold).values)
     assert not np.array_equal(decided, in_sample)  # the optimistic decisions are not what is reported
+
+
+def test_the_halves_share_each_labels_positives():
+    """A label with few positives has them on both halves, so neither half's thresholds for it are
+    tuned on no positive at all (a random cut put all of them on one side for some seeds)."""
+    gold = np.zeros((60, 3), dtype=np.int64)
+    gold[[5, 40], 0] = 1
+    gold[[3, 17, 33, 51], 1] = 1
+    gold[::3, 2] = 1
+    for seed in range(20):
+        first, second = crossfit_halves(gold, seed)
+        assert {len(first), len(second)} == {30}
+        assert np.array_equal(gold[first].sum(axis=0), gold[second].sum(axis=0))
+    one_sided = 0
+    for seed in range(20):
+        first = np.random.default_rng(seed).permutation(60)[:30]
+        one_sided += int(gold[first, 0].sum() in (0, 2))
+    assert one_sided > 0
 
 
 def test_a_run_without_a_test_split_reports_cross_fitted_validation_figures(tmp_path):
