@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from peftspec.runs.record import Overview, positive_class, task_line
+from peftspec.spec.dataset import DatasetSpec
 from peftspec.spec.root import Spec
 from peftspec.spec.trainer import TrainerSpec
 
@@ -69,7 +70,16 @@ def overview_of(
             spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
         ),
         truncated=truncated,
+        held_out=held_out_line(spec.dataset),
     )
+
+
+def held_out_line(dataset: DatasetSpec) -> str | None:
+    """How validation was taken from the training rows, or None when the spec gives it."""
+    if dataset.validation is not None:
+        return None
+    how = "by label" if dataset.stratify else "at random"
+    return f"{dataset.validation_split * 100:g}% of the training rows, {how} (split_seed {dataset.split_seed})"
 
 
 def speedups(
@@ -159,6 +169,7 @@ def render_overview(overview: Overview):
         ("task", task_line(overview.task, overview.labels, overview.positive_class)),
         ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
+        ("held out", overview.held_out),
         ("truncated", overview.truncated or "-"),
         ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),
         ("effective batch", str(overview.effective_batch)),
@@ -171,5 +182,6 @@ def render_overview(overview: Overview):
         ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:
-        table.add_row(key, Text(str(value)))
+        if key != "held out" or value:
+            table.add_row(key, Text(str(value)))
     return table

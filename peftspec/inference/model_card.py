@@ -60,7 +60,8 @@ def model_card(run: Run, spec, merged: bool, base: Base | None = None) -> str:
         f"- Pooling: {_pooling_line(record)}",
         f"- Task: {task_line(record.task, len(record.labels), record.positive_class)}"
         f"; labels: {', '.join(record.labels)}",
-        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}",
+        f"- Rows: {', '.join(f'{k} {v:,}' for k, v in record.rows.items())}"
+        + (f"; validation held out: {overview.held_out}" if overview and overview.held_out else ""),
         f"- Run: `{run.name}`, peftspec {record.versions.get('peftspec') or '-'}",
         "",
         "## Evaluation",

@@ -237,6 +237,7 @@ def model_table(run: Run) -> list[Block]:
         ["parameters", f"{trainable:,} trainable of {total:,}{share}" if total else "-"],
         ["task", task_line(record.task, len(record.labels), record.positive_class)],
         ["rows", ", ".join(f"{k} {v:,}" for k, v in record.rows.items())],
+        *([["held out", overview.held_out]] if overview and overview.held_out else []),
         *([["truncated", overview.truncated]] if overview and overview.truncated else []),
         ["device, precision", f"{overview.device if overview else '-'}, {record.precision or '-'}"],
     ]

@@ -61,6 +61,9 @@ class Overview(Part):
     """The loss's label weights (`trainer.class_weights`), each label's weight spelled out."""
     truncated: str | None = None
     """How many texts of each split `dataset.max_length` cut, and the longest (`build.truncation`)."""
+    held_out: str | None = None
+    """How the validation rows were held out of the training data (share, by label or at random,
+    seed); unset when the spec gives validation data."""
 
 
 def positive_class(task: str | None, labels: list[str]) -> str | None:

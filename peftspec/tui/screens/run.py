@@ -268,6 +268,7 @@ class RunScreen(Screen):
             ("precision", record.precision),
             ("learning rate", overview.learning_rate if overview else None),
             ("pooling", overview.pooling if overview else None),
+            *([("held out", overview.held_out)] if overview and overview.held_out else []),
             ("truncated", overview.truncated if overview else None),
             ("thresholds", run.threshold_protocol()),
             ("seed", record.seed),
