@@ -1,5 +1,6 @@
 """The TUI at 80x24 and wide (Pilot): columns picked by width, focus on the content, an 11-class
-matrix that fits, `n` on multi-label runs, panes that say which split they show, and the runs list
+matrix that fits and a 40-class one that scrolls with its row names and header in view, `n` on
+multi-label runs, panes that say which split they show, and the runs list
 saying how each figure was decided."""
 
 from __future__ import annotations
@@ -108,11 +109,14 @@ async def test_an_eleven_class_matrix_fits_and_panes_name_their_split(root, size
         assert screen.focused is screen.query_one("#steps", DataTable)  # arrows move through the rows
         await pilot.press("right_square_bracket", "right_square_bracket")  # Metrics -> Curves -> Confusion
         assert screen.query_one("#tabs").active == "confusion"
-        lines = text_of(screen.query_one("#heatmap", Static)).splitlines()
-        header = lines[1].split()  # gold \ pred anger antic ...
-        assert header[3:] == abbreviations(EMOTIONS) and "…" not in "".join(lines)
-        assert len(lines[1].rstrip()) <= 80  # fits a small terminal without scrolling
-        assert lines[2].split()[:2] == ["anger", "40"]  # counts
+        matrix = screen.query_one("#matrix", DataTable)
+        assert screen.focused is matrix
+        header = [column.label.plain for column in matrix.ordered_columns]  # gold \ pred anger antic ...
+        assert header[1:] == abbreviations(EMOTIONS)
+        assert matrix.virtual_size.width <= 78 and matrix.max_scroll_x == 0  # fits 80 columns, no scrolling
+        assert [cell.plain.strip() for cell in matrix.get_row_at(0)[:2]] == ["anger", "40"]  # counts
+        key = text_of(screen.query_one("#confusion-key", Static))
+        assert key.startswith("rows = gold, columns = predicted; counts")
         caption = text_of(screen.query_one("#confusion-split", Static))
         assert "validation split" in caption and "most likely class" in caption
         await pilot.press("t")
@@ -121,6 +125,40 @@ async def test_an_eleven_class_matrix_fits_and_panes_name_their_split(root, size
         assert screen.query_one("#tabs").active == "labels"
         assert "test split" in text_of(screen.query_one("#labels-split", Static))
         assert screen.focused is screen.query_one("#per-label", DataTable)
+
+
+INTENTS = [f"intent_{word}_{kind}" for word in ("card", "cash", "transfer", "top_up") for kind in range(10)]
+
+
+async def test_a_forty_class_matrix_is_numbered_and_scrolls_with_its_names_in_view(tmp_path):
+    """Labels that share a long prefix cannot be told apart in a short header, and 40 columns do not
+    fit: the columns are numbered as the rows are, each count sits under its own class, and the
+    matrix scrolls sideways and down with the row names and the header fixed (it used to be squeezed
+    to the screen, which hid the first columns and put their counts under other headers)."""
+    root = tmp_path / "runs"
+    write_run(root, "intents-20260310T120000Z", task="multi_class", labels=INTENTS)
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SMALL) as pilot:
+        app.push_screen(RunScreen(root / "intents-20260310T120000Z"))
+        screen = await loaded_run_screen(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        matrix = screen.query_one("#matrix", DataTable)
+        assert screen.focused is matrix
+        header = [column.label.plain for column in matrix.ordered_columns]
+        assert header[1:] == [str(i) for i in range(1, 41)]
+        rows = [matrix.get_row_at(i) for i in range(matrix.row_count)]
+        assert rows[0][0].plain == " 1 intent_card_0" and rows[39][0].plain == "40 intent_top_up_9"
+        counts = json.loads((root / "intents-20260310T120000Z" / "confusion.json").read_text())
+        matrix_of = counts["validation"]["matrix"]
+        assert [[int(cell.plain) for cell in row[1:]] for row in rows] == matrix_of  # each under its column
+        assert matrix.fixed_columns == 1 and matrix.max_scroll_x > 0 and matrix.max_scroll_y > 0
+        await pilot.press(*["right"] * 30, *["down"] * 30)
+        assert matrix.scroll_x > 0 and matrix.scroll_y > 0
+        key = " ".join(text_of(screen.query_one("#confusion-key", Static)).split())
+        worst = min(  # the largest count off the diagonal, the first gold class of the ties
+            (-count, i, j) for i, row in enumerate(matrix_of) for j, count in enumerate(row) if i != j
+        )
+        assert f"most confused (gold → predicted): {INTENTS[worst[1]]} → {INTENTS[worst[2]]}" in key
 
 
 async def test_n_switches_a_multi_label_runs_matrices_between_counts_and_rates(root):

@@ -79,7 +79,8 @@ def held_out_line(dataset: DatasetSpec) -> str | None:
     if dataset.validation is not None:
         return None
     how = "by label" if dataset.stratify else "at random"
-    return f"{dataset.validation_split * 100:g}% of the training rows, {how} (split_seed {dataset.split_seed})"
+    share = f"{dataset.validation_split * 100:g}%"
+    return f"{share} of the training rows, {how} (split_seed {dataset.split_seed})"
 
 
 def speedups(

@@ -9,10 +9,11 @@ CONTENT = "DataTable, ScrollableContainer, VerticalScroll"
 
 
 def focus_content(pane) -> None:
-    """Focus the pane's table (or scrollable view), so arrows act on it rather than on the tabs."""
+    """Focus the pane's shown table (or scrollable view), so arrows act on it rather than on the tabs."""
     for target in pane.query(CONTENT).results():
-        target.focus()
-        return
+        if target.display:
+            target.focus()
+            return
 
 
 def step_pane(tabs: TabbedContent, step: int) -> None:

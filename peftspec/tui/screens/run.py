@@ -68,6 +68,9 @@ class RunScreen(Screen):
                 yield Curves(id="metric-plot")
             with TabPane("Confusion", id="confusion"):
                 yield Static(id="confusion-split", classes="pane-caption")
+                yield Static(id="confusion-key")
+                # NxN: row names and header stay in view while a large matrix scrolls
+                yield DataTable(id="matrix", fixed_columns=1, cursor_type="none", cell_padding=0)
                 with ScrollableContainer(id="heatmap-scroll"):
                     yield Static(id="heatmap")
             with TabPane("Labels", id="labels"):
@@ -200,16 +203,32 @@ class RunScreen(Screen):
     @tolerant("confusion")
     def _confusion(self) -> None:
         confusion = self.detail.confusions().get(self.split)
-        widget = self.query_one("#heatmap", Static)
         self.query_one("#confusion-split", Static).update(self._split_caption("n: rates"))
+        key, table = self.query_one("#confusion-key", Static), self.query_one("#matrix", DataTable)
+        widget, scroll = self.query_one("#heatmap", Static), self.query_one("#heatmap-scroll")
+        nxn = bool(confusion) and confusion.get("kind") != "per_label"
+        table.display, scroll.display, key.display = nxn, not nxn, nxn
         if not confusion:
             widget.update(Text(f"No {self.split} confusion matrix recorded (yet)."))
-            return
-        if confusion.get("kind") == "per_label":
+        elif not nxn:
             per_label = (self.detail.evaluations().get(self.split) or {}).get("per_label") or {}
             widget.update(heatmap.per_label(confusion, per_label, self.normalised))
         else:
-            widget.update(heatmap.matrix(confusion, self.normalised))
+            confused = heatmap.most_confused(confusion["labels"], confusion["matrix"])
+            lines = [heatmap.matrix_key(self.normalised), *([confused.plain] if confused else [])]
+            key.update(Text("\n".join(lines)))
+            self._fill_matrix(table, *heatmap.matrix_cells(confusion, self.normalised))
+
+    @staticmethod
+    def _fill_matrix(table: DataTable, header: list[str], rows: list[list[Text]]) -> None:
+        """Refill the matrix table, keeping where it was scrolled to."""
+        scrolled = table.scroll_offset
+        table.clear(columns=True)
+        table.add_column(header[0])
+        for label in header[1:]:
+            table.add_column(Text(label, justify="right"))
+        table.add_rows(rows)
+        table.scroll_to(scrolled.x, scrolled.y, animate=False)
 
     def _split_caption(self, keys: str = "") -> Text:
         """Which split a pane shows, how its labels were decided, and the keys that change it."""

@@ -1,16 +1,22 @@
-"""Confusion matrices as coloured terminal heatmaps (Rich renderables)."""
+"""Confusion matrices as coloured terminal heatmaps: Rich renderables for the per-label 2x2s, rows of
+cells for the NxN matrix's table."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.columns import Columns
-from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
 SHORT = 5
 """Characters a label keeps as a column header of the NxN matrix (its row keeps the full name)."""
+NUMBERED = 8
+"""The longest abbreviation used as a column header; labels that cannot be told apart in fewer
+characters (`intent_card_payment_fee_charged`, `intent_card_payment_not_recognised`) are numbered,
+their rows numbered alike."""
+CONFUSED = 3
+"""How many of the largest off-diagonal cells `most_confused` lists."""
 
 
 def _style(rate: float) -> str:
@@ -58,24 +64,41 @@ def per_label(
     return Columns(tables, padding=(1, 3))
 
 
-def matrix(confusion: dict[str, Any], normalised: bool) -> Group:
-    """NxN, rows = gold; colour by row rate; cells show counts, or rates when `normalised`. Column
-    headers are abbreviated (the rows name each label in full), so 11 classes fit in 80 columns; a
-    larger matrix scrolls."""
-    labels = confusion["labels"]
-    rows = confusion["matrix"]
+def headers(labels: list[str]) -> tuple[list[str], list[str]]:
+    """(column headers, row names): abbreviations and full names, or, where an abbreviation would be
+    longer than `NUMBERED`, numbers for the columns and the same numbers before the row names."""
     short = abbreviations(labels)
-    title = "rows = gold, columns = predicted; " + (
-        "row rates" if normalised else "counts, colour = row rate"
-    )
-    table = Table(
-        box=None,
-        padding=(0, 0, 0, 1),
-    )
-    table.add_column("gold \\ pred", no_wrap=True)
-    for label in short:
-        table.add_column(Text(label), justify="right", no_wrap=True, min_width=5)
-    for label, row in zip(labels, rows):
+    if max(map(len, short), default=0) <= NUMBERED:
+        return short, list(labels)
+    width = len(str(len(labels)))
+    return [str(i) for i in range(1, len(labels) + 1)], [f"{i:>{width}} {n}" for i, n in enumerate(labels, 1)]
+
+
+def most_confused(labels: list[str], rows: list[list[int]], limit: int = CONFUSED) -> Text | None:
+    """The largest off-diagonal cells: gold -> predicted, how many of the gold class's rows; None
+    when every row was predicted as its own class."""
+    cells = [
+        (count, i, j) for i, row in enumerate(rows) for j, count in enumerate(row) if i != j and count > 0
+    ]
+    if not cells:
+        return None
+    cells.sort(key=lambda cell: (-cell[0], cell[1], cell[2]))
+    parts = [f"{labels[i]} → {labels[j]} {count} of {sum(rows[i])}" for count, i, j in cells[:limit]]
+    return Text("most confused (gold → predicted): " + " · ".join(parts))
+
+
+def matrix_key(normalised: bool) -> str:
+    """How to read the NxN matrix."""
+    return "rows = gold, columns = predicted; " + ("row rates" if normalised else "counts, colour = row rate")
+
+
+def matrix_cells(confusion: dict[str, Any], normalised: bool) -> tuple[list[str], list[list[Text]]]:
+    """The NxN matrix as a table's header and rows: rows = gold, each its label's name (full, or
+    numbered as its column is, `headers`) then one cell per predicted class, coloured by row rate,
+    showing counts, or rates when `normalised`."""
+    columns, names = headers(confusion["labels"])
+    rows = []
+    for name, row in zip(names, confusion["matrix"]):
         total = max(sum(row), 1)
-        table.add_row(Text(label), *(_cell(count, count / total, normalised) for count in row))
-    return Group(Text(title), table)
+        rows.append([Text(name), *(Text(" ") + _cell(count, count / total, normalised) for count in row)])
+    return ["gold \\ pred", *columns], rows
