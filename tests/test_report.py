@@ -282,6 +282,26 @@ def test_a_confusion_matrix_of_many_classes_leaves_empty_cells_blank_and_warns_o
     plt.close(fig)
 
 
+def test_a_single_label_runs_report_names_the_classes_it_mixes_up_most(tmp_path):
+    """Under each NxN matrix, the largest confusions in words: with many classes the picture alone
+    does not say which cells matter."""
+    from peftspec.metrics.confused import most_confused
+
+    assert most_confused(["a", "b", "c"], [[5, 2, 2], [0, 4, 3], [1, 0, 9]], limit=2) == [
+        ("b", "c", 3, 7),
+        ("a", "b", 2, 9),  # ties in label order: a -> b before a -> c
+    ]
+    assert most_confused(["a", "b"], [[3, 0], [0, 2]]) == []
+    root = tmp_path / "runs"
+    write_run(root, "mc-20260302T120000Z", task="multi_class")
+    confusion = json.loads((root / "mc-20260302T120000Z" / "confusion.json").read_text())["validation"]
+    (gold, predicted, count, total), *_ = most_confused(confusion["labels"], confusion["matrix"])
+    assert run_cli(tmp_path, "report", str(root / "mc-20260302T120000Z"), "-o", "report").returncode == 0
+    text = (tmp_path / "report" / "report.md").read_text(encoding="utf-8")
+    caption = next(line for line in text.splitlines() if line.startswith("validation: rows = gold"))
+    assert f"most confused (gold → predicted): {gold} → {predicted} {count} of {total}" in caption
+
+
 def test_a_runs_data_warnings_follow_its_figures(tmp_path: Path):
     """Test rows seen in training make the test figures optimistic: the warning printed before
     training is recorded, and the report and compare repeat it wherever those figures go."""

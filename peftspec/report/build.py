@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from peftspec.metrics.confused import confused_line
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
 from peftspec.report.columns import (
@@ -327,6 +328,8 @@ def confusion_blocks(run: Run, img: Path) -> list[Block]:
         else:
             plots.confusion_matrix(data, path)
             caption = f"{split}: rows = gold, columns = predicted, colour = row rate"
+            confused = confused_line(data["labels"], data["matrix"])
+            caption += f"; {confused}" if confused else ""
         blocks += [
             Para(caption),
             Image(f"img/{run.name}/{path.name}", f"{run.name} confusion {split}"),

@@ -15,6 +15,7 @@ from textual.containers import ScrollableContainer, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
 
+from peftspec.metrics.confused import confused_line
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
 from peftspec.runs.reader import fixed_threshold
@@ -214,8 +215,8 @@ class RunScreen(Screen):
             per_label = (self.detail.evaluations().get(self.split) or {}).get("per_label") or {}
             widget.update(heatmap.per_label(confusion, per_label, self.normalised))
         else:
-            confused = heatmap.most_confused(confusion["labels"], confusion["matrix"])
-            lines = [heatmap.matrix_key(self.normalised), *([confused.plain] if confused else [])]
+            confused = confused_line(confusion["labels"], confusion["matrix"])
+            lines = [heatmap.matrix_key(self.normalised), *([confused] if confused else [])]
             key.update(Text("\n".join(lines)))
             self._fill_matrix(table, *heatmap.matrix_cells(confusion, self.normalised))
 

@@ -15,8 +15,6 @@ NUMBERED = 8
 """The longest abbreviation used as a column header; labels that cannot be told apart in fewer
 characters (`intent_card_payment_fee_charged`, `intent_card_payment_not_recognised`) are numbered,
 their rows numbered alike."""
-CONFUSED = 3
-"""How many of the largest off-diagonal cells `most_confused` lists."""
 
 
 def _style(rate: float) -> str:
@@ -72,19 +70,6 @@ def headers(labels: list[str]) -> tuple[list[str], list[str]]:
         return short, list(labels)
     width = len(str(len(labels)))
     return [str(i) for i in range(1, len(labels) + 1)], [f"{i:>{width}} {n}" for i, n in enumerate(labels, 1)]
-
-
-def most_confused(labels: list[str], rows: list[list[int]], limit: int = CONFUSED) -> Text | None:
-    """The largest off-diagonal cells: gold -> predicted, how many of the gold class's rows; None
-    when every row was predicted as its own class."""
-    cells = [
-        (count, i, j) for i, row in enumerate(rows) for j, count in enumerate(row) if i != j and count > 0
-    ]
-    if not cells:
-        return None
-    cells.sort(key=lambda cell: (-cell[0], cell[1], cell[2]))
-    parts = [f"{labels[i]} → {labels[j]} {count} of {sum(rows[i])}" for count, i, j in cells[:limit]]
-    return Text("most confused (gold → predicted): " + " · ".join(parts))
 
 
 def matrix_key(normalised: bool) -> str:
