@@ -219,7 +219,10 @@ def build_parts(
     prior = prior_logits(bundle.train.labels, bundle.task, len(bundle.label_names))
     built = build_model(spec, bundle.label_names, precision, _total_steps(spec, bundle), prior)
     max_length = spec.dataset.max_length
-    datasets = {s.name: to_dataset(s, built.tokenizer, max_length, bundle.task) for s in bundle.splits()}
+    truncate = spec.dataset.truncate
+    datasets = {
+        s.name: to_dataset(s, built.tokenizer, max_length, bundle.task, truncate) for s in bundle.splits()
+    }
     cuts = {s.name: measure(s, datasets[s.name], built.tokenizer, max_length) for s in bundle.splits()}
     return ModelParts(
         model=built.model,
@@ -242,7 +245,7 @@ def build_parts(
             learning_rate,
             class_weights,
             micro_line,
-            truncation_line(cuts, max_length),
+            truncation_line(cuts, max_length, truncate),
         ),
     )
 

@@ -200,6 +200,9 @@ def build_model(
     from peftspec.build.head import init_head_bias
 
     tokenizer, added_pad = build_tokenizer(spec.backbone)
+    # saved with the run and its exports: a plain `truncation=True` then cuts where training did
+    side = "left" if spec.dataset.truncate == "start" else "right"
+    tokenizer.truncation_side = tokenizer.init_kwargs["truncation_side"] = side
     model, pooling = load_backbone(spec, label_names, precision, tokenizer, added_pad)
     head_bias = prior is not None and init_head_bias(model, prior)
     model = _prepare_quantized(model, spec)

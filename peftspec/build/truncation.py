@@ -41,7 +41,11 @@ def measure(split: Split, dataset, tokenizer, max_length: int) -> Cut:
     return Cut(len(lengths), sum(n > max_length for n in full), max(longest, *full))
 
 
-def truncation_line(cuts: dict[str, Cut], max_length: int) -> str:
+WHERE = {"end": "", "start": ", each cut at its start", "middle": ", each cut in its middle"}
+"""How the plan says where `dataset.truncate` cuts (nothing for the usual end)."""
+
+
+def truncation_line(cuts: dict[str, Cut], max_length: int, truncate: str = "end") -> str:
     """The plan's line: `none (the longest text is 41 of 64 tokens)`, or each split's share cut."""
     if not any(c.cut for c in cuts.values()):
         longest = max((c.longest for c in cuts.values()), default=0)
@@ -50,10 +54,12 @@ def truncation_line(cuts: dict[str, Cut], max_length: int) -> str:
         f"{name} {_share(c)} ({c.cut:,} of {c.rows:,}, longest {c.longest:,} tokens)"
         for name, c in cuts.items()
     ]
-    line = f"at {max_length:,} tokens: " + ", ".join(parts)
+    line = f"at {max_length:,} tokens{WHERE[truncate]}: " + ", ".join(parts)
     train = cuts.get("train")
     if train is not None and train.cut / max(train.rows, 1) >= MANY:
         line += "; raise dataset.max_length to keep more of each text (memory and time grow with it)"
+        if truncate == "end":
+            line += ', or set dataset.truncate = "middle" to keep the end of each text as well'
     return line
 
 

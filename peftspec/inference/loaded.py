@@ -66,7 +66,9 @@ class LoadedRun:
             (len(texts), len(self.label_names)) if self.task == "multi_label" else len(texts)
         )
         split = Split("predict", list(texts), [str(i) for i in range(len(texts))], placeholder, pairs)
-        dataset = to_dataset(split, self.tokenizer, self.spec.dataset.max_length, self.task)
+        dataset = to_dataset(
+            split, self.tokenizer, self.spec.dataset.max_length, self.task, self.spec.dataset.truncate
+        )
         logits = predict(
             self.model, dataset, collator(self.tokenizer), self.batch_size, self.task, progress
         ).logits

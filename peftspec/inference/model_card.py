@@ -209,6 +209,21 @@ def _package_parts(base: Base) -> tuple[str, str]:
     return name, os.path.relpath(base.name, package_root(name))
 
 
+def _cut_note(truncate: str, max_length: int) -> list[str]:
+    """Where the run cut long texts, when a plain `truncation=True` does not say it."""
+    if truncate == "start":
+        return [
+            "    # cuts a long text at its start, as the run did: the saved tokenizer truncates on the left"
+        ]
+    if truncate == "middle":
+        return [
+            f'    # the run cut texts over {max_length} tokens in the middle (dataset.truncate = "middle"):',
+            "    # the first quarter and the last three quarters of the tokens; `truncation=True` keeps",
+            "    # the beginning only, `peftspec predict` and `peftspec serve` cut as the run did",
+        ]
+    return []
+
+
 def _decide(run: Run, spec, merged: bool) -> list[str]:
     """Score texts (with their second texts, for a run on pairs) and decide as the run does: its
     `max_length`, its tuned thresholds or the arg-max. A merged export's config carries the
@@ -225,6 +240,7 @@ def _decide(run: Run, spec, merged: bool) -> list[str]:
         "with torch.no_grad():",
         f"    batch = tokenizer({inputs}, padding=True, truncation=True, "
         f'max_length={spec.dataset.max_length}, return_tensors="pt")',
+        *_cut_note(spec.dataset.truncate, spec.dataset.max_length),
         "    logits = model(**batch).logits",
     ]
     if run.record.task != "multi_label":

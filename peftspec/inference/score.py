@@ -53,7 +53,7 @@ def evaluate_file(
     name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else Path(data).stem))
     spec, task = loaded.spec, loaded.task
     split = load_labelled(spec.dataset, hub or [data], loaded.label_names, name)
-    dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task)
+    dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
     with rows_progress(console, len(split), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
     scores = scores_from_logits(result.logits, task)

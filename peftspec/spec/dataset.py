@@ -268,6 +268,12 @@ class DatasetSpec(SpecModel):
     """Seed of the validation hold-out (which rows are drawn); change it to get another split."""
     max_length: int = Field(default=128, ge=8)
     """Longest input in tokens; longer texts are truncated. Tweets need ~64, paragraphs 512."""
+    truncate: Literal["end", "start", "middle"] = "end"
+    """Which part of a text longer than `max_length` tokens is cut: `end` keeps its beginning;
+    `start` keeps its end (where a review's verdict or a thread's last message is); `middle` keeps
+    the first quarter and the last three quarters of the tokens (head and tail: the best of these
+    for long IMDb reviews in Sun et al., 2019, "How to Fine-Tune BERT for Text Classification?").
+    Text pairs take `end` or `start`. Prediction, evaluation and serving cut the same way."""
     limit: Limit | None = None
     """Read at most this many rows of each split (for quick trials), or per split as a table
     (`{ train = 2000, validation = 500 }`); unset = all rows."""
@@ -298,6 +304,12 @@ class DatasetSpec(SpecModel):
                 rules.fail("task", f"a binary task has exactly two classes, {len(names)} are named")
         if self.text_pair_column is not None and self.text_pair_column == self.text_column:
             rules.fail("text_pair_column", "the pair column must differ from `text_column`")
+        if self.text_pair_column is not None and self.truncate == "middle":
+            rules.fail(
+                "truncate",
+                "text pairs are cut at the end or the start of the longer text, not the middle",
+                suggestion="end",
+            )
         rules.raise_any()
         return self
 
