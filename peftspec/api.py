@@ -96,15 +96,33 @@ def run_replicates(
     otherwise the validation split stays the same), recorded as one group of replicates that
     `compare`, `report` and the TUI show as one row (mean ± sd). A failed replicate stops the
     group (the runs before it stay recorded)."""
+    varies = ["trainer.seed", *(["dataset.split_seed"] if vary_split else [])]
+    members = [(f"seed {seed}", [f"{key}={seed}" for key in varies]) for seed in seeds]
+    facts = {"seeds": list(seeds), "varies": varies}
+    return _run_group(spec_file, overrides, members, facts, "replicate", console)
+
+
+def run_folds(spec_file: str, overrides: Sequence[str], folds: int, *, console=None) -> list[RunOutcome]:
+    """k-fold cross-validation: train the spec once per fold (`dataset.folds = folds`, `dataset.fold`
+    0 to folds - 1), each validating on its fold and training on the others, recorded as one group
+    (`compare`, `report` and the TUI show its mean ± sd over the folds). A failed fold stops the
+    group (the folds before it stay recorded)."""
+    members = [(f"fold {fold}", [f"dataset.folds={folds}", f"dataset.fold={fold}"]) for fold in range(folds)]
+    return _run_group(
+        spec_file, overrides, members, {"folds": folds, "varies": ["dataset.fold"]}, "fold", console
+    )
+
+
+def _run_group(spec_file, overrides, members, facts: dict, noun: str, console) -> list[RunOutcome]:
+    """Each member (a name, and the `--set`s that make it) run in turn as one group."""
     from peftspec.runs.layout import utc_now
     from peftspec.spec import check_spec
 
     console = _console(console)
-    varies = ["trainer.seed", *(["dataset.split_seed"] if vary_split else [])]
     outcomes: list[RunOutcome] = []
     group_id = None
-    for index, seed in enumerate(seeds):
-        sets = [*overrides, *(f"{key}={seed}" for key in varies)]
+    for index, (name, member_sets) in enumerate(members):
+        sets = [*overrides, *member_sets]
         loaded = check_spec(spec_file, sets)
         if loaded.spec is None:
             from peftspec.spec import SpecError
@@ -112,8 +130,10 @@ def run_replicates(
             raise SpecError(loaded.diagnostics, file=spec_file)
         spec = loaded.spec
         group_id = group_id or f"{spec.name}-g{utc_now():%Y%m%dT%H%M%SZ}"
-        console.rule(f"replicate {index + 1} of {len(seeds)}: seed {seed}")
-        group = {"id": group_id, "index": index, "size": len(seeds), "seeds": list(seeds), "varies": varies}
+        console.rule(f"{noun} {index + 1} of {len(members)}: {name}")
+        group = {"id": group_id, "index": index, "size": len(members), **facts}
+        if "seeds" not in facts:
+            group["seeds"] = [spec.trainer.seed] * len(members)
         outcomes.append(run_spec(spec, loaded.files, sets, console=console, record={"group": group}))
     return outcomes
 

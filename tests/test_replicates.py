@@ -1,6 +1,6 @@
 """End to end on a tiny model: `peftspec run SPEC --seeds 0,1,2` records one group of replicates;
 compare shows it as one row (mean ± sd) against a single run with a paired bootstrap; the report
-and the TUI count it as one."""
+and the TUI count it as one. `--folds 3` cross-validates: one run per fold, as one group."""
 
 from __future__ import annotations
 
@@ -103,8 +103,31 @@ def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
         (["--seeds", "0,1", "--replicates", "2"], "not both"),
         (["--vary-split"], "goes with --seeds"),
         (["--seeds", "0,1", "--dry-run"], "without --resume or --dry-run"),
+        (["--folds", "1"], "--folds needs 2 or more"),
+        (["--folds", "3", "--seeds", "0,1"], "give --folds or --seeds/--replicates"),
+        (["--folds", "3", "--dry-run"], "without --resume or --dry-run"),
     ],
 )
 def test_bad_replicate_options_are_usage_errors(workspace, args, says):
     proc = peftspec(workspace, "run", "tiny.toml", *args)
     assert proc.returncode == 2 and says in proc.stderr
+
+
+def test_folds_cross_validate_as_one_group_whose_validation_rows_cover_the_training_data(tmp_path):
+    root = make_tiny_workspace(tmp_path)
+    write_tiny_lora_spec(root, "cv", dropout=0.1, trainer=TRAINER, test=False)
+    proc = peftspec(root, "run", "cv.toml", "--folds", "3")
+    assert proc.returncode == 0, proc.stderr
+    assert "fold 1 of 3: fold 0" in proc.stdout and "fold 0 of folds 0-2, cut by label" in " ".join(
+        proc.stdout.replace("│", " ").split()
+    )
+    runs = sorted((read_run(p) for p in run_dirs(root / "runs-cv")), key=lambda r: r.record.group.index)
+    assert [r.record.group.index for r in runs] == [0, 1, 2] and len({r.record.group.id for r in runs}) == 1
+    assert all(r.record.group.folds == 3 and r.record.group.varies == ["dataset.fold"] for r in runs)
+    validation = [set(r.predictions().filter(split="validation")["id"].to_list()) for r in runs]
+    assert sum(map(len, validation)) == 160 and len(set().union(*validation)) == 160  # each row once
+    assert [r.record.rows["train"] for r in runs] == [160 - len(v) for v in validation]
+    table = peftspec(root, "compare", "cv", "--root", "runs-cv", "--format", "markdown")
+    assert table.returncode == 0, table.stderr
+    assert "cv (3 folds)" in table.stdout and "±" in table.stdout
+    assert "validation" in table.stdout.splitlines()[-1]  # no test split: the folds' validation figures

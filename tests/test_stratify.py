@@ -136,3 +136,70 @@ def test_the_plan_says_how_validation_was_held_out(write_spec):
     console.print(render_overview(Overview(**counts, held_out=held_out_line(spec.dataset))))
     console.print(render_overview(Overview(**counts)))
     assert console.export_text().count("held out") == 1
+
+
+def test_folds_are_equal_and_each_holds_its_share_of_every_class():
+    from peftspec.build.stratify import stratified_folds
+
+    labels = skewed_classes(4)
+    folds = stratified_folds(labels, 5, 4)
+    assert sorted(np.bincount(folds)) == [60] * 5
+    per_fold = np.array([np.bincount(labels[folds == k], minlength=25) for k in range(5)])
+    assert np.abs(per_fold - np.bincount(labels, minlength=25) / 5).max() < 1.0
+    multi = emotion_like(1000)
+    folds = stratified_folds(multi, 4, 0)
+    per_fold = np.array([multi[folds == k].sum(axis=0) for k in range(4)])
+    assert sorted(np.bincount(folds)) == [250] * 4
+    assert np.abs(per_fold / multi.sum(axis=0) - 0.25).max() < 0.03  # each label's share, per fold
+    rare = multi.sum(axis=0) < 60
+    assert np.abs(per_fold[:, rare] - multi[:, rare].sum(axis=0) / 4).max() < 1.5  # rows, rare labels
+
+
+@pytest.mark.parametrize("stratify", [True, False])
+def test_each_fold_is_validated_on_once(write_spec, tmp_path, stratify):
+    write_classes(tmp_path)
+    dataset = f'train = "train.csv"\nfolds = 4\nstratify = {str(stratify).lower()}\n'
+    dataset += 'labels = { format = "single", column = "label" }'
+    spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+    seen = []
+    for fold in range(4):
+        bundle = load_data(spec.dataset.model_copy(update={"fold": fold}))
+        assert len(bundle.train) + len(bundle.validation) == 200 and len(bundle.validation) == 50
+        assert set(bundle.train.ids).isdisjoint(bundle.validation.ids)
+        seen += bundle.validation.ids
+    assert sorted(seen) == sorted(f"train.csv:{i}" for i in range(1, 201))
+    from peftspec.build.overview import held_out_line
+
+    how = "by label" if stratify else "at random"
+    assert held_out_line(spec.dataset) == f"fold 0 of folds 0-3, cut {how} (split_seed 42)"
+
+
+@pytest.mark.parametrize(
+    ("extra", "path", "says"),
+    [
+        ("folds = 3\nfold = 3", "dataset.fold", "the 3 folds are 0 to 2"),
+        ('folds = 3\nvalidation = "v.csv"', "dataset.folds", "remove one of them"),
+    ],
+)
+def test_a_fold_that_does_not_exist_or_folds_beside_a_validation_file_are_errors(
+    write_spec, extra, path, says
+):
+    from peftspec.spec.diagnostics import SpecError
+
+    text = f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "t.csv"\n{extra}\n'
+    with pytest.raises(SpecError) as info:
+        load_spec(write_spec(text + 'labels = { format = "single", column = "label" }\n'))
+    assert [(d.path, says in d.message) for d in info.value.diagnostics] == [(path, True)]
+
+
+def test_lint_says_which_fold_keys_are_ignored(write_spec):
+    head = 'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "t.csv"\n'
+    labels = 'labels = { format = "single", column = "label" }\n'
+    with_folds = write_spec(f"{head}folds = 3\nvalidation_split = 0.1\n{labels}", "a.toml")
+    without = write_spec(f"{head}fold = 1\n{labels}", "b.toml")
+    found = [
+        (d.code, d.path)
+        for d in check_spec(with_folds).warnings + check_spec(without).warnings
+        if d.code == "ignored-key"
+    ]
+    assert found == [("ignored-key", "dataset.validation_split"), ("ignored-key", "dataset.fold")]

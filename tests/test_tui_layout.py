@@ -213,3 +213,25 @@ async def test_a_group_of_replicates_is_one_row_and_its_seeds_one_key_away(tmp_p
         overview = compare.query_one("#overview-table", DataTable)
         cells = [c.plain for i in range(overview.row_count) for c in overview.get_row_at(i)]
         assert overview.row_count == 2 and "0.5300 ± 0.0500" in cells  # F1 macro on test: 0.48, 0.53, 0.58
+
+
+async def test_a_group_of_folds_is_named_by_its_folds(tmp_path):
+    root = tmp_path / "runs"
+    for fold in range(3):
+        path = write_run(root, f"cv-20260301T12000{fold}Z", quality=0.5 + fold / 20)
+        record = json.loads((path / "run.json").read_text())
+        group = {
+            "id": "cv-g1",
+            "index": fold,
+            "size": 3,
+            "seeds": [42] * 3,
+            "folds": 3,
+            "varies": ["dataset.fold"],
+        }
+        record.update(group=group)
+        (path / "run.json").write_text(json.dumps(record))
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=SMALL) as pilot:
+        table = app.screen.query_one("#runs", DataTable)
+        await until(pilot, lambda: table.row_count == 1, "the group")
+        assert table.get_row_at(0)[1].plain == "cv (3 folds)"

@@ -93,7 +93,9 @@ def load_data(spec: DatasetSpec) -> DataBundle:
         raise DataError(problems)
     train, validation = splits["train"], splits.get("validation")
     problems += conflict_warnings(train, _describe(spec.train), spec.text_column)
-    if validation is None:
+    if validation is None and spec.folds is not None:
+        train, validation = _fold(train, spec.folds, spec.fold, spec.split_seed, spec.stratify)
+    elif validation is None:
         train, validation = _hold_out(train, spec.validation_split, spec.split_seed, spec.stratify)
     problems += _unused_labels(spec, frames["train"], train, names)
     sources = {"validation": spec.validation or spec.train, "test": spec.test}
@@ -210,6 +212,27 @@ def _hold_out(train: Split, fraction: float, seed: int, stratify: bool) -> tuple
     else:
         keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
     return train.take(keep, "train"), train.take(held, "validation")
+
+
+def _fold(train: Split, folds: int, fold: int, seed: int, stratify: bool) -> tuple[Split, Split]:
+    """Fold `fold` of `folds` (`stratified_folds`, or sklearn's `KFold(shuffle=True,
+    random_state=seed)`) as validation, the other folds as training."""
+    import numpy as np
+    from sklearn.model_selection import KFold
+
+    from peftspec.build.stratify import stratified_folds
+
+    if len(train) < folds:
+        message = f"dataset.folds = {folds} needs at least {folds} training rows; there are {len(train)}"
+        raise DataError([DataProblem("error", "train", message)])
+    if stratify:
+        assigned = stratified_folds(train.labels, folds, seed)
+    else:
+        assigned = np.zeros(len(train), dtype=np.int64)
+        for index, (_, held) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(train.texts)):
+            assigned[held] = index
+    held = np.flatnonzero(assigned == fold)
+    return train.take(np.flatnonzero(assigned != fold), "train"), train.take(held, "validation")
 
 
 def _lookalike_labels(spec: DatasetSpec, frame: pl.DataFrame, names: list[str]) -> list[DataProblem]:

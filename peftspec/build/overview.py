@@ -79,6 +79,9 @@ def held_out_line(dataset: DatasetSpec) -> str | None:
     if dataset.validation is not None:
         return None
     how = "by label" if dataset.stratify else "at random"
+    if dataset.folds is not None:
+        folds = f"fold {dataset.fold} of folds 0-{dataset.folds - 1}"
+        return f"{folds}, cut {how} (split_seed {dataset.split_seed})"
     share = f"{dataset.validation_split * 100:g}%"
     return f"{share} of the training rows, {how} (split_seed {dataset.split_seed})"
 

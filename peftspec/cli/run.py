@@ -9,7 +9,7 @@ from pathlib import Path
 
 from peftspec.cli.common import add_root, add_set, load_for_command, one_run
 from peftspec.cli.errors import run_failed
-from peftspec.cli.replicates import add_replicate_options, replicate_seeds
+from peftspec.cli.replicates import add_replicate_options, fold_count, replicate_seeds
 from peftspec.errors import UsageError, missing_extra
 
 HELP = "train as the spec says and record the run"
@@ -51,6 +51,7 @@ def handle(args: argparse.Namespace) -> int:
         args.resume = one_run(args.resume, args.root)
     loaded = load_for_command(args.spec, args.set) if args.spec else None
     seeds = replicate_seeds(args, loaded.spec if loaded else None)
+    folds = fold_count(args, loaded.spec if loaded else None)
     try:
         from peftspec import api
         from peftspec.report.final import print_outcome
@@ -79,8 +80,13 @@ def handle(args: argparse.Namespace) -> int:
 
     console = Console(quiet=not world().main)  # under torchrun every rank checks the same data: rank 0 speaks
     try:
-        if seeds is not None:
-            for outcome in api.run_replicates(args.spec, args.set, seeds, vary_split=args.vary_split):
+        if seeds is not None or folds is not None:
+            group = (
+                api.run_replicates(args.spec, args.set, seeds, vary_split=args.vary_split)
+                if seeds is not None
+                else api.run_folds(args.spec, args.set, folds)
+            )
+            for outcome in group:
                 print_outcome(outcome, console)
             sys.stdout.flush()
             return 0

@@ -77,8 +77,9 @@ class Comparison:
         return (
             f"Differences to {self.baseline} on {self.split} ({self.rows:,} rows): paired bootstrap, "
             f"{self.resamples:,} resamples of the rows (seed {self.seed}), a group as the mean of its "
-            "seeds on each resample; 95% percentile intervals, two-sided bootstrap p-values, * = "
-            f"significant at {ALPHA} after Holm's correction for {len(self.differences)} comparisons."
+            "runs (seeds or folds) on each resample; 95% percentile intervals, two-sided bootstrap "
+            f"p-values, * = significant at {ALPHA} after Holm's correction for "
+            f"{len(self.differences)} comparisons."
         )
 
 

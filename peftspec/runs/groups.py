@@ -1,5 +1,5 @@
-"""Groups of replicates: runs of one spec that differ only in their seed, counted as one wherever
-runs are compared (`RunRecord.group`)."""
+"""Groups of replicates: runs of one spec that differ only in their seed (or in the fold they
+validate on), counted as one wherever runs are compared (`RunRecord.group`)."""
 
 from __future__ import annotations
 
@@ -20,14 +20,16 @@ def grouped(runs: list[Run]) -> list[list[Run]]:
 
 
 def group_name(members: list[Run]) -> str:
-    """How tables name a group: `quickstart (3 seeds)`; a single run keeps its own name."""
+    """How tables name a group: `quickstart (3 seeds)`, `quickstart (5 folds)`; a single run keeps
+    its own name."""
     if len(members) == 1:
         return members[0].display_name
-    return group_label(members[0].display_name, len(members))
+    group = members[0].record.group
+    return group_label(members[0].display_name, len(members), group.unit if group else "seeds")
 
 
-def group_label(name: str, size: int) -> str:
-    return f"{name} ({size} seeds)"
+def group_label(name: str, size: int, unit: str = "seeds") -> str:
+    return f"{name} ({size} {unit})"
 
 
 def mean_sd(values: list[float]) -> tuple[float | None, float | None]:

@@ -127,7 +127,8 @@ class WandbFacts(Part):
 
 
 class GroupFacts(Part):
-    """Replicates: runs of one spec that differ only in their seed (`peftspec run --seeds`)."""
+    """Replicates: runs of one spec that differ only in their seed (`peftspec run --seeds`), or in
+    the fold they validate on (`peftspec run --folds K`)."""
 
     id: str | None = None
     """The group's name, shared by its runs (the spec's name and the time the group started)."""
@@ -138,7 +139,15 @@ class GroupFacts(Part):
     seeds: list[int] = Field(default_factory=list)
     """The group's seeds, in order; this run's is `RunRecord.seed`."""
     varies: list[str] = Field(default_factory=list)
-    """The spec keys set from the seed (`trainer.seed`, and `dataset.split_seed` with --vary-split)."""
+    """The spec keys set from the seed (`trainer.seed`, and `dataset.split_seed` with --vary-split),
+    or `dataset.fold`."""
+    folds: int | None = None
+    """k-fold cross-validation: the runs validate on folds 0 to k-1 (`dataset.fold`); unset = seeds."""
+
+    @property
+    def unit(self) -> str:
+        """What the group's runs are: `folds` or `seeds`."""
+        return "folds" if self.folds else "seeds"
 
 
 class RunRecord(Part):

@@ -258,12 +258,21 @@ class DatasetSpec(SpecModel):
     task the second class (in `names` order, or sorted) is the positive one that `f1`, `precision`
     and `recall` score."""
     validation_split: float = Field(default=0.2, gt=0.0, lt=1.0)
-    """Fraction of the training rows held out for validation when no validation data is given."""
+    """Fraction of the training rows held out for validation when no validation data (or `folds`)
+    is given."""
     stratify: bool = True
-    """Hold out `validation_split` of each label's rows, so every label keeps its share on both
-    sides and a rare label is not left out of training (iterative stratification, rarest label
-    first; rows without a label count as one more label); false = rows drawn at random, as
-    scikit-learn's `train_test_split(test_size=validation_split, random_state=split_seed)` does."""
+    """Hold out `validation_split` of each label's rows (or cut `folds` by label), so every label
+    keeps its share on both sides and a rare label is not left out of training (iterative
+    stratification, rarest label first; rows without a label count as one more label); false =
+    rows drawn at random, as scikit-learn's `train_test_split(test_size=validation_split,
+    random_state=split_seed)` (or `KFold(shuffle=True)`) does."""
+    folds: int | None = Field(default=None, ge=2, le=100)
+    """k-fold cross-validation: cut the training data into this many folds (each label's rows spread
+    evenly over them, or at random with `stratify = false`) and validate on fold `fold`, training on
+    the rest, instead of holding out `validation_split`. `peftspec run SPEC --folds K` trains one
+    run per fold, recorded as one group (mean ± sd wherever runs are compared)."""
+    fold: int = Field(default=0, ge=0)
+    """The fold validated on (0-based, below `folds`)."""
     split_seed: int = Field(default=42, ge=0, le=2**32 - 1)
     """Seed of the validation hold-out (which rows are drawn); change it to get another split."""
     max_length: int = Field(default=128, ge=8)
@@ -304,6 +313,16 @@ class DatasetSpec(SpecModel):
                 rules.fail("task", f"a binary task has exactly two classes, {len(names)} are named")
         if self.text_pair_column is not None and self.text_pair_column == self.text_column:
             rules.fail("text_pair_column", "the pair column must differ from `text_column`")
+        if self.folds is not None and self.fold >= self.folds:
+            rules.fail(
+                "fold", f"fold {self.fold} does not exist: the {self.folds} folds are 0 to {self.folds - 1}"
+            )
+        if self.folds is not None and self.validation is not None:
+            rules.fail(
+                "folds",
+                "folds cut the training data into validation folds, and a validation file is given; "
+                "remove one of them",
+            )
         if self.text_pair_column is not None and self.truncate == "middle":
             rules.fail(
                 "truncate",

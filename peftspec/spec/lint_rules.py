@@ -86,6 +86,14 @@ def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         if spec.dataset.validation is not None and key in dataset:
             message = f"{key} is ignored because dataset.validation is given"
             yield (("dataset", key), "ignored-key", message, None)
+    if spec.dataset.folds is not None and "validation_split" in dataset:
+        message = (
+            "validation_split is ignored because dataset.folds is set: each fold is validated on in turn"
+        )
+        yield (("dataset", "validation_split"), "ignored-key", message, None)
+    if spec.dataset.folds is None and "fold" in dataset:
+        message = "fold is ignored without dataset.folds (how many folds the training data is cut into)"
+        yield (("dataset", "fold"), "ignored-key", message, None)
     trainer = raw.data.get("trainer", {})
     if spec.trainer.max_steps is not None and "epochs" in trainer:
         yield (

@@ -36,6 +36,8 @@ class RunRow:
     validation), `@0.5` (during training, or a fixed threshold of 0.5), `@0.3` (another fixed one)."""
     group: str | None = None
     """The id of the group of replicates the run belongs to (`peftspec run --seeds`)."""
+    group_unit: str = "seeds"
+    """What the group's runs differ in: `seeds`, or `folds` (`peftspec run --folds`)."""
     members: list[RunRow] = field(default_factory=list)
     """For a group's row: its runs (its figures are their mean, `spread` their deviation)."""
     spread: dict[str, float | None] = field(default_factory=dict)
@@ -68,6 +70,7 @@ def load_row(path: Path) -> RunRow:
         best,
         _scored(run) if final else "@0.5",  # in-training evaluations decide at 0.5
         record.group.id if record.group else None,
+        group_unit=record.group.unit if record.group else "seeds",
         display=run.display_name,
     )
 
@@ -96,7 +99,7 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
         out.append(
             RunRow(
                 first.path,
-                group_label(first.display or first.name, len(members)),
+                group_label(first.display or first.name, len(members), first.group_unit),
                 statuses.pop() if len(statuses) == 1 else ("running" if "running" in statuses else "mixed"),
                 first.backbone,
                 first.adapter,
@@ -106,9 +109,10 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
                 means,
                 "/".join(sorted({m.scored for m in members})),
                 group,
-                members,
-                spread,
-                first.display,
+                group_unit=first.group_unit,
+                members=members,
+                spread=spread,
+                display=first.display,
             )
         )
     return out
