@@ -49,7 +49,16 @@ HYPERPARAMETERS = {
     ],
     "adapter": None,  # every key
     "quantization": None,
-    "dataset": ["max_length", "validation_split", "split_seed", "task"],
+    "dataset": [
+        "max_length",
+        "truncate",
+        "validation_split",
+        "stratify",
+        "folds",
+        "fold",
+        "split_seed",
+        "task",
+    ],
     "metrics": ["threshold"],
 }
 
