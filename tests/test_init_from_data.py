@@ -46,6 +46,7 @@ def test_one_hot_columns_with_dev_and_test_files_beside_them(tmp_path: Path):
     assert "# [dataset] was guessed from the data" in text and "one_hot" in proc.stdout
     assert "Checked by reading the data as a run would: rows: train 60, validation 20, test 20" in proc.stdout
     assert "multi-label, 4 labels" in proc.stdout
+    assert "--folds" not in proc.stdout  # a validation file of its own: no advice
     assert_clean(tmp_path)
 
 
@@ -60,6 +61,8 @@ def test_a_headerless_tsv_of_label_indices_gets_column_names(tmp_path: Path):
     assert dataset["id_column"] == "id" and dataset["validation_split"] == 0.2
     assert "no header row" in proc.stdout and 'values = "indices"' in proc.stdout
     assert "rows: train 32, validation 8" in proc.stdout  # the first line is data, not a header
+    advice = " ".join(proc.stdout.split()).split("Small data: ", 1)[1]  # 8 held-out rows are few
+    assert advice.startswith("validation is 8 held-out rows") and "--folds 5` validates on every" in advice
     assert_clean(tmp_path)
 
 

@@ -79,16 +79,30 @@ def starter_from_data(data: str, spec_path: str, model: str | None = None) -> st
     return starter_toml(guess.dataset, guess.name, model, guess.notes, name, guess.description)
 
 
-def loaded_summary(spec_path: str) -> str:
-    """What a run of the spec at `spec_path` would train on: rows per split, labels, the task."""
+SMALL_HOLD_OUT = 500
+"""Held-out validation rows below which `init` suggests cross-validation (`--folds`)."""
+
+
+def loaded_summary(spec_path: str) -> tuple[str, str | None]:
+    """What a run of the spec at `spec_path` would train on (rows per split, labels, the task), and
+    advice when its validation is a small hold-out: one draw of a few hundred rows makes noisy
+    figures, and `--folds` validates on every training row once."""
     from peftspec.build.data import load_data
     from peftspec.spec import load_spec
 
-    bundle = load_data(load_spec(spec_path).dataset)
+    dataset = load_spec(spec_path).dataset
+    bundle = load_data(dataset)
     rows = ", ".join(f"{split.name} {len(split):,}" for split in bundle.splits())
     names = bundle.label_names
     shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
-    return f"rows: {rows}; {bundle.task.replace('_', '-')}, {len(names)} labels: {shown}"
+    summary = f"rows: {rows}; {bundle.task.replace('_', '-')}, {len(names)} labels: {shown}"
+    held = len(bundle.validation) if bundle.validation is not None else 0
+    if dataset.validation is not None or held >= SMALL_HOLD_OUT:
+        return summary, None
+    return summary, (
+        f"validation is {held:,} held-out rows, so its figures move with the draw: "
+        f"`peftspec run {spec_path} --folds 5` validates on every training row once, in 5 runs"
+    )
 
 
 def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:

@@ -50,9 +50,12 @@ def handle(args: argparse.Namespace) -> int:
     print(f"Wrote {args.path}, its [dataset] guessed from {args.data}:")
     print("".join(line[1:] + "\n" for line in text.splitlines() if line.startswith("#   ")), end="")
     try:
-        print(f"Checked by reading the data as a run would: {loaded_summary(args.path)}")
+        summary, advice = loaded_summary(args.path)
     except DataError as exc:
         print(f"{args.path} is written, but its data does not load yet:\n{exc}", file=sys.stderr)
         return 1
+    print(f"Checked by reading the data as a run would: {summary}")
     print(f"Read it, then: peftspec run {args.path} --dry-run")
+    if advice:
+        print(f"Small data: {advice}")
     return 0
