@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from peftspec.build.data import Split
+from peftspec.errors import UserError
 
 CACHE_DIR = os.path.join(os.path.expanduser(os.environ.get("PEFTSPEC_CACHE", "~/.cache/peftspec")), "tokens")
 
@@ -75,8 +76,10 @@ def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
     for start in range(len(full) - len(bare) + 1):
         if full[start : start + len(bare)] == bare:
             return full[:start], full[start + len(bare) :]
-    raise ValueError(
-        f'{tokenizer.name_or_path}\'s special tokens are not around the text; use truncate = "end"'
+    raise UserError(
+        f"{tokenizer.name_or_path}'s tokenizer does not put its special tokens around a text, so "
+        "dataset.truncate cannot cut a text's start or middle with it",
+        hint='use dataset.truncate = "end"',
     )
 
 
