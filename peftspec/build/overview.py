@@ -173,7 +173,7 @@ def render_overview(overview: Overview):
         ("task", task_line(overview.task, overview.labels, overview.positive_class)),
         ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
-        ("held out", overview.held_out),
+        *([("held out", overview.held_out)] if overview.held_out else []),
         ("truncated", overview.truncated or "-"),
         ("steps", f"{overview.steps_per_epoch:,} per epoch, {overview.total_steps:,} in total"),
         ("effective batch", str(overview.effective_batch)),
@@ -186,6 +186,5 @@ def render_overview(overview: Overview):
         ("speed-ups", ", ".join(overview.speedups) or "none"),
     ]
     for key, value in rows:
-        if key != "held out" or value:
-            table.add_row(key, Text(str(value)))
+        table.add_row(key, Text(str(value)))
     return table
