@@ -47,17 +47,17 @@ def to_dataset(split: Split, tokenizer, max_length: int, task: str, truncate: st
 
 def encode(tokenizer, texts: list[str], pairs: list[str] | None, max_length: int, truncate: str = "end"):
     """The tokenizer's encoding of `texts` (and `pairs`), each at most `max_length` tokens with its
-    special tokens: `end` cuts a long text's end (the tokenizer's own truncation), `start` its
-    beginning, `middle` keeps `HEAD_SHARE` of the budget from its beginning and the rest from its
-    end. A pair is cut at the end or start of its longer text, by the tokenizer."""
-    if truncate == "end" or pairs is not None:
-        if truncate == "middle":
-            raise ValueError("text pairs are cut at their end or start, not the middle")
-        with _cutting_side(tokenizer, "right" if truncate == "end" else "left"):
+    special tokens: `end` and `start` are the tokenizer's own truncation on the right or the left
+    (a pair is cut at the end or start of its longer text); `middle` keeps `HEAD_SHARE` of the
+    budget from a text's beginning and the rest from its end."""
+    if truncate != "middle":
+        with _cutting_side(tokenizer, "left" if truncate == "start" else "right"):
             return tokenizer(texts, pairs, truncation=True, max_length=max_length)
+    if pairs is not None:
+        raise ValueError("text pairs are cut at their end or start, not the middle")
     before, after = special_tokens(tokenizer)
     budget = max_length - len(before) - len(after)
-    head = int(budget * HEAD_SHARE) if truncate == "middle" else 0
+    head = int(budget * HEAD_SHARE)
     contents = tokenizer(texts, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
     ids = [
         before + (c if len(c) <= budget else c[:head] + c[len(c) - budget + head :]) + after for c in contents
@@ -78,8 +78,8 @@ def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
             return full[:start], full[start + len(bare) :]
     raise UserError(
         f"{tokenizer.name_or_path}'s tokenizer does not put its special tokens around a text, so "
-        "dataset.truncate cannot cut a text's start or middle with it",
-        hint='use dataset.truncate = "end"',
+        'dataset.truncate = "middle" cannot cut a text with it',
+        hint='use dataset.truncate = "end" or "start"',
     )
 
 
