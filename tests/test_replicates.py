@@ -76,6 +76,14 @@ def test_compare_shows_the_group_as_one_row_and_tests_the_difference(workspace):
         workspace, "compare", "tiny", "single", "--root", "runs-tiny", "--baseline", "single"
     ).stdout
     assert "tiny (3 seeds)" in table and " ± " in table and "paired bootstrap" in table
+    # a group named only as the baseline, or by one of its runs, is the whole group
+    seed = next(r for r in (read_run(p) for p in run_dirs(workspace / "runs-tiny")) if r.record.seed == 1)
+    for baseline in ("tiny", str(seed.path)):
+        proc = peftspec(
+            workspace, "compare", "single", "--root", "runs-tiny", "--baseline", baseline, "--format", "json"
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert [r["name"] for r in json.loads(proc.stdout)] == ["tiny (3 seeds)", "single"]
 
 
 def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
@@ -131,3 +139,38 @@ def test_folds_cross_validate_as_one_group_whose_validation_rows_cover_the_train
     assert table.returncode == 0, table.stderr
     assert "cv (3 folds)" in table.stdout and "±" in table.stdout
     assert "validation" in table.stdout.splitlines()[-1]  # no test split: the folds' validation figures
+
+
+def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_path):
+    """Two configurations cross-validated on the same folds of data without a test file: compare
+    names each group by its id, resamples each fold's rows within that fold, and decides the runs
+    that tuned their thresholds on their fold cross-fitted, so each difference tested is the one
+    the table shows."""
+    from peftspec.report.compare import compare_runs
+
+    root = make_tiny_workspace(tmp_path)
+    tuned = '[metrics]\nthreshold = "tuned"\n'
+    write_tiny_lora_spec(root, "cv", dropout=0.1, trainer=TRAINER, test=False, tail=tuned)
+    for extra in ([], ["--set", "name=small", "--set", "adapter.r=2"]):
+        proc = peftspec(root, "run", "cv.toml", "--folds", "3", *extra)
+        assert proc.returncode == 0, proc.stderr
+    runs = [read_run(p) for p in run_dirs(root / "runs-cv")]
+    cv, small = sorted({r.record.group.id for r in runs})
+    assert cv.startswith("cv-g") and small.startswith("small-g")
+    result = compare_runs(runs, next(r for r in runs if r.record.group.id == small))
+    row = next(r for r in result.rows if r["name"] == "cv (3 folds)")
+    assert result.comparison.folds == 3 and len(result.comparison.differences) == 4
+    for d in result.comparison.differences:  # cross-fitted, as the table: not tuned on the same rows
+        assert d.delta == pytest.approx(row[f"{d.metric}_delta"], abs=1e-6), d.metric
+    proc = peftspec(
+        root, "compare", cv, small, "--root", "runs-cv", "--baseline", small, "--format", "markdown"
+    )
+    assert proc.returncode == 0, proc.stderr
+    text = " ".join(proc.stdout.split())
+    assert "| cv (3 folds) |" in text and "| small (3 folds) |" in text
+    assert "(160 rows in 3 folds, each resampled within itself)" in text
+    assert "Runs that tuned their thresholds on these rows (small (3 folds); cv (3 folds))" in text
+    single = peftspec(root, "run", "cv.toml", "--set", "name=single")
+    assert single.returncode == 0, single.stderr
+    proc = peftspec(root, "compare", "single", "--root", "runs-cv", "--baseline", cv)
+    assert proc.returncode == 1 and "than any of the 3 folds of cv (3 folds)" in " ".join(proc.stderr.split())

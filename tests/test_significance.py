@@ -142,6 +142,77 @@ def test_a_group_is_the_mean_of_its_seeds_on_each_resample(tmp_path):
     assert result.differences[0].significant  # three seeds each well above the baseline
 
 
+def test_a_group_of_folds_is_resampled_within_each_fold(tmp_path):
+    """Each fold's run was evaluated on that fold's rows: a resample draws each fold's rows within
+    it, and a group counts as the mean of its folds' metrics, as the table's row does."""
+    rng = np.random.default_rng(5)
+    gold = rng.integers(0, 4, 150)
+    folds = [list(range(f, 150, 3)) for f in range(3)]
+
+    def group(prefix: str, accuracy: float) -> tuple[list, list[np.ndarray]]:
+        runs, right = [], []
+        for f, rows in enumerate(folds):
+            g = gold[rows]
+            correct = rng.random(len(rows)) < accuracy
+            pred = np.where(correct, g, (g + 1) % 4)
+            ids = [f"r{i}" for i in rows][::-1] if f == 1 else [f"r{i}" for i in rows]  # any order
+            pred, g = (pred[::-1], g[::-1]) if f == 1 else (pred, g)
+            path = with_predictions(
+                tmp_path, f"{prefix}{f}-20260301T12000{f}Z", g, pred, task="multi_class", ids=ids
+            )
+            runs.append(read_run(path))
+            right.append((correct[::-1] if f == 1 else correct).astype(float))  # in the ids' order
+        return runs, right
+
+    base, base_right = group("a", 0.6)
+    other, other_right = group("b", 0.75)
+    result = compare(base, {"b": other}, "test", ["accuracy"], "multi_class", 4, resamples=300, seed=7)
+    assert result.rows == 150 and result.folds == 3 and "150 rows in 3 folds" in result.protocol()
+    found = result.differences[0]
+    assert found.delta == pytest.approx(
+        np.mean([r.mean() for r in other_right]) - np.mean([r.mean() for r in base_right])
+    )
+    diffs = []
+    for counts in resample_counts([50, 50, 50], 300, 7):
+        blocks = np.split(counts, 3, axis=1)
+        assert all((block.sum(axis=1) == 50).all() for block in blocks)  # no row leaves its fold
+        side = [
+            np.mean([(c * r).sum(axis=1) / 50 for c, r in zip(blocks, rights)], axis=0)
+            for rights in (base_right, other_right)
+        ]
+        diffs.append(side[1] - side[0])
+    low, high = np.percentile(np.concatenate(diffs), [2.5, 97.5])
+    assert (found.low, found.high) == pytest.approx((low, high))
+    assert found.significant
+
+
+def test_groups_of_folds_pair_only_with_runs_on_the_same_folds(tmp_path):
+    rng = np.random.default_rng(6)
+    gold, pred = predictions(rng, 90, "multi_label", 3, 0.8)
+    folds = [[f"r{i}" for i in range(f, 90, 3)] for f in range(3)]
+
+    def run(name: str, ids: list[str]):
+        rows = [int(i[1:]) for i in ids]
+        return read_run(with_predictions(tmp_path, name, gold[rows], pred[rows], ids=ids))
+
+    group = [run(f"g{f}-20260301T12000{f}Z", ids) for f, ids in enumerate(folds)]
+    args = ("test", ["f1_micro"], "multi_label", 3)
+    with pytest.raises(Unpaired, match="covers 1 of the 3 folds"):
+        compare(group, {"one": [run("one-20260301T120000Z", folds[0])]}, *args, resamples=100)
+    other_cut = [
+        run(f"h{f}-20260301T12000{f}Z", [f"r{i}" for i in range(f * 30, f * 30 + 30)]) for f in range(3)
+    ]
+    with pytest.raises(Unpaired, match=r"different rows .* than any of the 3 folds"):
+        compare(group, {"other cut": other_cut}, *args, resamples=100)
+    overlapping = [
+        run("v0-20260301T120000Z", folds[0] + folds[1]),
+        run("v1-20260301T120001Z", folds[1] + folds[2]),
+    ]
+    with pytest.raises(Unpaired, match="overlap"):
+        compare(overlapping, {"g": group}, *args, resamples=100)
+    assert compare(group, {"same": group}, *args, resamples=100).differences[0].delta == 0
+
+
 def test_holm_adjusts_in_step_down_order():
     ds = [Difference("r", m, 0.1, 0, 0.2, p) for m, p in zip("abcd", [0.01, 0.04, 0.03, 0.005])]
     holm(ds)

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from peftspec.metrics.evaluation import crossfit_decisions, crossfit_halves
+from peftspec.metrics.crossfit import crossfit_decisions, crossfit_halves
 from peftspec.metrics.scoring import decide
 from peftspec.metrics.tuning import tune_thresholds
 from peftspec.runs import read_run, run_dirs

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from peftspec.cli.common import add_run_selection, runs_for
+from peftspec.cli.common import add_run_selection, runs_for, with_baseline
 from peftspec.errors import UsageError
 
 HELP = "compare recorded runs side by side (groups of replicates as mean ± sd)"
@@ -39,13 +39,7 @@ def handle(args: argparse.Namespace) -> int:
         require_extra("compare")
     from peftspec.report import compare
 
-    runs = runs_for(args, list(args.runs))
-    baseline = None
-    if args.baseline:
-        matched = runs_for(args, [args.baseline])
-        if len({run.record.group.id if run.record.group else run.name for run in matched}) > 1:
-            raise UsageError(f"--baseline {args.baseline} matches several runs; name one run or one group")
-        baseline = matched[0]
+    runs, baseline = with_baseline(args, runs_for(args, list(args.runs)))
     result = compare.compare_runs(
         runs,
         baseline,

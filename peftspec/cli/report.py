@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from peftspec.cli.common import add_run_selection, runs_for
+from peftspec.cli.common import add_run_selection, runs_for, with_baseline
 from peftspec.errors import UsageError, missing_extra, require_extra
 
 HELP = "write a Markdown and HTML report of recorded runs, or of a sweep"
@@ -37,13 +37,12 @@ def handle(args: argparse.Namespace) -> int:
         return _sweep_report(args, sweep)
     if not args.runs:
         raise UsageError("name the runs to report on (or a sweep's folder)")
-    runs = runs_for(args, args.runs)
+    runs, baseline = with_baseline(args, runs_for(args, args.runs))
     require_extra("report")  # before the output folder is made: nothing half-written
     try:
         from peftspec.report.build import build_report
     except ImportError as exc:
         raise missing_extra(exc, "report") from None
-    baseline = runs_for(args, [args.baseline])[0] if args.baseline else None
     seen = {run.name: len(run.warnings) for run in runs}
     path = build_report(runs, Path(args.output), args.split, baseline)
     for run in runs:

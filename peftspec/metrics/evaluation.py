@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from peftspec.build.data import DataBundle, Split
+from peftspec.metrics.crossfit import CROSSFIT_FOLDS, crossfit_decisions
 from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
@@ -98,32 +99,6 @@ def evaluate_split(
     return SplitResult(
         split, scores, predicted, metrics, confusion(task, split.labels, predicted, bundle.label_names)
     )
-
-
-CROSSFIT_FOLDS = 2
-
-
-def crossfit_decisions(scores: np.ndarray, gold: np.ndarray, objective: str, seed: int = 0) -> np.ndarray:
-    """Each row decided by thresholds tuned on the other rows: the rows are split in two halves
-    (`crossfit_halves`), thresholds are tuned on one half for `objective` and applied to the
-    other, both ways. What a split whose thresholds were tuned on it can honestly report."""
-    halves = crossfit_halves(gold, seed)
-    decided = np.zeros(np.shape(scores), dtype=np.int64)
-    for i, scored in enumerate(halves):
-        tuned_on = np.concatenate([h for j, h in enumerate(halves) if j != i])
-        tuning = tune_thresholds(scores[tuned_on], np.asarray(gold)[tuned_on], objective)
-        decided[scored] = decide(scores[scored], "multi_label", tuning.values)
-    return decided
-
-
-def crossfit_halves(gold: np.ndarray, seed: int = 0) -> list[np.ndarray]:
-    """The rows in two halves with each label's positives divided as evenly as they go
-    (`stratified_split`, drawn by `seed`): a rare label's few positives are not all on one side,
-    which would leave the other half's thresholds tuned on no positive at all."""
-    from peftspec.build.stratify import stratified_split
-
-    first, second = stratified_split(np.asarray(gold), 1 / CROSSFIT_FOLDS, seed)
-    return [np.array(first, dtype=np.int64), np.array(second, dtype=np.int64)]
 
 
 def _scalars(metrics: dict[str, Any]) -> dict[str, float]:

@@ -2,21 +2,26 @@
 
 Protocol (said under every table that shows it): the rows of the split are resampled with
 replacement, the same resample for every run (paired); each run's metric is computed on each
-resample; a group of replicates counts as the mean of its seeds' metrics on the same resample.
-The 95% interval is the percentile interval of the difference to the baseline, the p-value the
-two-sided bootstrap p-value (twice the smaller share of resampled differences on either side of
-0), and "significant" means a Holm-adjusted p below 0.05 over every (run, metric) comparison in the
-table. Deterministic given the seed; vectorised (`peftspec.metrics.resampled`).
+resample; a group counts as the mean of its runs' metrics on the same resample (its seeds, or its
+folds). A group of folds was evaluated on each fold's rows by another run, so the rows of each fold
+are resampled within that fold, and it pairs only with runs that cut the same data into the same
+folds. A run that tuned its thresholds on the compared rows is decided cross-fitted (each half by
+thresholds tuned on the other half), as its figures in the table are. The 95% interval is the
+percentile interval of the difference to the baseline, the p-value the two-sided bootstrap p-value
+(twice the smaller share of resampled differences on either side of 0), and "significant" means a
+Holm-adjusted p below 0.05 over every (run, metric) comparison in the table. Deterministic given
+the seed; vectorised (`peftspec.metrics.resampled`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from peftspec.errors import UserError
+from peftspec.metrics.crossfit import crossfit_decisions
 from peftspec.metrics.resampled import METRIC_OF, row_table, tallies
 from peftspec.runs import Run
 
@@ -47,6 +52,8 @@ class Evaluated:
     """Each row's text, or (text, pair) for a run on text pairs: rows pair up only when these agree."""
     gold: np.ndarray
     pred: np.ndarray
+    crossfit: bool = False
+    """Decided cross-fitted: the run tuned its thresholds on these rows (`evaluated`)."""
 
 
 @dataclass
@@ -70,21 +77,36 @@ class Comparison:
     resamples: int
     seed: int
     rows: int
+    folds: int = 1
+    """Blocks of rows resampled apart: the folds of groups of folds, else 1."""
+    crossfit: list[str] = field(default_factory=list)
+    """Runs (or groups) decided cross-fitted because they tuned their thresholds on these rows."""
     differences: list[Difference] = field(default_factory=list)
 
     def protocol(self) -> str:
-        """One sentence for under the table."""
+        """What the differences are and how they were tested, for under the table."""
+        rows = f"{self.rows:,} rows" + (
+            f" in {self.folds} folds, each resampled within itself" if self.folds > 1 else ""
+        )
+        tuned = ""
+        if self.crossfit:
+            tuned = (
+                f" Runs that tuned their thresholds on these rows ({'; '.join(self.crossfit)}) are "
+                "decided cross-fitted, each half of the rows by thresholds tuned on the other half, "
+                "as the table shows."
+            )
         return (
-            f"Differences to {self.baseline} on {self.split} ({self.rows:,} rows): paired bootstrap, "
+            f"Differences to {self.baseline} on {self.split} ({rows}): paired bootstrap, "
             f"{self.resamples:,} resamples of the rows (seed {self.seed}), a group as the mean of its "
             "runs (seeds or folds) on each resample; 95% percentile intervals, two-sided bootstrap "
             f"p-values, * = significant at {ALPHA} after Holm's correction for "
-            f"{len(self.differences)} comparisons."
+            f"{len(self.differences)} comparisons.{tuned}"
         )
 
 
 def evaluated(run: Run, split: str) -> Evaluated:
-    """The run's recorded decisions on `split` (predictions.parquet, or an extra evaluation's)."""
+    """The run's recorded decisions on `split` (predictions.parquet, or an extra evaluation's); a
+    run that tuned its thresholds on `split` is decided cross-fitted, as its figures there are."""
     frame = run.predictions()
     if frame is not None and split in set(frame["split"].unique().to_list()):
         frame = frame.filter(frame["split"] == split)
@@ -97,48 +119,140 @@ def evaluated(run: Run, split: str) -> Evaluated:
         )
     gold = np.asarray(frame["gold"].to_list())
     pred = np.asarray(frame["predicted"].to_list())
+    thresholds = run.thresholds_used()
+    crossfit = thresholds.get("mode") == "tuned" and thresholds.get("tuned_on") == split
+    if crossfit:  # the recorded decisions used thresholds tuned on these very rows
+        scores = np.asarray(frame["scores"].to_list())
+        pred = crossfit_decisions(scores, gold, thresholds.get("tuned_for") or "f1_macro")
     texts = frame["text"].to_list()
     if "pair" in frame.columns:  # a run on text pairs: a row is both texts
         texts = [(text, pair) for text, pair in zip(texts, frame["pair"].to_list())]
-    return Evaluated(run.name, [str(i) for i in frame["id"].to_list()], texts, gold, pred)
+    return Evaluated(run.name, [str(i) for i in frame["id"].to_list()], texts, gold, pred, crossfit)
 
 
-def paired(sides: list[Evaluated]) -> list[Evaluated]:
-    """The same rows in the same order for every run, or `Unpaired` naming the first difference."""
-    first = sides[0]
-    out = [first]
-    for side in sides[1:]:
-        if side.ids != first.ids:
-            if sorted(side.ids) != sorted(first.ids) or len(set(first.ids)) != len(first.ids):
-                only = sorted(set(side.ids) ^ set(first.ids))[:3]
-                raise Unpaired(
-                    f"{side.run} and {first.run} were evaluated on different rows ({len(side.ids):,} "
-                    f"against {len(first.ids):,}; ids in one only: {only or 'repeated ids'})",
-                    hint="compare runs evaluated on the same split of the same data",
-                )
-            order = {row_id: i for i, row_id in enumerate(side.ids)}
-            pick = [order[row_id] for row_id in first.ids]
-            side = Evaluated(
-                side.run, first.ids, [side.texts[i] for i in pick], side.gold[pick], side.pred[pick]
-            )
-        if side.texts != first.texts or not np.array_equal(side.gold, first.gold):
+@dataclass
+class Blocks:
+    """The row sets the baseline's runs were evaluated on: one for runs of one split (a single run,
+    seeds), one per fold for a group of folds. Every run is evaluated on one of them."""
+
+    rows: list[Evaluated]
+    """Each block's rows, in the order that every run's rows are put in."""
+    runs: list[Evaluated]
+    """Every run, its rows in its block's order."""
+    of_run: list[int]
+    """The block each run was evaluated on."""
+
+    @property
+    def sizes(self) -> list[int]:
+        return [len(b.ids) for b in self.rows]
+
+
+def paired(sides: list[list[Evaluated]], names: list[str] | None = None) -> Blocks:
+    """Every run's rows in the order of the baseline run on the same rows; `Unpaired` when a run
+    was evaluated on rows no baseline run was, or a side misses some of the baseline's rows."""
+    names = names or [side[0].run for side in sides]
+    blocks: list[Evaluated] = []
+    out, of_run = [], []
+    for n, side in enumerate(sides):
+        covered = set()
+        for run in side:
+            at = _block_of(run, blocks)
+            if at is None and n == 0:
+                _check_apart(run, blocks, names[0])
+                blocks.append(run)
+                at = len(blocks) - 1
+            if at is None:
+                raise Unpaired(_different_rows(run, blocks, names[0]), hint=PAIRING_HINT)
+            out.append(_aligned(run, blocks[at]))
+            of_run.append(at)
+            covered.add(at)
+        if len(covered) < len(blocks):
             raise Unpaired(
-                f"{side.run} and {first.run} share row ids but not their texts or gold labels: "
-                "they were evaluated on different data",
-                hint="compare runs of the same data files",
+                f"{names[n]} covers {len(covered)} of the {len(blocks)} folds that {names[0]} was "
+                "evaluated on, so the two are not scored on the same rows",
+                hint=PAIRING_HINT,
             )
-        out.append(side)
-    return out
+    return Blocks(blocks, out, of_run)
 
 
-def resample_counts(rows: int, resamples: int, seed: int, chunk: int = CHUNK) -> Iterator[np.ndarray]:
-    """How often each row is drawn in each resample, `chunk` resamples at a time (B, rows)."""
+PAIRING_HINT = (
+    "compare runs evaluated on the same split of the same data; groups of folds pair up when they "
+    "cut the same data into the same folds (the same dataset.folds, split_seed and stratify)"
+)
+
+
+def _block_of(run: Evaluated, blocks: list[Evaluated]) -> int | None:
+    """The block holding exactly `run`'s rows (in any order when no id repeats), or None."""
+    for i, block in enumerate(blocks):
+        if run.ids == block.ids:
+            return i
+    for i, block in enumerate(blocks):
+        if len(set(block.ids)) == len(block.ids) and sorted(run.ids) == sorted(block.ids):
+            return i
+    return None
+
+
+def _check_apart(run: Evaluated, blocks: list[Evaluated], baseline: str) -> None:
+    """A new block must share no row with the others: folds resample apart, overlapping row sets
+    (replicates with `--vary-split`) cannot."""
+    ids = set(run.ids)
+    for block in blocks:
+        if ids & set(block.ids):
+            raise Unpaired(
+                f"the runs of {baseline} were evaluated on different rows that overlap ({run.run} "
+                f"and {block.run}, as replicates with --vary-split are), so no resample pairs them",
+                hint="compare them on a split every run shares, such as a test file",
+            )
+
+
+def _different_rows(run: Evaluated, blocks: list[Evaluated], baseline: str) -> str:
+    if len(blocks) == 1:
+        first = blocks[0]
+        only = sorted(set(run.ids) ^ set(first.ids))[:3]
+        return (
+            f"{run.run} and {first.run} were evaluated on different rows ({len(run.ids):,} against "
+            f"{len(first.ids):,}; ids in one only: {only or 'repeated ids'})"
+        )
+    sizes = ", ".join(f"{len(b.ids):,}" for b in blocks)
+    return (
+        f"{run.run} was evaluated on different rows ({len(run.ids):,}) than any of the {len(blocks)} "
+        f"folds of {baseline} ({sizes} rows)"
+    )
+
+
+def _aligned(run: Evaluated, block: Evaluated) -> Evaluated:
+    """`run` with its rows in `block`'s order, or `Unpaired` when the same ids hold other data."""
+    if run.ids != block.ids:
+        order = {row_id: i for i, row_id in enumerate(run.ids)}
+        pick = [order[row_id] for row_id in block.ids]
+        run = Evaluated(
+            run.run, block.ids, [run.texts[i] for i in pick], run.gold[pick], run.pred[pick], run.crossfit
+        )
+    if run.texts != block.texts or not np.array_equal(run.gold, block.gold):
+        raise Unpaired(
+            f"{run.run} and {block.run} share row ids but not their texts or gold labels: "
+            "they were evaluated on different data",
+            hint="compare runs of the same data files",
+        )
+    return run
+
+
+def resample_counts(
+    rows: int | Sequence[int], resamples: int, seed: int, chunk: int = CHUNK
+) -> Iterator[np.ndarray]:
+    """How often each row is drawn in each resample, `chunk` resamples at a time (B, rows). With
+    several blocks (`rows` a list of their sizes), each block's rows are drawn within the block,
+    its size times, and the blocks' columns follow each other."""
+    sizes = [rows] if isinstance(rows, int) else list(rows)
     rng = np.random.default_rng(seed)
     done = 0
     while done < resamples:
         b = min(chunk, resamples - done)
-        draws = rng.integers(0, rows, size=(b, rows)) + (np.arange(b)[:, None] * rows)
-        yield np.bincount(draws.ravel(), minlength=b * rows).reshape(b, rows)
+        parts = []
+        for n in sizes:
+            draws = rng.integers(0, n, size=(b, n)) + (np.arange(b)[:, None] * n)
+            parts.append(np.bincount(draws.ravel(), minlength=b * n).reshape(b, n))
+        yield parts[0] if len(parts) == 1 else np.hstack(parts)
         done += b
 
 
@@ -153,29 +267,36 @@ def compare(
     seed: int = 0,
     baseline_name: str | None = None,
 ) -> Comparison:
-    """Each of `others` (a name -> its runs: one, or a group's replicates) against `baseline` (one
-    run or a group) on every metric in `metrics`."""
+    """Each of `others` (a name -> its runs: one, or a group's seeds or folds) against `baseline`
+    (one run or a group) on every metric in `metrics`. A group counts as the mean of its runs'
+    metrics; a group of folds is resampled within each fold."""
     names = [baseline_name or baseline[0].name, *others]
     members = [baseline, *others.values()]
-    sides = paired([evaluated(run, split) for side in members for run in side])
-    tables = [row_table(s.gold, s.pred, task, classes) for s in sides]
+    blocks = paired([[evaluated(run, split) for run in side] for side in members], names)
+    edges = np.cumsum([0, *blocks.sizes])
+    columns = [slice(edges[b], edges[b + 1]) for b in blocks.of_run]
+    tables = [row_table(s.gold, s.pred, task, classes) for s in blocks.runs]
     slices, at = [], 0
     for side in members:
         slices.append(slice(at, at + len(side)))
         at += len(side)
     metrics = [m for m in metrics if m in METRIC_OF]
-    rows = len(sides[0].ids)
 
     def side_values(counts: np.ndarray) -> np.ndarray:
-        """(sides, metrics, B): each side's metric on each resample (a group: the seeds' mean)."""
+        """(sides, metrics, B): each side's metric on each resample (a group: its runs' mean)."""
         per_run = np.stack(
-            [np.stack([METRIC_OF[m](t) for m in metrics]) for t in (tallies(tb, counts) for tb in tables)]
+            [
+                np.stack([METRIC_OF[m](t) for m in metrics])
+                for t in (tallies(tb, counts[:, c]) for tb, c in zip(tables, columns))
+            ]
         )
         return np.stack([per_run[s].mean(axis=0) for s in slices])
 
+    rows = int(edges[-1])
     observed = side_values(np.ones((1, rows), dtype=np.int64))[:, :, 0]
-    draws = np.concatenate([side_values(c) for c in resample_counts(rows, resamples, seed)], axis=2)
-    comparison = Comparison(names[0], split, resamples, seed, rows)
+    draws = np.concatenate([side_values(c) for c in resample_counts(blocks.sizes, resamples, seed)], axis=2)
+    crossfit = [names[i] for i, s in enumerate(slices) if any(r.crossfit for r in blocks.runs[s])]
+    comparison = Comparison(names[0], split, resamples, seed, rows, len(blocks.sizes), crossfit)
     for i, name in enumerate(names[1:], start=1):
         for j, metric in enumerate(metrics):
             diff = draws[i, j] - draws[0, j]

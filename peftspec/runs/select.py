@@ -1,9 +1,10 @@
-"""Which runs a command means: a run directory, a run name prefix, or a glob."""
+"""Which runs a command means: a run directory, a run name prefix, a glob, or a group's id."""
 
 from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 
 from peftspec.errors import UsageError
@@ -19,8 +20,9 @@ class RunNotFound(UsageError):
 def resolve_runs(arguments: list[str], root: str | os.PathLike = "runs") -> list[Path]:
     """Run directories for each argument, in order, without duplicates.
 
-    An argument is a run directory, a glob (`runs/qwen-*`), a prefix of a run name under `root`, or
-    `STUDY:best`, the run of a sweep's best completed trial.
+    An argument is a run directory, a glob (`runs/qwen-*`), a prefix of a run name under `root`,
+    the id of a group of replicates under `root` (`quickstart-g20260301T120000Z`: its seeds or
+    folds), or `STUDY:best`, the run of a sweep's best completed trial.
     """
     found: list[Path] = []
     for arg in arguments:
@@ -40,8 +42,28 @@ def _match(arg: str, root: Path) -> list[Path]:
         return [best] if best is not None else []
     if any(ch in arg for ch in "*?["):
         return sorted(p for p in map(Path, glob.glob(arg)) if _is_run(p))
-    if root.is_dir():
-        return sorted(p for p in root.iterdir() if p.name.startswith(arg) and _is_run(p))
+    if not root.is_dir():
+        return []
+    if GROUP_ID.search(arg) and not path.exists():
+        return group_members(arg, root)
+    return sorted(p for p in root.iterdir() if p.name.startswith(arg) and _is_run(p))
+
+
+GROUP_ID = re.compile(r"-g\d{8}T\d{6}Z$")
+"""How a group's id ends (`peftspec run --seeds/--folds` names it `<spec name>-g<start time>`)."""
+
+
+def group_members(group_id: str, root: Path) -> list[Path]:
+    """The runs under `root` recorded as members of group `group_id`, in folder order: first among
+    the folders named after the group's spec, then (runs renamed or moved in) among all."""
+    from peftspec.runs.reader import read_run
+
+    folders = [p for p in sorted(root.iterdir()) if _is_run(p)]
+    named = group_id.rsplit("-g", 1)[0]
+    for candidates in ([p for p in folders if p.name.startswith(named)], folders):
+        found = [p for p in candidates if (g := read_run(p).record.group) is not None and g.id == group_id]
+        if found:
+            return found
     return []
 
 
