@@ -199,3 +199,43 @@ def test_the_runs_listing_keeps_a_line_per_run_in_80_columns(tmp_path):
     assert len([line for line in narrow if line.startswith("│")]) == 2  # one line a run
     wide = shown(120)
     assert "started (UTC)" in wide[2] and any("2026-03-01 12:00" in line for line in wide)
+
+
+def test_the_runs_listing_names_each_runs_group_by_the_id_that_selects_it(tmp_path):
+    """A run of `--seeds`/`--folds` shows its group's id and what it is in it; the id given to
+    compare names the whole group. The group column gives way after the start time."""
+    import io
+
+    from rich.console import Console
+
+    from peftspec.runs import list_runs, resolve_runs
+    from peftspec.runs.listing import runs_json, runs_table
+    from tests.helpers.fixture_runs import write_run
+
+    group = {"id": "cv-g20260301T115959Z", "size": 2, "folds": 2, "varies": ["dataset.fold"]}
+    for fold in range(2):
+        path = write_run(tmp_path, f"cv-20260301T12000{fold}Z")
+        record = json.loads((path / "run.json").read_text())
+        record["group"] = {**group, "index": fold}
+        (path / "run.json").write_text(json.dumps(record))
+    write_run(tmp_path, "cv-20260301T120005Z")  # the same spec, alone
+    runs = list_runs(tmp_path)
+    listed = {row["name"]: (row["group"], row["member"]) for row in json.loads(runs_json(runs))}
+    assert listed == {
+        "cv-20260301T120000Z": ("cv-g20260301T115959Z", "fold 0"),
+        "cv-20260301T120001Z": ("cv-g20260301T115959Z", "fold 1"),
+        "cv-20260301T120005Z": (None, None),
+    }
+    assert [p.name for p in resolve_runs(["cv-g20260301T115959Z"], tmp_path)] == [
+        "cv-20260301T120000Z",
+        "cv-20260301T120001Z",
+    ]
+
+    def shown(width):
+        console = Console(file=io.StringIO(), width=width or 1000)  # None: piped, every column
+        console.print(runs_table(runs, str(tmp_path), width))
+        return console.file.getvalue()
+
+    assert "cv-g20260301T115959Z fold 1" in shown(None) and "started (UTC)" in shown(None)
+    assert "cv-g20260301T115959Z fold 1" in shown(90) and "started (UTC)" not in shown(90)
+    assert "group" not in shown(60) and "cv-20260301T120001Z" in shown(60)

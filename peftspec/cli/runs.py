@@ -43,7 +43,9 @@ def handle(args: argparse.Namespace) -> int:
         print(runs_json(runs))
         return 0
     console = Console()
-    console.print(runs_table(runs, args.root, console.width))
+    if not console.is_terminal:
+        console = Console(width=1000)  # piped or redirected: every column, no row wrapped
+    console.print(runs_table(runs, args.root, console.width if console.is_terminal else None))
     if not args.gc:
         return 0
     removals = [r for run in runs for r in removable(run)]

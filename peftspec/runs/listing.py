@@ -30,9 +30,21 @@ def run_row(run: Run) -> dict[str, Any]:
         "checkpoints": checkpoints,
         "backbone": record.backbone,
         "adapter": record.adapter,
+        "group": record.group.id if record.group else None,
+        "member": member(run),
         "error": record.error.message if record.error and run.status != "completed" else None,
         "resume": f"peftspec run --resume {run.path}" if resumable else None,
     }
+
+
+def member(run: Run) -> str | None:
+    """What the run is in its group: `fold 2` (of `peftspec run --folds`) or `seed 1`."""
+    group = run.record.group
+    if group is None or not group.id:
+        return None
+    if group.folds:
+        return f"fold {group.index}"
+    return f"seed {run.record.seed}"
 
 
 def runs_json(runs: list[Run]) -> str:
@@ -42,31 +54,39 @@ def runs_json(runs: list[Run]) -> str:
 
 def runs_table(runs: list[Run], root: str, width: int | None = None):
     """Each run's status, how far it got, when it started and how many checkpoints it keeps, a
-    line each. In a terminal narrower than `width` needs for every column, the start time (which
-    each run's name also holds) is left out rather than the name cut or a row wrapped."""
+    line each, and the group of replicates each belongs to (`quickstart-g20260301T120000Z fold 2`,
+    its id names the whole group to `compare` and `report`). In a terminal narrower than `width`
+    needs for every column, the start time (which each run's name also holds), then the group, is
+    left out rather than the name cut or a row wrapped."""
     from rich.table import Table
     from rich.text import Text
 
-    headers = ["run", "status", "steps", "started (UTC)", "checkpoints"]
+    grouped = any(run.record.group and run.record.group.id for run in runs)
+    headers = ["run", "status", "steps", *(["group"] if grouped else []), "started (UTC)", "checkpoints"]
     rows = []
     for row in map(run_row, runs):
         step, total = row["step"] or 0, row["total_steps"]
         started = (row["started_at"] or "-")[:16].replace("T", " ")  # to the minute, as the TUI
+        group = [f"{row['group']} {row['member']}" if row["group"] else "-"] if grouped else []
         rows.append(
             [
                 row["name"],
                 row["status"],
                 f"{step}/{total}" if total else str(step),
+                *group,
                 started,
                 str(row["checkpoints"]),
             ]
         )
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
-    # each column: its widest cell, a space either side and a border; then the closing border
-    fits = width is None or 1 + sum(3 + w for w in widths) <= width
-    keep = [i for i, header in enumerate(headers) if fits or header != "started (UTC)"]
+    widths = dict(zip(headers, (max(len(cell) for cell in column) for column in zip(headers, *rows))))
+    keep = list(headers)
+    for optional in ("started (UTC)", "group"):  # left out, in this order, where the width is short
+        # each column: its widest cell, a space either side and a border; then the closing border
+        if width is not None and 1 + sum(3 + widths[h] for h in keep) > width and optional in keep:
+            keep.remove(optional)
+    keep = [headers.index(h) for h in keep]
     table = Table(title=Text(f"{len(runs)} run(s) in {root}"), title_justify="left")
-    table.add_column(headers[0], no_wrap=True, min_width=widths[0])  # the name gets copied: whole
+    table.add_column(headers[0], no_wrap=True, min_width=widths["run"])  # the name gets copied: whole
     for i in keep[1:]:
         table.add_column(headers[i], no_wrap=True)
     for row in rows:
