@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from peftspec.runs import newest_complete, read_run, run_dirs
+from peftspec.runs.stream import step_of
 from tests.helpers.cli import peftspec
 from tests.helpers.postgres import binaries, postgres_server
 from tests.helpers.specs import make_tiny_workspace, write_tiny_lora_spec
@@ -395,3 +396,155 @@ def test_a_prune_that_reaches_a_run_as_it_exits_completed_leaves_the_trial_compl
     (tmp_path / "run-file").write_text(str(interrupted))
     outcome = _follow(job, study.ask(), _Exited(143), tmp_path / "run-file", lambda: False)
     assert outcome.state == "pruned"  # stopped by the prune: pruned, as before
+
+
+CV_SWEEP = """
+[metrics]
+threshold = "tuned"
+
+[sweep]
+trials = 3
+folds = 2
+metric = "f1_macro"
+sampler = "random"
+seed = 1
+
+[sweep.space]
+"trainer.learning_rate" = { log_uniform = [1e-3, 1e-2] }
+"""
+
+
+@pytest.mark.timeout(900)
+def test_a_cross_validated_sweep_scores_each_trial_by_the_mean_of_its_folds(tmp_path):
+    """`[sweep] folds = 2`: each trial trains one run per fold as one group, its value is the mean
+    of their cross-fitted validation figures, the pruner hears the first fold; `STUDY:best`, the
+    sweep's table and the TUI's sweep view each show a trial once."""
+    from peftspec.report.compare import run_row
+    from peftspec.sweep.storage import open_storage
+    from peftspec.tui.screens.sweep import trial_rows
+
+    root = make_tiny_workspace(tmp_path)
+    write_tiny_lora_spec(root, "cv", dropout=0.0, trainer=TRAINER, tail=CV_SWEEP, test=False)
+    assert peftspec(root, "lint", "cv.toml").returncode == 0
+    proc = peftspec(root, "sweep", "cv.toml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "trial 0 (2 folds)" in proc.stdout and "the mean of 2 folds" in proc.stdout
+    study = optuna.load_study(study_name="cv", storage=open_storage(None, root / "runs-cv" / "cv-sweep"))
+    assert [t.state.name for t in study.trials] == ["COMPLETE"] * 3
+    runs = [read_run(p) for p in run_dirs(root / "runs-cv")]
+    assert len(runs) == 6
+    for trial in study.trials:
+        folds = sorted(
+            (r for r in runs if r.record.group.id == trial.user_attrs["group"]),
+            key=lambda r: r.record.group.index,
+        )
+        assert [r.record.group.index for r in folds] == [0, 1] and all(
+            r.record.group.folds == 2 for r in folds
+        )
+        figures = [run_row(r, "validation")["f1_macro"] for r in folds]  # cross-fitted: tuned there
+        assert all(r.split_metrics("validation")["crossfit"] for r in folds)
+        assert trial.value == pytest.approx(sum(figures) / 2)
+        assert [r.record.trial["fold_value"] for r in folds] == pytest.approx(figures)
+        assert all(
+            r.record.trial["value"] == trial.value and r.record.trial["state"] == "complete" for r in folds
+        )
+        validated = [set(r.predictions().filter(split="validation")["id"].to_list()) for r in folds]
+        assert len(validated[0] | validated[1]) == 160 and not validated[0] & validated[1]
+        assert sorted(trial.intermediate_values) == [step_of(e) for e in folds[0].stream.evals]
+    best = study.best_trial
+    rows = json.loads(peftspec(root, "compare", "cv:best", "--root", "runs-cv", "--format", "json").stdout)
+    assert [(r["name"], r["run"]) for r in rows] == [("cv (2 folds)", best.user_attrs["group"])]
+    assert rows[0]["f1_macro"] == pytest.approx(best.value)
+    table = peftspec(root, "sweep", "cv.toml").stdout  # nothing left: prints the study
+    assert best.user_attrs["group"] in table and "mean over 2 folds" in " ".join(table.split())
+    retrain = next(line for line in table.splitlines() if line.startswith("peftspec run "))
+    assert f"--set trainer.learning_rate={best.params['trainer.learning_rate']}" in retrain
+    assert "dataset.fold" not in retrain and "run_name" not in retrain
+    proc = peftspec(root, "export", "cv:best", "--root", "runs-cv", "-o", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "names 2 runs" in proc.stderr and retrain in " ".join(proc.stderr.split())
+    proc = peftspec(root, "report", "runs-cv/cv-sweep", "-o", str(tmp_path / "rep"))
+    assert proc.returncode == 0, proc.stderr
+    md = " ".join((tmp_path / "rep" / "report.md").read_text().split())
+    assert "Objective: f1_macro on validation, the mean over 2 folds of the training data" in md
+    assert f"the runs of group {best.user_attrs['group']}" in md
+    shown = trial_rows(root / "runs-cv")
+    assert [(r["number"], r["state"]) for r in shown] == [(0, "complete"), (1, "complete"), (2, "complete")]
+    assert [r["value"] for r in shown] == pytest.approx([t.value for t in study.trials])
+
+
+def test_a_cross_validated_trial_taken_over_keeps_its_completed_folds(tmp_path, monkeypatch):
+    """A worker that takes over a trial counts the folds that completed as they are, resumes the
+    fold that was interrupted with a checkpoint, and runs the rest."""
+    from peftspec.runs import RunWriter
+    from peftspec.sweep import trial as trials
+    from tests.helpers.fixture_runs import write_run
+
+    record = {"study": "sw", "number": 0}
+    group = {"id": "sw-t000-g20260301T115959Z", "size": 3, "folds": 3, "varies": ["dataset.fold"]}
+    for fold, status in ((0, "completed"), (1, "interrupted")):
+        path = write_run(tmp_path / "runs", f"sw-t000-20260301T12000{fold}Z", status=status)
+        (path / "checkpoints" / "checkpoint-10").mkdir(parents=True)
+        (path / "checkpoints" / "checkpoint-10" / "trainer_state.json").write_text("{}")
+        run = read_run(path)
+        RunWriter(run.paths, run.record).update(
+            trial={**record, "fold": fold}, group={**group, "index": fold}
+        )
+    started = []
+
+    def run_once(job, trial, stop):
+        started.append((job.record["fold"], job.resume_dir and Path(job.resume_dir).name, job.reports))
+        path = tmp_path / "runs" / f"sw-t000-20260301T12000{job.record['fold']}Z"
+        return trials.TrialOutcome(
+            "complete", 0.5 + job.record["fold"] / 10, str(path) if path.is_dir() else None
+        )
+
+    monkeypatch.setattr(trials, "_run_once", run_once)
+    monkeypatch.setattr(trials, "_resumable", lambda run_dir: read_run(run_dir).status != "completed")
+    study = optuna.create_study(direction="maximize")
+    trial = study.ask()
+    trial.set_user_attr("group", group["id"])
+    job = trials.TrialJob("sw.toml", [], "loss", "validation", record, tmp_path / "log", folds=3)
+    job.output_root, job.run_name = str(tmp_path / "runs"), "sw-t000"
+    outcome = trials.run_folds(job, trial, lambda: False)
+    assert started == [(1, "sw-t000-20260301T120001Z", False), (2, None, False)]
+    completed = trials.final_value(str(tmp_path / "runs" / "sw-t000-20260301T120000Z"), "loss", "validation")
+    assert outcome.state == "complete" and outcome.group == group["id"]
+    assert outcome.value == pytest.approx((completed + 0.6 + 0.7) / 3)
+
+
+def test_sweep_folds_need_training_data_to_cut_and_set_the_fold_keys_themselves(tmp_path):
+    root = make_tiny_workspace(tmp_path)
+    (root / "validation.csv").write_text((root / "test.csv").read_text())
+    with_validation = CV_SWEEP + '"adapter.r" = { choice = [2, 4] }\n'
+    spec = write_tiny_lora_spec(root, "cv", dropout=0.0, trainer=TRAINER, tail=with_validation, test=False)
+    spec.write_text(
+        spec.read_text().replace('train = "train.csv"', 'train = "train.csv"\nvalidation = "validation.csv"')
+    )
+    proc = peftspec(root, "lint", "cv.toml")
+    assert proc.returncode == 1 and "sweep.folds cross-validates each trial" in proc.stdout
+    searched = CV_SWEEP + '"dataset.fold" = { choice = [0, 1] }\n'
+    write_tiny_lora_spec(root, "fold", dropout=0.0, trainer=TRAINER, tail=searched, test=False)
+    proc = peftspec(root, "lint", "fold.toml")
+    assert proc.returncode == 1 and "sweep.folds sets dataset.fold for each fold" in proc.stdout
+
+
+def test_the_sweep_view_shows_a_cross_validated_trial_once_with_the_fold_it_is_on(tmp_path):
+    from datetime import UTC, datetime
+
+    from peftspec.runs import RunWriter
+    from peftspec.tui.screens.sweep import trial_rows
+    from tests.helpers.fixture_runs import write_run
+
+    group = {"id": "sw-t000-g20260301T115959Z", "size": 3, "folds": 3, "varies": ["dataset.fold"]}
+    trial = {"study": "sw", "number": 0, "params": {"adapter.r": 4}, "metric": "f1_macro"}
+    now = datetime.now(UTC)
+    for fold, status in ((0, "completed"), (1, "running")):
+        path = write_run(tmp_path, f"sw-t000-20260301T12000{fold}Z", status=status, heartbeat=now)
+        run = read_run(path)
+        state = {"state": "running", "fold_state": "complete", "fold_value": 0.5} if fold == 0 else {}
+        RunWriter(run.paths, run.record).update(
+            trial={**trial, "fold": fold, **state}, group={**group, "index": fold}
+        )
+    rows = trial_rows(tmp_path)
+    assert len(rows) == 1 and rows[0]["state"] == "running" and rows[0]["note"] == "fold 2 of 3"
+    assert rows[0]["value"] is None and rows[0]["path"].name == "sw-t000-20260301T120000Z"

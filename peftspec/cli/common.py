@@ -56,6 +56,12 @@ def one_run(argument: str, root: str) -> str:
     if len(found) > 1:
         names = ", ".join(p.name for p in found[:4]) + (" ..." if len(found) > 4 else "")
         hint = "name one: its directory or a longer prefix"
+        if argument.endswith(":best"):  # a cross-validated trial: a model per fold
+            from peftspec.runs import read_run
+            from peftspec.sweep.report import retrain_command
+
+            command = retrain_command(read_run(found[0]))
+            hint = f"name one fold's run, or train the trial's values on all the data: {command}"
         raise UsageError(f"{argument!r} names {len(found)} runs ({names})", hint=hint)
     return str(found[0])
 

@@ -33,13 +33,25 @@ def handle(args: argparse.Namespace) -> int:
         import optuna  # noqa: F401
 
         from peftspec.sweep import SweepOptions, run_sweep
-        from peftspec.sweep.report import print_study
+        from peftspec.sweep.report import best_row, print_study, retrain_command
     except ImportError as exc:
         raise missing_extra(exc, "sweep", "sweep") from None
     from rich.console import Console
 
     console = Console()
+    if not console.is_terminal:
+        console = Console(width=1000)  # piped or logged: the trials' run names whole
     options = SweepOptions(storage=args.storage, join=args.join, study=args.study)
     result = run_sweep(loaded.spec, args.spec, list(args.set), options, console)
     print_study(result.study, console, title=f"Study {result.study.study_name} ({result.storage})")
+    best = best_row(result.study)
+    if best is not None and best["group"] and best["run_dir"]:
+        from peftspec.runs import read_run
+
+        console.print(
+            f"Trial {best['number']} was cross-validated, with a model per fold; to train its "
+            "values on all the training data:",
+            highlight=False,
+        )
+        console.print(retrain_command(read_run(best["run_dir"])), highlight=False, soft_wrap=True)
     return 0

@@ -13,12 +13,11 @@ from peftspec.runs import read_run
 def build_sweep_report(study, out: Path, storage: str) -> Path:
     """Write `report.md`, `report.html` and `img/` under `out` for `study`; the Markdown path."""
     from peftspec.report.build import run_section
-    from peftspec.sweep.report import best_row, state_text, trial_rows
+    from peftspec.sweep.report import best_row, objective_text, run_text, state_text, trial_rows
 
     out.mkdir(parents=True, exist_ok=True)
     rows = trial_rows(study)
     metric = study.user_attrs.get("metric", "value")
-    direction = study.direction.name.lower()
     keys = list(dict.fromkeys(k for r in rows for k in r["params"]))
     best = best_row(study)
     states = {
@@ -29,7 +28,7 @@ def build_sweep_report(study, out: Path, storage: str) -> Path:
         Para(
             f"{len(rows)} trials in {storage}: "
             + ", ".join(f"{n} {s}" for s, n in states.items() if n)
-            + f". Objective: {metric} on validation ({direction}); figures of runs that tune their "
+            + f". Objective: {objective_text(study)}; figures of runs that tune their "
             "thresholds on validation are cross-fitted there. Pruned trials stopped early at a checkpoint."
         ),
         Heading(2, "Trials"),
@@ -41,7 +40,7 @@ def build_sweep_report(study, out: Path, storage: str) -> Path:
                     state_text(r),
                     f"{r['value']:.4f}" if r["value"] is not None else "-",
                     *(_fmt(r["params"].get(k)) for k in keys),
-                    Path(r["run_dir"]).name if r["run_dir"] else "-",
+                    run_text(r),
                 ]
                 for r in rows
             ],
@@ -51,6 +50,13 @@ def build_sweep_report(study, out: Path, storage: str) -> Path:
     blocks += _figures(study, out / "img")
     if best is not None and best["run_dir"] and Path(best["run_dir"]).is_dir():
         blocks += [Heading(2, f"Best trial: {best['number']} ({metric} {best['value']:.4f})")]
+        if best["group"]:
+            blocks.append(
+                Para(
+                    f"Its value is the mean over its folds, the runs of group {best['group']} (`peftspec "
+                    f"compare {best['group']}` shows them); below, its last fold's run."
+                )
+            )
         blocks += run_section(read_run(best["run_dir"]), out)
     markdown = out / "report.md"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")

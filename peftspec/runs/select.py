@@ -39,7 +39,9 @@ def _match(arg: str, root: Path) -> list[Path]:
         return [path]
     if arg.endswith(":best") and not path.exists():
         best = best_trial(arg.removesuffix(":best"), root)
-        return [best] if best is not None else []
+        if best is None:
+            return []
+        return _with_group(best, root)
     if any(ch in arg for ch in "*?["):
         return sorted(p for p in map(Path, glob.glob(arg)) if _is_run(p))
     if not root.is_dir():
@@ -67,9 +69,18 @@ def group_members(group_id: str, root: Path) -> list[Path]:
     return []
 
 
+def _with_group(run: Path, root: Path) -> list[Path]:
+    """`run`, or all the runs of its group (a cross-validated trial's folds)."""
+    from peftspec.runs.reader import read_run
+
+    group = read_run(run).record.group
+    return (group_members(group.id, root) or [run]) if group is not None and group.id else [run]
+
+
 def best_trial(study: str, root: Path) -> Path | None:
     """The run of the best completed trial of sweep `study` among the runs under `root` (each
-    trial's run records its study, state, value and direction)."""
+    trial's run records its study, state, value and direction; a cross-validated trial's runs each
+    record the trial's value, and `STUDY:best` names all of them)."""
     from peftspec.runs.reader import read_run
 
     done = []

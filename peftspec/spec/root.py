@@ -100,6 +100,15 @@ class Spec(SpecModel):
                 did_you_mean(sweep.metric, [LOSS, *metrics_for(self.dataset.task)]),
                 code="unknown-metric",
             )
+        if sweep.folds is not None and self.dataset.validation is not None:
+            rules.fail(
+                "sweep.folds",
+                "sweep.folds cross-validates each trial on folds of the training data, and the spec "
+                "gives validation data: remove dataset.validation, or sweep.folds",
+            )
+        for key in ("dataset.folds", "dataset.fold"):
+            if sweep.folds is not None and key in sweep.space:
+                rules.fail(("sweep", "space", key), f"sweep.folds sets {key} for each fold: do not search it")
         if sweep.sampler == "grid":
             from peftspec.spec.sweep import Distribution
 

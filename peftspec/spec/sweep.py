@@ -112,6 +112,12 @@ class SweepSpec(SpecModel):
     """Unset = the metric's own direction."""
     trials: int = Field(default=20, ge=1, le=10_000)
     """Trials in the study in total, across restarts and workers."""
+    folds: int | None = Field(default=None, ge=2, le=20)
+    """Score each trial by k-fold cross-validation: the trial trains one run per fold of the
+    training data (`peftspec run --folds`, as one group) and its value is the mean of their
+    validation figures. K times the training, for a value that does not hang on one small
+    hold-out; the pruner watches the first fold. Each fold's run sets `dataset.folds` and
+    `dataset.fold`. Unset = one run per trial, validated on the spec's validation data or hold-out."""
     sampler: Literal["tpe", "random", "grid"] = "tpe"
     """How the next trial's values are chosen: TPE (Bayesian), random, or every combination of a
     grid (`choice` and `integer` keys only)."""

@@ -24,6 +24,7 @@ def trial_rows(study) -> list[dict[str, Any]]:
             "last_step": max(t.intermediate_values) if t.intermediate_values else None,
             "params": dict(t.params),
             "run_dir": t.user_attrs.get("run_dir"),
+            "group": t.user_attrs.get("group"),
             "resumed": bool(t.user_attrs.get("resumed_by")),
             "steps_reported": len(t.intermediate_values),
         }
@@ -43,6 +44,7 @@ def best_row(study) -> dict[str, Any] | None:
         "value": best.value,
         "params": best.params,
         "run_dir": best.user_attrs.get("run_dir"),
+        "group": best.user_attrs.get("group"),
     }
 
 
@@ -64,16 +66,43 @@ def print_study(study, console, title: str) -> None:
             Text(state_text(r)),
             Text(f"{r['value']:.4f}" if r["value"] is not None else "-", style=style),
             *(Text(param_text(r["params"].get(k))) for k in keys),
-            Text(Path(r["run_dir"]).name if r["run_dir"] else "-"),
+            Text(run_text(r)),
         )
-    direction = study.direction.name.lower()
     table.caption = (
-        f"{metric} on validation ({direction}); best: trial {best['number']}"
-        if best
-        else "no trial completed yet"
+        f"{objective_text(study)}; best: trial {best['number']}" if best else "no trial completed yet"
     )
     table.caption_justify = "left"
     console.print(table)
+
+
+def run_text(row: dict[str, Any]) -> str:
+    """What names a trial's runs: its group's id (a cross-validated trial), else its run's folder."""
+    if row.get("group"):
+        return str(row["group"])
+    return Path(row["run_dir"]).name if row["run_dir"] else "-"
+
+
+FOLD_KEYS = ("dataset.folds=", "dataset.fold=", "tracking.run_name=", "sweep.")
+"""The `--set`s of a trial's run that its values do not need: those the sweep adds for the trial
+and its folds, and the sweep's own keys (`peftspec run` ignores them)."""
+
+
+def retrain_command(run) -> str:
+    """The `peftspec run` of a trial's values alone, from one of its runs: a cross-validated
+    trial has a model per fold and none trained on all the data, which this command trains."""
+    import shlex
+
+    sets = [s for s in run.record.overrides if not s.startswith(FOLD_KEYS)]
+    spec = run.record.spec_file or "SPEC"
+    return " ".join(["peftspec run", shlex.quote(spec), *(f"--set {shlex.quote(s)}" for s in sets)])
+
+
+def objective_text(study) -> str:
+    """`f1_macro on validation (maximize)`, and how a cross-validated study scores a trial."""
+    metric = study.user_attrs.get("metric", "value")
+    folds = study.user_attrs.get("folds")
+    over = f", the mean over {folds} folds of the training data" if folds else ""
+    return f"{metric} on validation{over} ({study.direction.name.lower()})"
 
 
 def state_text(row: dict[str, Any]) -> str:

@@ -106,6 +106,7 @@ def run_sweep(
                 )
             study = optuna.create_study(study_name=name, storage=storage, direction=direction)
             study.set_user_attr("metric", metric)
+            study.set_user_attr("folds", spec.sweep.folds)
             study.set_user_attr("spec_file", str(Path(spec_file).resolve()))
             for slot in range(spec.sweep.trials):
                 study.enqueue_trial({}, user_attrs={"slot": slot})
@@ -187,9 +188,11 @@ def _run(
         resume_dir,
         spec.tracking.output_root,
         run_name,
+        folds=spec.sweep.folds,
     )
     if console is not None:
         what = f"resuming trial {number} from {resume_dir}" if resume_dir else f"trial {number}"
+        what += f" ({spec.sweep.folds} folds)" if spec.sweep.folds else ""
         console.print(
             f"[bold]{what}[/]: " + ", ".join(f"{k} = {param_text(v)}" for k, v in values.items()),
             highlight=False,
@@ -205,6 +208,11 @@ def _run(
     # "stopped": the sweep was stopped; the trial stays running, for the next worker to resume
     if console is not None:
         shown = f" {metric} = {outcome.value:.4f}" if outcome.value is not None else ""
+        shown += (
+            f", the mean of {spec.sweep.folds} folds"
+            if spec.sweep.folds and outcome.value is not None
+            else ""
+        )
         console.print(
             f"trial {number}: {outcome.state}{shown}" + (f" ({outcome.error})" if outcome.error else "")
         )

@@ -1,6 +1,6 @@
 """The sweep view: every trial of the sweeps under the root (from the trials' own run records, no
 Optuna needed), with state, values, metric and the best so far, live as trials finish; enter opens
-a trial's run."""
+a trial's run (a cross-validated trial's first fold)."""
 
 from __future__ import annotations
 
@@ -45,9 +45,12 @@ def trial_rows(root: Path) -> list[dict[str, Any]]:
                 "direction": trial.get("direction") or "maximize",
                 "resumed": bool(run.record.resumed),
                 "path": path,
+                "fold": trial.get("fold"),
+                "folds": run.record.group.size if run.record.group else None,
             }
         )
-    rows.sort(key=lambda r: (r["study"], r["number"]))
+    rows.sort(key=lambda r: (r["study"], r["number"], r["fold"] or 0))
+    rows = _one_per_trial(rows)
     best: dict[str, float] = {}
     for row in rows:  # the best so far, in trial order
         value, study = row["value"], row["study"]
@@ -56,6 +59,31 @@ def trial_rows(root: Path) -> list[dict[str, Any]]:
             best[study] = better(best.get(study, value), value)
         row["best_so_far"] = best.get(study)
     return rows
+
+
+def _one_per_trial(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A cross-validated trial's runs (one per fold) as one row: running while a fold is, its value
+    once every fold completed (their mean, as each run records it), `state` saying how many folds
+    have run; enter opens its first fold's run."""
+    out: list[dict[str, Any]] = []
+    trials: dict[tuple[str, int], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["study"], row["number"])
+        if row["fold"] is None:
+            out.append(row)
+        elif key not in trials:
+            trials[key] = {**row, "ran": 1}
+            out.append(trials[key])
+        else:
+            first = trials[key]
+            first["ran"] += 1
+            first["resumed"] = first["resumed"] or row["resumed"]
+            if row["state"] == "running" or first["state"] == "running":
+                first["state"] = "running"
+    for row in trials.values():
+        if row["state"] == "running" and row["folds"]:
+            row["note"] = f"fold {row['ran']} of {row['folds']}"
+    return out
 
 
 class SweepScreen(Screen):
@@ -87,8 +115,8 @@ class SweepScreen(Screen):
         self.app.call_from_thread(self.show, rows)
 
     def show(self, rows: list[dict[str, Any]]) -> None:
-        if [(r["path"], r["state"], r["value"]) for r in rows] == [
-            (r["path"], r["state"], r["value"]) for r in self.rows
+        if [(r["path"], r["state"], r["value"], r.get("note")) for r in rows] == [
+            (r["path"], r["state"], r["value"], r.get("note")) for r in self.rows
         ]:
             return
         self.rows = rows
@@ -106,7 +134,9 @@ class SweepScreen(Screen):
                 Text(row["study"]),
                 Text(str(row["number"]), justify="right"),
                 Text(
-                    row["state"] + (" (resumed)" if row["resumed"] else ""),
+                    row["state"]
+                    + (f" ({row['note']})" if row.get("note") else "")
+                    + (" (resumed)" if row["resumed"] else ""),
                     style=STATE_STYLE.get(row["state"], ""),
                 ),
                 Text(_num(row["value"]), style=style, justify="right"),
