@@ -61,7 +61,7 @@ def one_run(argument: str, root: str) -> str:
             from peftspec.sweep.report import retrain_command
 
             command = retrain_command(read_run(found[0]))
-            hint = f"name one fold's run, or train the trial's values on all the data: {command}"
+            hint = f"name one fold's run, or train one model with the trial's values: {command}"
         raise UsageError(f"{argument!r} names {len(found)} runs ({names})", hint=hint)
     return str(found[0])
 

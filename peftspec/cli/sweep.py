@@ -49,8 +49,8 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.runs import read_run
 
         console.print(
-            f"Trial {best['number']} was cross-validated, with a model per fold; to train its "
-            "values on all the training data:",
+            f"Trial {best['number']} was cross-validated, with a model per fold; to train one model "
+            "with its values (held out and validated as the spec says):",
             highlight=False,
         )
         console.print(retrain_command(read_run(best["run_dir"])), highlight=False, soft_wrap=True)

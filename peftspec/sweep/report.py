@@ -89,7 +89,8 @@ and its folds, and the sweep's own keys (`peftspec run` ignores them)."""
 
 def retrain_command(run) -> str:
     """The `peftspec run` of a trial's values alone, from one of its runs: a cross-validated
-    trial has a model per fold and none trained on all the data, which this command trains."""
+    trial has a model per fold, and this command trains the one model that `export` and `serve`
+    take (held out and validated as the spec says)."""
     import shlex
 
     sets = [s for s in run.record.overrides if not s.startswith(FOLD_KEYS)]
