@@ -320,3 +320,42 @@ def test_runs_without_predictions_get_differences_and_a_warning(tmp_path):
     assert proc.returncode == 0 and "has no recorded predictions on test" in proc.stderr
     rows = {r["name"]: r for r in json.loads(proc.stdout)}
     assert rows["new"]["f1_macro_delta"] == pytest.approx(0.1) and "f1_macro_p" not in rows["new"]
+
+
+def test_groups_of_one_spec_name_keep_apart_in_the_table_and_its_differences(tmp_path):
+    """One spec cross-validated twice with other `--set`s: both groups are `name (2 folds)`; the
+    table tells them apart by start time (or id), and each difference lands on its own row."""
+    import json as _json
+
+    from peftspec.report.compare import compare_runs
+
+    rng = np.random.default_rng(8)
+    gold, _ = predictions(rng, 60, "multi_label", 3, 0.8)
+    folds = [list(range(f, 60, 2)) for f in range(2)]
+
+    def group(group_id: str, accuracy: float, minute: int) -> list:
+        runs = []
+        for f, rows in enumerate(folds):
+            g = gold[rows]
+            pred = np.where(rng.random(g.shape) < accuracy, g, 1 - g)
+            path = with_predictions(
+                tmp_path, f"cv-20260301T12{minute}{f}0Z", g, pred, ids=[f"r{i}" for i in rows]
+            )
+            record = _json.loads((path / "run.json").read_text())
+            record["name"] = "cv"
+            record["group"] = {"id": group_id, "index": f, "size": 2, "folds": 2, "varies": ["dataset.fold"]}
+            (path / "run.json").write_text(_json.dumps(record))
+            runs.append(read_run(path))
+        return runs
+
+    weak = group("cv-g20260301T121000Z", 0.6, 1)
+    strong = group("cv-g20260301T122000Z", 0.95, 2)
+    same_minute = group("cv-g20260301T122059Z", 0.6, 3)
+    result = compare_runs([*weak, *strong], weak[0], "test", resamples=200)
+    names = [r["name"] for r in result.rows]
+    assert names == ["cv (2 folds) 03-01 12:10", "cv (2 folds) 03-01 12:20"]
+    base, better = result.rows  # each difference on its own row, none on the baseline's
+    assert better["f1_micro_low"] > 0 and "f1_micro_low" not in base
+    assert {d.name for d in result.comparison.differences} == {"cv (2 folds) 03-01 12:20"}
+    rows = compare_runs([*strong, *same_minute], None, "test").rows
+    assert [r["name"] for r in rows] == ["cv-g20260301T122000Z", "cv-g20260301T122059Z"]

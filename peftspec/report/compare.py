@@ -100,7 +100,32 @@ def comparison_rows(
             rows.append({**run_row(members[0], split), "name": names[members[0].name]})
         else:
             rows.append(group_row(members, split))
+    distinct_group_names(rows)
     return with_deltas(rows, baseline) if baseline else rows
+
+
+def distinct_group_names(rows: list[dict[str, Any]]) -> None:
+    """Groups that share a name (one spec cross-validated twice with other `--set`s) get their
+    start time (`cv (5 folds) 12-04 04:18`), or where even that is shared their id: the rows, and
+    the differences matched to them by name, stay apart."""
+    from collections import Counter
+
+    for rename in (_with_start, lambda row: str(row["run"])):
+        counts = Counter(row["name"] for row in rows)
+        for row in rows:
+            if counts[row["name"]] > 1 and row.get("members"):
+                row["name"] = rename(row)
+
+
+def _with_start(row: dict[str, Any]) -> str:
+    """A group's name and the minute it started, read off its id (`NAME-g20261204T041838Z`)."""
+    import re
+
+    found = re.search(r"-g\d{4}(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ$", str(row["run"]))
+    if found is None:
+        return str(row["run"])
+    month, day, hour, minute = found.groups()
+    return f"{row['name']} {month}-{day} {hour}:{minute}"
 
 
 def group_row(members: list[Run], split: str) -> dict[str, Any]:
