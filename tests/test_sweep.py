@@ -453,7 +453,9 @@ def test_a_cross_validated_sweep_scores_each_trial_by_the_mean_of_its_folds(tmp_
         assert sorted(trial.intermediate_values) == [step_of(e) for e in folds[0].stream.evals]
     best = study.best_trial
     rows = json.loads(peftspec(root, "compare", "cv:best", "--root", "runs-cv", "--format", "json").stdout)
-    assert [(r["name"], r["run"]) for r in rows] == [("cv (2 folds)", best.user_attrs["group"])]
+    assert [(r["name"], r["run"]) for r in rows] == [
+        (f"cv-t{best.number:03d} (2 folds)", best.user_attrs["group"])
+    ]
     assert rows[0]["f1_macro"] == pytest.approx(best.value)
     table = peftspec(root, "sweep", "cv.toml").stdout  # nothing left: prints the study
     assert best.user_attrs["group"] in table and "mean over 2 folds" in " ".join(table.split())

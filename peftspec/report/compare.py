@@ -119,12 +119,12 @@ def distinct_group_names(rows: list[dict[str, Any]]) -> None:
 
 def _with_start(row: dict[str, Any]) -> str:
     """A group's name and the minute it started, read off its id (`NAME-g20261204T041838Z`)."""
-    import re
+    from peftspec.runs.groups import GROUP_ID
 
-    found = re.search(r"-g\d{4}(\d\d)(\d\d)T(\d\d)(\d\d)\d\dZ$", str(row["run"]))
+    found = GROUP_ID.search(str(row["run"]))
     if found is None:
         return str(row["run"])
-    month, day, hour, minute = found.groups()
+    _, month, day, hour, minute, _ = found.groups()
     return f"{row['name']} {month}-{day} {hour}:{minute}"
 
 

@@ -3,6 +3,8 @@ validate on), counted as one wherever runs are compared (`RunRecord.group`)."""
 
 from __future__ import annotations
 
+import re
+
 from peftspec.runs.reader import Run
 
 
@@ -20,12 +22,25 @@ def grouped(runs: list[Run]) -> list[list[Run]]:
 
 
 def group_name(members: list[Run]) -> str:
-    """How tables name a group: `quickstart (3 seeds)`, `quickstart (5 folds)`; a single run keeps
-    its own name."""
+    """How tables name a group: `quickstart (3 seeds)`, `quickstart (5 folds)`, a cross-validated
+    sweep trial `quickstart-sweep-t002 (5 folds)`; a single run keeps its own name."""
     if len(members) == 1:
         return members[0].display_name
     group = members[0].record.group
-    return group_label(members[0].display_name, len(members), group.unit if group else "seeds")
+    name = named_by(group.id if group else None, members[0].display_name)
+    return group_label(name, len(members), group.unit if group else "seeds")
+
+
+GROUP_ID = re.compile(r"-g(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$")
+"""How a group's id ends: `peftspec run --seeds/--folds` (and a cross-validated sweep trial) names
+it `<name>-g<start time>` (UTC: year, month, day, hour, minute, second)."""
+
+
+def named_by(group_id: str | None, fallback: str) -> str:
+    """The name a group's id starts with (the spec's, or a sweep trial's `NAME-tNNN`), else
+    `fallback`."""
+    found = GROUP_ID.search(group_id or "")
+    return group_id[: found.start()] if found and group_id else fallback
 
 
 def group_label(name: str, size: int, unit: str = "seeds") -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import glob
 import os
-import re
 from pathlib import Path
 
 from peftspec.errors import UsageError
+from peftspec.runs.groups import GROUP_ID, named_by
 from peftspec.runs.layout import is_run_dir as _is_run
 
 
@@ -51,17 +51,13 @@ def _match(arg: str, root: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if p.name.startswith(arg) and _is_run(p))
 
 
-GROUP_ID = re.compile(r"-g\d{8}T\d{6}Z$")
-"""How a group's id ends (`peftspec run --seeds/--folds` names it `<spec name>-g<start time>`)."""
-
-
 def group_members(group_id: str, root: Path) -> list[Path]:
     """The runs under `root` recorded as members of group `group_id`, in folder order: first among
     the folders named after the group's spec, then (runs renamed or moved in) among all."""
     from peftspec.runs.reader import read_run
 
     folders = [p for p in sorted(root.iterdir()) if _is_run(p)]
-    named = group_id.rsplit("-g", 1)[0]
+    named = named_by(group_id, "")
     for candidates in ([p for p in folders if p.name.startswith(named)], folders):
         found = [p for p in candidates if (g := read_run(p).record.group) is not None and g.id == group_id]
         if found:

@@ -11,6 +11,7 @@ from typing import Any
 
 from peftspec.metrics.registry import headline_metrics
 from peftspec.runs import Run, group_label, mean_sd, read_run
+from peftspec.runs.groups import named_by
 from peftspec.runs.reader import fixed_threshold
 from peftspec.runs.stream import number
 
@@ -99,7 +100,7 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
         out.append(
             RunRow(
                 first.path,
-                group_label(first.display or first.name, len(members), first.group_unit),
+                group_label(named_by(group, first.display or first.name), len(members), first.group_unit),
                 statuses.pop() if len(statuses) == 1 else ("running" if "running" in statuses else "mixed"),
                 first.backbone,
                 first.adapter,
