@@ -95,34 +95,48 @@ def run_replicates(
     """Train the spec once per seed (`trainer.seed`, and `dataset.split_seed` with `vary_split`;
     otherwise the validation split stays the same), recorded as one group of replicates that
     `compare`, `report` and the TUI show as one row (mean ± sd). A failed replicate stops the
-    group (the runs before it stay recorded)."""
-    varies = ["trainer.seed", *(["dataset.split_seed"] if vary_split else [])]
-    members = [(f"seed {seed}", [f"{key}={seed}" for key in varies]) for seed in seeds]
-    facts = {"seeds": list(seeds), "varies": varies}
-    return _run_group(spec_file, overrides, members, facts, "replicate", console)
+    group (the runs before it stay recorded); `peftspec run --resume` of an interrupted one goes
+    on with the rest (`continue_group`)."""
+    facts = {
+        "seeds": list(seeds),
+        "varies": ["trainer.seed", *(["dataset.split_seed"] if vary_split else [])],
+    }
+    return _run_group(spec_file, overrides, facts, console)
 
 
 def run_folds(spec_file: str, overrides: Sequence[str], folds: int, *, console=None) -> list[RunOutcome]:
     """k-fold cross-validation: train the spec once per fold (`dataset.folds = folds`, `dataset.fold`
     0 to folds - 1), each validating on its fold and training on the others, recorded as one group
     (`compare`, `report` and the TUI show its mean ± sd over the folds). A failed fold stops the
-    group (the folds before it stay recorded)."""
-    members = [(f"fold {fold}", [f"dataset.folds={folds}", f"dataset.fold={fold}"]) for fold in range(folds)]
-    return _run_group(
-        spec_file, overrides, members, {"folds": folds, "varies": ["dataset.fold"]}, "fold", console
-    )
+    group (the folds before it stay recorded); `peftspec run --resume` of an interrupted one goes
+    on with the rest (`continue_group`)."""
+    return _run_group(spec_file, overrides, {"folds": folds, "varies": ["dataset.fold"]}, console)
 
 
-def _run_group(spec_file, overrides, members, facts: dict, noun: str, console) -> list[RunOutcome]:
-    """Each member (a name, and the `--set`s that make it) run in turn as one group."""
+def member_sets(facts: dict, index: int) -> list[str]:
+    """The `--set`s that make run `index` of a group (`facts`: its record's `folds`, `seeds` and
+    `varies`): its fold, or its seed in each key the seeds vary."""
+    if facts.get("folds"):
+        return [f"dataset.folds={facts['folds']}", f"dataset.fold={index}"]
+    return [f"{key}={facts['seeds'][index]}" for key in facts["varies"]]
+
+
+def _member(facts: dict, index: int) -> str:
+    """How progress names run `index`: `fold 2`, `seed 1`."""
+    return f"fold {index}" if facts.get("folds") else f"seed {facts['seeds'][index]}"
+
+
+def _run_group(spec_file, overrides, facts: dict, console) -> list[RunOutcome]:
+    """Each member of the group (`member_sets`) run in turn as one group."""
     from peftspec.runs.layout import utc_now
     from peftspec.spec import check_spec
 
     console = _console(console)
+    size = facts.get("folds") or len(facts["seeds"])
     outcomes: list[RunOutcome] = []
     group_id = None
-    for index, (name, member_sets) in enumerate(members):
-        sets = [*overrides, *member_sets]
+    for index in range(size):
+        sets = [*overrides, *member_sets(facts, index)]
         loaded = check_spec(spec_file, sets)
         if loaded.spec is None:
             from peftspec.spec import SpecError
@@ -130,11 +144,56 @@ def _run_group(spec_file, overrides, members, facts: dict, noun: str, console) -
             raise SpecError(loaded.diagnostics, file=spec_file)
         spec = loaded.spec
         group_id = group_id or f"{spec.name}-g{utc_now():%Y%m%dT%H%M%SZ}"
-        console.rule(f"{noun} {index + 1} of {len(members)}: {name}")
-        group = {"id": group_id, "index": index, "size": len(members), **facts}
+        group = {"id": group_id, "index": index, "size": size, **facts}
         if "seeds" not in facts:
-            group["seeds"] = [spec.trainer.seed] * len(members)
-        outcomes.append(run_spec(spec, loaded.files, sets, console=console, record={"group": group}))
+            group["seeds"] = [spec.trainer.seed] * size
+        outcomes.append(_group_member(spec, loaded.files, sets, group, console))
+    return outcomes
+
+
+def _group_member(spec: Spec, files, sets: list[str], group: dict, console, **record) -> RunOutcome:
+    """Run `group["index"]` of a group (`record`: more fields for its record); an interrupted one
+    says that resuming it finishes the group."""
+    from peftspec.train.interrupt import RunInterrupted
+
+    noun = "fold" if group.get("folds") else "replicate"
+    console.rule(f"{noun} {group['index'] + 1} of {group['size']}: {_member(group, group['index'])}")
+    try:
+        return run_spec(spec, files, sets, console=console, record={"group": group, **record})
+    except RunInterrupted as exc:
+        left = group["size"] - group["index"] - 1
+        if left:
+            exc.hint = f"{exc.hint} (then the group's {left} run(s) not started yet)"
+        raise
+
+
+def continue_group(run_dir: str | Path, *, console=None) -> list[RunOutcome]:
+    """After `--resume` of a run of a group (`--seeds`, `--folds`): train the group's runs that were
+    never started (the group stopped at the interrupted run), each the resumed run's recorded spec
+    with its own fold or seed set, recorded in the same group. A sweep's trials are left to the
+    sweep, which goes on with their folds itself."""
+    from peftspec.runs import read_run
+    from peftspec.runs.select import group_members
+    from peftspec.spec.loader import load_recorded_spec
+
+    run = read_run(run_dir)
+    group = run.record.group
+    if group is None or not group.id or not group.size or run.record.trial is not None:
+        return []
+    facts = group.model_dump()
+    present = {read_run(p).record.group.index for p in group_members(group.id, run.path.parent)}
+    own = {s.split("=", 1)[0] for s in member_sets(facts, group.index or 0)}
+    base = [s for s in run.record.overrides if s.split("=", 1)[0] not in own]
+    console = _console(console)
+    outcomes = []
+    for index in (i for i in range(group.size) if i not in present):
+        sets = member_sets(facts, index)
+        spec = load_recorded_spec(run.paths.spec, sets)
+        group_facts = {**facts, "index": index}
+        outcome = _group_member(
+            spec, [], [*base, *sets], group_facts, console, spec_file=run.record.spec_file
+        )
+        outcomes.append(outcome)
     return outcomes
 
 

@@ -174,3 +174,56 @@ def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_
     assert single.returncode == 0, single.stderr
     proc = peftspec(root, "compare", "single", "--root", "runs-cv", "--baseline", cv)
     assert proc.returncode == 1 and "than any of the 3 folds of cv (3 folds)" in " ".join(proc.stderr.split())
+
+
+def test_a_group_stopped_part_way_says_so_and_resuming_it_finishes_the_group(tmp_path):
+    """SIGTERM during fold 1 of 3: fold 1 stops with a checkpoint and fold 2 never starts. Tables
+    name the group `(2 of 3 folds)`; `peftspec run --resume` of fold 1 finishes it, then trains
+    fold 2 from the recorded spec, in the same group."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = make_tiny_workspace(tmp_path)
+    write_tiny_lora_spec(
+        root, "cv", dropout=0.1, trainer=TRAINER.replace("epochs = 2", "epochs = 20"), test=False
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "peftspec", "run", "cv.toml", "--folds", "3", "--set", "adapter.r=2"],
+        cwd=root,
+        env={k: v for k, v in os.environ.items() if k != "PEFTSPEC_FAULT"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def second_fold_training():
+        runs = run_dirs(root / "runs-cv") if (root / "runs-cv").is_dir() else []
+        return len(runs) == 2 and any(e.get("event") == "train" for e in read_run(runs[1]).stream.records)
+
+    deadline = time.monotonic() + 120
+    while not second_fold_training():
+        assert time.monotonic() < deadline and proc.poll() is None, "fold 1 never started training"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err[-2000:]
+    assert "(then the group's 1 run(s) not started yet)" in " ".join(err.split())
+    first, stopped = [read_run(p) for p in run_dirs(root / "runs-cv")]
+    assert stopped.status == "interrupted"
+    rows = json.loads(peftspec(root, "compare", "cv", "--root", "runs-cv", "--format", "json").stdout)
+    assert [r["name"] for r in rows] == ["cv (2 of 3 folds)"]
+    done = peftspec(root, "run", "--resume", str(stopped.path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "fold 3 of 3: fold 2" in done.stdout
+    runs = [read_run(p) for p in run_dirs(root / "runs-cv")]
+    assert [r.status for r in runs] == ["completed"] * 3
+    assert [r.record.group.index for r in runs] == [0, 1, 2] and len({r.record.group.id for r in runs}) == 1
+    assert runs[2].record.overrides == ["adapter.r=2", "dataset.folds=3", "dataset.fold=2"]
+    assert runs[2].record.spec_file == first.record.spec_file
+    validated = [set(r.predictions().filter(split="validation")["id"].to_list()) for r in runs]
+    assert len(set().union(*validated)) == 160 and sum(map(len, validated)) == 160  # the same three folds
+    rows = json.loads(peftspec(root, "compare", "cv", "--root", "runs-cv", "--format", "json").stdout)
+    assert [r["name"] for r in rows] == ["cv (3 folds)"]

@@ -93,24 +93,23 @@ def handle(args: argparse.Namespace) -> int:
         if args.resume is not None:
             force = [k.strip() for item in args.force for k in item.split(",") if k.strip()]
             outcome = api.resume_run(args.resume, spec, force, console=console)
-        else:
-            outcome = api.run_spec(
-                spec,
-                loaded.files,
-                list(args.set),
-                dry_run=args.dry_run,
-                console=console,
-                record=trial_record(),
-            )
+            if outcome is not None:
+                print_outcome(outcome, console)
+            for later in api.continue_group(args.resume, console=console):  # a group's runs left
+                print_outcome(later, console)
+            sys.stdout.flush()
+            return 0
+        outcome = api.run_spec(
+            spec, loaded.files, list(args.set), dry_run=args.dry_run, console=console, record=trial_record()
+        )
     except Exception as exc:
         from peftspec.errors import UserError
 
         if isinstance(exc, UserError) or os.environ.get("PEFTSPEC_DEBUG"):
             raise
         return run_failed(exc)
-    if outcome is not None:  # None: a resumed run that had already completed
-        print_outcome(outcome, console)
-        sys.stdout.flush()
+    print_outcome(outcome, console)
+    sys.stdout.flush()
     return 0
 
 

@@ -23,12 +23,13 @@ def grouped(runs: list[Run]) -> list[list[Run]]:
 
 def group_name(members: list[Run]) -> str:
     """How tables name a group: `quickstart (3 seeds)`, `quickstart (5 folds)`, a cross-validated
-    sweep trial `quickstart-sweep-t002 (5 folds)`; a single run keeps its own name."""
+    sweep trial `quickstart-sweep-t002 (5 folds)`, one stopped part way `quickstart (2 of 5 folds)`;
+    a single run keeps its own name."""
     if len(members) == 1:
         return members[0].display_name
     group = members[0].record.group
     name = named_by(group.id if group else None, members[0].display_name)
-    return group_label(name, len(members), group.unit if group else "seeds")
+    return group_label(name, len(members), group.unit if group else "seeds", group.size if group else None)
 
 
 GROUP_ID = re.compile(r"-g(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$")
@@ -43,8 +44,10 @@ def named_by(group_id: str | None, fallback: str) -> str:
     return group_id[: found.start()] if found and group_id else fallback
 
 
-def group_label(name: str, size: int, unit: str = "seeds") -> str:
-    return f"{name} ({size} {unit})"
+def group_label(name: str, size: int, unit: str = "seeds", of: int | None = None) -> str:
+    """`quickstart (5 folds)`; a group with fewer runs than it was started with (stopped part way,
+    `peftspec run --resume` goes on with it) says so: `quickstart (2 of 5 folds)`."""
+    return f"{name} ({size} of {of} {unit})" if of and size < of else f"{name} ({size} {unit})"
 
 
 def mean_sd(values: list[float]) -> tuple[float | None, float | None]:

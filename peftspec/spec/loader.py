@@ -69,13 +69,14 @@ def load_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
     return report.spec
 
 
-def load_recorded_spec(path: str | os.PathLike) -> Spec:
-    """A run directory's recorded spec, for continuing that run. A recorded spec writes every key
-    with its value, so a key it lacks did not exist when the run started; such a key gets the value
-    that repeats what the run did (`dataset.stratify`: false, the random hold-out of that time)."""
+def load_recorded_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -> Spec:
+    """A run directory's recorded spec (with `overrides`), for continuing that run or its group. A
+    recorded spec writes every key with its value, so a key it lacks did not exist when the run
+    started; such a key gets the value that repeats what the run did (`dataset.stratify`: false,
+    the random hold-out of that time)."""
     import tomllib
 
-    spec = load_spec(path)
+    spec = load_spec(path, overrides)
     with open(path, "rb") as handle:
         recorded = tomllib.load(handle).get("dataset", {})
     if "stratify" not in recorded:

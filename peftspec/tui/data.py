@@ -39,6 +39,8 @@ class RunRow:
     """The id of the group of replicates the run belongs to (`peftspec run --seeds`)."""
     group_unit: str = "seeds"
     """What the group's runs differ in: `seeds`, or `folds` (`peftspec run --folds`)."""
+    group_size: int | None = None
+    """How many runs the group was started with."""
     members: list[RunRow] = field(default_factory=list)
     """For a group's row: its runs (its figures are their mean, `spread` their deviation)."""
     spread: dict[str, float | None] = field(default_factory=dict)
@@ -72,6 +74,7 @@ def load_row(path: Path) -> RunRow:
         _scored(run) if final else "@0.5",  # in-training evaluations decide at 0.5
         record.group.id if record.group else None,
         group_unit=record.group.unit if record.group else "seeds",
+        group_size=record.group.size if record.group else None,
         display=run.display_name,
     )
 
@@ -100,7 +103,12 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
         out.append(
             RunRow(
                 first.path,
-                group_label(named_by(group, first.display or first.name), len(members), first.group_unit),
+                group_label(
+                    named_by(group, first.display or first.name),
+                    len(members),
+                    first.group_unit,
+                    first.group_size,
+                ),
                 statuses.pop() if len(statuses) == 1 else ("running" if "running" in statuses else "mixed"),
                 first.backbone,
                 first.adapter,
@@ -111,6 +119,7 @@ def group_rows(rows: list[RunRow]) -> list[RunRow]:
                 "/".join(sorted({m.scored for m in members})),
                 group,
                 group_unit=first.group_unit,
+                group_size=first.group_size,
                 members=members,
                 spread=spread,
                 display=first.display,
