@@ -71,7 +71,7 @@ def test_compare_shows_the_group_as_one_row_and_tests_the_difference(workspace):
     seeds = json.loads(
         peftspec(workspace, "compare", "tiny", "--root", "runs-tiny", "--ungroup", "--format", "json").stdout
     )
-    assert len(seeds) == 3  # the individual seeds, one flag away
+    assert [r["name"] for r in seeds] == ["tiny seed 0", "tiny seed 1", "tiny seed 2"]  # one flag away
     table = peftspec(
         workspace, "compare", "tiny", "single", "--root", "runs-tiny", "--baseline", "single"
     ).stdout
@@ -92,7 +92,8 @@ def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
     md = (tmp_path / "rep" / "report.md").read_text()
     overview = md.split("## Overview", 1)[1].split("###", 1)[0]
     assert "| tiny (3 seeds) |" in overview and overview.count("| tiny") == 1 and " ± " in overview
-    assert md.count("## Run tiny") == 3  # each seed keeps its own section
+    assert md.count("## Run tiny") == 3  # each seed keeps its own section, named by its seed
+    assert all(f"## Run tiny seed {seed}\n" in md for seed in (0, 1, 2))
     proc = peftspec(
         workspace, "report", "tiny", "--root", "runs-tiny", "--baseline", "single", "-o", str(tmp_path / "b")
     )

@@ -58,3 +58,13 @@ def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     if not values:
         return None, None
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
+
+
+def member(run: Run) -> str | None:
+    """What the run is in its group: `fold 2` (of `peftspec run --folds`) or `seed 1`; None alone."""
+    group = run.record.group
+    if group is None or not group.id:
+        return None
+    if group.folds:
+        return f"fold {group.index}"
+    return f"seed {run.record.seed}"

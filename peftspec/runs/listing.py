@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from peftspec.runs.checkpoints import checkpoint_folders
+from peftspec.runs.groups import member
 from peftspec.runs.reader import Run
 
 
@@ -35,16 +36,6 @@ def run_row(run: Run) -> dict[str, Any]:
         "error": record.error.message if record.error and run.status != "completed" else None,
         "resume": f"peftspec run --resume {run.path}" if resumable else None,
     }
-
-
-def member(run: Run) -> str | None:
-    """What the run is in its group: `fold 2` (of `peftspec run --folds`) or `seed 1`."""
-    group = run.record.group
-    if group is None or not group.id:
-        return None
-    if group.folds:
-        return f"fold {group.index}"
-    return f"seed {run.record.seed}"
 
 
 def runs_json(runs: list[Run]) -> str:

@@ -96,12 +96,19 @@ def best_trial(study: str, root: Path) -> Path | None:
 
 
 def short_names(runs) -> dict[str, str]:
-    """A short name per run, keyed by folder name, for tables people read: the spec's name; where
-    several runs share it, with the start time (`quickstart 03-01 12:00`); where even that is
-    shared, the folder name."""
+    """A short name per run, keyed by folder name, for tables people read: the spec's name, and a
+    run of a group its place in it (`quickstart fold 2`, `quickstart seed 1`); where several runs
+    share that, with the start time (`quickstart 03-01 12:00`); where even that is shared, the
+    folder name."""
     from collections import Counter
 
-    base = {run.name: run.display_name for run in runs}
+    from peftspec.runs.groups import member
+
+    base = {}
+    for run in runs:
+        place = member(run)
+        group = run.record.group
+        base[run.name] = f"{named_by(group.id, run.display_name)} {place}" if place else run.display_name
     counts = Counter(base.values())
     names = {}
     for run in runs:
