@@ -203,7 +203,7 @@ def test_figures_tuned_on_the_split_shown_are_never_ranked(tmp_path):
 def test_the_fit_verdict_reads_each_runs_own_curve(tmp_path):
     """One run overfits (its validation loss climbs after step 20), one is flat: each is told so,
     with the step, never one sentence for all."""
-    from peftspec.report.build import fit_verdict
+    from peftspec.report.fit import fit_verdict
     from tests.helpers.fixture_runs import write_run
 
     root = tmp_path / "runs"
@@ -325,3 +325,40 @@ def test_a_runs_data_warnings_follow_its_figures(tmp_path: Path):
     compared = peftspec("compare", str(run), "--format", "csv", cwd=tmp_path)
     assert f"warning: {run.name}: data: " in compared.stderr and "5 of 40 test rows" in compared.stderr
     assert "have the text of a training row" not in compared.stdout  # the CSV stays a CSV
+
+
+def test_a_groups_curves_are_one_observation_that_counts_its_runs(tmp_path):
+    """Five folds each with its own curve: the report says how many of them say what, and which,
+    in one line for the group instead of five."""
+    from peftspec.report.build import observations
+    from peftspec.report.compare import comparison_rows
+    from tests.helpers.fixture_runs import write_run
+
+    curves = [
+        [0.5, 0.4, 0.3, 0.2],
+        [0.5, 0.4, 0.41, 0.405],
+        [0.5, 0.4, 0.48, 0.55],
+        [0.5, 0.3, 0.2, 0.1],
+        [0.5] * 4,
+    ]
+    runs = []
+    for fold, losses in enumerate(curves):
+        path = write_run(tmp_path, f"cv-20260301T12000{fold}Z")
+        lines = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+        evals = iter(losses)
+        for line in lines:
+            if line["event"] == "eval":
+                line["loss"] = next(evals)
+        (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        record = json.loads((path / "run.json").read_text())
+        record["group"] = {"id": "cv-g20260301T115959Z", "index": fold, "size": 5, "folds": 5}
+        (path / "run.json").write_text(json.dumps(record))
+        runs.append(read_run(path))
+    notes = observations(comparison_rows(runs, "validation"), runs)
+    fits = [n for n in notes if n.startswith("`cv (5 folds)`")]
+    assert fits == [
+        "`cv (5 folds)`: validation loss still falling at the last evaluation (more training may help) in 2 "
+        "of 5 (fold 0, fold 3); converged (validation loss within 5% of its minimum) in 2 of 5 (fold 1, "
+        "fold 4); overfitting (validation loss more than 5% above its minimum by the end) in 1 of 5 (fold 2)."
+    ]
+    assert not any(n.startswith("`cv fold") for n in notes)

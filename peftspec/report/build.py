@@ -21,7 +21,8 @@ from peftspec.report.columns import (
 )
 from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
-from peftspec.runs import Run, short_names
+from peftspec.report.fit import fit_of, group_fit
+from peftspec.runs import Run, group_name, grouped, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import DAMAGE
 from peftspec.runs.record import task_line
@@ -140,56 +141,19 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
             if len(groups) > 1:  # among the runs of one data set only
                 where += f"; {group[0].get('scored_on') or 'data not recorded'}"
             notes.append(f"Best {metric} ({where}): `{pick[1]}` ({pick[0]:.4f}).")
-    for run in runs:
-        notes += [f"`{names[run.name]}`: **data warning**: {w}." for w in run.record.data_warnings]
-        warnings = run.evaluation_warnings()
-        notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
-        verdict = fit_verdict(run, warnings)
-        if verdict:
-            notes.append(f"`{names[run.name]}`: {verdict}.")
+    for members in grouped(runs):
+        fits = []
+        for run in members:
+            notes += [f"`{names[run.name]}`: **data warning**: {w}." for w in run.record.data_warnings]
+            warnings = run.evaluation_warnings()
+            notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
+            fits.append(fit_of(run, warnings))
+        if len(members) > 1:  # a group's curves in one line: how many of its runs say what
+            line = group_fit(members, fits)
+            notes += [f"`{group_name(members)}`: {line}."] if line else []
+        elif fits[0] is not None:
+            notes.append(f"`{names[members[0].name]}`: {fits[0].text}.")
     return notes or ["One run: nothing to compare."]
-
-
-RISE = 0.05
-"""How far (relative) the validation loss must climb above its minimum to be called overfitting."""
-
-
-def fit_verdict(run: Run, warnings: list[str]) -> str | None:
-    """What this run's own validation-loss curve says about fit: where it bottomed out, how far it
-    rose after, and whether the kept checkpoint is the one at the bottom."""
-    if any("depend on the input" in w or "same prediction" in w for w in warnings):
-        return "its loss curves say little: the predictions do not depend on the input (see above)"
-    curve = [
-        (e["step"], e["loss"])
-        for e in run.stream.evals
-        if isinstance(e.get("step"), int) and isinstance(e.get("loss"), int | float)
-    ]
-    train, val = run.final_train_loss, run.split_metrics("validation").get("loss")
-    val = val if isinstance(val, int | float) else (curve[-1][1] if curve else None)
-    gap = ""
-    if isinstance(train, float) and val is not None:
-        gap = f"; final training loss {train:.4f} against validation {val:.4f} (kept weights)"
-    if len(curve) < 2:
-        return f"one validation evaluation: no curve to judge fit by{gap}" if curve else None
-    low_step, low = min(curve, key=lambda point: point[1])
-    last_step, last = curve[-1]
-    best = run.record.best
-    kept = f" (the kept checkpoint is step {best.step})" if best and best.step is not None else ""
-    if low_step == last_step:
-        return (
-            f"validation loss still falling at the last evaluation (step {last_step}): "
-            f"more training may help{gap}"
-        )
-    rise = (last - low) / max(abs(low), 1e-12)
-    if rise > RISE:
-        return (
-            f"validation loss lowest at step {low_step} ({low:.4f}) and {rise:.0%} higher by step "
-            f"{last_step}: overfitting after step {low_step}{kept}{gap}"
-        )
-    return (
-        f"validation loss flat since step {low_step} (within {RISE:.0%} of its minimum {low:.4f}): "
-        f"converged{kept}{gap}"
-    )
 
 
 def run_section(run: Run, out: Path, name: str | None = None) -> list[Block]:
