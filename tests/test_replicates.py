@@ -76,14 +76,14 @@ def test_compare_shows_the_group_as_one_row_and_tests_the_difference(workspace):
         workspace, "compare", "tiny", "single", "--root", "runs-tiny", "--baseline", "single"
     ).stdout
     assert "tiny (3 seeds)" in table and " ± " in table and "paired bootstrap" in table
-    # a group named only as the baseline, or by one of its runs, is the whole group
+    # a group named only as the baseline is the whole group; one of its runs by its folder, that run
     seed = next(r for r in (read_run(p) for p in run_dirs(workspace / "runs-tiny")) if r.record.seed == 1)
-    for baseline in ("tiny", str(seed.path)):
+    for baseline, shown in (("tiny", "tiny (3 seeds)"), (str(seed.path), "tiny seed 1")):
         proc = peftspec(
             workspace, "compare", "single", "--root", "runs-tiny", "--baseline", baseline, "--format", "json"
         )
         assert proc.returncode == 0, proc.stderr
-        assert [r["name"] for r in json.loads(proc.stdout)] == ["tiny (3 seeds)", "single"]
+        assert [r["name"] for r in json.loads(proc.stdout)] == [shown, "single"]
 
 
 def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
@@ -101,6 +101,18 @@ def test_the_report_counts_the_group_as_one_row(workspace, tmp_path):
     md = (tmp_path / "b" / "report.md").read_text()
     assert "### Against single" in md and "| tiny (3 seeds) | F1 macro |" in md
     assert "paired bootstrap" in md and "Holm's correction for 4 comparisons" in md
+    # a best that the test does not separate from the baseline is said to be no ranking
+    import re
+
+    best = re.search(r"Best f1_macro \(test\): `([^`]+)` \([0-9.]+\)(.*)", md)
+    assert best is not None
+    if best.group(1) == "single":
+        assert best.group(2).startswith(", the baseline")
+    else:
+        assert re.match(
+            r", (not )?significantly different from the baseline \(Holm p [0-9.]+\)", best.group(2)
+        )
+    assert re.search(r"Best f1_weighted \(test\): `[^`]+` \([0-9.]+\)\.$", md, re.M)  # untested metric
 
 
 @pytest.mark.parametrize(

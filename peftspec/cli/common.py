@@ -90,20 +90,13 @@ def runs_for(args: argparse.Namespace, names: list[str]):
 
 
 def with_baseline(args: argparse.Namespace, runs: list):
-    """`runs` with the `--baseline` run among them (first, when it was not named among them), and
-    the baseline run. A member of a group brings the whole group (its seeds or folds, from its
-    folder), which is the baseline then, unless `--ungroup` compares run by run."""
+    """`runs` with the `--baseline` runs among them (first, when they were not named among them),
+    and the baseline run: a group's id or a prefix naming its runs makes the whole group the
+    baseline; one run directory, that run (its group where the group is shown)."""
     if not args.baseline:
         return runs, None
     matched = runs_for(args, [args.baseline])
     if len({run.record.group.id if run.record.group else run.name for run in matched}) > 1:
         raise UsageError(f"--baseline {args.baseline} matches several runs; name one run or one group")
-    group = matched[0].record.group
-    if group is not None and group.id and not getattr(args, "ungroup", False):
-        from peftspec.runs import read_run
-        from peftspec.runs.select import group_members
-
-        members = group_members(group.id, matched[0].path.parent)
-        matched += [read_run(path) for path in members if path not in {run.path for run in matched}]
     shown = {run.name for run in runs}
     return [*(run for run in matched if run.name not in shown), *runs], matched[0]

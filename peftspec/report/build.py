@@ -131,16 +131,17 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
     for metric, group in ((m, g) for g in groups for m in [*scalar_metrics(), "val_loss"]):
         column = Column(metric, metric)
         scored = [
-            (r[metric], r["name"])
-            for r in group
+            (r[metric], i)
+            for i, r in enumerate(group)
             if isinstance(r.get(metric), int | float) and ranked(r, column)
         ]
         if len(scored) > 1:
-            pick = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
+            value, at = max(scored) if higher_is_better(metric.removeprefix("val_")) else min(scored)
             where = "validation" if metric == "val_loss" else rows[0]["split"]
             if len(groups) > 1:  # among the runs of one data set only
                 where += f"; {group[0].get('scored_on') or 'data not recorded'}"
-            notes.append(f"Best {metric} ({where}): `{pick[1]}` ({pick[0]:.4f}).")
+            tested = _tested(group[at], group, metric)
+            notes.append(f"Best {metric} ({where}): `{group[at]['name']}` ({value:.4f}){tested}.")
     for members in grouped(runs):
         fits = []
         for run in members:
@@ -154,6 +155,26 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
         elif fits[0] is not None:
             notes.append(f"`{names[members[0].name]}`: {fits[0].text}.")
     return notes or ["One run: nothing to compare."]
+
+
+def _tested(pick: dict[str, Any], rows: list[dict[str, Any]], metric: str) -> str:
+    """What the bootstrap against the baseline says of the best row on `metric`, where it tested
+    it: a best that no test separates from the baseline is no ranking."""
+    key = f"{metric}_significant"
+    tested = [r for r in rows if isinstance(r.get(key), bool)]
+    if not tested:
+        return ""
+    if isinstance(pick.get(key), bool):
+        verdict = "significantly" if pick[key] else "not significantly"
+        return f", {verdict} different from the baseline (Holm p {pick[f'{metric}_p_holm']:.4f})"
+    if pick.get(f"{metric}_delta") == 0:  # the baseline itself
+        apart = [r["name"] for r in tested if r[key]]
+        return ", the baseline" + (
+            f"; significantly different from it: {', '.join(apart)}"
+            if apart
+            else ": no row differs significantly"
+        )
+    return ""
 
 
 def run_section(run: Run, out: Path, name: str | None = None) -> list[Block]:
