@@ -187,6 +187,8 @@ def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_
     assert single.returncode == 0, single.stderr
     proc = peftspec(root, "compare", "single", "--root", "runs-cv", "--baseline", cv)
     assert proc.returncode == 1 and "than any of the 3 folds of cv (3 folds)" in " ".join(proc.stderr.split())
+    proc = peftspec(root, "export", cv, "--root", "runs-cv", "-o", str(tmp_path / "out"))  # a model a fold
+    assert proc.returncode == 2 and f"the 3 runs of group {cv}, a model each" in " ".join(proc.stderr.split())
 
 
 def test_a_group_stopped_part_way_says_so_and_resuming_it_finishes_the_group(tmp_path):

@@ -347,3 +347,26 @@ async def test_an_open_run_screen_follows_its_run_to_the_end(root, size, tmp_pat
         assert "ended" in facts and "2026" in facts.split("ended", 1)[1][:30]
         heat = text_of(screen.query_one("#heatmap", Static))
         assert "recorded (yet)" not in heat
+
+
+async def test_a_run_of_a_group_and_a_sweep_trial_says_which_in_its_facts(tmp_path):
+    path = write_run(tmp_path, "sw-t004-20260301T120000Z")
+    record = json.loads((path / "run.json").read_text())
+    record["group"] = {"id": "sw-t004-g20260301T115959Z", "index": 1, "size": 3, "folds": 3}
+    record["trial"] = {
+        "study": "sw",
+        "number": 4,
+        "metric": "f1_macro",
+        "state": "complete",
+        "value": 0.55,
+        "fold": 1,
+        "fold_value": 0.53,
+    }
+    (path / "run.json").write_text(json.dumps(record))
+    app = PeftspecApp(tmp_path, refresh_every=5)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(RunScreen(path))
+        await loaded_run_screen(pilot)
+        facts = " ".join(text_of(app.screen.query_one("#facts-text", Static)).split())
+        assert "group sw-t004-g20260301T115959Z (fold 1, run 2 of 3)" in facts
+        assert "trial sw #4 (complete, f1_macro 0.5500, the mean of its folds; this fold 0.5300)" in facts

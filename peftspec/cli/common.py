@@ -55,15 +55,25 @@ def one_run(argument: str, root: str) -> str:
     found = resolve_runs([argument], root)
     if len(found) > 1:
         names = ", ".join(p.name for p in found[:4]) + (" ..." if len(found) > 4 else "")
-        hint = "name one: its directory or a longer prefix"
-        if argument.endswith(":best"):  # a cross-validated trial: a model per fold
-            from peftspec.runs import read_run
-            from peftspec.sweep.report import retrain_command
-
-            command = retrain_command(read_run(found[0]))
-            hint = f"name one fold's run, or train one model with the trial's values: {command}"
-        raise UsageError(f"{argument!r} names {len(found)} runs ({names})", hint=hint)
+        raise UsageError(f"{argument!r} names {len(found)} runs ({names})", hint=_one_of(argument, found))
     return str(found[0])
+
+
+def _one_of(argument: str, found) -> str:
+    """How to name one run where `argument` named several: one group's runs each hold a model (its
+    seeds, its folds), and a cross-validated sweep trial has the command that trains one."""
+    from peftspec.runs import read_run
+
+    runs = [read_run(path) for path in found]
+    first, group = runs[0], runs[0].record.group
+    if group is None or {run.record.group.id if run.record.group else None for run in runs} != {group.id}:
+        return "name one: its directory or a longer prefix"
+    hint = f"they are the {len(found)} runs of group {group.id}, a model each: name one run's directory"
+    if argument.endswith(":best"):  # a cross-validated trial
+        from peftspec.sweep.report import retrain_command
+
+        hint += f", or train one model with the trial's values: {retrain_command(first)}"
+    return hint + " (peftspec runs lists them)"
 
 
 def color(stream) -> bool:

@@ -18,6 +18,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 from peftspec.metrics.confused import confused_line
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
+from peftspec.runs.groups import member
 from peftspec.runs.reader import fixed_threshold
 from peftspec.runs.record import task_line
 from peftspec.tui.damage import tolerant
@@ -296,6 +297,23 @@ class RunScreen(Screen):
             ("git commit", record.git_commit),
             ("best", record.best.model_dump() if record.best else None),
         ]
+        if record.group is not None and record.group.id:  # a run of --seeds or --folds
+            place = f"{member(run)}, run {(record.group.index or 0) + 1} of {record.group.size}"
+            facts.append(("group", f"{record.group.id} ({place})"))
+        trial = record.trial or {}
+        if trial.get("study") is not None:
+            value = trial.get("value")
+            shown = (
+                f", {trial.get('metric') or 'value'} {value:.4f}" if isinstance(value, int | float) else ""
+            )
+            if isinstance(trial.get("fold_value"), int | float):  # a cross-validated trial's fold
+                shown += f", the mean of its folds; this fold {trial['fold_value']:.4f}"
+            facts.append(
+                (
+                    "trial",
+                    f"{trial['study']} #{trial.get('number')} ({trial.get('state') or 'running'}{shown})",
+                )
+            )
         dist = record.distributed
         if dist:
             facts.append(("processes", f"{dist.get('world_size')} ({dist.get('strategy')})"))
