@@ -152,6 +152,8 @@ def test_folds_cross_validate_as_one_group_whose_validation_rows_cover_the_train
     assert table.returncode == 0, table.stderr
     assert "cv (3 folds)" in table.stdout and "±" in table.stdout
     assert "validation" in table.stdout.splitlines()[-1]  # no test split: the folds' validation figures
+    (row,) = json.loads(peftspec(root, "compare", "cv", "--root", "runs-cv", "--format", "json").stdout)
+    assert row["folds"] == 3 and row["fold"] == [0, 1, 2] and row["members"] == [r.name for r in runs]
 
 
 def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_path):

@@ -130,7 +130,8 @@ def _with_start(row: dict[str, Any]) -> str:
 
 def group_row(members: list[Run], split: str) -> dict[str, Any]:
     """One row for a group of replicates: each number the mean over the seeds that have it, with
-    `<key>_std` (sample standard deviation); `members` and `seeds` name the runs behind it."""
+    `<key>_std` (sample standard deviation); `members` and `seeds` name the runs behind it (a
+    group of folds: `folds`, and each member's `fold`)."""
     rows = [run_row(run, split) for run in members]
     out: dict[str, Any] = dict(rows[0])
     for key in dict.fromkeys(k for r in rows for k in r):
@@ -147,6 +148,9 @@ def group_row(members: list[Run], split: str) -> dict[str, Any]:
         members=[run.name for run in members],
         seeds=[run.record.seed for run in members],
     )
+    group = members[0].record.group
+    if group is not None and group.folds:  # k-fold: which fold each member validated on
+        out.update(folds=group.folds, fold=[run.record.group.index for run in members])
     return out
 
 
