@@ -125,7 +125,11 @@ def test_the_plan_says_how_validation_was_held_out(write_spec):
 
     dataset = 'train = "t.csv"\nvalidation_split = 0.125\nlabels = { format = "single", column = "label" }'
     spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
-    assert held_out_line(spec.dataset) == "12.5% of the training rows, by label (split_seed 42)"
+    assert held_out_line(spec.dataset) == (
+        "12.5% of the training rows, by label, copies of a text together (split_seed 42)"
+    )
+    apart = spec.dataset.model_copy(update={"duplicates_together": False})
+    assert held_out_line(apart) == "12.5% of the training rows, by label (split_seed 42)"
     plain = spec.dataset.model_copy(update={"stratify": False, "split_seed": 3})
     assert held_out_line(plain) == "12.5% of the training rows, at random (split_seed 3)"
     given = spec.dataset.model_copy(update={"validation": spec.dataset.train})
@@ -170,7 +174,7 @@ def test_each_fold_is_validated_on_once(write_spec, tmp_path, stratify):
     assert sorted(seen) == sorted(f"train.csv:{i}" for i in range(1, 201))
     from peftspec.build.overview import held_out_line
 
-    how = "by label" if stratify else "at random"
+    how = "by label, copies of a text together" if stratify else "at random"
     assert held_out_line(spec.dataset) == f"fold 0 of folds 0-3, cut {how} (split_seed 42)"
 
 
@@ -203,3 +207,79 @@ def test_lint_says_which_fold_keys_are_ignored(write_spec):
         if d.code == "ignored-key"
     ]
     assert found == [("ignored-key", "dataset.validation_split"), ("ignored-key", "dataset.fold")]
+
+
+def test_copies_of_a_text_stay_on_one_side_and_rows_without_copies_split_as_before():
+    """Groups (the copies of one text) are never cut; labels keep their shares and the sizes
+    stay near; where every group is one row, the split is the row split, row for row."""
+    from peftspec.build.stratify import stratified_folds
+
+    rng = np.random.default_rng(1)
+    worst = 0.0
+    for trial in range(60):
+        rows = int(rng.integers(40, 400))
+        groups = rng.integers(0, int(rows * rng.uniform(0.4, 0.9)), rows)
+        labels = rng.integers(0, 6, int(groups.max()) + 1)[groups]
+        _, held = stratified_split(labels, 0.2, trial, groups)
+        side = np.zeros(rows, dtype=int)
+        side[held] = 1
+        for label in np.unique(labels):  # each label near its share, as whole groups allow
+            if (labels == label).sum() >= 40:
+                assert 0.1 <= side[labels == label].mean() <= 0.3, (trial, label)
+        assert all(len(set(side[groups == g])) == 1 for g in np.unique(groups)), trial
+        worst = max(worst, abs(len(held) - math.ceil(0.2 * rows)) / math.ceil(0.2 * rows))
+        folds = stratified_folds(labels, 4, trial, groups)
+        assert all(len(set(folds[groups == g])) == 1 for g in np.unique(groups)), trial
+        alone = np.arange(rows)
+        assert stratified_split(labels, 0.2, trial, alone) == stratified_split(labels, 0.2, trial)
+        assert (stratified_folds(labels, 4, trial, alone) == stratified_folds(labels, 4, trial)).all()
+    assert worst <= 0.1, worst
+
+
+def test_a_hold_out_keeps_copies_of_a_text_together_unless_told_not_to(write_spec, tmp_path):
+    """Templated data repeats texts: by default no validation row has a training row's text (the
+    data check says nothing); `duplicates_together = false` places rows alone and the check counts
+    the copies that landed on both sides. A run recorded before the key resumes placing rows alone."""
+    rng = np.random.default_rng(0)
+    texts = [
+        f"the film was {w} and {v}" for w in ("good", "bad", "fine", "odd") for v in ("long", "short", "loud")
+    ]
+    rows = [
+        (texts[i % len(texts)] if i < 180 else f"unique text {i}", "pos" if rng.random() < 0.5 else "neg")
+        for i in range(240)
+    ]
+    (tmp_path / "train.csv").write_text(
+        "text,label\n" + "".join(f"{t},{y}\n" for t, y in rows), encoding="utf-8"
+    )
+    dataset = 'train = "train.csv"\nlabels = { format = "single", column = "label" }'
+    spec = load_spec(write_spec(f'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\n{dataset}\n'))
+    together = load_data(spec.dataset)
+    assert set(together.train.texts).isdisjoint(together.validation.texts)
+    assert not [w for w in together.warnings if "have the text of a training row" in w.message]
+    assert abs(len(together.validation) - 48) <= 15  # 20% of 240, as near as groups of 15 allow
+    apart = load_data(spec.dataset.model_copy(update={"duplicates_together": False}))
+    assert len(apart.validation) == 48
+    assert [w for w in apart.warnings if "have the text of a training row" in w.message]
+    recorded = tmp_path / "recorded.toml"
+    older = "".join(
+        line for line in render_spec(spec).splitlines(True) if not line.startswith("duplicates_together")
+    )
+    recorded.write_text(older, encoding="utf-8")
+    assert load_recorded_spec(recorded).dataset.duplicates_together is False
+
+
+def test_lint_says_duplicates_together_is_ignored_where_no_split_keeps_them(write_spec):
+    labels = 'labels = { format = "single", column = "label" }\n'
+    given = write_spec(
+        'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "t.csv"\nvalidation = "v.csv"\n'
+        f"duplicates_together = false\n{labels}"
+    )
+    assert ("ignored-key", "dataset.duplicates_together") in [
+        (d.code, d.path) for d in check_spec(given).warnings
+    ]
+    random = write_spec(
+        'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "t.csv"\nstratify = false\n'
+        f"duplicates_together = true\n{labels}"
+    )
+    found = [(d.code, d.path, d.message) for d in check_spec(random).warnings]
+    assert any(c == "ignored-key" and "stratify = false" in m for c, _, m in found), found

@@ -16,7 +16,7 @@ from peftspec.build.labels import (
     label_columns,
     lookalikes,
 )
-from peftspec.build.overlap import conflict_warnings, overlap_warnings
+from peftspec.build.overlap import conflict_warnings, overlap_warnings, text_groups
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, frame_problem, read_source
 from peftspec.spec.dataset import DatasetSpec, HubSource
@@ -93,10 +93,11 @@ def load_data(spec: DatasetSpec) -> DataBundle:
         raise DataError(problems)
     train, validation = splits["train"], splits.get("validation")
     problems += conflict_warnings(train, _describe(spec.train), spec.text_column)
+    groups = text_groups(train) if spec.stratify and spec.duplicates_together else None
     if validation is None and spec.folds is not None:
-        train, validation = _fold(train, spec.folds, spec.fold, spec.split_seed, spec.stratify)
+        train, validation = _fold(train, spec.folds, spec.fold, spec.split_seed, spec.stratify, groups)
     elif validation is None:
-        train, validation = _hold_out(train, spec.validation_split, spec.split_seed, spec.stratify)
+        train, validation = _hold_out(train, spec.validation_split, spec.split_seed, spec.stratify, groups)
     problems += _unused_labels(spec, frames["train"], train, names)
     sources = {"validation": spec.validation or spec.train, "test": spec.test}
     others = [(split, _describe(sources[split.name])) for split in (validation, splits.get("test")) if split]
@@ -185,10 +186,11 @@ def _split(spec: DatasetSpec, name: str, frame: pl.DataFrame, labels: np.ndarray
     return Split(name, texts, ids, labels, pairs)
 
 
-def _hold_out(train: Split, fraction: float, seed: int, stratify: bool) -> tuple[Split, Split]:
-    """`fraction` of each label's rows (`stratified_split`), or of all rows at random with
-    sklearn's `train_test_split(test_size=fraction, random_state=seed)` over row positions, so a
-    hand-written script can reproduce the exact split."""
+def _hold_out(train: Split, fraction: float, seed: int, stratify: bool, groups=None) -> tuple[Split, Split]:
+    """`fraction` of each label's rows (`stratified_split`, the copies of a text on one side when
+    `groups` says which rows they are), or of all rows at random with sklearn's
+    `train_test_split(test_size=fraction, random_state=seed)` over row positions, so a hand-written
+    script can reproduce the exact split."""
     import math
 
     from sklearn.model_selection import train_test_split
@@ -208,15 +210,15 @@ def _hold_out(train: Split, fraction: float, seed: int, stratify: bool) -> tuple
             ]
         )
     if stratify:
-        keep, held = stratified_split(train.labels, fraction, seed)
+        keep, held = stratified_split(train.labels, fraction, seed, groups)
     else:
         keep, held = train_test_split(list(range(len(train))), test_size=fraction, random_state=seed)
     return train.take(keep, "train"), train.take(held, "validation")
 
 
-def _fold(train: Split, folds: int, fold: int, seed: int, stratify: bool) -> tuple[Split, Split]:
-    """Fold `fold` of `folds` (`stratified_folds`, or sklearn's `KFold(shuffle=True,
-    random_state=seed)`) as validation, the other folds as training."""
+def _fold(train: Split, folds: int, fold: int, seed: int, stratify: bool, groups=None) -> tuple[Split, Split]:
+    """Fold `fold` of `folds` (`stratified_folds`, a text's copies in one fold with `groups`, or
+    sklearn's `KFold(shuffle=True, random_state=seed)`) as validation, the other folds as training."""
     import numpy as np
     from sklearn.model_selection import KFold
 
@@ -226,7 +228,7 @@ def _fold(train: Split, folds: int, fold: int, seed: int, stratify: bool) -> tup
         message = f"dataset.folds = {folds} needs at least {folds} training rows; there are {len(train)}"
         raise DataError([DataProblem("error", "train", message)])
     if stratify:
-        assigned = stratified_folds(train.labels, folds, seed)
+        assigned = stratified_folds(train.labels, folds, seed, groups)
     else:
         assigned = np.zeros(len(train), dtype=np.int64)
         for index, (_, held) in enumerate(KFold(folds, shuffle=True, random_state=seed).split(train.texts)):

@@ -37,6 +37,15 @@ def _keys(split: Split) -> list[str]:
     return [_key(text, pair) for text, pair in zip(split.texts, pairs)]
 
 
+def text_groups(split: Split):
+    """Each row's group (an int array): rows whose text is the same, as this module compares texts,
+    share one; the split keeps a group on one side (`dataset.duplicates_together`)."""
+    import numpy as np
+
+    first: dict[str, int] = {}
+    return np.array([first.setdefault(key, len(first)) for key in _keys(split)], dtype=np.int64)
+
+
 def overlap_warnings(train: Split, others: list[tuple[Split, str]], column: str) -> list[DataProblem]:
     """A warning for each split in `others` ((split, where its rows come from)) that shares texts
     with `train`: how many rows, their share, and the first few ids."""

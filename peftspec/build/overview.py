@@ -79,6 +79,8 @@ def held_out_line(dataset: DatasetSpec) -> str | None:
     if dataset.validation is not None:
         return None
     how = "by label" if dataset.stratify else "at random"
+    if dataset.stratify and dataset.duplicates_together:
+        how += ", copies of a text together"
     if dataset.folds is not None:
         folds = f"fold {dataset.fold} of folds 0-{dataset.folds - 1}"
         return f"{folds}, cut {how} (split_seed {dataset.split_seed})"

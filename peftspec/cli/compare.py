@@ -51,9 +51,14 @@ def handle(args: argparse.Namespace) -> int:
     )
     if result.note:
         print(f"warning: {result.note}", file=sys.stderr)
-    for run in runs:  # figures on data the run was warned about say so, beside any format
+    warned: dict[str, list[str]] = {}  # figures on data the runs were warned about say so, once each
+    for run in runs:
         for warning in run.record.data_warnings:
-            print(f"warning: {run.name}: data: {warning}", file=sys.stderr)
+            warned.setdefault(warning, []).append(run.name)
+    for warning, names in warned.items():
+        who = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more run(s)"
+        print(f"warning: {who}: data: {warning}", file=sys.stderr)
+    for run in runs:
         if args.split not in (None, "validation", "test"):  # `peftspec evaluate`'s: rows seen in training
             for warning in run.evaluation_warnings(args.split):
                 print(f"warning: {run.name}: {args.split}: {warning}", file=sys.stderr)

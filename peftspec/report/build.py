@@ -55,6 +55,7 @@ HYPERPARAMETERS = {
         "truncate",
         "validation_split",
         "stratify",
+        "duplicates_together",
         "folds",
         "fold",
         "split_seed",
@@ -144,8 +145,18 @@ def observations(rows: list[dict[str, Any]], runs: list[Run]) -> list[str]:
             notes.append(f"Best {metric} ({where}): `{group[at]['name']}` ({value:.4f}){tested}.")
     for members in grouped(runs):
         fits = []
+        shared = (
+            set.intersection(*(set(run.record.data_warnings) for run in members))
+            if len(members) > 1
+            else set()
+        )
+        notes += [f"`{group_name(members)}` (all its runs): **data warning**: {w}." for w in sorted(shared)]
         for run in members:
-            notes += [f"`{names[run.name]}`: **data warning**: {w}." for w in run.record.data_warnings]
+            notes += [
+                f"`{names[run.name]}`: **data warning**: {w}."
+                for w in run.record.data_warnings
+                if w not in shared
+            ]
             warnings = run.evaluation_warnings()
             notes += [f"`{names[run.name]}`: **warning**: {w}." for w in warnings]
             fits.append(fit_of(run, warnings))

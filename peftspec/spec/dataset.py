@@ -266,6 +266,12 @@ class DatasetSpec(SpecModel):
     stratification, rarest label first; rows without a label count as one more label); false =
     rows drawn at random, as scikit-learn's `train_test_split(test_size=validation_split,
     random_state=split_seed)` (or `KFold(shuffle=True)`) does."""
+    duplicates_together: bool = True
+    """With `stratify`: rows whose text is the same (compared case-folded with whitespace collapsed;
+    both texts of a pair) go to one side of the hold-out, or into one fold, so validation never
+    scores a text the model trained on; the held-out share is then met as closely as whole groups
+    of copies allow. false = each row is placed on its own, and a text's copies may land on both
+    sides (the data check then counts them)."""
     folds: int | None = Field(default=None, ge=2, le=100)
     """k-fold cross-validation: cut the training data into this many folds (each label's rows spread
     evenly over them, or at random with `stratify = false`) and validate on fold `fold`, training on

@@ -82,10 +82,15 @@ def pooling(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     dataset = raw.data.get("dataset", {})
-    for key in ("validation_split", "stratify"):
+    for key in ("validation_split", "stratify", "duplicates_together"):
         if spec.dataset.validation is not None and key in dataset:
             message = f"{key} is ignored because dataset.validation is given"
             yield (("dataset", key), "ignored-key", message, None)
+    if spec.dataset.validation is None and not spec.dataset.stratify and "duplicates_together" in dataset:
+        message = (
+            "duplicates_together is ignored with stratify = false: the random split places each row alone"
+        )
+        yield (("dataset", "duplicates_together"), "ignored-key", message, None)
     if spec.dataset.folds is not None and "validation_split" in dataset:
         message = (
             "validation_split is ignored because dataset.folds is set: each fold is validated on in turn"

@@ -73,7 +73,8 @@ def load_recorded_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -
     """A run directory's recorded spec (with `overrides`), for continuing that run or its group. A
     recorded spec writes every key with its value, so a key it lacks did not exist when the run
     started; such a key gets the value that repeats what the run did (`dataset.stratify`: false,
-    the random hold-out of that time)."""
+    the random hold-out of that time; `dataset.duplicates_together`: false, each row placed on its
+    own)."""
     import tomllib
 
     spec = load_spec(path, overrides)
@@ -81,6 +82,8 @@ def load_recorded_spec(path: str | os.PathLike, overrides: Sequence[str] = ()) -
         recorded = tomllib.load(handle).get("dataset", {})
     if "stratify" not in recorded:
         spec.dataset.stratify = False
+    if "duplicates_together" not in recorded:  # recorded before copies of a text were kept together
+        spec.dataset.duplicates_together = False
     return spec
 
 
