@@ -200,6 +200,16 @@ def test_figures_tuned_on_the_split_shown_are_never_ranked(tmp_path):
     assert loss_columns and all("**" not in fixed_row.split("|")[i] for i in loss_columns)  # never ranked
 
 
+def with_validation_losses(path: Path, losses: list[float]) -> None:
+    """Rewrite a fixture run's in-training evaluations to have these validation losses, in order."""
+    lines = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
+    evals = iter(losses)
+    for line in lines:
+        if line["event"] == "eval":
+            line["loss"] = next(evals)
+    (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+
+
 def test_the_fit_verdict_reads_each_runs_own_curve(tmp_path):
     """One run overfits (its validation loss climbs after step 20), one is flat: each is told so,
     with the step, never one sentence for all."""
@@ -210,12 +220,7 @@ def test_the_fit_verdict_reads_each_runs_own_curve(tmp_path):
     verdicts = {}
     for name, losses in {"rising": [0.50, 0.40, 0.48, 0.55], "flat": [0.50, 0.40, 0.41, 0.405]}.items():
         path = write_run(root, f"{name}-20260301T120000Z")
-        lines = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
-        evals = iter(losses)
-        for line in lines:
-            if line["event"] == "eval":
-                line["loss"] = next(evals)
-        (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        with_validation_losses(path, losses)
         verdicts[name] = fit_verdict(read_run(path), [])
     assert verdicts["rising"].startswith(
         "validation loss lowest at step 20 (0.4000) and 38% higher by step 40"
@@ -344,12 +349,7 @@ def test_a_groups_curves_are_one_observation_that_counts_its_runs(tmp_path):
     runs = []
     for fold, losses in enumerate(curves):
         path = write_run(tmp_path, f"cv-20260301T12000{fold}Z")
-        lines = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines()]
-        evals = iter(losses)
-        for line in lines:
-            if line["event"] == "eval":
-                line["loss"] = next(evals)
-        (path / "metrics.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+        with_validation_losses(path, losses)
         record = json.loads((path / "run.json").read_text())
         record["group"] = {"id": "cv-g20260301T115959Z", "index": fold, "size": 5, "folds": 5}
         (path / "run.json").write_text(json.dumps(record))
