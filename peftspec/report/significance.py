@@ -177,7 +177,8 @@ def paired(sides: list[list[Evaluated]], names: list[str] | None = None) -> Bloc
 
 PAIRING_HINT = (
     "compare runs evaluated on the same split of the same data; groups of folds pair up when they "
-    "cut the same data into the same folds (the same dataset.folds, split_seed and stratify)"
+    "cut the same data into the same folds (the same dataset.folds, split_seed, stratify and "
+    "duplicates_together)"
 )
 
 
