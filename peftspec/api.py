@@ -14,6 +14,7 @@ from pathlib import Path
 from peftspec.build.compiled import compile_run
 from peftspec.build.data import DataBundle
 from peftspec.runs import Run
+from peftspec.runs.groups import fold_group, member_sets, place
 from peftspec.spec.root import Spec
 from peftspec.train.runner import RunOutcome
 
@@ -110,20 +111,7 @@ def run_folds(spec_file: str, overrides: Sequence[str], folds: int, *, console=N
     (`compare`, `report` and the TUI show its mean ± sd over the folds). A failed fold stops the
     group (the folds before it stay recorded); `peftspec run --resume` of an interrupted one goes
     on with the rest (`continue_group`)."""
-    return _run_group(spec_file, overrides, {"folds": folds, "varies": ["dataset.fold"]}, console)
-
-
-def member_sets(facts: dict, index: int) -> list[str]:
-    """The `--set`s that make run `index` of a group (`facts`: its record's `folds`, `seeds` and
-    `varies`): its fold, or its seed in each key the seeds vary."""
-    if facts.get("folds"):
-        return [f"dataset.folds={facts['folds']}", f"dataset.fold={index}"]
-    return [f"{key}={facts['seeds'][index]}" for key in facts["varies"]]
-
-
-def _member(facts: dict, index: int) -> str:
-    """How progress names run `index`: `fold 2`, `seed 1`."""
-    return f"fold {index}" if facts.get("folds") else f"seed {facts['seeds'][index]}"
+    return _run_group(spec_file, overrides, fold_group(folds), console)
 
 
 def _run_group(spec_file, overrides, facts: dict, console) -> list[RunOutcome]:
@@ -157,7 +145,7 @@ def _group_member(spec: Spec, files, sets: list[str], group: dict, console, **re
     from peftspec.train.interrupt import RunInterrupted
 
     noun = "fold" if group.get("folds") else "replicate"
-    console.rule(f"{noun} {group['index'] + 1} of {group['size']}: {_member(group, group['index'])}")
+    console.rule(f"{noun} {group['index'] + 1} of {group['size']}: {place(group, group['index'])}")
     try:
         return run_spec(spec, files, sets, console=console, record={"group": group, **record})
     except RunInterrupted as exc:

@@ -51,15 +51,14 @@ def _assign(
     """The side of each row, `sizes[i]` rows on side i, each side near `shares[i]` of every label;
     the rows of a group (`groups`) on one side."""
     indicator = _indicator(np.asarray(labels))
-    weight = np.ones(len(indicator), dtype=np.int64)
-    if groups is not None and len(groups) and len(np.unique(groups)) < len(groups):
+    if groups is not None:
         units, at = np.unique(np.asarray(groups), return_inverse=True)
-        summed = np.zeros((len(units), indicator.shape[1]), dtype=np.int64)
-        np.add.at(summed, at, indicator)
-        weight = np.bincount(at, minlength=len(units)).astype(np.int64)
-        side = _place(summed, weight, sizes, shares, seed)
-        return side[at]
-    return _place(indicator, weight, sizes, shares, seed)
+        if len(units) < len(at):  # some rows share a group: each group is placed as one unit
+            summed = np.zeros((len(units), indicator.shape[1]), dtype=np.int64)
+            np.add.at(summed, at, indicator)
+            side = _place(summed, np.bincount(at, minlength=len(units)), sizes, shares, seed)
+            return side[at]
+    return _place(indicator, np.ones(len(indicator), dtype=np.int64), sizes, shares, seed)
 
 
 def _place(indicator: np.ndarray, weight: np.ndarray, sizes, shares, seed: int) -> np.ndarray:

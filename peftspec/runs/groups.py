@@ -60,11 +60,30 @@ def mean_sd(values: list[float]) -> tuple[float | None, float | None]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else None)
 
 
+def fold_group(folds: int) -> dict:
+    """The facts of a group of folds (`RunRecord.group`), less its id and size: each run sets
+    `dataset.fold`."""
+    return {"folds": folds, "varies": ["dataset.fold"]}
+
+
+def member_sets(facts: dict, index: int) -> list[str]:
+    """The `--set`s that make run `index` of a group (`facts`: its record's `folds`, `seeds` and
+    `varies`): its fold, or its seed in each key the seeds vary."""
+    if facts.get("folds"):
+        return [f"dataset.folds={facts['folds']}", f"dataset.fold={index}"]
+    return [f"{key}={facts['seeds'][index]}" for key in facts["varies"]]
+
+
+def place(facts: dict, index: int, seed: int | None = None) -> str:
+    """How run `index` of a group is named: `fold 2`, or `seed 1` (`seed`, else the group's own)."""
+    if facts.get("folds"):
+        return f"fold {index}"
+    return f"seed {facts['seeds'][index] if seed is None else seed}"
+
+
 def member(run: Run) -> str | None:
     """What the run is in its group: `fold 2` (of `peftspec run --folds`) or `seed 1`; None alone."""
     group = run.record.group
     if group is None or not group.id:
         return None
-    if group.folds:
-        return f"fold {group.index}"
-    return f"seed {run.record.seed}"
+    return place(group.model_dump(), group.index or 0, run.record.seed)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from peftspec.errors import UsageError
-from peftspec.runs.groups import GROUP_ID, named_by
+from peftspec.runs.groups import GROUP_ID, member, named_by
 from peftspec.runs.layout import is_run_dir as _is_run
 
 
@@ -101,8 +101,6 @@ def short_names(runs) -> dict[str, str]:
     share that, with the start time (`quickstart 03-01 12:00`); where even that is shared, the
     folder name."""
     from collections import Counter
-
-    from peftspec.runs.groups import member
 
     base = {}
     for run in runs:

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.runs import RunWriter, read_run
+from peftspec.runs.groups import fold_group, member_sets
 from peftspec.runs.stream import number, step_of
 
 TRIAL_ENV = "PEFTSPEC_TRIAL"
@@ -98,12 +99,12 @@ def run_folds(job: TrialJob, trial, stop) -> TrialOutcome:
 
     group_id = trial.user_attrs.get("group") or f"{job.run_name}-g{utc_now():%Y%m%dT%H%M%SZ}"
     trial.set_user_attr("group", group_id)
-    facts = {"id": group_id, "size": job.folds, "folds": job.folds, "varies": ["dataset.fold"]}
+    facts = {"id": group_id, "size": job.folds, **fold_group(job.folds)}
     outcomes: list[TrialOutcome] = []
     for fold in range(job.folds):
         part = replace(
             job,
-            overrides=[*job.overrides, f"dataset.folds={job.folds}", f"dataset.fold={fold}"],
+            overrides=[*job.overrides, *member_sets(facts, fold)],
             record={**job.record, "fold": fold},
             resume_dir=None,
             folds=None,
