@@ -14,7 +14,7 @@ from pathlib import Path
 from peftspec.build.compiled import compile_run
 from peftspec.build.data import DataBundle
 from peftspec.runs import Run
-from peftspec.runs.groups import fold_group, member_sets, place
+from peftspec.runs.groups import fold_group, group_sets, member_sets, place
 from peftspec.spec.root import Spec
 from peftspec.train.runner import RunOutcome
 
@@ -170,8 +170,7 @@ def continue_group(run_dir: str | Path, *, console=None) -> list[RunOutcome]:
         return []
     facts = group.model_dump()
     present = {read_run(p).record.group.index for p in group_members(group.id, run.path.parent)}
-    own = {s.split("=", 1)[0] for s in member_sets(facts, group.index or 0)}
-    base = [s for s in run.record.overrides if s.split("=", 1)[0] not in own]
+    base = group_sets(run)
     console = _console(console)
     outcomes = []
     for index in (i for i in range(group.size) if i not in present):

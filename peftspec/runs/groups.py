@@ -74,6 +74,16 @@ def member_sets(facts: dict, index: int) -> list[str]:
     return [f"{key}={facts['seeds'][index]}" for key in facts["varies"]]
 
 
+def group_sets(run: Run) -> list[str]:
+    """The run's `--set`s less those that make it its group's member (its fold or seed): what every
+    run of its group was given."""
+    group = run.record.group
+    if group is None or not group.id:
+        return list(run.record.overrides)
+    own = {s.split("=", 1)[0] for s in member_sets(group.model_dump(), group.index or 0)}
+    return [s for s in run.record.overrides if s.split("=", 1)[0] not in own]
+
+
 def place(facts: dict, index: int, seed: int | None = None) -> str:
     """How run `index` of a group is named: `fold 2`, or `seed 1` (`seed`, else the group's own)."""
     if facts.get("folds"):

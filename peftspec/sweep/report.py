@@ -82,9 +82,9 @@ def run_text(row: dict[str, Any]) -> str:
     return Path(row["run_dir"]).name if row["run_dir"] else "-"
 
 
-FOLD_KEYS = ("dataset.folds=", "dataset.fold=", "tracking.run_name=", "sweep.")
-"""The `--set`s of a trial's run that its values do not need: those the sweep adds for the trial
-and its folds, and the sweep's own keys (`peftspec run` ignores them)."""
+TRIAL_KEYS = ("tracking.run_name=", "sweep.")
+"""The `--set`s of a trial's run that its values do not need, beside its fold's: the name the sweep
+gives the trial, and the sweep's own keys (`peftspec run` ignores them)."""
 
 
 def retrain_command(run) -> str:
@@ -93,7 +93,9 @@ def retrain_command(run) -> str:
     take (held out and validated as the spec says)."""
     import shlex
 
-    sets = [s for s in run.record.overrides if not s.startswith(FOLD_KEYS)]
+    from peftspec.runs.groups import group_sets
+
+    sets = [s for s in group_sets(run) if not s.startswith(TRIAL_KEYS)]
     spec = run.record.spec_file or "SPEC"
     return " ".join(["peftspec run", shlex.quote(spec), *(f"--set {shlex.quote(s)}" for s in sets)])
 
