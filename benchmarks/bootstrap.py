@@ -2,6 +2,9 @@
 3,000 rows x 11 labels (SemEval-2018 E-c's size) for 3 runs, 4 headline metrics.
 
     python benchmarks/bootstrap.py [--rows 3000] [--labels 11] [--resamples 10000] [--repeat 3]
+                                   [--seeds 1]
+
+`--seeds N` makes each of the 3 sides a group of N seeds, drawn with replacement on each resample.
 
 Target (issue #14): under 5 s on this project's 2-core machine. Prints the median of `--repeat`
 runs and the spread, and the time of one resample done by hand with scikit-learn for scale.
@@ -34,6 +37,7 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=11)
     parser.add_argument("--resamples", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=1, help="runs in each of the 3 sides")
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     gold, _ = predictions(rng, args.rows, "multi_label", args.labels, 0.8)
@@ -47,14 +51,15 @@ def main() -> None:
                     predictions(rng, args.rows, "multi_label", args.labels, 0.8)[1],
                 )
             )
-            for i in range(3)
+            for i in range(3 * args.seeds)
         ]
+        n = args.seeds
         times = []
         for _ in range(args.repeat):
             start = time.perf_counter()
             compare(
-                runs[:1],
-                {"b": runs[1:2], "c": runs[2:]},
+                runs[:n],
+                {"b": runs[n : 2 * n], "c": runs[2 * n :]},
                 "test",
                 METRIC_NAMES,
                 "multi_label",
@@ -69,12 +74,13 @@ def main() -> None:
         for metric in METRIC_NAMES:
             METRICS[metric].compute(gold[sample], gold[sample], names)
         one = time.perf_counter() - start
-    size = f"{args.resamples:,} resamples x {args.rows:,} rows x {args.labels} labels, 3 runs"
+    sides = "3 runs" if n == 1 else f"3 groups of {n} seeds"
+    size = f"{args.resamples:,} resamples x {args.rows:,} rows x {args.labels} labels, {sides}"
     spread = f"min {min(times):.2f}, max {max(times):.2f}, {args.repeat} runs"
     print(
         f"{size}, {len(METRIC_NAMES)} metrics: median {statistics.median(times):.2f} s ({spread}); "
         f"scikit-learn, one resample of one run: {one * 1000:.1f} ms "
-        f"(x {args.resamples * 3:,} = {one * args.resamples * 3:.0f} s done one resample at a time)"
+        f"(x {args.resamples * 3 * n:,} = {one * args.resamples * 3 * n:.0f} s done one resample at a time)"
     )
 
 

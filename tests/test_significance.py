@@ -142,6 +142,68 @@ def test_a_group_is_the_mean_of_its_seeds_on_each_resample(tmp_path):
     assert result.differences[0].significant  # three seeds each well above the baseline
 
 
+def seed_group(tmp_path, prefix: str, gold, preds, task="multi_class") -> list:
+    return [
+        read_run(with_predictions(tmp_path, f"{prefix}{s}-20260301T12000{s}Z", gold, p, task=task))
+        for s, p in enumerate(preds)
+    ]
+
+
+def right_with(rng, gold, accuracy: float, classes: int = 4) -> np.ndarray:
+    """Predictions right on a random `accuracy` share of the rows."""
+    return np.where(rng.random(len(gold)) < accuracy, gold, (gold + 1) % classes)
+
+
+def test_a_group_of_seeds_that_disagree_is_not_called_better_on_its_rows_alone(tmp_path):
+    """Seeds are drawn with replacement too: one lucky seed of three does not make a recipe better.
+    The rows alone (3,000 of them) would call +0.08 significant many times over."""
+    rng = np.random.default_rng(8)
+    gold = rng.integers(0, 4, 3000)
+    base = seed_group(tmp_path, "a", gold, [right_with(rng, gold, 0.70) for _ in range(3)])
+    lucky = seed_group(tmp_path, "b", gold, [right_with(rng, gold, a) for a in (0.95, 0.68, 0.68)])
+    result = compare(base, {"b": lucky}, "test", ["accuracy"], "multi_class", 4, 2000, 0, "a")
+    found = result.differences[0]
+    assert found.delta == pytest.approx(0.07, abs=0.01)
+    assert found.low < -0.01 and found.high > 0.2  # as wide as a draw of the seeds can move it
+    assert not found.significant and found.p > 0.2
+    assert result.seeded == ["a", "b"] and "each group's seeds" in result.protocol()
+    # the spread between seeds, not the rows, makes it: seeds that agree are as sure as one run
+    steady = seed_group(tmp_path, "c", gold, [right_with(rng, gold, 0.77) for _ in range(3)])
+    result = compare(base, {"c": steady}, "test", ["accuracy"], "multi_class", 4, resamples=2000, seed=0)
+    assert result.differences[0].significant and result.differences[0].low > 0.05
+
+
+def test_seeds_that_decide_alike_leave_the_rows_interval_as_it_was(tmp_path):
+    """Drawing the seeds of a group whose runs decide alike changes nothing: the interval is the
+    rows' interval of one run, resample for resample (the rows' stream is not disturbed)."""
+    rng = np.random.default_rng(9)
+    gold = rng.integers(0, 4, 400)
+    base_pred, other_pred = right_with(rng, gold, 0.7), right_with(rng, gold, 0.78)
+    one = compare(
+        seed_group(tmp_path, "a", gold, [base_pred]),
+        {"b": seed_group(tmp_path, "b", gold, [other_pred])},
+        "test",
+        ["accuracy"],
+        "multi_class",
+        4,
+        resamples=500,
+        seed=3,
+    )
+    alike = compare(
+        seed_group(tmp_path, "c", gold, [base_pred] * 3),
+        {"d": seed_group(tmp_path, "d", gold, [other_pred] * 2)},
+        "test",
+        ["accuracy"],
+        "multi_class",
+        4,
+        resamples=500,
+        seed=3,
+    )
+    a, b = one.differences[0], alike.differences[0]
+    assert (a.delta, a.low, a.high, a.p) == pytest.approx((b.delta, b.low, b.high, b.p))
+    assert one.seeded == [] and "seeds (drawn" not in one.protocol()
+
+
 def test_a_group_of_folds_is_resampled_within_each_fold(tmp_path):
     """Each fold's run was evaluated on that fold's rows: a resample draws each fold's rows within
     it, and a group counts as the mean of its folds' metrics, as the table's row does."""
@@ -183,7 +245,7 @@ def test_a_group_of_folds_is_resampled_within_each_fold(tmp_path):
         diffs.append(side[1] - side[0])
     low, high = np.percentile(np.concatenate(diffs), [2.5, 97.5])
     assert (found.low, found.high) == pytest.approx((low, high))
-    assert found.significant
+    assert found.significant and result.seeded == []  # one run a fold: nothing to draw
 
 
 def test_groups_of_folds_pair_only_with_runs_on_the_same_folds(tmp_path):

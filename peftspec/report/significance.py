@@ -3,14 +3,18 @@
 Protocol (said under every table that shows it): the rows of the split are resampled with
 replacement, the same resample for every run (paired); each run's metric is computed on each
 resample; a group counts as the mean of its runs' metrics on the same resample (its seeds, or its
-folds). A group of folds was evaluated on each fold's rows by another run, so the rows of each fold
-are resampled within that fold, and it pairs only with runs that cut the same data into the same
-folds. A run that tuned its thresholds on the compared rows is decided cross-fitted (each half by
-thresholds tuned on the other half), as its figures in the table are. The 95% interval is the
-percentile interval of the difference to the baseline, the p-value the two-sided bootstrap p-value
-(twice the smaller share of resampled differences on either side of 0), and "significant" means a
-Holm-adjusted p below 0.05 over every (run, metric) comparison in the table. Deterministic given
-the seed; vectorised (`peftspec.metrics.resampled`).
+folds). A group's seeds are drawn with replacement on each resample too (a two-level bootstrap), so
+the interval holds the spread between seeds and not only that between rows: "the group is better"
+then speaks for the training recipe, not for three particular models (a single run is one seed's
+outcome, and its interval holds only the rows' spread). A group of folds was evaluated on each
+fold's rows by another run, so the rows of each fold are resampled within that fold, and it pairs
+only with runs that cut the same data into the same folds. A run that tuned its thresholds on the
+compared rows is decided cross-fitted (each half by thresholds tuned on the other half), as its
+figures in the table are. The 95% interval is the percentile interval of the difference to the
+baseline, the p-value the two-sided bootstrap p-value (twice the smaller share of resampled
+differences on either side of 0), and "significant" means a Holm-adjusted p below 0.05 over every
+(run, metric) comparison in the table. Deterministic given the seed; vectorised
+(`peftspec.metrics.resampled`).
 """
 
 from __future__ import annotations
@@ -81,6 +85,8 @@ class Comparison:
     """Blocks of rows resampled apart: the folds of groups of folds, else 1."""
     crossfit: list[str] = field(default_factory=list)
     """Runs (or groups) decided cross-fitted because they tuned their thresholds on these rows."""
+    seeded: list[str] = field(default_factory=list)
+    """Groups of seeds, whose runs are drawn with replacement on each resample."""
     differences: list[Difference] = field(default_factory=list)
 
     def protocol(self) -> str:
@@ -95,10 +101,16 @@ class Comparison:
                 "decided cross-fitted, each half of the rows by thresholds tuned on the other half, "
                 "as the table shows."
             )
+        seeds = (
+            " and of each group's seeds (drawn with replacement, so that the interval holds the "
+            "spread between seeds)"
+            if self.seeded
+            else ""
+        )
         return (
             f"Differences to {self.baseline} on {self.split} ({rows}): paired bootstrap, "
-            f"{self.resamples:,} resamples of the rows (seed {self.seed}), a group as the mean of its "
-            "runs (seeds or folds) on each resample; 95% percentile intervals, two-sided bootstrap "
+            f"{self.resamples:,} resamples of the rows (seed {self.seed}){seeds}, a group as the mean "
+            "of its runs (seeds or folds) on each resample; 95% percentile intervals, two-sided bootstrap "
             f"p-values, * = significant at {ALPHA} after Holm's correction for "
             f"{len(self.differences)} comparisons.{tuned}"
         )
@@ -283,21 +295,39 @@ def compare(
         at += len(side)
     metrics = [m for m in metrics if m in METRIC_OF]
 
-    def side_values(counts: np.ndarray) -> np.ndarray:
-        """(sides, metrics, B): each side's metric on each resample (a group: its runs' mean)."""
+    replicates = [_replicates(blocks.of_run[s]) for s in slices]
+    seeds_rng = np.random.default_rng([seed, 1])  # apart from the rows' stream, which stays as it was
+
+    def side_values(counts: np.ndarray, draw: bool = True) -> np.ndarray:
+        """(sides, metrics, B): each side's metric on each resample. A group counts as the mean of
+        its folds, each fold (or the one split) as the mean of its seeds, drawn with replacement
+        on each resample when `draw`."""
         per_run = np.stack(
             [
                 np.stack([METRIC_OF[m](t) for m in metrics])
                 for t in (tallies(tb, counts[:, c]) for tb, c in zip(tables, columns))
             ]
         )
-        return np.stack([per_run[s].mean(axis=0) for s in slices])
+        b = np.arange(len(counts))[:, None]
+        sides = []
+        for s, sets in zip(slices, replicates):
+            runs = per_run[s]
+            parts = []
+            for at in sets:  # runs[at] (R, M, B) -> (M, B); a drawn set indexes as (B, R, M)
+                if draw and len(at) > 1:
+                    chosen = np.asarray(at)[seeds_rng.integers(0, len(at), size=(len(counts), len(at)))]
+                    parts.append(runs[chosen, :, b].mean(axis=1).T)
+                else:
+                    parts.append(runs[at].mean(axis=0))
+            sides.append(np.mean(parts, axis=0))
+        return np.stack(sides)
 
     rows = int(edges[-1])
-    observed = side_values(np.ones((1, rows), dtype=np.int64))[:, :, 0]
+    observed = side_values(np.ones((1, rows), dtype=np.int64), draw=False)[:, :, 0]
     draws = np.concatenate([side_values(c) for c in resample_counts(blocks.sizes, resamples, seed)], axis=2)
     crossfit = [names[i] for i, s in enumerate(slices) if any(r.crossfit for r in blocks.runs[s])]
-    comparison = Comparison(names[0], split, resamples, seed, rows, len(blocks.sizes), crossfit)
+    seeded = [names[i] for i, sets in enumerate(replicates) if any(len(at) > 1 for at in sets)]
+    comparison = Comparison(names[0], split, resamples, seed, rows, len(blocks.sizes), crossfit, seeded)
     for i, name in enumerate(names[1:], start=1):
         for j, metric in enumerate(metrics):
             diff = draws[i, j] - draws[0, j]
@@ -308,6 +338,15 @@ def compare(
             comparison.differences.append(Difference(name, metric, delta, low, high, p))
     holm(comparison.differences)
     return comparison
+
+
+def _replicates(of_run: list[int]) -> list[list[int]]:
+    """A side's runs (their positions in it) by the block they were evaluated on: one set of seeds
+    for runs of one split, one run per fold for a group of folds."""
+    sets: dict[int, list[int]] = {}
+    for i, block in enumerate(of_run):
+        sets.setdefault(block, []).append(i)
+    return list(sets.values())
 
 
 def holm(differences: list[Difference]) -> None:
