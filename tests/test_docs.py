@@ -68,3 +68,20 @@ def test_the_hook_lints_a_bad_spec_anywhere_and_skips_other_toml(tmp_path):
     assert "experiments/bad.toml:2:1" in proc.stdout and "did you mean 'dataset'" in proc.stdout
     assert "pyproject.toml" not in proc.stdout.replace("Skipped 1 TOML file(s)", "")
     assert "Checked 1 spec file" in proc.stdout and "Skipped 1 TOML file(s) that are not specs" in proc.stdout
+
+
+def test_every_command_line_argument_says_what_it_is():
+    """`peftspec COMMAND --help` is the CLI's documentation: an argument without help is a gap."""
+    import argparse
+
+    from peftspec.cli import build_parser
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    bare = [
+        f"{name} {action.metavar or action.dest}"
+        for name, sub in commands.choices.items()
+        for action in sub._actions
+        if not isinstance(action, argparse._HelpAction) and not action.help
+    ]
+    assert len(commands.choices) >= 16 and bare == []

@@ -98,6 +98,25 @@ def test_label_lists_in_json_lines(tmp_path: Path):
     assert spec["name"] == tmp_path.name  # a file named train: its folder's name
 
 
+def test_rows_under_a_key_of_one_json_object_set_the_readers_field(tmp_path: Path):
+    """SQuAD-style files wrap their rows in an object: init finds the list and says so, and the
+    spec it writes reads the file (with a dev file beside it in the same shape)."""
+    import json
+
+    for name, n in (("train.json", 40), ("dev.json", 12)):
+        rows = [
+            {"sentence": f"words {i} " * 3, "tags": [["joy"], ["fear", "joy"], []][i % 3]} for i in range(n)
+        ]
+        (tmp_path / name).write_text(json.dumps({"version": "1.1", "data": rows}), encoding="utf-8")
+    proc, spec, _ = init(tmp_path, "train.json")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"] == {"field": "data"}
+    assert spec["dataset"]["validation"] == "dev.json"
+    assert "its rows are the list under 'data'" in proc.stdout
+    assert "rows: train 40, validation 12; multi-label, 2 labels: fear, joy" in proc.stdout
+    assert_clean(tmp_path)
+
+
 def test_quotes_that_are_literal_text_turn_quoting_off(tmp_path: Path):
     """A tweet that opens with a straight quote it never closes: with `"` as a quote character the
     rest of the file is one cell."""

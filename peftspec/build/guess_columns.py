@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from peftspec.build.problems import DataError
-from peftspec.build.tables import FILE_COL, ROW_COL, file_format, read_file
+from peftspec.build.tables import FILE_COL, ROW_COL, file_format, json_rows_key, local_path, read_file
 from peftspec.errors import UserError
 from peftspec.spec.dataset import ReaderOptions
 
@@ -85,7 +85,10 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     except DataError as exc:
         raise GuessError(str(exc)) from None
     base = _separator(data, fmt, notes) if fmt in ("csv", "tsv") else {}
-    attempts: list[dict[str, Any]] = [base, {**base, "quoting": False}] if fmt in ("csv", "tsv") else [{}]
+    if fmt == "json" and (under := json_rows_key(local_path(data))):
+        base = {"field": under}
+        notes.append(f"reader: the file is one JSON object; its rows are the list under {under!r}")
+    attempts: list[dict[str, Any]] = [base, {**base, "quoting": False}] if fmt in ("csv", "tsv") else [base]
     read: list[tuple[dict[str, Any], pl.DataFrame]] = []
     failed = None
     for options in attempts:

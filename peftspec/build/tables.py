@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
@@ -96,9 +96,7 @@ def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
 
     import polars as pl
 
-    with open(real, "rb") as fh:
-        is_object = fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
-    if not is_object:  # a list of rows, whatever `field` says (it names the rows of objects)
+    if not _is_object(real):  # a list of rows, whatever `field` says (it names the rows of objects)
         return pl.read_json(real)
     with open(
         real, encoding="utf-8-sig", errors="replace" if reader.encoding == "utf8-lossy" else "strict"
@@ -106,12 +104,8 @@ def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
         data = json.load(fh)
     keys = ", ".join(map(repr, list(data)[:8]))
     if reader.field is None:
-        lists = [k for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)]
-        hint = (
-            f'; the rows look to be under {lists[0]!r}: set dataset.reader.field = "{lists[0]}"'
-            if lists
-            else ""
-        )
+        under = rows_key(data)
+        hint = f'; the rows look to be under {under!r}: set dataset.reader.field = "{under}"' if under else ""
         raise _problem(path, f"the file is one JSON object (keys {keys}), not a list of rows{hint}")
     rows = data.get(reader.field)
     if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
@@ -122,6 +116,33 @@ def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
             f"found {found} (keys {keys})",
         )
     return pl.read_json(io.BytesIO(json.dumps(rows).encode()))
+
+
+def rows_key(data: Any) -> str | None:
+    """The key of a JSON object that holds the rows (the first list of objects), or None."""
+    if not isinstance(data, dict):
+        return None
+    return next((k for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)), None)
+
+
+def json_rows_key(path: str) -> str | None:
+    """For a `.json` file that is one object rather than a list of rows: the key holding its rows
+    (what `dataset.reader.field` should say); None for a list, or an object without rows."""
+    import json
+
+    if not _is_object(path):
+        return None
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as fh:
+            return rows_key(json.load(fh))
+    except (OSError, ValueError):
+        return None
+
+
+def _is_object(path: str) -> bool:
+    """Whether a JSON file is one object (`{`) rather than a list of rows."""
+    with open(path, "rb") as fh:
+        return fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def _problem(path: str, message: str) -> DataError:

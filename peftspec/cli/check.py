@@ -15,7 +15,9 @@ def add_parser(sub) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders (searched recursively)")
     p.add_argument("--steps", type=int, default=4, help="training steps per spec (default: 4)")
     p.add_argument("--keep", metavar="DIR", help="keep the toy runs under DIR (default: a temporary folder)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text for people, json for tools"
+    )
     add_set(p)
     p.set_defaults(handler=handle)
 

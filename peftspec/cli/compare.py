@@ -14,7 +14,12 @@ HELP = "compare recorded runs side by side (groups of replicates as mean ± sd)"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("compare", help=HELP)
-    p.add_argument("--format", choices=["table", "markdown", "csv", "json"], default="table")
+    p.add_argument(
+        "--format",
+        choices=["table", "markdown", "csv", "json"],
+        default="table",
+        help="table for the terminal, markdown to paste, csv or json for tools",
+    )
     p.add_argument(
         "--baseline",
         metavar="RUN",

@@ -14,7 +14,13 @@ HELP = "write a commented starter spec (with --data: guessed from a data file)"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("init", help=HELP)
-    p.add_argument("path", nargs="?", default="spec.toml", metavar="PATH")
+    p.add_argument(
+        "path",
+        nargs="?",
+        default="spec.toml",
+        metavar="PATH",
+        help="the spec file to write (default spec.toml)",
+    )
     p.add_argument(
         "--data",
         metavar="TRAIN",

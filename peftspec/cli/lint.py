@@ -13,7 +13,12 @@ HELP = "check spec files (fast, no model loaded)"
 def add_parser(sub) -> None:
     p = sub.add_parser("lint", help=HELP)
     p.add_argument("paths", nargs="+", metavar="PATH", help="spec files or folders (searched recursively)")
-    p.add_argument("--format", choices=["text", "json", "github"], default="text")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "github"],
+        default="text",
+        help="text for people, json for tools, github for workflow annotations on the spec lines",
+    )
     p.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     p.add_argument(
         "--specs-only",

@@ -12,7 +12,7 @@ HELP = "estimate peak GPU memory before any download, and what makes it fit"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("plan", help=HELP)
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help="the spec file")
     p.add_argument(
         "--gpu-memory", metavar="SIZE", help="the card's memory (24GiB, 80GB); exit 1 if it does not fit"
     )

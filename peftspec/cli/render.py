@@ -11,7 +11,7 @@ HELP = "print a spec with every default filled in, as TOML"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("render", help=HELP)
-    p.add_argument("spec", metavar="SPEC")
+    p.add_argument("spec", metavar="SPEC", help="the spec file")
     add_set(p)
     p.set_defaults(handler=handle)
 

@@ -9,7 +9,12 @@ HELP = "print the spec JSON Schema (or the Markdown reference)"
 
 def add_parser(sub) -> None:
     p = sub.add_parser("schema", help=HELP)
-    p.add_argument("--format", choices=["json", "markdown"], default="json")
+    p.add_argument(
+        "--format",
+        choices=["json", "markdown"],
+        default="json",
+        help="the JSON Schema (for editors), or the Markdown reference (docs/spec-reference.md)",
+    )
     p.set_defaults(handler=handle)
 
 
