@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.report.compare import comparison_rows
+from peftspec.report.compare import compare_runs, comparison_rows
 from peftspec.runs import RunNotFound, read_run, resolve_runs
 from tests.helpers.cli import peftspec as run_cli
 from tests.helpers.fixture_runs import ML_LABELS, write_fixture_root, write_run
@@ -40,7 +40,10 @@ def test_compare_json_round_trips_and_equals_eval_json(runs):
     proc = peftspec("compare", *map(str, chosen), "--format", "json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)
-    assert rows == comparison_rows([read_run(p) for p in chosen], "test")  # every run has a test split
+    assert rows == compare_runs([read_run(p) for p in chosen]).rows  # every run has a test split
+    plain = comparison_rows([read_run(p) for p in chosen], "test")
+    assert [{k: v for k, v in r.items() if not k.startswith("spec.")} for r in rows] == plain
+    assert [r["spec.adapter.kind"] for r in rows] == ["lora", "ia3", "lora"]  # what sets them apart
     assert [r["name"] for r in rows] == ["ml-lora", "ml-ia3", "mc-lora"]  # short names beside folders
     for row, path in zip(rows, chosen):
         evaluation = json.loads((path / "eval.json").read_text())
@@ -92,8 +95,8 @@ def test_runs_scored_on_different_data_are_ranked_only_within_their_data(runs, t
     assert len({(r["scored_on"], r["label_set"]) for r in rows}) == 2
     mixed = [runs["lora"], runs["qlora"], runs["multiclass"]]
     md = peftspec("compare", *map(str, mixed), "--format", "markdown").stdout
-    (multiclass,) = [line for line in md.splitlines() if line.startswith("| mc-lora |")]
-    (better,) = [line for line in md.splitlines() if line.startswith("| ml-qlora |")]
+    multiclass = next(line for line in md.splitlines() if line.startswith("| mc-lora |"))  # the metrics'
+    better = next(line for line in md.splitlines() if line.startswith("| ml-qlora |"))
     assert "**" not in multiclass and "**0.6000**" in better  # qlora's F1 macro beats lora's, not mc's
     same = peftspec("compare", str(runs["lora"]), str(runs["qlora"]), "--format", "markdown").stdout
     assert "different data" not in same and "**" in same

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from peftspec.errors import UserError
+from peftspec.spec.flat import flatten
 from peftspec.spec.root import Spec
 
 
@@ -19,18 +20,9 @@ class ResumeRefused(UserError):
 
 def spec_changes(recorded: Spec, new: Spec) -> list[tuple[str, Any, Any]]:
     """(dotted key, recorded value, new value) for every leaf that differs."""
-    before, after = _flatten(recorded.model_dump(mode="json")), _flatten(new.model_dump(mode="json"))
+    before, after = flatten(recorded.model_dump(mode="json")), flatten(new.model_dump(mode="json"))
     keys = sorted(set(before) | set(after))
     return [(k, before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)]
-
-
-def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, inner in value.items():
-            out.update(_flatten(inner, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): value}
 
 
 def _allowed(key: str, force: Sequence[str]) -> bool:

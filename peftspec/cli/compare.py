@@ -74,10 +74,12 @@ def handle(args: argparse.Namespace) -> int:
         if not console.is_terminal:
             console = Console(width=1000)  # piped or redirected: never squeeze numbers
         console.print(compare.as_rich_table(result.rows, result.baseline_name))
+        if result.settings:
+            console.print(compare.as_rich_settings(result.rows, result.settings))
         if result.comparison is not None:
             console.print(compare.as_rich_significance(result.comparison))
     elif args.format == "markdown":
-        print(compare.as_markdown(result.rows, result.comparison), end="")
+        print(compare.as_markdown(result.rows, result.comparison, result.settings), end="")
     else:
         formats = {"json": compare.as_json, "csv": compare.as_csv}
         print(formats[args.format](result.rows), end="" if args.format != "json" else "\n")

@@ -105,10 +105,21 @@ def overview(runs: list[Run], split: str, baseline: Run | None = None) -> list[B
             "time: lower is better; training losses are not ranked."
         ),
         Table([c.title for c in columns], table_rows, [c.key != "name" for c in columns]),
+        *_settings_blocks(compared),
         *_significance_blocks(compared),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
     ]
+
+
+def _settings_blocks(compared) -> list[Block]:
+    """What sets the runs apart: the spec keys that differ, each row's value."""
+    if not compared.settings:
+        return []
+    from peftspec.report.compare import SETTINGS_CAPTION, settings_table
+
+    header, cells = settings_table(compared.rows, compared.settings)
+    return [Heading(3, "Set apart by"), Table(header, cells, [False] * len(header)), Para(SETTINGS_CAPTION)]
 
 
 def _significance_blocks(compared) -> list[Block]:

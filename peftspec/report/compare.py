@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from peftspec.metrics.registry import headline_metrics, scalar_metrics
@@ -165,6 +165,8 @@ class Compared:
     """A `significance.Comparison` when a baseline was given (and significance not turned off)."""
     note: str | None = None
     """Why there is no significance although it was asked for (a run without predictions)."""
+    settings: list[tuple[str, list[str]]] = field(default_factory=list)
+    """The spec keys that set the rows apart, each row's value (`settings.set_apart`)."""
 
     @property
     def baseline_name(self) -> str | None:
@@ -187,11 +189,12 @@ def compare_runs(
     everything = list({run.name: run for run in [*runs, *([baseline] if baseline else [])]}.values())
     split = default_split(everything, split)
     rows = comparison_rows(everything, split, group=group)
+    settings = _settings(everything, rows)
     if baseline is None:
-        return Compared(rows, split)
+        return Compared(rows, split, settings=settings)
     base = next(r for r in rows if baseline.name in r.get("members", [r["run"]]))
     rows = with_deltas(rows, base["run"])
-    result = Compared(rows, split, base["run"])
+    result = Compared(rows, split, base["run"], settings=settings)
     if significance and len(rows) > 1:
         from peftspec.report.significance import NoPredictions
 
@@ -200,6 +203,20 @@ def compare_runs(
         except NoPredictions as exc:
             result.note = exc.message
     return result
+
+
+def _settings(runs: list[Run], rows: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
+    """What sets the rows apart (`settings.set_apart`), each key also on every row as
+    `spec.<key>` for JSON and CSV."""
+    from peftspec.report.settings import set_apart
+
+    by_name = {run.name: run for run in runs}
+    specs = [[by_name[name].spec_dict() for name in row.get("members", [row["run"]])] for row in rows]
+    settings = set_apart(specs)
+    for key, values in settings:
+        for row, value in zip(rows, values):
+            row[f"spec.{key}"] = value
+    return settings
 
 
 def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed: int):
@@ -263,13 +280,30 @@ def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]
     return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows]
 
 
-def as_markdown(rows: list[dict[str, Any]], comparison=None) -> str:
-    """The table, its caption, and with a `significance.Comparison` the differences to the
-    baseline with their protocol."""
+SETTINGS_CAPTION = (
+    "Spec keys whose values differ between the rows, among those that some run set away from the "
+    "default (`-`: unset, so the default for the run, or a key its adapter or quantisation kind "
+    "does not have); a group lists its runs' values where they differ."
+)
+
+
+def settings_table(rows: list[dict[str, Any]], settings: list[tuple[str, list[str]]]):
+    """(header, cells): each row's name and its value of every key that sets the rows apart."""
+    header = ["run", *(key for key, _ in settings)]
+    return header, [[row["name"], *(values[i] for _, values in settings)] for i, row in enumerate(rows)]
+
+
+def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:
+    """The table, its caption, what sets the rows apart, and with a `significance.Comparison` the
+    differences to the baseline with their protocol."""
     columns = present_columns(rows)
     cells = _cells(rows, columns, lambda t: f"**{t}**")
     lines = markdown_table([c.title for c in columns], cells, [c.key != "name" for c in columns])
     text = "\n".join(lines) + "\n" + f"\n{caption(rows)}\n"
+    if settings:
+        header, cells = settings_table(rows, list(settings))
+        table = markdown_table(header, cells, [False] * len(header))
+        text += "\n" + "\n".join(table) + f"\n\n{SETTINGS_CAPTION}\n"
     if comparison is not None:
         from peftspec.report import significance
 
@@ -293,6 +327,22 @@ def as_rich_significance(comparison):
         table.add_row(*(Text(c, style=style if i >= 2 else "") for i, c in enumerate(cells)))
     table.caption = comparison.protocol()
     table.caption_justify = "left"
+    return table
+
+
+def as_rich_settings(rows: list[dict[str, Any]], settings: list[tuple[str, list[str]]]):
+    """What sets the rows apart, as a terminal table."""
+    from rich.table import Table
+    from rich.text import Text
+
+    header, cells = settings_table(rows, settings)
+    table = Table(
+        title="Set apart by", title_justify="left", caption=SETTINGS_CAPTION, caption_justify="left"
+    )
+    for title in header:
+        table.add_column(title)
+    for row in cells:
+        table.add_row(*(Text(c) for c in row))
     return table
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,29 +182,6 @@ def duration_text(seconds: float | None) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
-
-
-def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    out = {}
-    for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        else:
-            out[name] = json.dumps(value) if isinstance(value, list | str) else str(value)
-    return out
-
-
-def config_diff(specs: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
-    """Keys whose values differ between the specs, with each spec's value ("-" when unset)."""
-    flat = [flatten(s) for s in specs]
-    keys = sorted(set().union(*flat))
-    rows = []
-    for key in keys:
-        values = [f.get(key, "-") for f in flat]
-        if len(set(values)) > 1:
-            rows.append((key, values))
-    return rows
 
 
 def downsample(xs: list[float], ys: list[float], width: int) -> tuple[list[float], list[float]]:

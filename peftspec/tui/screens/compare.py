@@ -22,10 +22,11 @@ from peftspec.report.columns import (
     present_columns,
 )
 from peftspec.report.compare import comparison_rows, default_split
+from peftspec.report.settings import set_apart
 from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
 from peftspec.tui.damage import tolerant
-from peftspec.tui.data import config_diff, fit_columns
+from peftspec.tui.data import fit_columns
 from peftspec.tui.panes import focus_content, step_pane
 from peftspec.tui.widgets.curves import Curves
 
@@ -153,7 +154,7 @@ class CompareScreen(Screen):
         table.add_column("key", key="key")
         for r in self.runs:
             table.add_column(Text(r.name), key=r.name)
-        diff = config_diff([r.spec_dict() for r in self.runs])
+        diff = set_apart([[r.spec_dict()] for r in self.runs])
         for key, values in diff:
             table.add_row(Text(key), *(Text(v) for v in values))
         if not diff:
