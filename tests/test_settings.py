@@ -85,3 +85,9 @@ def test_compare_and_report_show_what_sets_the_runs_apart(tmp_path):
     peftspec(tmp_path, "report", str(lora), str(ia3), "-o", str(tmp_path / "rep"))
     report = (tmp_path / "rep" / "report.md").read_text()
     assert "### Set apart by" in report and "| ml-lora | lora |" in report
+
+
+def test_a_run_without_a_readable_spec_sets_nothing_apart(recorded):
+    other = variant(recorded, trainer__weight_decay=0.1)
+    assert set_apart([[recorded], [other], [{}]]) == [("trainer.weight_decay", ["0.01", "0.1", "?"])]
+    assert set_apart([[recorded], [{}]]) == []

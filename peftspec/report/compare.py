@@ -283,7 +283,7 @@ def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]
 SETTINGS_CAPTION = (
     "Spec keys whose values differ between the rows, among those that some run set away from the "
     "default (`-`: unset, so the default for the run, or a key its adapter or quantisation kind "
-    "does not have); a group lists its runs' values where they differ."
+    "does not have; `?`: no readable spec.toml); a group lists its runs' values where they differ."
 )
 
 

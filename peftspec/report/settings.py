@@ -14,22 +14,23 @@ from peftspec.spec.flat import flatten
 IGNORED = ("name", "description", "schema_version", "extends", "tracking", "sweep")
 """Top-level keys (and tables) that say nothing about what was trained."""
 UNSET = "-"
+UNREAD = "?"
+"""A row whose recorded spec is missing or unreadable."""
 
 
 def set_apart(rows: list[list[dict[str, Any]]]) -> list[tuple[str, list[str]]]:
     """(dotted key, each row's value as text) for the keys that set the rows apart; each row is
-    the recorded specs of its runs (one, or a group's)."""
-    flat = [[_kept(flatten(spec)) for spec in specs] for specs in rows]
-    chosen = set().union(*(_chosen(spec) for specs in rows for spec in specs))
+    the recorded specs of its runs (one, or a group's). A run whose spec could not be read (an
+    empty dict) shows `?` and sets nothing apart."""
+    flat = [[_kept(flatten(spec)) for spec in specs if spec] for specs in rows]
+    chosen = set().union(*(_chosen(spec) for specs in rows for spec in specs if spec))
     seen = [k for k in dict.fromkeys(k for row in flat for f in row for k in f) if k in chosen]
     tables = list(dict.fromkeys(k.rpartition(".")[0] for k in seen))
-    keys = sorted(
-        seen, key=lambda k: tables.index(k.rpartition(".")[0])
-    )  # spec order, a table's keys together
+    keys = sorted(seen, key=lambda k: tables.index(k.rpartition(".")[0]))  # spec order, tables together
     out = []
     for key in keys:
-        values = [_row_value([f.get(key, UNSET) for f in row]) for row in flat]
-        if len(set(values)) > 1:
+        values = [_row_value([f.get(key, UNSET) for f in row]) if row else UNREAD for row in flat]
+        if len(set(values) - {UNREAD}) > 1:
             out.append((key, values))
     return out
 
