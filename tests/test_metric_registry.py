@@ -20,7 +20,9 @@ def test_every_requestable_metric_computes_for_its_tasks():
         "binary": (gold_b, pred_b, ["neg", "pos"]),
     }
     for task, (gold, pred, names) in data.items():
-        values = compute(metrics_for(task), task, gold, pred, names)
+        scores = np.eye(len(names))[pred] * 0.8 + 0.1 if task != "multi_label" else pred * 0.8 + 0.1
+        values = compute(metrics_for(task), task, gold, pred, names, scores)
+        assert set(values) == set(metrics_for(task)), task
         for name, value in values.items():
             assert isinstance(value, float) == METRICS[name].scalar, (task, name)
 

@@ -69,6 +69,40 @@ def test_multiclass_and_binary():
     assert binary == {"f1": 0.5, "precision": 0.5}
 
 
+def test_ranking_metrics_are_scikit_learns_on_the_scores_and_ignore_the_thresholds(multilabel):
+    gold, scores = multilabel
+    names = ["roc_auc", "average_precision"]
+    got = compute(names, "multi_label", gold, decide(scores, "multi_label", 0.5), LABELS, scores)
+    assert got["roc_auc"] == pytest.approx(skm.roc_auc_score(gold, scores, average="macro"))
+    assert got["average_precision"] == pytest.approx(
+        skm.average_precision_score(gold, scores, average="macro")
+    )
+    assert compute(names, "multi_label", gold, decide(scores, "multi_label", 0.9), LABELS, scores) == got
+    assert compute(names, "multi_label", gold, gold, LABELS) == {}  # decisions alone: not computed
+    # a label that never occurs in the split has no ROC curve: the mean is over the others
+    absent = gold.copy()
+    absent[:, 2] = 0
+    expected = np.mean([skm.roc_auc_score(absent[:, j], scores[:, j]) for j in range(2)])
+    assert compute(["roc_auc"], "multi_label", absent, absent, LABELS, scores)["roc_auc"] == pytest.approx(
+        expected
+    )
+    diverged = scores.copy()
+    diverged[0, 0] = np.nan  # what a model whose weights overflowed scores: a figure, not a crash
+    assert all(np.isnan(v) for v in compute(names, "multi_label", gold, gold, LABELS, diverged).values())
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 3, 300)
+    probs = scores_from_logits(np.eye(3)[classes] * 1.5 + rng.normal(size=(300, 3)), "multi_class")
+    got = compute(names, "multi_class", classes, probs.argmax(1), LABELS, probs)
+    assert got["roc_auc"] == pytest.approx(
+        skm.roc_auc_score(classes, probs, multi_class="ovr", average="macro")
+    )
+    positive = classes == 1
+    two = np.stack([1 - probs[:, 1], probs[:, 1]], axis=1)
+    got = compute(names, "binary", positive.astype(int), two.argmax(1), ["n", "p"], two)
+    assert got["roc_auc"] == pytest.approx(skm.roc_auc_score(positive, probs[:, 1]))
+    assert got["average_precision"] == pytest.approx(skm.average_precision_score(positive, probs[:, 1]))
+
+
 def test_tuned_thresholds_never_lower_per_label_f1(multilabel):
     gold, scores = multilabel
     cut = tune_thresholds(scores, gold).values

@@ -23,6 +23,8 @@ def test_minimal_spec_gets_every_default(write_spec):
         "f1_weighted",
         "subset_accuracy",
         "jaccard",
+        "roc_auc",
+        "average_precision",
         "per_label",
     ]
     assert spec.tracking.run_name == "mini"
@@ -149,6 +151,7 @@ def test_thresholds_are_tuned_for_the_best_metric_unless_told(write_spec, traine
         ('threshold = 0.5\ntune_for = "jaccard"', "tune_for applies to tuned thresholds", None),
         ('threshold = "tuned"\ntune_for = "jacard"', "cannot be tuned for 'jacard'", "jaccard"),
         ('threshold = "tuned"\ntune_for = "loss"', "cannot be tuned for 'loss'", None),
+        ('threshold = "tuned"\ntune_for = "roc_auc"', "'roc_auc' (it is computed from the scores", None),
     ],
 )
 def test_tune_for_mistakes_are_errors(write_spec, metrics, message, suggestion):

@@ -60,7 +60,7 @@ def evaluate_file(
     predicted = decide(scores, task, loaded.thresholds)
     metrics = {
         **result.stats(),
-        **compute(spec.metrics.names or [], task, split.labels, predicted, loaded.label_names),
+        **compute(spec.metrics.names or [], task, split.labels, predicted, loaded.label_names, scores),
     }
     warnings = seen_in_training(loaded, split, data)
     evaluation = {

@@ -22,7 +22,7 @@ class MetricComputer:
         logits = predictions[0] if isinstance(predictions, tuple) else predictions
         scores = scores_from_logits(logits, self.task)
         pred = decide(scores, self.task, self.threshold)
-        result = compute(self.names, self.task, eval_pred.label_ids, pred, self.label_names)
+        result = compute(self.names, self.task, eval_pred.label_ids, pred, self.label_names, scores)
         self.last_details = {k: v for k, v in result.items() if not isinstance(v, float)}
         self.last_details["health"] = prediction_health(scores, pred, self.task, self.label_names)
         return {k: v for k, v in result.items() if isinstance(v, float)}

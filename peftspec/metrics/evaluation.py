@@ -85,7 +85,7 @@ def evaluate_split(
     scores = scores_from_logits(logits, task)
     cut = np.array(list(thresholds["values"].values())) if thresholds["values"] else 0.5
     predicted = decide(scores, task, cut)
-    metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names)}
+    metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names, scores)}
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, 0.5)

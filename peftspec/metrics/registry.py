@@ -37,6 +37,9 @@ class Metric:
     """None for the loss, which the model computes."""
     headline: bool = False
     """Shown where there is room for only a few (the TUI's run list, report curves)."""
+    from_scores: bool = False
+    """Computed from the scores (probabilities) rather than the decisions: `compute` takes
+    (gold, scores, label names), and the value does not depend on the thresholds."""
     thresholds: Literal["per_label", "joint", "none"] = "joint"
     """How multi-label thresholds are tuned for it (`metrics.tune_for`): `per_label` (each label
     for its own F1: exact for metrics that sum per-label F1), `joint` (searched together), `none`
@@ -97,6 +100,35 @@ def _per_label(gold, pred, label_names) -> dict[str, dict[str, float]]:
         name: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
         for i, name in enumerate(label_names)
     }
+
+
+def _ranking(kind: str) -> Compute:
+    """ROC AUC or average precision of each label's scores against the rest, averaged over the
+    labels that occur and are absent somewhere in the split (one label against the rest for a
+    single-label task; the positive class's score for a binary one); NaN when no label does, or
+    when a score is not finite."""
+
+    def compute(gold, scores, label_names):
+        import numpy as np
+        from sklearn import metrics as skm
+
+        fn = {"roc_auc": skm.roc_auc_score, "average_precision": skm.average_precision_score}[kind]
+        scores = np.asarray(scores, dtype=np.float64)
+        if not np.isfinite(scores).all():  # a diverged model: the health check says so, not a crash
+            return float("nan")
+        gold = np.asarray(gold)
+        if gold.ndim == 1:  # a class index per row: each class against the rest
+            onehot = np.zeros(scores.shape, dtype=np.int64)
+            onehot[np.arange(len(gold)), gold] = 1
+            gold, scores = (onehot[:, 1:], scores[:, 1:]) if scores.shape[1] == 2 else (onehot, scores)
+        values = [
+            float(fn(gold[:, j], scores[:, j]))
+            for j in range(gold.shape[1])
+            if 0 < int(gold[:, j].sum()) < len(gold)
+        ]
+        return float(np.mean(values)) if values else float("nan")
+
+    return compute
 
 
 LOSS = "loss"
@@ -188,6 +220,26 @@ _ENTRIES = [
         compute=_sklearn_average("recall", "binary"),
     ),
     Metric(
+        "roc_auc",
+        "ROC AUC",
+        "Area under the ROC curve of each label's scores against the rest, averaged over labels "
+        "(binary: of the positive class): how well the scores rank, at no threshold, so nothing is "
+        "tuned on the rows it is scored on.",
+        compute=_ranking("roc_auc"),
+        from_scores=True,
+        thresholds="none",
+    ),
+    Metric(
+        "average_precision",
+        "avg precision",
+        "Average precision (area under the precision-recall curve) of each label's scores, averaged "
+        "over labels (binary: of the positive class); threshold-free, and more telling than ROC AUC "
+        "for rare labels.",
+        compute=_ranking("average_precision"),
+        from_scores=True,
+        thresholds="none",
+    ),
+    Metric(
         "per_label",
         "per label",
         "Precision, recall, F1 and support of every label.",
@@ -200,10 +252,21 @@ _ENTRIES = [
 METRICS: dict[str, Metric] = {m.name: m for m in _ENTRIES}
 """Every metric by name, the loss included."""
 
+RANKING = ["roc_auc", "average_precision"]
+"""The threshold-free metrics every task records by default."""
+
 DEFAULT_METRICS: dict[str, list[str]] = {
-    "multi_label": ["f1_micro", "f1_macro", "f1_weighted", "subset_accuracy", "jaccard", "per_label"],
-    "multi_class": ["accuracy", "f1_micro", "f1_macro", "f1_weighted", "per_label"],
-    "binary": ["accuracy", "f1", "precision", "recall", "f1_macro", "per_label"],
+    "multi_label": [
+        "f1_micro",
+        "f1_macro",
+        "f1_weighted",
+        "subset_accuracy",
+        "jaccard",
+        *RANKING,
+        "per_label",
+    ],
+    "multi_class": ["accuracy", "f1_micro", "f1_macro", "f1_weighted", *RANKING, "per_label"],
+    "binary": ["accuracy", "f1", "precision", "recall", "f1_macro", *RANKING, "per_label"],
 }
 
 PRIMARY_METRIC = {"multi_label": "f1_macro", "multi_class": "f1_macro", "binary": "f1"}
@@ -237,8 +300,10 @@ def higher_is_better(name: str) -> bool:
     return METRICS[name].higher_is_better if name in METRICS else False
 
 
-def compute(names: list[str], task: str, gold, pred, label_names: list[str]) -> dict[str, Any]:
-    """The metrics `names` of predictions `pred` against `gold` (as the task encodes labels)."""
+def compute(names: list[str], task: str, gold, pred, label_names: list[str], scores=None) -> dict[str, Any]:
+    """The metrics `names` of predictions `pred` against `gold` (as the task encodes labels); those
+    computed from the scores only when `scores` are given (decisions at other thresholds leave
+    them as they are)."""
     import numpy as np
 
     gold = np.asarray(gold).astype(np.int64)
@@ -248,5 +313,9 @@ def compute(names: list[str], task: str, gold, pred, label_names: list[str]) -> 
         metric = METRICS.get(name)
         if metric is None or metric.compute is None:
             raise KeyError(f"unknown metric {name!r}; known: {', '.join(metrics_for(task))}")
+        if metric.from_scores:
+            if scores is not None:
+                out[name] = metric.compute(gold, scores, label_names)
+            continue
         out[name] = metric.compute(gold, pred, label_names)
     return out

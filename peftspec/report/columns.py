@@ -78,11 +78,13 @@ def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
 
 def ranked(row: dict[str, Any], column: Column) -> bool:
     """Whether `row`'s value in `column` may be ranked: not a figure scored with thresholds tuned
-    on the very rows it is scored on (its @0.5 figure may be)."""
+    on the very rows it is scored on (its @0.5 figure may be, and so may one that no threshold
+    decides, such as ROC AUC)."""
     from peftspec.metrics.registry import METRICS
 
     tuned_here = row.get("thresholds_tuned_on") == row.get("split") and not row.get("crossfit")
-    return not (tuned_here and column.key in METRICS and column.key != "loss")
+    decided = column.key in METRICS and METRICS[column.key].thresholds != "none"
+    return not (tuned_here and decided)
 
 
 def is_best(row: dict[str, Any], column: Column, best: set[tuple[str, str]]) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from peftspec.metrics.registry import METRICS
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import threshold_protocol
 
@@ -39,6 +40,9 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     if protocol is None:
         return table
     notes = _notes(thresholds, [t for t, _ in columns])
+    free = [name for name in names if name in METRICS and METRICS[name].from_scores]
+    if free:  # the same under any thresholds: one figure a split
+        notes.append(f"{', '.join(free)}: from the scores, so no threshold decides them")
     return Group(table, *(Text(f"  {line}", style="dim") for line in notes))
 
 

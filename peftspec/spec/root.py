@@ -237,9 +237,15 @@ class Spec(SpecModel):
         if metrics.tune_for is None:
             metrics.tune_for = best if best in tunable else PRIMARY_METRIC["multi_label"]
         elif metrics.tune_for not in tunable:
+            why = (
+                " (it is computed from the scores: no threshold changes it)"
+                if metrics.tune_for in METRICS and METRICS[metrics.tune_for].thresholds == "none"
+                else ""
+            )
             rules.fail(
                 "metrics.tune_for",
-                f"thresholds cannot be tuned for {metrics.tune_for!r}; choose one of {', '.join(tunable)}",
+                f"thresholds cannot be tuned for {metrics.tune_for!r}{why}; "
+                f"choose one of {', '.join(tunable)}",
                 did_you_mean(metrics.tune_for, tunable),
                 code="unknown-metric",
             )
