@@ -22,6 +22,7 @@ from peftspec.report.columns import (
 from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.report.fit import fit_of, group_fit
+from peftspec.report.mistakes import mistakes_blocks
 from peftspec.runs import Run, group_name, grouped, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import DAMAGE
@@ -215,6 +216,7 @@ def run_section(run: Run, out: Path, name: str | None = None) -> list[Block]:
         lambda: [Heading(3, "Hyperparameters"), Table(["key", "value"], hyperparameters(run.spec_dict()))],
     )
     blocks += _safely(run, "Confusion matrices", lambda: confusion_blocks(run, img))
+    blocks += _safely(run, "Most confident mistakes", lambda: mistakes_blocks(run))
     error = run.record.error
     if error is not None:
         blocks.append(Para(f"Error: `{error.type}: {error.message}`"))

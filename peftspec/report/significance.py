@@ -119,11 +119,7 @@ class Comparison:
 def evaluated(run: Run, split: str) -> Evaluated:
     """The run's recorded decisions on `split` (predictions.parquet, or an extra evaluation's); a
     run that tuned its thresholds on `split` is decided cross-fitted, as its figures there are."""
-    frame = run.predictions()
-    if frame is not None and split in set(frame["split"].unique().to_list()):
-        frame = frame.filter(frame["split"] == split)
-    else:
-        frame = run.predictions(split) if split not in ("validation", "test") else None
+    frame = run.split_predictions(split)
     if frame is None or frame.height == 0:
         raise NoPredictions(
             f"{run.name} has no recorded predictions on {split}, so no difference has an interval "

@@ -234,6 +234,17 @@ class Run:
 
         return pl.read_parquet(path)
 
+    def split_predictions(self, split: str):
+        """The saved predictions of one split (validation, test, or an extra evaluation's name),
+        or None when there are none."""
+        frame = self.predictions()
+        if frame is not None and split in set(frame["split"].unique().to_list()):
+            return frame.filter(frame["split"] == split)
+        if split in ("validation", "test"):
+            return None
+        frame = self.predictions(split)
+        return frame if frame is not None and frame.height else None
+
     def train_losses(self) -> list[tuple[int, float]]:
         return self.stream.train_losses()
 

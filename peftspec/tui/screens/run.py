@@ -1,5 +1,6 @@
-"""One run: metrics per evaluation, curves, confusion heatmaps, per-label report, spec, facts. Follows
-a running run live, reading only the bytes appended to metrics.jsonl, in a worker thread."""
+"""One run: metrics per evaluation, curves, confusion heatmaps, per-label report, the most
+confident mistakes, spec, facts. Follows a running run live, reading only the bytes appended to
+metrics.jsonl, in a worker thread."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from peftspec.tui.data import duration_text
 from peftspec.tui.panes import focus_content, step_pane
 from peftspec.tui.widgets import heatmap
 from peftspec.tui.widgets.curves import Curves
+from peftspec.tui.widgets.mistakes import Mistakes
 
 SKIP = {
     "event",
@@ -78,6 +80,8 @@ class RunScreen(Screen):
             with TabPane("Labels", id="labels"):
                 yield Static(id="labels-split", classes="pane-caption")
                 yield DataTable(id="per-label", zebra_stripes=True)
+            with TabPane("Mistakes", id="mistakes"):
+                yield Mistakes(id="mistakes-pane")
             with TabPane("Spec", id="spec"), VerticalScroll():
                 yield Static(id="spec-text")
             with TabPane("Facts", id="facts"), VerticalScroll():
@@ -108,6 +112,7 @@ class RunScreen(Screen):
         self._curves()
         self._confusion()
         self._labels()
+        self._mistakes()
         text = run.spec_text() or f"# no {run.paths.spec.name}"
         self.query_one("#spec-text", Static).update(Syntax(text, "toml", line_numbers=False, word_wrap=True))
         self._facts()
@@ -267,6 +272,10 @@ class RunScreen(Screen):
                 Text(_fmt(threshold) if threshold is not None else "argmax", justify="right"),
             )
 
+    @tolerant("mistakes")
+    def _mistakes(self) -> None:
+        self.query_one("#mistakes-pane", Mistakes).show(self.detail, self.split)
+
     @tolerant("facts")
     def _facts(self) -> None:
         run = self.detail
@@ -355,6 +364,7 @@ class RunScreen(Screen):
         if self.detail:
             self._confusion()
             self._labels()
+            self._mistakes()
             self.notify(f"showing the {self.split} split")
 
     def action_pane(self, step: int) -> None:
