@@ -124,3 +124,36 @@ async def test_the_run_screen_lists_the_mistakes_of_the_split_shown(tmp_path):
         await pilot.press("t")
         await pilot.pause(0.05)
         assert [table.get_row_at(i)[0].plain for i in range(table.row_count)] == ["t1", "t2"]
+
+
+@pytest.mark.parametrize("damage", ["not parquet", "no scores column"])
+def test_a_damaged_predictions_file_is_left_out_with_a_warning_not_a_traceback(tmp_path, damage):
+    """Tolerant on stored data: the report, `compare --baseline` and the reader go on without it."""
+    import polars as pl
+
+    from peftspec.runs import RunPaths, read_run
+    from tests.helpers.cli import peftspec
+    from tests.helpers.fixture_runs import write_run
+
+    paths = [write_run(tmp_path, f"ml{i}-20260301T12000{i}Z", labels=LABELS) for i in range(2)]
+    gold = np.array([[1, 0, 0], [0, 1, 0]])
+    scores = np.array([[0.9, 0.1, 0.1], [0.1, 0.2, 0.99]])
+    good = prediction_rows(
+        "test", ["r0", "r1"], ["a", "b"], gold, scores, (scores >= 0.5).astype(int), LABELS
+    )
+    good.write_parquet(RunPaths(paths[0]).predictions)
+    broken = RunPaths(paths[1]).predictions
+    if damage == "not parquet":
+        broken.write_bytes(b"PAR1 truncated by a full disk")
+    else:
+        good.drop("scores").write_parquet(broken)
+    run = read_run(paths[1])
+    assert run.predictions() is None and run.split_predictions("test") is None
+    assert any(w.startswith("predictions.parquet: ") and "left out" in w for w in run.warnings)
+    report = peftspec(tmp_path, "report", *map(str, paths), "-o", str(tmp_path / "rep"))
+    assert report.returncode == 0, report.stderr
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert text.count("### Most confident mistakes") == 1  # the sound run's only
+    compared = peftspec(tmp_path, "compare", *map(str, paths), "--baseline", str(paths[0]))
+    assert compared.returncode == 0 and "no recorded predictions on test" in compared.stderr
+    assert pl.read_parquet(RunPaths(paths[0]).predictions).height == 2  # the sound file untouched

@@ -24,6 +24,8 @@ DAMAGE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 """What drawing a value of the wrong type or shape from a damaged run file raises: readers that go
 past the typed record (the TUI's panes, the report's sections) catch these, say so and go on."""
 
+PREDICTION_COLUMNS = ("split", "id", "text", "gold", "scores", "predicted")
+"""What every reader of a predictions file relies on (an extra evaluation's file has no `split`)."""
 STALE_AFTER_S = 120.0
 """A run still marked running whose heartbeat is older than this is shown as crashed."""
 MAX_JSON_BYTES = 64 * 2**20
@@ -232,7 +234,21 @@ class Run:
             return None
         import polars as pl
 
-        return pl.read_parquet(path)
+        try:
+            frame = pl.read_parquet(path)
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            return self._unusable(path.name, f"unreadable ({type(exc).__name__})")
+        missing = [c for c in PREDICTION_COLUMNS if c not in frame.columns and (c != "split" or name is None)]
+        if missing:
+            return self._unusable(path.name, f"lacks the column(s) {', '.join(missing)}")
+        return frame
+
+    def _unusable(self, file: str, why: str) -> None:
+        """A predictions file that cannot be used: a warning on the run (once), and None."""
+        warning = f"{file}: {why}; its rows are left out"
+        if warning not in self.warnings:
+            self.warnings.append(warning)
+        return None
 
     def split_predictions(self, split: str):
         """The saved predictions of one split (validation, test, or an extra evaluation's name),
