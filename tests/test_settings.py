@@ -91,3 +91,14 @@ def test_a_run_without_a_readable_spec_sets_nothing_apart(recorded):
     other = variant(recorded, trainer__weight_decay=0.1)
     assert set_apart([[recorded], [other], [{}]]) == [("trainer.weight_decay", ["0.01", "0.1", "?"])]
     assert set_apart([[recorded], [{}]]) == []
+
+
+def test_long_values_are_cut_in_the_middle_in_tables_and_kept_whole_in_json():
+    from peftspec.report.settings import clipped
+
+    path = "/home/someone/projects/emotion/data/semeval2018/2018-E-c-En-train.txt"
+    cut = clipped(path)
+    assert (
+        len(cut) == 48 and cut.endswith("2018-E-c-En-train.txt") and cut.startswith("/home/") and "…" in cut
+    )
+    assert clipped("lora") == "lora"

@@ -288,9 +288,14 @@ SETTINGS_CAPTION = (
 
 
 def settings_table(rows: list[dict[str, Any]], settings: list[tuple[str, list[str]]]):
-    """(header, cells): each row's name and its value of every key that sets the rows apart."""
+    """(header, cells): each row's name and its value of every key that sets the rows apart (a long
+    value, such as a data file's absolute path, cut in the middle: JSON and CSV keep it whole)."""
+    from peftspec.report.settings import clipped
+
     header = ["run", *(key for key, _ in settings)]
-    return header, [[row["name"], *(values[i] for _, values in settings)] for i, row in enumerate(rows)]
+    return header, [
+        [row["name"], *(clipped(values[i]) for _, values in settings)] for i, row in enumerate(rows)
+    ]
 
 
 def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:

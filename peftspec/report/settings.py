@@ -69,3 +69,12 @@ def show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
     return str(value)
+
+
+def clipped(text: str, width: int = 48) -> str:
+    """`text` in at most `width` characters: its start and its end (where a path names its file),
+    an ellipsis between."""
+    if len(text) <= width:
+        return text
+    tail = (width - 1) * 2 // 3
+    return text[: width - 1 - tail] + "…" + text[-tail:]

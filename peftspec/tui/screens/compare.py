@@ -22,7 +22,7 @@ from peftspec.report.columns import (
     present_columns,
 )
 from peftspec.report.compare import comparison_rows, default_split
-from peftspec.report.settings import set_apart
+from peftspec.report.settings import clipped, set_apart
 from peftspec.runs import read_run
 from peftspec.runs.stream import number, step_of
 from peftspec.tui.damage import tolerant
@@ -156,7 +156,7 @@ class CompareScreen(Screen):
             table.add_column(Text(r.name), key=r.name)
         diff = set_apart([[r.spec_dict()] for r in self.runs])
         for key, values in diff:
-            table.add_row(Text(key), *(Text(v) for v in values))
+            table.add_row(Text(key), *(Text(clipped(v)) for v in values))
         if not diff:
             table.add_row(Text("(the specs are identical)"), *(Text("") for _ in self.runs))
 
