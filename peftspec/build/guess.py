@@ -273,7 +273,8 @@ def _single(
         second = (order or sorted(set(column.strings)))[1]
         why += (
             f"; scored as 2 classes (macro averages), unless you set dataset.task = "
-            f'"binary", which scores f1, precision and recall on {second!r}'
+            f'"binary", which scores f1, precision and recall on {second!r} and can decide it at a '
+            "tuned threshold"
         )
     if column.numeric:
         why += "; the classes are named by their values: give names with dataset.labels.names"

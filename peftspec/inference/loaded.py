@@ -91,10 +91,14 @@ class LoadedRun:
 
 
 def decision_thresholds(run: Run, task: str, label_names: list[str]):
-    """The run's per-label thresholds (multi-label), from thresholds.json or, failing that, eval.json;
-    a multi-label run with neither cannot decide as it was evaluated, and is refused."""
-    if task != "multi_label":
-        return 0.5  # unused: single-label runs take the arg-max
+    """The run's per-label thresholds (multi-label), or a binary run's one on its positive class,
+    from thresholds.json or, failing that, eval.json; a run with neither cannot decide as it was
+    evaluated, and is refused. None: the arg-max (multi-class runs, binary runs at 0.5)."""
+    mode = (run.thresholds() or {}).get("mode") or run.thresholds_used().get("mode")
+    if task == "multi_class" or (task == "binary" and mode in (None, "argmax")):
+        return None
+    if task == "binary":
+        label_names = label_names[1:]  # the positive class's threshold
     for source, values in (
         (run.paths.thresholds.name, (run.thresholds() or {}).get("values")),
         (run.paths.eval.name, run.thresholds_used().get("values")),

@@ -244,6 +244,18 @@ def _decide(run: Run, spec, merged: bool) -> list[str]:
         "    logits = model(**batch).logits",
     ]
     if run.record.task != "multi_label":
+        rule = decision(run)
+        if rule["decision_thresholds"]:  # a binary run decided at a threshold on its positive class
+            (label, cut) = next(iter(rule["decision_thresholds"].items()))
+            tuned = (run.thresholds_used() or run.thresholds() or {}).get("mode") == "tuned"
+            source = "tuned by the run" if tuned else "set by the spec"
+            value = f"model.config.decision_thresholds[{label!r}]" if merged else f"{float(cut)!r}"
+            return [
+                *lines,
+                "scores = torch.softmax(logits, -1)",
+                f"threshold = {value}  # on the probability of {label!r}, {source}",
+                "predicted = [model.config.id2label[int(p >= threshold)] for p in scores[:, 1].tolist()]",
+            ]
         return [
             *lines,
             "scores = torch.softmax(logits, -1)",

@@ -13,7 +13,7 @@ class MetricComputer:
     """Scalar metrics go to the Trainer (and the best-checkpoint choice); the others (per-label
     tables) are kept in `last_details` for the metric stream."""
 
-    def __init__(self, names: list[str], task: str, label_names: list[str], threshold: float = 0.5):
+    def __init__(self, names: list[str], task: str, label_names: list[str], threshold: float | None = None):
         self.names, self.task, self.label_names, self.threshold = names, task, label_names, threshold
         self.last_details: dict[str, Any] = {}
 

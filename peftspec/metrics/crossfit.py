@@ -11,24 +11,28 @@ from __future__ import annotations
 import numpy as np
 
 from peftspec.metrics.scoring import decide
-from peftspec.metrics.tuning import tune_thresholds
+from peftspec.metrics.tuning import tune_binary, tune_thresholds
 
 CROSSFIT_FOLDS = 2
 
 
-def crossfit_decisions(scores: np.ndarray, gold: np.ndarray, objective: str, seed: int = 0) -> np.ndarray:
+def crossfit_decisions(
+    scores: np.ndarray, gold: np.ndarray, objective: str, seed: int = 0, task: str = "multi_label"
+) -> np.ndarray:
     """Each row decided by thresholds tuned on the other rows: the rows are split in two halves
     (`crossfit_halves`), thresholds are tuned on one half for `objective` and applied to the
-    other, both ways. What a split whose thresholds were tuned on it can honestly report. Decided
-    on the scores as predictions.parquet records them (float32), so the decisions can be made again
-    from the file."""
+    other, both ways (a binary task: its one threshold on the positive class's score). What a split
+    whose thresholds were tuned on it can honestly report. Decided on the scores as
+    predictions.parquet records them (float32), so the decisions can be made again from the file."""
     scores = np.asarray(scores, dtype=np.float32).astype(np.float64)
+    gold = np.asarray(gold)
     halves = crossfit_halves(gold, seed)
-    decided = np.zeros(np.shape(scores), dtype=np.int64)
+    decided = np.zeros(np.shape(gold), dtype=np.int64)
     for i, scored in enumerate(halves):
         tuned_on = np.concatenate([h for j, h in enumerate(halves) if j != i])
-        tuning = tune_thresholds(scores[tuned_on], np.asarray(gold)[tuned_on], objective)
-        decided[scored] = decide(scores[scored], "multi_label", tuning.values)
+        tune = tune_binary if task == "binary" else tune_thresholds
+        tuning = tune(scores[tuned_on], gold[tuned_on], objective)
+        decided[scored] = decide(scores[scored], task, tuning.values)
     return decided
 
 

@@ -12,7 +12,7 @@ from peftspec.metrics.crossfit import CROSSFIT_FOLDS, crossfit_decisions
 from peftspec.metrics.health import prediction_health
 from peftspec.metrics.registry import compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
-from peftspec.metrics.tuning import tune_thresholds
+from peftspec.metrics.tuning import tune_binary, tune_thresholds
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 
 
@@ -56,10 +56,15 @@ def thresholds_for(
     mode: float | str, bundle: DataBundle, val_scores: np.ndarray, tune_for: str | None = None
 ) -> dict[str, Any]:
     names = bundle.label_names
-    if bundle.task != "multi_label":
-        return {"mode": "argmax", "values": None}
+    if bundle.task == "multi_class" or (bundle.task == "binary" and mode == 0.5):
+        return {"mode": "argmax", "values": None}  # a binary task at 0.5 is its arg-max
+    if bundle.task == "binary":  # one threshold, on the positive class's score
+        names = names[1:]
     if mode == "tuned":
-        tuning = tune_thresholds(val_scores, bundle.validation.labels, tune_for or "f1_macro")
+        if bundle.task == "binary":
+            tuning = tune_binary(val_scores, bundle.validation.labels, tune_for or "f1")
+        else:
+            tuning = tune_thresholds(val_scores, bundle.validation.labels, tune_for or "f1_macro")
         return {
             "mode": "tuned",
             "tuned_on": "validation",
@@ -83,15 +88,16 @@ def evaluate_split(
 ) -> SplitResult:
     task = bundle.task
     scores = scores_from_logits(logits, task)
-    cut = np.array(list(thresholds["values"].values())) if thresholds["values"] else 0.5
+    cut = np.array(list(thresholds["values"].values())) if thresholds["values"] else None
     predicted = decide(scores, task, cut)
     metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names, scores)}
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
     if thresholds["mode"] == "tuned":
-        fixed = decide(scores, task, 0.5)
+        fixed = decide(scores, task, None)  # every label at 0.5; a binary task's arg-max
         metrics[AT_HALF_KEY] = _scalars(compute(names, task, split.labels, fixed, bundle.label_names))
         if split.name == thresholds.get("tuned_on"):
-            crossfit = crossfit_decisions(scores, split.labels, thresholds.get("tuned_for") or "f1_macro")
+            objective = thresholds.get("tuned_for") or "f1_macro"
+            crossfit = crossfit_decisions(scores, split.labels, objective, task=task)
             metrics[CROSSFIT_KEY] = {
                 **_scalars(compute(names, task, split.labels, crossfit, bundle.label_names)),
                 "folds": CROSSFIT_FOLDS,

@@ -282,8 +282,14 @@ def scalar_metrics() -> list[str]:
     return [m.name for m in _ENTRIES if m.scalar and m.requestable]
 
 
-def tunable_metrics() -> list[str]:
-    """The multi-label metrics thresholds can be tuned for (`metrics.tune_for`)."""
+BINARY_TUNABLE = ("f1", "f1_macro", "accuracy")
+"""What a binary task's one threshold (on the positive class's score) can be tuned for."""
+
+
+def tunable_metrics(task: str = "multi_label") -> list[str]:
+    """The metrics thresholds can be tuned for (`metrics.tune_for`) in `task` (multi-label or binary)."""
+    if task == "binary":
+        return list(BINARY_TUNABLE)
     return [
         m.name
         for m in _ENTRIES

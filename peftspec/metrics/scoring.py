@@ -17,10 +17,15 @@ def scores_from_logits(logits: np.ndarray, task: str) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
-def decide(scores: np.ndarray, task: str, thresholds: np.ndarray | float = 0.5) -> np.ndarray:
-    """0/1 per label above its threshold (multi-label), or the arg-max class."""
+def decide(scores: np.ndarray, task: str, thresholds: np.ndarray | float | None = None) -> np.ndarray:
+    """0/1 per label at or above its threshold (multi-label; None = 0.5); for a binary task with a
+    threshold (a number, or a one-value array), the positive class where its score reaches it;
+    otherwise the arg-max class."""
     if task == "multi_label":
-        return (scores >= np.asarray(thresholds)).astype(np.int64)
+        return (scores >= np.asarray(0.5 if thresholds is None else thresholds)).astype(np.int64)
+    if task == "binary" and thresholds is not None:
+        cut = float(np.asarray(thresholds, dtype=np.float64).ravel()[-1])
+        return (scores[:, 1] >= cut).astype(np.int64)
     return scores.argmax(axis=1).astype(np.int64)
 
 

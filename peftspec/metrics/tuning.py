@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from peftspec.metrics.registry import METRICS, compute
+from peftspec.metrics.scoring import decide
 
 MAX_PASSES = 10
 GLOBAL_GRID = np.round(np.arange(0.02, 0.99, 0.01), 2)
@@ -52,6 +53,34 @@ def tune_thresholds(scores: np.ndarray, gold: np.ndarray, objective: str = "f1_m
     else:
         tuning = _joint(scores, gold, objective)
     tuning.score = _value(objective, gold, scores >= tuning.values)
+    return tuning
+
+
+def tune_binary(scores: np.ndarray, gold: np.ndarray, objective: str = "f1") -> Tuning:
+    """The threshold on the positive class's score (`scores[:, 1]`, class indices `gold`) that
+    maximises `objective` (one of the registry's BINARY_TUNABLE) on these rows: every cut between two distinct
+    scores is tried, ties going to the cut closest to 0.5. Without a positive row it stays at 0.5."""
+    scores = np.asarray(scores, dtype=np.float64)
+    hits = np.asarray(gold).astype(bool)
+    method = "on the positive class's score"
+    positives, rows = int(hits.sum()), len(hits)
+    if positives == 0:
+        reason = f"no positive example among the {rows} rows it would be tuned on"
+        tuning = Tuning(np.array([0.5]), {0: reason}, objective, method)
+    else:
+        cuts, counts, tp = _candidates(scores[:, 1], hits)
+        fp, fn = counts - tp, positives - tp
+        tn = rows - positives - fp
+        value = {
+            "f1": _ratio(2 * tp, 2 * tp + fp + fn),
+            "accuracy": (tp + tn) / rows,
+            "f1_macro": (_ratio(2 * tp, 2 * tp + fp + fn) + _ratio(2 * tn, 2 * tn + fp + fn)) / 2,
+        }[objective]
+        tuning = Tuning(np.array([_pick(cuts, value, current=None)]), objective=objective, method=method)
+    decided = decide(scores, "binary", tuning.values)
+    tuning.score = float(
+        compute([objective], "binary", hits.astype(np.int64), decided, ["0", "1"])[objective]
+    )
     return tuning
 
 

@@ -57,7 +57,8 @@ def _notes(thresholds: dict, titles: list[str]) -> list[str]:
         elif title.endswith(" cross-fit"):
             notes.append(f"{title}: each half decided by thresholds tuned on the other half")
         elif title.endswith(" @0.5"):
-            notes.append(f"{title}: every label at threshold 0.5")
+            binary = "positive" in str(thresholds.get("method") or "")
+            notes.append(f"{title}: " + ("the arg-max (0.5)" if binary else "every label at threshold 0.5"))
         else:
             notes.append(f"{title}: at those thresholds (tuned on {tuned_on}, not on these rows)")
     if thresholds.get("report"):

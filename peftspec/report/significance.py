@@ -131,7 +131,8 @@ def evaluated(run: Run, split: str) -> Evaluated:
     crossfit = thresholds.get("mode") == "tuned" and thresholds.get("tuned_on") == split
     if crossfit:  # the recorded decisions used thresholds tuned on these very rows
         scores = np.asarray(frame["scores"].to_list())
-        pred = crossfit_decisions(scores, gold, thresholds.get("tuned_for") or "f1_macro")
+        task = run.record.task or "multi_label"
+        pred = crossfit_decisions(scores, gold, thresholds.get("tuned_for") or "f1_macro", task=task)
     texts = frame["text"].to_list()
     if "pair" in frame.columns:  # a run on text pairs: a row is both texts
         texts = [(text, pair) for text, pair in zip(texts, frame["pair"].to_list())]

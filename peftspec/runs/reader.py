@@ -61,7 +61,10 @@ def threshold_protocol(thresholds: dict[str, Any]) -> str | None:
     if not isinstance(thresholds, dict) or thresholds.get("mode") != "tuned":
         return None
     target = thresholds.get("tuned_for") or "f1_macro"
-    how = "jointly" if "jointly" in str(thresholds.get("method") or "") else "per label"
+    method = str(thresholds.get("method") or "")
+    how = (
+        "jointly" if "jointly" in method else "on the positive class" if "positive" in method else "per label"
+    )
     text = f"tuned {how} on {thresholds.get('tuned_on') or 'validation'} for {target}"
     report = thresholds.get("report")
     return f"{text}; final figures: {report}" if report else text

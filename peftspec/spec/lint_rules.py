@@ -99,6 +99,12 @@ def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     if spec.dataset.folds is None and "fold" in dataset:
         message = "fold is ignored without dataset.folds (how many folds the training data is cut into)"
         yield (("dataset", "fold"), "ignored-key", message, None)
+    if spec.dataset.task == "multi_class" and "threshold" in raw.data.get("metrics", {}):
+        message = (
+            "threshold is ignored: a multi-class task decides by the highest score (with two classes, "
+            'set dataset.task = "binary" to decide the positive class at a threshold)'
+        )
+        yield (("metrics", "threshold"), "ignored-key", message, None)
     trainer = raw.data.get("trainer", {})
     if spec.trainer.max_steps is not None and "epochs" in trainer:
         yield (

@@ -1,4 +1,4 @@
-"""`[metrics]`: what to compute at each evaluation, and the multi-label decision threshold."""
+"""`[metrics]`: what to compute at each evaluation, and the decision threshold."""
 
 from __future__ import annotations
 
@@ -25,11 +25,14 @@ class MetricsSpec(SpecModel):
 
     names: list[str] | None = None
     """Metrics to compute at every evaluation; unset = the task's defaults (multi-label: F1 micro,
-    macro and weighted, subset accuracy, Jaccard, per-label)."""
+    macro and weighted, subset accuracy, Jaccard, ROC AUC, average precision, per-label)."""
     threshold: Threshold = 0.5
-    """Multi-label decision threshold on each label's sigmoid score, or `"tuned"`: one threshold
-    per label, chosen on validation to maximise `tune_for`, saved with the run."""
+    """Decision threshold: multi-label, on each label's sigmoid score; binary, on the positive
+    (second) class's probability, 0.5 being the arg-max. Or `"tuned"`: chosen on validation to
+    maximise `tune_for` (one per label, or the binary task's one), saved with the run. A
+    multi-class task decides by the highest score."""
     tune_for: str | None = None
     """The metric tuned thresholds maximise (`threshold = "tuned"`): per-label F1 for `f1_macro`
     and `f1_weighted`, thresholds searched jointly for `f1_micro`, `jaccard`, `subset_accuracy`
-    and the rest. Unset = `trainer.best_metric` (`f1_macro` when that is the loss)."""
+    and the rest; a binary task's threshold for `f1`, `f1_macro` or `accuracy`. Unset =
+    `trainer.best_metric` if it can be tuned for, else `f1_macro` (binary: `f1`)."""

@@ -217,14 +217,17 @@ class Spec(SpecModel):
                     did_you_mean(name, valid),
                     code="unknown-metric",
                 )
-        if self.metrics.threshold == "tuned" and task != "multi_label":
+        if self.metrics.threshold == "tuned" and task == "multi_class":
             rules.fail(
-                "metrics.threshold", f"tuned thresholds apply to multi-label tasks; this task is {task}"
+                "metrics.threshold",
+                "tuned thresholds apply to multi-label and binary tasks; a multi-class task decides by "
+                'the highest score (with two classes, set dataset.task = "binary": its second class '
+                "is the positive one)",
             )
         self._check_best_metric(rules, task)
-        self._check_tune_for(rules)
+        self._check_tune_for(rules, task)
 
-    def _check_tune_for(self, rules: Rules) -> None:
+    def _check_tune_for(self, rules: Rules, task: str) -> None:
         metrics, best = self.metrics, self.trainer.best_metric
         if metrics.threshold != "tuned":
             if metrics.tune_for is not None:
@@ -233,9 +236,9 @@ class Spec(SpecModel):
                     'tune_for applies to tuned thresholds; set metrics.threshold = "tuned" or remove it',
                 )
             return
-        tunable = tunable_metrics()
+        tunable = tunable_metrics(task)
         if metrics.tune_for is None:
-            metrics.tune_for = best if best in tunable else PRIMARY_METRIC["multi_label"]
+            metrics.tune_for = best if best in tunable else PRIMARY_METRIC[task]
         elif metrics.tune_for not in tunable:
             why = (
                 " (it is computed from the scores: no threshold changes it)"
