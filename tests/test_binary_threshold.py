@@ -146,3 +146,19 @@ def test_a_tuned_binary_run_decides_at_its_threshold_everywhere(tmp_path):
     assert exported.returncode == 0, exported.stderr
     config = json.loads((tmp_path / "merged" / "config.json").read_text())
     assert config["decision_thresholds"] == {"spam": cut} and "['spam'] >=" in config["decision_rule"]
+
+
+def test_captions_say_that_a_binary_tasks_at_half_column_is_its_argmax():
+    from peftspec.report.columns import caption
+
+    rows = [
+        {
+            "split": "test",
+            "thresholds": "tuned",
+            "thresholds_tuned_on": "validation",
+            "scored_on": "binary, 2 labels",
+        }
+    ]
+    assert "threshold 0.5 (a binary task: its arg-max)." in caption(rows)
+    rows[0]["scored_on"] = "multi_label, 11 labels"
+    assert caption(rows).endswith("score every label at threshold 0.5.")

@@ -302,7 +302,8 @@ def evaluation_tables(run: Run) -> list[Block]:
             Para(
                 f"Thresholds {run.threshold_protocol()}: the figures on that split are "
                 "optimistic; its cross-fit column decides each half by thresholds tuned on the other "
-                "half; the @0.5 columns score every label at threshold 0.5."
+                "half; the @0.5 columns score every label at threshold 0.5"
+                + (" (this binary task: its arg-max)." if run.record.task == "binary" else ".")
             )
         )
     blocks += [Para(f"**Warning**: {w}.") for w in run.evaluation_warnings()]

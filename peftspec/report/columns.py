@@ -60,9 +60,15 @@ def caption(rows: list[dict[str, Any]]) -> str:
             " Figures are at each run's recorded thresholds; `tuned` runs tuned theirs on validation "
             "(for the metric each names)"
             + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
-            + f". Columns marked {AT_HALF} score every label at threshold 0.5."
+            + f". Columns marked {AT_HALF} score every label at threshold 0.5"
+            + (" (a binary task: its arg-max)" if any(_binary(r) for r in rows) else "")
+            + "."
         )
     return text
+
+
+def _binary(row: dict[str, Any]) -> bool:
+    return str(row.get("scored_on") or "").startswith("binary")
 
 
 def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
