@@ -30,6 +30,11 @@ def add_parser(sub) -> None:
     p.add_argument("--resamples", type=int, default=10_000, metavar="N", help="bootstrap resamples")
     p.add_argument("--no-significance", action="store_true", help="with --baseline: differences only")
     p.add_argument("--ungroup", action="store_true", help="one row per run, replicates too")
+    p.add_argument(
+        "--per-label",
+        action="store_true",
+        help="each label's F1 side by side instead (with --baseline: deltas)",
+    )
     add_run_selection(p)
     p.set_defaults(handler=handle)
 
@@ -37,7 +42,7 @@ def add_parser(sub) -> None:
 def handle(args: argparse.Namespace) -> int:
     if args.resamples < 100:
         raise UsageError("--resamples must be at least 100")
-    needs_numpy = args.baseline and not args.no_significance
+    needs_numpy = args.baseline and not args.no_significance and not args.per_label
     if needs_numpy:
         from peftspec.errors import require_extra
 
@@ -50,7 +55,7 @@ def handle(args: argparse.Namespace) -> int:
         baseline,
         args.split,
         group=not args.ungroup,
-        significance=not args.no_significance,
+        significance=not args.no_significance and not args.per_label,
         resamples=args.resamples,
         seed=args.bootstrap_seed,
     )
@@ -67,6 +72,8 @@ def handle(args: argparse.Namespace) -> int:
         if args.split not in (None, "validation", "test"):  # `peftspec evaluate`'s: rows seen in training
             for warning in run.evaluation_warnings(args.split):
                 print(f"warning: {run.name}: {args.split}: {warning}", file=sys.stderr)
+    if args.per_label:
+        return _per_label(args, result, [*runs, *([baseline] if baseline else [])])
     if args.format == "table":
         from rich.console import Console
 
@@ -83,4 +90,26 @@ def handle(args: argparse.Namespace) -> int:
     else:
         formats = {"json": compare.as_json, "csv": compare.as_csv}
         print(formats[args.format](result.rows), end="" if args.format != "json" else "\n")
+    return 0
+
+
+def _per_label(args: argparse.Namespace, result, runs) -> int:
+    from peftspec.report import compare
+    from peftspec.report.per_label import NoPerLabel, per_label, per_label_markdown, per_label_rich
+
+    try:
+        table = per_label(result.rows, runs, result.split, result.baseline)
+    except NoPerLabel as exc:
+        raise UsageError(str(exc)) from None
+    if args.format == "table":
+        from rich.console import Console
+
+        console = Console()
+        console = console if console.is_terminal else Console(width=1000)
+        console.print(per_label_rich(table))
+    elif args.format == "markdown":
+        print(per_label_markdown(table), end="")
+    else:
+        formats = {"json": compare.as_json, "csv": compare.as_csv}
+        print(formats[args.format](table.long_rows()), end="" if args.format != "json" else "\n")
     return 0

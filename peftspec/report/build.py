@@ -23,6 +23,8 @@ from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.report.fit import fit_of, group_fit
 from peftspec.report.mistakes import mistakes_blocks
+from peftspec.report.per_label import per_label_blocks
+from peftspec.report.settings import settings_blocks
 from peftspec.runs import Run, group_name, grouped, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import DAMAGE
@@ -106,21 +108,12 @@ def overview(runs: list[Run], split: str, baseline: Run | None = None) -> list[B
             "time: lower is better; training losses are not ranked."
         ),
         Table([c.title for c in columns], table_rows, [c.key != "name" for c in columns]),
-        *_settings_blocks(compared),
+        *settings_blocks(compared),
         *_significance_blocks(compared),
+        *per_label_blocks(compared, runs, split),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
     ]
-
-
-def _settings_blocks(compared) -> list[Block]:
-    """What sets the runs apart: the spec keys that differ, each row's value."""
-    if not compared.settings:
-        return []
-    from peftspec.report.compare import SETTINGS_CAPTION, settings_table
-
-    header, cells = settings_table(compared.rows, compared.settings)
-    return [Heading(3, "Set apart by"), Table(header, cells, [False] * len(header)), Para(SETTINGS_CAPTION)]
 
 
 def _significance_blocks(compared) -> list[Block]:

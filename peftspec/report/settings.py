@@ -78,3 +78,14 @@ def clipped(text: str, width: int = 48) -> str:
         return text
     tail = (width - 1) * 2 // 3
     return text[: width - 1 - tail] + "…" + text[-tail:]
+
+
+def settings_blocks(compared: Any) -> list:
+    """The report's overview block: what sets the runs apart (`compared`: a `compare.Compared`)."""
+    if not compared.settings:
+        return []
+    from peftspec.report.compare import SETTINGS_CAPTION, settings_table
+    from peftspec.report.document import Heading, Para, Table
+
+    header, cells = settings_table(compared.rows, compared.settings)
+    return [Heading(3, "Set apart by"), Table(header, cells, [False] * len(header)), Para(SETTINGS_CAPTION)]
