@@ -108,3 +108,34 @@ def test_runs_on_other_label_sets_are_refused_with_the_reason(tmp_path):
     write_run(root, "mc-20260301T130000Z", task="multi_class")
     proc = peftspec(tmp_path, "compare", "ml", "mc", "--root", str(root), "--per-label")
     assert proc.returncode == 2 and "different label sets" in proc.stderr
+
+
+async def test_the_tui_compare_screen_has_the_labels_side_by_side(tmp_path):
+    from textual.widgets import DataTable, TabbedContent
+
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.compare import CompareScreen
+    from tests.helpers.pilot import loaded_compare_screen
+
+    root = tmp_path / "runs"
+    paths = [
+        write_run(root, "a-20260301T120000Z", quality=0.5),
+        write_run(root, "b-20260301T130000Z", quality=0.7),
+    ]
+    app = PeftspecApp(root, refresh_every=5)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.push_screen(CompareScreen(paths))
+        screen = await loaded_compare_screen(pilot, 2)
+        screen.query_one(TabbedContent).active = "labels"
+        await pilot.pause(0.05)
+        table = screen.query_one("#labels-table", DataTable)
+        assert table.row_count == len(ML_LABELS)
+        first = [c for c in table.get_row_at(0)]
+        assert [c.plain for c in first] == [ML_LABELS[0], "10", "0.4800", "0.6800"]
+        assert first[3].style == "bold green" and first[2].style == ""
+        table = screen.query_one("#overview-table", DataTable)
+        table.move_cursor(row=0)
+        await pilot.press("b")  # a baseline: the labels show their differences to it
+        await pilot.pause(0.05)
+        row = [c.plain for c in screen.query_one("#labels-table", DataTable).get_row_at(0)]
+        assert row[2:] in (["0.4800 (+0.0000)", "0.6800 (+0.2000)"], ["0.4800 (-0.2000)", "0.6800 (+0.0000)"])

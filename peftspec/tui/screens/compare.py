@@ -72,6 +72,9 @@ class CompareScreen(Screen):
                 yield DataTable(id="overview-table", cursor_type="row", zebra_stripes=True)
             with TabPane("Curves", id="overlay"):
                 yield Curves(id="overlay-plot")
+            with TabPane("Labels", id="labels"):
+                yield Static(id="labels-caption")
+                yield DataTable(id="labels-table", zebra_stripes=True)
             with TabPane("Config diff", id="diff"):
                 yield DataTable(id="diff-table", zebra_stripes=True)
         yield Footer()
@@ -99,6 +102,7 @@ class CompareScreen(Screen):
         self.runs = runs
         self._overview()
         self._overlay()
+        self._labels()
         self._diff()
 
     @tolerant("overview")
@@ -147,6 +151,37 @@ class CompareScreen(Screen):
         }
         self.query_one("#overlay-plot", Curves).show(f"validation {metric} (m: next)", series)
 
+    @tolerant("labels")
+    def _labels(self) -> None:
+        """Each label's F1 side by side (`peftspec.report.per_label`), deltas against the baseline."""
+        from peftspec.report.per_label import NoPerLabel, per_label
+
+        split = default_split(self.runs)
+        rows = comparison_rows(self.runs, split, self.baseline, group=self.group)
+        table = self.query_one("#labels-table", DataTable)
+        table.clear(columns=True)
+        caption = self.query_one("#labels-caption", Static)
+        try:
+            found = per_label(rows, self.runs, split, self.baseline)
+        except NoPerLabel as exc:
+            caption.update(Text(str(exc), style="dim"))
+            return
+        table.add_column("label", key="label")
+        table.add_column("support", key="support")
+        for name in found.names:
+            table.add_column(Text(name), key=name)
+        for i, label in enumerate(found.labels):
+            best, support = found.best(i), found.support[i]
+            table.add_row(
+                Text(label),
+                Text(f"{support:,}" if support is not None else "-", justify="right"),
+                *(
+                    Text(c, style="bold green" if j in best else "", justify="right")
+                    for j, c in enumerate(found.cells(i))
+                ),
+            )
+        caption.update(Text(found.caption(), style="dim"))
+
     @tolerant("config diff")
     def _diff(self) -> None:
         table = self.query_one("#diff-table", DataTable)
@@ -158,7 +193,7 @@ class CompareScreen(Screen):
         for key, values in diff:
             table.add_row(Text(key), *(Text(clipped(v)) for v in values))
         if not diff:
-            table.add_row(Text("(the specs are identical)"), *(Text("") for _ in self.runs))
+            table.add_row(Text("(no spec key sets them apart)"), *(Text("") for _ in self.runs))
 
     def action_baseline(self) -> None:
         table = self.query_one("#overview-table", DataTable)
@@ -166,6 +201,7 @@ class CompareScreen(Screen):
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             self.baseline = None if self.baseline == key else key
             self._overview()
+            self._labels()
 
     def action_next_metric(self) -> None:
         self.metric_index += 1
