@@ -162,3 +162,34 @@ def test_captions_say_that_a_binary_tasks_at_half_column_is_its_argmax():
     assert "threshold 0.5 (a binary task: its arg-max)." in caption(rows)
     rows[0]["scored_on"] = "multi_label, 11 labels"
     assert caption(rows).endswith("score every label at threshold 0.5.")
+
+
+@pytest.mark.parametrize(
+    ("task", "threshold", "tune_for", "expected"),
+    [
+        ("multi_label", 0.5, None, "every label at threshold 0.5"),
+        (
+            "multi_label",
+            "tuned",
+            "f1_macro",
+            "a threshold per label (each for its own F1), tuned on validation for f1_macro",
+        ),
+        (
+            "multi_label",
+            "tuned",
+            "jaccard",
+            "a threshold per label (searched jointly), tuned on validation for jaccard",
+        ),
+        ("binary", "tuned", "f1", "'spam' at a threshold on its probability, tuned on validation for f1"),
+        ("binary", 0.3, None, "'spam' when its probability is at least 0.3"),
+        ("binary", 0.5, None, "the class of highest probability (arg-max)"),
+        ("multi_class", 0.5, None, "the class of highest probability (arg-max)"),
+    ],
+)
+def test_the_plan_says_how_the_run_will_decide(task, threshold, tune_for, expected):
+    from types import SimpleNamespace
+
+    from peftspec.build.overview import decisions_line
+
+    line = decisions_line(SimpleNamespace(threshold=threshold, tune_for=tune_for), task, ["ham", "spam"])
+    assert line.startswith(expected)

@@ -71,7 +71,26 @@ def overview_of(
         ),
         truncated=truncated,
         held_out=held_out_line(spec.dataset),
+        decisions=decisions_line(spec.metrics, bundle.task, list(bundle.label_names)),
     )
+
+
+def decisions_line(metrics, task: str, labels: list[str]) -> str:
+    """How the run will decide from its scores, as the overview says it (`metrics`: the spec's)."""
+    from peftspec.metrics.registry import METRICS
+
+    threshold, tune_for = metrics.threshold, metrics.tune_for
+    tuned = f"tuned on validation for {tune_for}; validation figures cross-fitted"
+    if task == "multi_label":
+        if threshold != "tuned":
+            return f"every label at threshold {threshold:g}"
+        how = "searched jointly" if METRICS[tune_for].thresholds == "joint" else "each for its own F1"
+        return f"a threshold per label ({how}), {tuned}"
+    if task == "binary" and threshold == "tuned":
+        return f"{labels[1]!r} at a threshold on its probability, {tuned}"
+    if task == "binary" and threshold != 0.5:
+        return f"{labels[1]!r} when its probability is at least {threshold:g}"
+    return "the class of highest probability (arg-max)"
 
 
 def held_out_line(dataset: DatasetSpec) -> str | None:
@@ -173,6 +192,7 @@ def render_overview(overview: Overview):
         ("adapter", overview.adapter),
         ("quantisation", overview.quantization),
         ("task", task_line(overview.task, overview.labels, overview.positive_class)),
+        *([("decisions", overview.decisions)] if overview.decisions else []),
         ("parameters", f"{trainable:,} trainable of {total:,} ({share:.2%})"),
         ("rows", ", ".join(f"{k} {v:,}" for k, v in overview.rows.items())),
         *([("held out", overview.held_out)] if overview.held_out else []),

@@ -251,6 +251,7 @@ def model_table(run: Run) -> list[Block]:
         ["rows", ", ".join(f"{k} {v:,}" for k, v in record.rows.items())],
         *([["held out", overview.held_out]] if overview and overview.held_out else []),
         *([["truncated", overview.truncated]] if overview and overview.truncated else []),
+        *([["decisions", overview.decisions]] if overview and overview.decisions else []),
         ["device, precision", f"{overview.device if overview else '-'}, {record.precision or '-'}"],
     ]
     return [Heading(3, "Model"), Table(["", ""], rows)]

@@ -64,6 +64,9 @@ class Overview(Part):
     held_out: str | None = None
     """How the validation rows were held out of the training data (share, by label or at random,
     seed); unset when the spec gives validation data."""
+    decisions: str | None = None
+    """How predictions are decided from the scores: thresholds (fixed, or tuned on validation for
+    a metric), or the arg-max."""
 
 
 def positive_class(task: str | None, labels: list[str]) -> str | None:
