@@ -193,3 +193,27 @@ def test_the_plan_says_how_the_run_will_decide(task, threshold, tune_for, expect
 
     line = decisions_line(SimpleNamespace(threshold=threshold, tune_for=tune_for), task, ["ham", "spam"])
     assert line.startswith(expected)
+
+
+def test_evaluations_during_training_decide_at_the_specs_fixed_threshold(write_spec):
+    """The best checkpoint is chosen on the decisions the run reports: a fixed threshold applies
+    from the first evaluation; tuned thresholds exist only after training (0.5 until then)."""
+    from types import SimpleNamespace
+
+    from peftspec.build.compiled import training_threshold
+    from peftspec.metrics.computer import MetricComputer
+    from peftspec.spec import load_spec
+
+    base = (
+        'name = "b"\n[dataset]\ntrain = "t.csv"\ntask = "binary"\nlabels.format = "single"\n'
+        'labels.column = "label"\nlabels.names = ["ham", "spam"]\n[backbone]\nmodel = "m"\n[metrics]\n'
+    )
+    for threshold, expected in (("0.3", 0.3), ("0.5", None), ('"tuned"', None)):
+        spec = load_spec(write_spec(base + f"threshold = {threshold}\n"))
+        assert training_threshold(spec, "binary") == expected
+    probability = np.array([0.35, 0.2, 0.6, 0.1])  # of spam; gold: spam, ham, spam, ham
+    logits = np.log(np.stack([1 - probability, probability], axis=1))
+    computer = MetricComputer(["recall"], "binary", ["ham", "spam"], 0.3)
+    assert computer(SimpleNamespace(predictions=logits, label_ids=np.array([1, 0, 1, 0])))["recall"] == 1.0
+    argmax = MetricComputer(["recall"], "binary", ["ham", "spam"], None)
+    assert argmax(SimpleNamespace(predictions=logits, label_ids=np.array([1, 0, 1, 0])))["recall"] == 0.5

@@ -235,7 +235,9 @@ def build_parts(
         datasets=datasets,
         collator=collator(built.tokenizer),
         compiled_blocks=built.compiled_blocks,
-        computer=MetricComputer(spec.metrics.names or [], bundle.task, bundle.label_names),
+        computer=MetricComputer(
+            spec.metrics.names or [], bundle.task, bundle.label_names, training_threshold(spec, bundle.task)
+        ),
         overview=overview_of(
             spec,
             bundle,
@@ -304,3 +306,13 @@ def _reload(spec: Spec, label_names: list[str], folder: Path, added_pad: bool, p
     if torch.cuda.is_available() and spec.quantization.method == "none":
         model = model.to("cuda")
     return model, tokenizer
+
+
+def training_threshold(spec: Spec, task: str) -> float | None:
+    """The threshold the evaluations during training decide at: the spec's fixed one (so the best
+    checkpoint is chosen on the decisions the run will report), else None (every label at 0.5, a
+    binary task's arg-max) while tuned thresholds wait for the end of training."""
+    threshold = spec.metrics.threshold
+    if isinstance(threshold, float) and (task == "multi_label" or (task == "binary" and threshold != 0.5)):
+        return threshold
+    return None
