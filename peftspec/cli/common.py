@@ -12,6 +12,15 @@ from peftspec.errors import UsageError
 SET_HELP = "override a spec value before validation, e.g. --set trainer.learning_rate=2e-4"
 
 
+def table_console():
+    """A rich console for tables: the terminal's, or, piped or redirected, one 1,000 columns wide, so
+    that no number is squeezed, no column dropped and no name cut."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=1000)
+
+
 def add_set(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=SET_HELP)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from peftspec.cli.common import add_run_selection, runs_for, with_baseline
+from peftspec.cli.common import add_run_selection, runs_for, table_console, with_baseline
 from peftspec.errors import UsageError
 
 HELP = "compare recorded runs side by side (groups of replicates as mean ± sd)"
@@ -75,11 +75,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.per_label:
         return _per_label(args, result, [*runs, *([baseline] if baseline else [])])
     if args.format == "table":
-        from rich.console import Console
-
-        console = Console()
-        if not console.is_terminal:
-            console = Console(width=1000)  # piped or redirected: never squeeze numbers
+        console = table_console()
         console.print(compare.as_rich_table(result.rows, result.baseline_name))
         if result.settings:
             console.print(compare.as_rich_settings(result.rows, result.settings))
@@ -102,11 +98,7 @@ def _per_label(args: argparse.Namespace, result, runs) -> int:
     except NoPerLabel as exc:
         raise UsageError(str(exc)) from None
     if args.format == "table":
-        from rich.console import Console
-
-        console = Console()
-        console = console if console.is_terminal else Console(width=1000)
-        console.print(per_label_rich(table))
+        table_console().print(per_label_rich(table))
     elif args.format == "markdown":
         print(per_label_markdown(table), end="")
     else:

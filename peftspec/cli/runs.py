@@ -27,9 +27,9 @@ def add_parser(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.text import Text
 
+    from peftspec.cli.common import table_console
     from peftspec.runs import list_runs
     from peftspec.runs.gc import collect, removable
     from peftspec.runs.listing import runs_json, runs_table
@@ -42,9 +42,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(runs_json(runs))
         return 0
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=1000)  # piped or redirected: every column, no row wrapped
+    console = table_console()
     console.print(runs_table(runs, args.root, console.width if console.is_terminal else None))
     if not args.gc:
         return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from peftspec.cli.common import add_set, load_for_command
+from peftspec.cli.common import add_set, load_for_command, table_console
 from peftspec.errors import missing_extra
 
 HELP = "search the spec's [sweep] space with Optuna, each trial an ordinary run"
@@ -36,11 +36,7 @@ def handle(args: argparse.Namespace) -> int:
         from peftspec.sweep.report import best_row, print_study, retrain_command
     except ImportError as exc:
         raise missing_extra(exc, "sweep", "sweep") from None
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=1000)  # piped or logged: the trials' run names whole
+    console = table_console()  # piped or logged: the trials' run names whole
     options = SweepOptions(storage=args.storage, join=args.join, study=args.study)
     result = run_sweep(loaded.spec, args.spec, list(args.set), options, console)
     print_study(result.study, console, title=f"Study {result.study.study_name} ({result.storage})")
