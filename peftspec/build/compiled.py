@@ -312,7 +312,7 @@ def training_threshold(spec: Spec, task: str) -> float | None:
     """The threshold the evaluations during training decide at: the spec's fixed one (so the best
     checkpoint is chosen on the decisions the run will report), else None (every label at 0.5, a
     binary task's arg-max) while tuned thresholds wait for the end of training."""
+    from peftspec.metrics.registry import by_argmax
+
     threshold = spec.metrics.threshold
-    if isinstance(threshold, float) and (task == "multi_label" or (task == "binary" and threshold != 0.5)):
-        return threshold
-    return None
+    return threshold if isinstance(threshold, float) and not by_argmax(task, threshold) else None

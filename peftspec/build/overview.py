@@ -77,20 +77,20 @@ def overview_of(
 
 def decisions_line(metrics, task: str, labels: list[str]) -> str:
     """How the run will decide from its scores, as the overview says it (`metrics`: the spec's)."""
-    from peftspec.metrics.registry import METRICS
+    from peftspec.metrics.registry import METRICS, by_argmax
 
     threshold, tune_for = metrics.threshold, metrics.tune_for
     tuned = f"tuned on validation for {tune_for}; validation figures cross-fitted"
-    if task == "multi_label":
-        if threshold != "tuned":
-            return f"every label at threshold {threshold:g}"
+    if by_argmax(task, threshold):
+        return "the class of highest probability (arg-max)"
+    if task == "binary":
+        if threshold == "tuned":
+            return f"{labels[1]!r} at a threshold on its probability, {tuned}"
+        return f"{labels[1]!r} when its probability is at least {threshold:g}"
+    if threshold == "tuned":
         how = "searched jointly" if METRICS[tune_for].thresholds == "joint" else "each for its own F1"
         return f"a threshold per label ({how}), {tuned}"
-    if task == "binary" and threshold == "tuned":
-        return f"{labels[1]!r} at a threshold on its probability, {tuned}"
-    if task == "binary" and threshold != 0.5:
-        return f"{labels[1]!r} when its probability is at least {threshold:g}"
-    return "the class of highest probability (arg-max)"
+    return f"every label at threshold {threshold:g}"
 
 
 def held_out_line(dataset: DatasetSpec) -> str | None:

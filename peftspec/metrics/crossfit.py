@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from peftspec.metrics.scoring import decide
-from peftspec.metrics.tuning import tune_binary, tune_thresholds
+from peftspec.metrics.tuning import tune_thresholds
 
 CROSSFIT_FOLDS = 2
 
@@ -30,8 +30,7 @@ def crossfit_decisions(
     decided = np.zeros(np.shape(gold), dtype=np.int64)
     for i, scored in enumerate(halves):
         tuned_on = np.concatenate([h for j, h in enumerate(halves) if j != i])
-        tune = tune_binary if task == "binary" else tune_thresholds
-        tuning = tune(scores[tuned_on], gold[tuned_on], objective)
+        tuning = tune_thresholds(scores[tuned_on], gold[tuned_on], objective, task)
         decided[scored] = decide(scores[scored], task, tuning.values)
     return decided
 

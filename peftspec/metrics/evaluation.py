@@ -10,9 +10,9 @@ import numpy as np
 from peftspec.build.data import DataBundle, Split
 from peftspec.metrics.crossfit import CROSSFIT_FOLDS, crossfit_decisions
 from peftspec.metrics.health import prediction_health
-from peftspec.metrics.registry import compute
+from peftspec.metrics.registry import PRIMARY_METRIC, by_argmax, compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
-from peftspec.metrics.tuning import tune_binary, tune_thresholds
+from peftspec.metrics.tuning import tune_thresholds
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 
 
@@ -55,16 +55,14 @@ class FinalEvaluation:
 def thresholds_for(
     mode: float | str, bundle: DataBundle, val_scores: np.ndarray, tune_for: str | None = None
 ) -> dict[str, Any]:
-    names = bundle.label_names
-    if bundle.task == "multi_class" or (bundle.task == "binary" and mode == 0.5):
-        return {"mode": "argmax", "values": None}  # a binary task at 0.5 is its arg-max
-    if bundle.task == "binary":  # one threshold, on the positive class's score
+    names, task = bundle.label_names, bundle.task
+    if by_argmax(task, mode):
+        return {"mode": "argmax", "values": None}
+    if task == "binary":  # one threshold, on the positive class's score
         names = names[1:]
     if mode == "tuned":
-        if bundle.task == "binary":
-            tuning = tune_binary(val_scores, bundle.validation.labels, tune_for or "f1")
-        else:
-            tuning = tune_thresholds(val_scores, bundle.validation.labels, tune_for or "f1_macro")
+        objective = tune_for or PRIMARY_METRIC[task]
+        tuning = tune_thresholds(val_scores, bundle.validation.labels, objective, task)
         return {
             "mode": "tuned",
             "tuned_on": "validation",

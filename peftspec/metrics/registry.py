@@ -286,6 +286,12 @@ BINARY_TUNABLE = ("f1", "f1_macro", "accuracy")
 """What a binary task's one threshold (on the positive class's score) can be tuned for."""
 
 
+def by_argmax(task: str, threshold: float | str) -> bool:
+    """Whether a run decides by the class of highest score: a multi-class task always, a binary
+    one at threshold 0.5 (where its positive class wins exactly when it is the more likely)."""
+    return task == "multi_class" or (task == "binary" and threshold == 0.5)
+
+
 def tunable_metrics(task: str = "multi_label") -> list[str]:
     """The metrics thresholds can be tuned for (`metrics.tune_for`) in `task` (multi-label or binary)."""
     if task == "binary":

@@ -42,9 +42,14 @@ class Tuning:
     """The objective on the rows the thresholds were tuned on (optimistic by construction)."""
 
 
-def tune_thresholds(scores: np.ndarray, gold: np.ndarray, objective: str = "f1_macro") -> Tuning:
+def tune_thresholds(
+    scores: np.ndarray, gold: np.ndarray, objective: str = "f1_macro", task: str = "multi_label"
+) -> Tuning:
     """Thresholds for `scores` (rows x labels) against 0/1 `gold` that maximise `objective` (a
-    multi-label metric of the registry; a lower-is-better one is minimised) on these rows."""
+    multi-label metric of the registry; a lower-is-better one is minimised) on these rows; for a
+    binary task, its one threshold on the positive class's score (`tune_binary`)."""
+    if task == "binary":
+        return tune_binary(scores, gold, objective)
     scores = np.asarray(scores, dtype=np.float64)
     gold = np.asarray(gold).astype(bool)
     if METRICS[objective].thresholds == "per_label":
