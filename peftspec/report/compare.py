@@ -18,6 +18,7 @@ from peftspec.report.columns import (
     present_columns,
     with_deltas,
 )
+from peftspec.report.settings import SETTINGS_CAPTION, set_apart, settings_table
 from peftspec.runs import Run, group_name, grouped, mean_sd
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
 from peftspec.runs.reader import fixed_threshold
@@ -208,8 +209,6 @@ def compare_runs(
 def _settings(runs: list[Run], rows: list[dict[str, Any]]) -> list[tuple[str, list[str]]]:
     """What sets the rows apart (`settings.set_apart`), each key also on every row as
     `spec.<key>` for JSON and CSV."""
-    from peftspec.report.settings import set_apart
-
     by_name = {run.name: run for run in runs}
     specs = [[by_name[name].spec_dict() for name in row.get("members", [row["run"]])] for row in rows]
     settings = set_apart(specs)
@@ -278,24 +277,6 @@ def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]
         "|" + "|".join("---:" if right else "---" for right in numeric) + "|",
     ]
     return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows]
-
-
-SETTINGS_CAPTION = (
-    "Spec keys whose values differ between the rows, among those that some run set away from the "
-    "default (`-`: unset, so the default for the run, or a key its adapter or quantisation kind "
-    "does not have; `?`: no readable spec.toml); a group lists its runs' values where they differ."
-)
-
-
-def settings_table(rows: list[dict[str, Any]], settings: list[tuple[str, list[str]]]):
-    """(header, cells): each row's name and its value of every key that sets the rows apart (a long
-    value, such as a data file's absolute path, cut in the middle: JSON and CSV keep it whole)."""
-    from peftspec.report.settings import clipped
-
-    header = ["run", *(key for key, _ in settings)]
-    return header, [
-        [row["name"], *(clipped(values[i]) for _, values in settings)] for i, row in enumerate(rows)
-    ]
 
 
 def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:

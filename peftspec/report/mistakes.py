@@ -86,10 +86,14 @@ def mistakes_blocks(run: Any) -> list:
     """A run's report section: its most confident mistakes on test (else validation), as a table."""
     from peftspec.report.document import Heading, Para, Table
 
-    split = next((s for s in ("test", "validation") if run.split_predictions(s) is not None), None)
-    if split is None or not run.record.labels:
+    if not run.record.labels:
         return []
-    rows = run.split_predictions(split)
+    for split in ("test", "validation"):  # each file read once
+        rows = run.split_predictions(split)
+        if rows is not None:
+            break
+    else:
+        return []
     found, wrong = confident_mistakes(rows, run.record.task or "multi_label", list(run.record.labels))
     if not found:
         return []

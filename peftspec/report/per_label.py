@@ -68,6 +68,10 @@ class PerLabel:
             out.append(text)
         return out
 
+    def support_text(self, i: int) -> str:
+        support = self.support[i]
+        return f"{support:,}" if support is not None else "-"
+
     def long_rows(self) -> list[dict[str, Any]]:
         """One row per (label, compared row), for JSON and CSV."""
         return [
@@ -123,16 +127,9 @@ def per_label(
                 line.append((f1[0], None))
             else:
                 line.append(mean_sd(f1))
-            support = next(
-                (
-                    f[label]["support"]
-                    for f in member_figures
-                    if isinstance(f.get(label, {}).get("support"), int)
-                ),
-                None,
-            )
-            table.support[i] = table.support[i] if table.support[i] is not None else support
         table.f1.append(line)
+        supports = (f.get(label, {}).get("support") for member_figures in figures for f in member_figures)
+        table.support[i] = next((n for n in supports if isinstance(n, int)), None)
     return table
 
 
@@ -148,8 +145,7 @@ def per_label_markdown(table: PerLabel) -> str:
     for i, label in enumerate(table.labels):
         best = table.best(i)
         values = [f"**{c}**" if j in best else c for j, c in enumerate(table.cells(i))]
-        support = table.support[i]
-        cells.append([label, f"{support:,}" if support is not None else "-", *values])
+        cells.append([label, table.support_text(i), *values])
     lines = markdown_table(header, cells, [False, True, *([True] * len(table.names))])
     return "\n".join(lines) + f"\n\n{table.caption()}\n"
 
@@ -166,10 +162,9 @@ def per_label_rich(table: PerLabel):
         out.add_column(name, justify="right", no_wrap=True)
     for i, label in enumerate(table.labels):
         best = table.best(i)
-        support = table.support[i]
         out.add_row(
             Text(label),
-            Text(f"{support:,}" if support is not None else "-"),
+            Text(table.support_text(i)),
             *(Text(c, style="bold green" if j in best else "") for j, c in enumerate(table.cells(i))),
         )
     return out
@@ -190,7 +185,7 @@ def per_label_blocks(compared: Any, runs: list[Run], split: str) -> list:
     cells = [
         [
             label,
-            f"{table.support[i]:,}" if table.support[i] is not None else "-",
+            table.support_text(i),
             *(Bold(c) if j in table.best(i) else c for j, c in enumerate(table.cells(i))),
         ]
         for i, label in enumerate(table.labels)

@@ -78,11 +78,26 @@ def clipped(text: str, width: int = 48) -> str:
     return text[: width - 1 - tail] + "…" + text[-tail:]
 
 
+SETTINGS_CAPTION = (
+    "Spec keys whose values differ between the rows, among those that some run set away from the "
+    "default (`-`: unset, so the default for the run, or a key its adapter or quantisation kind "
+    "does not have; `?`: no readable spec.toml); a group lists its runs' values where they differ."
+)
+
+
+def settings_table(rows: list[dict[str, Any]], settings: list[tuple[str, list[str]]]):
+    """(header, cells): each row's name and its value of every key that sets the rows apart (a long
+    value, such as a data file's absolute path, cut in the middle: JSON and CSV keep it whole)."""
+    header = ["run", *(key for key, _ in settings)]
+    return header, [
+        [row["name"], *(clipped(values[i]) for _, values in settings)] for i, row in enumerate(rows)
+    ]
+
+
 def settings_blocks(compared: Any) -> list:
     """The report's overview block: what sets the runs apart (`compared`: a `compare.Compared`)."""
     if not compared.settings:
         return []
-    from peftspec.report.compare import SETTINGS_CAPTION, settings_table
     from peftspec.report.document import Heading, Para, Table
 
     header, cells = settings_table(compared.rows, compared.settings)

@@ -61,6 +61,9 @@ class CompareScreen(Screen):
         self.group = group
         """Fold groups of replicates into one row (off: one row per seed, as a group opens)."""
         self.runs = []
+        self.rows: list[dict] = []
+        """The overview's rows, as `comparison_rows` made them for the runs and the baseline."""
+        self.split = "validation"
         self.baseline: str | None = None
         self.metric_index = 0
 
@@ -109,6 +112,7 @@ class CompareScreen(Screen):
     def _overview(self) -> None:
         split = default_split(self.runs)
         rows = comparison_rows(self.runs, split, self.baseline, group=self.group)
+        self.rows, self.split = rows, split  # the Labels pane reads the same rows
         columns = present_columns(rows)
         best = best_values(rows, columns)
         table = self.query_one("#overview-table", DataTable)
@@ -156,13 +160,11 @@ class CompareScreen(Screen):
         """Each label's F1 side by side (`peftspec.report.per_label`), deltas against the baseline."""
         from peftspec.report.per_label import NoPerLabel, per_label
 
-        split = default_split(self.runs)
-        rows = comparison_rows(self.runs, split, self.baseline, group=self.group)
         table = self.query_one("#labels-table", DataTable)
         table.clear(columns=True)
         caption = self.query_one("#labels-caption", Static)
         try:
-            found = per_label(rows, self.runs, split, self.baseline)
+            found = per_label(self.rows, self.runs, self.split, self.baseline)
         except NoPerLabel as exc:
             caption.update(Text(str(exc), style="dim"))
             return
@@ -171,10 +173,10 @@ class CompareScreen(Screen):
         for name in found.names:
             table.add_column(Text(name), key=name)
         for i, label in enumerate(found.labels):
-            best, support = found.best(i), found.support[i]
+            best = found.best(i)
             table.add_row(
                 Text(label),
-                Text(f"{support:,}" if support is not None else "-", justify="right"),
+                Text(found.support_text(i), justify="right"),
                 *(
                     Text(c, style="bold green" if j in best else "", justify="right")
                     for j, c in enumerate(found.cells(i))
