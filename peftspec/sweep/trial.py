@@ -189,10 +189,8 @@ def _follow(job: TrialJob, trial, process: subprocess.Popen, run_file: Path, sto
     # the run's record says how it ended: a SIGTERM (a prune, or the sweep stopping) that reaches
     # the process after the run was recorded completed, as it exits, kills it with 143 all the same
     completed = outcome.run_dir is not None and (code == 0 or read_run(outcome.run_dir).status == "completed")
-    if (
-        completed and run is not None and job.reports
-    ):  # a prune may have come too late: every evaluation counts
-        _report(run, job, trial, reported, prune=False)
+    if completed and run is not None and job.reports:
+        _report(run, job, trial, reported, prune=False)  # a prune may have come too late: all count
     outcome.reported = reported
     if completed:
         outcome.state, outcome.value = "complete", final_value(outcome.run_dir, job.metric, job.split)
