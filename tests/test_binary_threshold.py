@@ -130,6 +130,7 @@ def test_a_tuned_binary_run_decides_at_its_threshold_everywhere(tmp_path):
     run = read_run(path)
     used = run.thresholds_used()
     assert used["mode"] == "tuned" and used["tuned_for"] == "f1" and list(used["values"]) == ["spam"]
+    assert used["scope"] == "positive_class"
     cut = used["values"]["spam"]
     frame = run.split_predictions("validation")
     scores = np.asarray(frame["scores"].to_list())
@@ -217,3 +218,20 @@ def test_evaluations_during_training_decide_at_the_specs_fixed_threshold(write_s
     assert computer(SimpleNamespace(predictions=logits, label_ids=np.array([1, 0, 1, 0])))["recall"] == 1.0
     argmax = MetricComputer(["recall"], "binary", ["ham", "spam"], None)
     assert argmax(SimpleNamespace(predictions=logits, label_ids=np.array([1, 0, 1, 0])))["recall"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("recorded", "how"),
+    [
+        ({"scope": "positive_class", "method": "per-label F1"}, "on the positive class"),  # scope wins
+        ({"scope": "jointly", "method": "per-label F1"}, "jointly"),
+        ({"method": "searched jointly (coordinate ascent)"}, "jointly"),  # recorded before `scope`
+        ({"method": "on the positive class's score"}, "on the positive class"),
+        ({"scope": "somehow", "method": "per-label F1"}, "per label"),  # unknown: the wording
+    ],
+)
+def test_the_recorded_scope_says_how_thresholds_were_tuned(recorded, how):
+    from peftspec.runs.reader import threshold_protocol
+
+    thresholds = {"mode": "tuned", "tuned_for": "f1", **recorded}
+    assert threshold_protocol(thresholds) == f"tuned {how} on validation for f1"

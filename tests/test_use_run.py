@@ -274,6 +274,7 @@ def test_tuned_thresholds_say_what_they_were_tuned_for(runs, name, objective, pr
     run = read_run(runs[name])
     used = run.thresholds_used()
     assert used["tuned_for"] == objective and run.threshold_protocol() == protocol
+    assert used["scope"] == ("jointly" if "jointly" in protocol else "per_label")
     assert used["score_on_tuning_rows"] == pytest.approx(
         run.split_metrics("validation")[objective], abs=1e-12
     )

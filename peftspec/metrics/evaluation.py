@@ -68,6 +68,7 @@ def thresholds_for(
             "tuned_on": "validation",
             "tuned_for": tuning.objective,
             "method": tuning.method,
+            "scope": tuning.scope,
             "score_on_tuning_rows": tuning.score,
             "report": "test" if bundle.test is not None else "validation, cross-fitted",
             "values": dict(zip(names, tuning.values.tolist())),

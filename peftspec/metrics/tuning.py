@@ -38,6 +38,8 @@ class Tuning:
     untuned: dict[int, str] = field(default_factory=dict)
     objective: str = "f1_macro"
     method: str = "per-label F1"
+    scope: str = "per_label"
+    """How the values were found, for readers: `per_label`, `jointly` or `positive_class`."""
     score: float | None = None
     """The objective on the rows the thresholds were tuned on (optimistic by construction)."""
 
@@ -71,7 +73,7 @@ def tune_binary(scores: np.ndarray, gold: np.ndarray, objective: str = "f1") -> 
     positives, rows = int(hits.sum()), len(hits)
     if positives == 0:
         reason = f"no positive example among the {rows} rows it would be tuned on"
-        tuning = Tuning(np.array([0.5]), {0: reason}, objective, method)
+        tuning = Tuning(np.array([0.5]), {0: reason}, objective, method, "positive_class")
     else:
         cuts, counts, tp = _candidates(scores[:, 1], hits)
         fp, fn = counts - tp, positives - tp
@@ -81,7 +83,9 @@ def tune_binary(scores: np.ndarray, gold: np.ndarray, objective: str = "f1") -> 
             "accuracy": (tp + tn) / rows,
             "f1_macro": (_ratio(2 * tp, 2 * tp + fp + fn) + _ratio(2 * tn, 2 * tn + fp + fn)) / 2,
         }[objective]
-        tuning = Tuning(np.array([_pick(cuts, value, current=None)]), objective=objective, method=method)
+        tuning = Tuning(
+            np.array([_pick(cuts, value, current=None)]), objective=objective, method=method, scope="positive_class"
+        )
     decided = decide(scores, "binary", tuning.values)
     tuning.score = float(
         compute([objective], "binary", hits.astype(np.int64), decided, ["0", "1"])[objective]
@@ -167,7 +171,7 @@ def _joint(scores: np.ndarray, gold: np.ndarray, objective: str) -> Tuning:
         "searched jointly (coordinate ascent from 0.5, from the best global threshold and from "
         "per-label F1; the best of the three)"
     )
-    return Tuning(results[best][0], objective=objective, method=method)
+    return Tuning(results[best][0], objective=objective, method=method, scope="jointly")
 
 
 def _ascend(sweep, scores, gold, start: np.ndarray, value: float) -> tuple[np.ndarray, float]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peftspec.metrics.registry import METRICS
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
-from peftspec.runs.reader import threshold_protocol
+from peftspec.runs.reader import threshold_protocol, threshold_scope
 
 SKIP = {"runtime", "samples_per_second"}
 
@@ -57,7 +57,7 @@ def _notes(thresholds: dict, titles: list[str]) -> list[str]:
         elif title.endswith(" cross-fit"):
             notes.append(f"{title}: each half decided by thresholds tuned on the other half")
         elif title.endswith(" @0.5"):
-            binary = "positive" in str(thresholds.get("method") or "")
+            binary = threshold_scope(thresholds) == "positive_class"
             notes.append(f"{title}: " + ("the arg-max (0.5)" if binary else "every label at threshold 0.5"))
         else:
             notes.append(f"{title}: at those thresholds (tuned on {tuned_on}, not on these rows)")

@@ -61,13 +61,23 @@ def threshold_protocol(thresholds: dict[str, Any]) -> str | None:
     if not isinstance(thresholds, dict) or thresholds.get("mode") != "tuned":
         return None
     target = thresholds.get("tuned_for") or "f1_macro"
-    method = str(thresholds.get("method") or "")
-    how = (
-        "jointly" if "jointly" in method else "on the positive class" if "positive" in method else "per label"
+    how = {"jointly": "jointly", "positive_class": "on the positive class"}.get(
+        threshold_scope(thresholds), "per label"
     )
     text = f"tuned {how} on {thresholds.get('tuned_on') or 'validation'} for {target}"
     report = thresholds.get("report")
     return f"{text}; final figures: {report}" if report else text
+
+
+def threshold_scope(thresholds: dict[str, Any]) -> str:
+    """How tuned thresholds were found: `per_label`, `jointly` or `positive_class` (a binary
+    task's one threshold). Runs recorded before eval.json held `scope` are read from the method's
+    wording."""
+    scope = thresholds.get("scope")
+    if scope in ("per_label", "jointly", "positive_class"):
+        return scope
+    method = str(thresholds.get("method") or "")
+    return "jointly" if "jointly" in method else "positive_class" if "positive" in method else "per_label"
 
 
 def fixed_threshold(thresholds: dict[str, Any]) -> float | None:
