@@ -84,7 +84,10 @@ def tune_binary(scores: np.ndarray, gold: np.ndarray, objective: str = "f1") -> 
             "f1_macro": (_ratio(2 * tp, 2 * tp + fp + fn) + _ratio(2 * tn, 2 * tn + fp + fn)) / 2,
         }[objective]
         tuning = Tuning(
-            np.array([_pick(cuts, value, current=None)]), objective=objective, method=method, scope="positive_class"
+            np.array([_pick(cuts, value, current=None)]),
+            objective=objective,
+            method=method,
+            scope="positive_class",
         )
     decided = decide(scores, "binary", tuning.values)
     tuning.score = float(
