@@ -131,6 +131,17 @@ def _ranking(kind: str) -> Compute:
     return compute
 
 
+def _calibration(kind: str) -> Compute:
+    """The expected calibration error or the Brier score (`peftspec.metrics.calibration`)."""
+
+    def compute(gold, scores, label_names):
+        from peftspec.metrics import calibration
+
+        return {"ece": calibration.ece, "brier": calibration.brier}[kind](gold, scores, label_names)
+
+    return compute
+
+
 LOSS = "loss"
 """Validation loss: always recorded and always a valid best-model metric (lower is better)."""
 
@@ -236,6 +247,28 @@ _ENTRIES = [
         "over labels (binary: of the positive class); threshold-free, and more telling than ROC AUC "
         "for rare labels.",
         compute=_ranking("average_precision"),
+        from_scores=True,
+        thresholds="none",
+    ),
+    Metric(
+        "ece",
+        "ECE",
+        "Expected calibration error: the gap between the scores and how often they come true, in "
+        "15 equal-width bins weighted by their rows (multi-label: every label's score; two classes: "
+        "the positive class's; more: the top class's). 0 = the scores are honest probabilities.",
+        higher_is_better=False,
+        compute=_calibration("ece"),
+        from_scores=True,
+        thresholds="none",
+    ),
+    Metric(
+        "brier",
+        "Brier",
+        "Brier score: the mean squared gap between the scores and the 0/1 outcomes (multi-label: "
+        "every label's score; two classes: the positive class's; more: summed over classes, 0-2). "
+        "Rewards both ranking and calibration; lower is better.",
+        higher_is_better=False,
+        compute=_calibration("brier"),
         from_scores=True,
         thresholds="none",
     ),

@@ -9,6 +9,7 @@ from typing import Any
 from peftspec.metrics.confused import confused_line
 from peftspec.metrics.registry import higher_is_better, scalar_metrics
 from peftspec.report import plots
+from peftspec.report.calibration import calibration_blocks
 from peftspec.report.columns import (
     Column,
     best_values,
@@ -84,7 +85,7 @@ def build_report(runs: list[Run], out: Path, split: str | None = None, baseline:
             "is read from the run directories named in each section; nothing is typed in."
         ),
     ]
-    blocks += overview(runs, split, baseline)
+    blocks += overview(runs, split, baseline, out)
     for run in runs:
         blocks += run_section(run, out, names[run.name])
     markdown = out / "report.md"
@@ -93,7 +94,9 @@ def build_report(runs: list[Run], out: Path, split: str | None = None, baseline:
     return markdown
 
 
-def overview(runs: list[Run], split: str, baseline: Run | None = None) -> list[Block]:
+def overview(
+    runs: list[Run], split: str, baseline: Run | None = None, out: Path | None = None
+) -> list[Block]:
     from peftspec.report.compare import compare_runs
 
     compared = compare_runs(runs, baseline, split)
@@ -111,9 +114,21 @@ def overview(runs: list[Run], split: str, baseline: Run | None = None) -> list[B
         *settings_blocks(compared),
         *_significance_blocks(compared),
         *per_label_blocks(compared, runs, split),
+        *(_safe_calibration(compared, runs, split, out) if out is not None else []),
         Heading(3, "Observations"),
         Bullets(observations(rows, runs)),
     ]
+
+
+def _safe_calibration(compared, runs: list[Run], split: str, out: Path) -> list[Block]:
+    """The calibration block; left out, with a note, when a run's predictions are damaged."""
+    try:
+        return calibration_blocks(compared, runs, split, out)
+    except DAMAGE as exc:
+        return [
+            Heading(3, f"Calibration ({split})"),
+            Para(f"Cannot be shown: a run's files are damaged (`{exc!r}`)."),
+        ]
 
 
 def _significance_blocks(compared) -> list[Block]:

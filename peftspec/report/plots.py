@@ -1,4 +1,5 @@
-"""PNG figures for reports: learning curves and confusion heatmaps (matplotlib, no display)."""
+"""PNG figures for reports: learning curves, confusion heatmaps and reliability diagrams (matplotlib,
+no display)."""
 
 from __future__ import annotations
 
@@ -125,6 +126,28 @@ def _heatmap(ax, matrix: list[list[int]], labels: list[str], title: str, sparse:
     ax.set_xlabel("predicted", fontsize=8)
     ax.set_ylabel("gold", fontsize=8)
     ax.set_title(title, fontsize=9)
+
+
+def reliability(rows: list[tuple[str, Any, float]], path: Path) -> Path:
+    """A reliability diagram: for each (name, `calibration.Reliability`, ECE), each bin's share of
+    outcomes that happened against its mean score, over the diagonal; below, each bin's share of
+    the scores (where the model puts them)."""
+    plt = _pyplot()
+    fig, (ax, share_ax) = plt.subplots(
+        2, 1, figsize=(5.2, 5.6), dpi=DPI, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey", linewidth=1, label="calibrated")
+    for name, table, ece in rows:
+        label = f"{name} (ECE {ece:.3f})" if ece == ece else name
+        (line,) = ax.plot(table.score, table.observed, "o-", markersize=3, linewidth=1.2, label=label)
+        share_ax.plot(
+            table.score, table.count / max(table.total, 1), "o-", markersize=2, color=line.get_color()
+        )
+    ax.set(ylabel="share that came true", title="Reliability", xlim=(0, 1), ylim=(0, 1.02))
+    ax.legend(loc="upper left", fontsize=7)
+    share_ax.set(xlabel="score", ylabel="share of scores", yscale="log")
+    fig.tight_layout()
+    return _save(fig, path)
 
 
 def _save(fig, path: Path) -> Path:

@@ -1,0 +1,156 @@
+"""Calibration figures: the expected calibration error and the Brier score, per task, against
+hand-worked values and scikit-learn; the reliability table they come from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import brier_score_loss
+
+from peftspec.metrics.calibration import BINS, reliability
+from peftspec.metrics.registry import METRICS, compute
+from peftspec.metrics.scoring import decide, scores_from_logits
+
+LABELS = ["a", "b", "c"]
+
+
+def _by_hand(score: np.ndarray, happened: np.ndarray) -> float:
+    """ECE over BINS equal-width bins written as a loop, with 1.0 in the last bin."""
+    total = 0.0
+    for b in range(BINS):
+        low, high = b / BINS, (b + 1) / BINS
+        inside = (score >= low) & ((score < high) if b < BINS - 1 else (score <= high))
+        if inside.any():
+            total += inside.sum() * abs(happened[inside].mean() - score[inside].mean())
+    return total / len(score)
+
+
+def test_ece_of_a_hand_worked_binary_case():
+    # two rows scored 0.1 of which one is positive (gap 0.4), two scored 0.9 both positive (gap 0.1)
+    positive = np.array([0.1, 0.1, 0.9, 0.9])
+    scores = np.stack([1 - positive, positive], axis=1)
+    gold = np.array([0, 1, 1, 1])
+    got = compute(["ece", "brier"], "binary", gold, scores.argmax(1), ["n", "p"], scores)
+    assert got["ece"] == pytest.approx((2 * 0.4 + 2 * 0.1) / 4)
+    assert got["brier"] == pytest.approx(brier_score_loss(gold, positive))
+    table = reliability(gold, scores)
+    assert table.count.tolist() == [2, 2] and table.observed.tolist() == [0.5, 1.0]
+
+
+def test_multi_label_scores_are_checked_label_by_label_and_pooled():
+    rng = np.random.default_rng(0)
+    scores = rng.random((200, 3))
+    gold = (rng.random((200, 3)) < scores).astype(int)  # drawn from the scores: calibrated
+    scores[0, 0], scores[1, 1] = 1.0, 0.0  # the edges fall in the last and the first bin
+    got = compute(["ece", "brier"], "multi_label", gold, decide(scores, "multi_label", 0.5), LABELS, scores)
+    assert got["ece"] == pytest.approx(_by_hand(scores.ravel(), gold.ravel().astype(float)))
+    assert got["brier"] == pytest.approx(
+        np.mean([brier_score_loss(gold[:, j], scores[:, j]) for j in range(3)])
+    )
+    assert reliability(gold, scores).total == 600
+    # the thresholds do not change them
+    later = compute(["ece", "brier"], "multi_label", gold, decide(scores, "multi_label", 0.9), LABELS, scores)
+    assert later == got
+
+
+def test_multi_class_checks_the_top_class_and_brier_sums_over_classes():
+    rng = np.random.default_rng(1)
+    classes = rng.integers(0, 3, 400)
+    probs = scores_from_logits(np.eye(3)[classes] * 1.5 + rng.normal(size=(400, 3)), "multi_class")
+    got = compute(["ece", "brier"], "multi_class", classes, probs.argmax(1), LABELS, probs)
+    right = (probs.argmax(1) == classes).astype(float)
+    assert got["ece"] == pytest.approx(_by_hand(probs.max(1), right))
+    assert got["brier"] == pytest.approx(brier_score_loss(classes, probs, labels=[0, 1, 2]))
+
+
+def test_an_overconfident_model_has_a_larger_ece_than_a_calibrated_one():
+    rng = np.random.default_rng(2)
+    truth = rng.random(20_000)
+    gold = (rng.random(20_000) < truth).astype(int)
+
+    def ece(positive):
+        scores = np.stack([1 - positive, positive], axis=1)
+        return compute(["ece"], "binary", gold, scores.argmax(1), ["n", "p"], scores)["ece"]
+
+    calibrated = ece(truth)
+    overconfident = ece(np.clip(0.5 + (truth - 0.5) * 1.8, 0, 1))
+    assert calibrated < 0.02 < 0.1 < overconfident
+
+
+def test_a_diverged_model_gives_nan_not_a_crash():
+    scores = np.full((4, 3), 0.5)
+    scores[0, 0] = np.nan
+    gold = np.eye(3, dtype=int)[[0, 1, 2, 0]]
+    got = compute(["ece", "brier"], "multi_label", gold, gold, LABELS, scores)
+    assert np.isnan(got["ece"]) and np.isnan(got["brier"])
+
+
+def test_calibration_metrics_are_lower_better_and_not_tunable(write_spec):
+    from peftspec.spec import SpecError, load_spec
+    from tests.conftest import MINIMAL
+
+    assert not METRICS["ece"].higher_is_better and not METRICS["brier"].higher_is_better
+    spec = load_spec(
+        write_spec(
+            MINIMAL + '[metrics]\nnames = ["f1_macro", "ece", "brier"]\n[trainer]\nbest_metric = "ece"\n'
+        )
+    )
+    assert spec.trainer.best_direction == "min" and spec.metrics.names == ["f1_macro", "ece", "brier"]
+    with pytest.raises(SpecError, match="'ece'"):
+        load_spec(write_spec(MINIMAL + '[metrics]\nthreshold = "tuned"\ntune_for = "ece"\n'))
+
+
+def _run_with_scores(root, name: str, gold, scores, split: str = "test"):
+    from peftspec.metrics.evaluation import prediction_rows
+    from peftspec.runs import RunPaths
+    from tests.helpers.fixture_runs import write_run
+
+    path = write_run(root, name, labels=LABELS)
+    ids = [f"r{i}" for i in range(len(gold))]
+    pred = (scores >= 0.5).astype(int)
+    rows = prediction_rows(split, ids, [f"text {i}" for i in ids], gold, scores, pred, LABELS)
+    rows.write_parquet(RunPaths(path).predictions)
+    return path
+
+
+def test_the_report_draws_each_runs_reliability_and_lists_its_ece(tmp_path):
+    from tests.helpers.cli import peftspec
+
+    rng = np.random.default_rng(3)
+    truth = rng.random((300, 3))
+    gold = (rng.random((300, 3)) < truth).astype(int)
+    honest = _run_with_scores(tmp_path / "runs", "honest-20260101T000000Z", gold, truth)
+    bold = np.clip(0.5 + (truth - 0.5) * 1.9, 0, 1)
+    sure = _run_with_scores(tmp_path / "runs", "sure-20260101T000000Z", gold, bold)
+    blind = _run_with_scores(tmp_path / "runs", "blind-20260101T000000Z", gold, truth, split="validation")
+    proc = peftspec(
+        tmp_path, "report", str(honest), str(sure), str(blind), "-o", str(tmp_path / "rep"), "--split", "test"
+    )
+    assert proc.returncode == 0, proc.stderr
+    md = (tmp_path / "rep" / "report.md").read_text()
+    section = md.split("### Calibration (test)")[1].split("\n### ")[0]
+    for name, scores in (("honest", truth), ("sure", bold)):
+        expected = _by_hand(scores.ravel(), gold.ravel().astype(float))
+        row = next(line for line in section.splitlines() if line.startswith(f"| {name} |"))
+        assert f"| 900 | {expected:.4f} |" in row
+    assert "every (row, label) score against whether the label is gold" in section
+    assert "Left out: blind (no test predictions)" in section
+    assert (tmp_path / "rep" / "img" / "calibration.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_group_pools_its_rows_in_the_picture_and_averages_its_runs_figures(tmp_path):
+    from peftspec.report.calibration import calibrated
+    from peftspec.runs import read_run
+
+    rng = np.random.default_rng(4)
+    gold = (rng.random((100, 3)) < 0.3).astype(int)
+    first, second = rng.random((100, 3)), rng.random((100, 3))
+    paths = [
+        _run_with_scores(tmp_path, f"g-2026010{i}T000000Z", gold, s) for i, s in ((1, first), (2, second))
+    ]
+    runs = [read_run(p) for p in paths]
+    row = {"name": "g (2 seeds)", "run": runs[0].name, "members": [r.name for r in runs]}
+    (found,), missing = calibrated([row], runs, "test")
+    each = [_by_hand(s.ravel(), gold.ravel().astype(float)) for s in (first, second)]
+    assert not missing and found.runs == 2 and found.table.total == 600
+    assert found.ece == pytest.approx((np.mean(each), np.std(each, ddof=1)))
