@@ -59,7 +59,7 @@ def test_one_hot_values_must_be_0_or_1(write_spec, tmp_path):
     write(tmp_path / "train.csv", "text,joy,anger\na,1,0\nb,2,0\nc,0,1\n")
     (problem,) = data_error(write_spec, f'train = "train.csv"\n{ONE_HOT}').errors
     assert (problem.column, problem.row) == ("joy", 2)
-    assert "one-hot label columns hold 0 or 1, found '2'" in problem.message
+    assert "one-hot label columns hold 0 or 1 (or true/false, yes/no), found '2'" in problem.message
 
 
 def test_label_outside_declared_set(write_spec, tmp_path):

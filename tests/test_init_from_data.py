@@ -239,3 +239,16 @@ def test_max_length_counts_tokens_with_the_models_tokenizer(tmp_path: Path):
     assert spec["dataset"]["max_length"] == 128, proc.stdout
     assert "at most 103 tokens, counted with ./bert's tokenizer on 40 rows" in " ".join(proc.stdout.split())
     assert_clean(tmp_path)
+
+
+def test_yes_no_flag_columns_are_one_hot_labels(tmp_path: Path):
+    lines = ["id,comment,toxic,threat,insult"]
+    for i in range(40):
+        flags = ["yes" if (i >> b) & 1 else "No" for b in range(3)]
+        lines.append(f"c{i},comment number {i} with some words,{','.join(flags)}")
+    write_lines(tmp_path / "train.csv", lines)
+    proc, spec, _ = init(tmp_path, "train.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["labels"] == {"format": "one_hot", "columns": ["toxic", "threat", "insult"]}
+    assert "multi-label, 3 labels" in proc.stdout
+    assert_clean(tmp_path)

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from peftspec.build.labels import ONE_HOT_VALUES
 from peftspec.build.problems import DataError
 from peftspec.build.tables import FILE_COL, ROW_COL, file_format, json_rows_key, local_path, read_file
 from peftspec.errors import UserError
@@ -21,7 +22,8 @@ SAMPLE = 5000
 SPLIT_WORDS = {"validation": ("dev", "validation", "valid", "val"), "test": ("test",)}
 """What names the validation and test data: a file named as the training file with `train`
 replaced, or a Hub dataset's split (the first of these it has)."""
-BINARY = {"0", "1", "0.0", "1.0", "true", "false"}
+BINARY = set(ONE_HOT_VALUES)
+"""What a one-hot label column's cells may say (case aside)."""
 UNNAMED = "column_{}"
 """How the columns of a file without a header row are named while their roles are guessed."""
 

@@ -18,7 +18,7 @@ INFERRED = "the labels of the training data"
 """Where the label names come from when the spec declares none (`infer_names`), as messages say."""
 CLASS_LABELS = "the dataset's class names"
 """Where they come from when the data names its classes (a Hub dataset's `ClassLabel`)."""
-ONE_HOT_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1}
+ONE_HOT_VALUES = {"0": 0, "1": 1, "0.0": 0, "1.0": 1, "false": 0, "true": 1, "no": 0, "yes": 1}
 
 
 @dataclass
@@ -158,7 +158,11 @@ def _one_hot(spec: OneHotLabels, frame: pl.DataFrame, multi_label: bool) -> Labe
         if bad:
             problems.append(
                 frame_problem(
-                    frame, column, bad, f"one-hot label columns hold 0 or 1, found {frame[column][bad[0]]!r}"
+                    frame,
+                    column,
+                    bad,
+                    "one-hot label columns hold 0 or 1 (or true/false, yes/no), "
+                    f"found {frame[column][bad[0]]!r}",
                 )
             )
             continue

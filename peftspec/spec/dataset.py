@@ -116,7 +116,7 @@ class OneHotLabels(SpecModel):
     """One 0/1 column per label (SemEval E-c)."""
 
     format: Literal["one_hot"] = "one_hot"
-    """Label shape: one 0/1 column per label."""
+    """Label shape: one 0/1 column per label (`true`/`false` and `yes`/`no` read as 1/0 too)."""
     columns: list[str] = Field(min_length=1)
     """The label columns, in label order; they also name the labels unless `names` is set."""
     names: list[str] | None = Field(default=None, min_length=1)
