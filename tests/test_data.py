@@ -327,3 +327,44 @@ def test_a_file_separated_by_semicolons_is_named_as_such(write_spec, tmp_path):
             "the header looks separated by ';': set dataset.reader.separator = \";\""
         )
         assert "did you mean" not in problem.message
+
+
+TEXTS = ["C'est très bien", "Schöne Grüße", "¿Qué tal?", "plain text"]
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding", "said"),
+    [
+        ("excel.csv", "cp1252", "line 2 is not UTF-8: byte 0xE8 there reads as 'è' in cp1252"),
+        ("unicode-text.tsv", "utf16", "the file starts with a UTF-16 byte-order mark"),
+        ("rows.jsonl", "latin1", "line 1 is not UTF-8: byte 0xE8 there reads as 'è' in cp1252"),
+    ],
+)
+def test_a_file_not_in_utf8_names_its_likely_encoding_and_reads_in_the_one_set(
+    write_spec, tmp_path, name, encoding, said
+):
+    if name.endswith(".jsonl"):
+        body = "".join(
+            json.dumps({"text": t, "joy": i % 2}, ensure_ascii=False) + "\n" for i, t in enumerate(TEXTS)
+        )
+    else:
+        sep = "\t" if name.endswith(".tsv") else ","
+        body = f"text{sep}joy\n" + "".join(f"{t}{sep}{i % 2}\n" for i, t in enumerate(TEXTS))
+    (tmp_path / name).write_bytes(
+        body.encode({"utf16": "utf-16", "cp1252": "cp1252", "latin1": "latin-1"}[encoding])
+    )
+    dataset = f'train = "{name}"\nvalidation = "{name}"\nlabels.columns = ["joy"]'
+    problems = data_error(write_spec, dataset).errors  # one a split
+    likely = "utf16" if encoding == "utf16" else "cp1252"  # Latin-1 text decodes as Windows-1252 too
+    assert {p.file for p in problems} == {str(tmp_path / name)} and len(problems) == 2
+    for problem in problems:
+        assert said in problem.message and f'set dataset.reader.encoding = "{likely}"' in problem.message
+    bundle = load_data(spec_for(write_spec, f'{dataset}\nreader.encoding = "{encoding}"').dataset)
+    assert bundle.train.texts == TEXTS and bundle.validation.texts == TEXTS
+
+
+def test_a_file_that_is_not_in_the_encoding_set_says_so_at_its_line(write_spec, tmp_path):
+    (tmp_path / "t.csv").write_bytes(b"text,joy\nfine,1\n" + b"\x81 undefined in cp1252,0\n")
+    dataset = 'train = "t.csv"\nlabels.columns = ["joy"]\nreader.encoding = "cp1252"'
+    (problem,) = data_error(write_spec, dataset).errors
+    assert "line 3 is not cp1252" in problem.message and "utf8-lossy" in problem.message

@@ -114,6 +114,27 @@ def test_predict_on_empty_or_undecodable_input(workspace, run_dir):
     ]
     binary = peftspec(workspace, "predict", str(run_dir), "-", stdin=b"fine\n\xff\xfe bad\n")
     assert binary.returncode == 1 and "line 2 is not UTF-8" in binary.err
+    assert "set --encoding cp1252" in binary.err  # how predict is told, not the spec's key
+
+
+def test_predict_reads_the_input_in_the_encoding_named(workspace, run_dir, tmp_path):
+    texts = ["très bien", "Grüße"]
+    (tmp_path / "in.csv").write_bytes(("text\n" + "\n".join(texts) + "\n").encode("cp1252"))
+    refused = peftspec(workspace, "predict", str(run_dir), str(tmp_path / "in.csv"))
+    assert refused.returncode == 1 and "set --encoding cp1252" in refused.err
+    read = peftspec(workspace, "predict", str(run_dir), str(tmp_path / "in.csv"), "--encoding", "cp1252")
+    assert read.returncode == 0, read.err
+    assert [json.loads(line)["text"] for line in read.out.splitlines()] == texts
+    lines = peftspec(
+        workspace,
+        "predict",
+        str(run_dir),
+        "-",
+        "--encoding",
+        "utf16",
+        stdin="\n".join(texts).encode("utf-16"),
+    )
+    assert lines.returncode == 0 and [json.loads(x)["text"] for x in lines.out.splitlines()] == texts
 
 
 # -- silently wrong answers ---------------------------------------------------------------------

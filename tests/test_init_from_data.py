@@ -252,3 +252,27 @@ def test_yes_no_flag_columns_are_one_hot_labels(tmp_path: Path):
     assert spec["dataset"]["labels"] == {"format": "one_hot", "columns": ["toxic", "threat", "insult"]}
     assert "multi-label, 3 labels" in proc.stdout
     assert_clean(tmp_path)
+
+
+def test_a_file_saved_by_excel_gets_its_encoding(tmp_path: Path):
+    lines = ["text,label"] + [
+        f"C'est très {w} numéro {i},{label}"
+        for i in range(20)
+        for w, label in (("bien", "pos"), ("mal", "nég"))
+    ]
+    (tmp_path / "cp.csv").write_bytes(("\n".join(lines) + "\n").encode("cp1252"))
+    proc, spec, _ = init(tmp_path, "cp.csv")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"] == {"encoding": "cp1252"}
+    assert (
+        "reader: encoding cp1252 (line 2 is not UTF-8: byte 0xE8 there reads as 'è' in cp1252)" in proc.stdout
+    )
+    assert "2 labels: nég, pos" in proc.stdout
+    assert_clean(tmp_path)
+    (tmp_path / "spec.toml").unlink()
+    tabbed = "\n".join(line.replace(",", "\t") for line in lines) + "\n"
+    (tmp_path / "unicode.txt").write_bytes(tabbed.encode("utf-16"))
+    proc, spec, _ = init(tmp_path, "unicode.txt")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"]["encoding"] == "utf16" and "2 labels: nég, pos" in proc.stdout
+    assert_clean(tmp_path)

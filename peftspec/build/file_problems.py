@@ -7,6 +7,7 @@ import csv
 import io
 import json
 
+from peftspec.build.encodings import decode, sniff
 from peftspec.build.problems import DataProblem
 
 _KINDS = {
@@ -19,28 +20,55 @@ _KINDS = {
 }
 
 
-def locate(path: str, shown: str, fmt: str, separator: str, quoting: bool, encoding: str, header: bool):
-    """The first problem of the file at `path` (named `shown` in messages), or None if none is found."""
+def locate(
+    path: str,
+    shown: str,
+    fmt: str,
+    separator: str,
+    quoting: bool,
+    encoding: str,
+    header: bool,
+    setting: str = 'dataset.reader.encoding = "{}"',
+):
+    """The first problem of the file at `path` (named `shown` in messages), or None if none is
+    found; one of its encoding says to set it as `setting` does."""
     with open(path, "rb") as fh:
         data = fh.read()
-    if encoding == "utf8":
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            return DataProblem(
-                "error",
-                shown,
-                f"line {line} is not UTF-8 ({exc.reason}); re-save the file as "
-                'UTF-8, or set dataset.reader.encoding = "utf8-lossy"',
-            )
-    else:
-        text = data.decode("utf-8", errors="replace")
+    problem = encoding_problem(data, shown, encoding, setting)
+    if problem is not None:
+        return problem
+    text = decode(data, encoding)
     if fmt == "jsonl":
         return _jsonl(text, shown)
     if fmt in ("csv", "tsv"):
         return _delimited(text, shown, separator, quoting, header)
     return None
+
+
+def encoding_problem(data: bytes, shown: str, encoding: str, setting: str) -> DataProblem | None:
+    """Why the bytes of `shown` are not text in `encoding` (the encoding they most likely are in,
+    and how to say so as `setting` does), or None when they decode."""
+    try:
+        decode(data, encoding)
+        return None
+    except UnicodeDecodeError as exc:
+        found = sniff(data) if encoding == "utf8" else None
+        if found is not None:
+            likely, why = found
+            return DataProblem(
+                "error",
+                shown,
+                f"{why}; the file is most likely {likely}: set {setting.format(likely)}, or re-save "
+                "it as UTF-8",
+            )
+        line = data[: exc.start].count(b"\n") + 1
+        return DataProblem(
+            "error",
+            shown,
+            f"line {line} is not {encoding} ({exc.reason}); name the file's own encoding: utf8, "
+            f"utf16, cp1252 or latin1 (as {setting.format('utf8')}), or utf8-lossy to replace what "
+            "does not decode",
+        )
 
 
 def _jsonl(text: str, shown: str) -> DataProblem | None:

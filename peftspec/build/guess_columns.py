@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from peftspec.build.encodings import decode, sniff
 from peftspec.build.labels import ONE_HOT_VALUES
 from peftspec.build.problems import DataError
 from peftspec.build.tables import FILE_COL, ROW_COL, file_format, json_rows_key, local_path, read_file
@@ -86,9 +87,16 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         fmt = file_format(data, ReaderOptions())
     except DataError as exc:
         raise GuessError(str(exc)) from None
-    base = _separator(data, fmt, notes) if fmt in ("csv", "tsv") else {}
+    with open(local_path(data), "rb") as fh:
+        raw = fh.read() if fmt != "parquet" else b""
+    base: dict[str, Any] = {}
+    if found := sniff(raw):
+        base = {"encoding": found[0]}
+        notes.append(f"reader: encoding {found[0]} ({found[1]})")
+    text = decode(raw, base.get("encoding", "utf8-lossy"))
+    base |= _separator(text, fmt, notes) if fmt in ("csv", "tsv") else {}
     if fmt == "json" and (under := json_rows_key(local_path(data))):
-        base = {"field": under}
+        base |= {"field": under}
         notes.append(f"reader: the file is one JSON object; its rows are the list under {under!r}")
     attempts: list[dict[str, Any]] = [base, {**base, "quoting": False}] if fmt in ("csv", "tsv") else [base]
     read: list[tuple[dict[str, Any], pl.DataFrame]] = []
@@ -101,7 +109,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     if not read:
         raise GuessError(str(failed)) from None
     if len(read) == 2:
-        lines = _data_lines(data)
+        lines = _data_lines(text)
         quoted, literal = read[0][1].height, read[1][1].height
         if quoted != lines and literal == lines and read[1][1].width >= read[0][1].width:
             notes.append(
@@ -121,11 +129,10 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     return options, frame
 
 
-def _separator(data: str, fmt: str, notes: list[str]) -> dict[str, Any]:
-    """`{"separator": ...}` when the header line has none of the format's own separator but one of
-    `;` (spreadsheets in much of Europe) or `|`; otherwise nothing."""
-    with open(data, "rb") as fh:
-        first = fh.readline().decode("utf-8", errors="replace")
+def _separator(text: str, fmt: str, notes: list[str]) -> dict[str, Any]:
+    """`{"separator": ...}` when the header line (of the file's `text`) has none of the format's
+    own separator but one of `;` (spreadsheets in much of Europe) or `|`; otherwise nothing."""
+    first = text.split("\n", 1)[0]
     own = "\t" if fmt == "tsv" else ","
     if own in first:
         return {}
@@ -142,9 +149,8 @@ def _data_like(name: str) -> bool:
     return bool(name.strip()) and (bool(re.fullmatch(r"[\d\s.,;|+-]+", name)) or len(name.split()) >= 3)
 
 
-def _data_lines(path: str) -> int:
-    with open(path, "rb") as fh:
-        lines = [line for line in fh.read().splitlines() if line.strip()]
+def _data_lines(text: str) -> int:
+    lines = [line for line in re.split(r"\r\n|\r|\n", text) if line.strip()]
     return max(len(lines) - 1, 0)  # the header
 
 

@@ -6,6 +6,7 @@ import hashlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode, guessed_text
 from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
 from peftspec.spec.packaged import package_data_file
@@ -45,8 +46,13 @@ def file_format(path: str, reader: ReaderOptions) -> str:
     return EXTENSIONS[ext]
 
 
-def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
-    """One local file as a frame of strings (CSV/TSV) or native values, with file and row columns."""
+ENCODING_SETTING = 'dataset.reader.encoding = "{}"'
+"""How a spec sets the encoding, as a message about a file that is not in it says."""
+
+
+def read_file(path: str, reader: ReaderOptions, setting: str = ENCODING_SETTING) -> pl.DataFrame:
+    """One local file as a frame of strings (CSV/TSV) or native values, with file and row columns;
+    a message about its encoding says to set it as `setting` does (`--encoding {}`)."""
     import polars as pl
 
     real = local_path(path)
@@ -58,10 +64,9 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
     try:
         if fmt in ("csv", "tsv"):
             frame = pl.read_csv(
-                real,
+                as_utf8(real, reader.encoding),
                 separator=reader.separator or ("\t" if fmt == "tsv" else ","),
                 quote_char='"' if reader.quoting else None,
-                encoding=reader.encoding,
                 has_header=reader.header_row(),
                 new_columns=reader.column_names,
                 infer_schema=False,
@@ -70,19 +75,21 @@ def read_file(path: str, reader: ReaderOptions) -> pl.DataFrame:
             from peftspec.build.file_problems import locate
 
             # polars turns a column of mixed kinds (a list here, a string there) into strings
-            found = locate(real, path, fmt, ",", True, reader.encoding, True)
+            found = locate(real, path, fmt, ",", True, reader.encoding, True, setting)
             if found is not None:
                 raise DataError([found])
-            frame = pl.read_ndjson(real)
+            frame = pl.read_ndjson(as_utf8(real, reader.encoding))
         elif fmt == "json":
             frame = _read_json(real, path, reader)
         else:
             frame = pl.read_parquet(real)
-    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # UnicodeDecodeError too
         from peftspec.build.file_problems import locate
 
         separator = reader.separator or ("\t" if fmt == "tsv" else ",")
-        found = locate(real, path, fmt, separator, reader.quoting, reader.encoding, reader.header_row())
+        found = locate(
+            real, path, fmt, separator, reader.quoting, reader.encoding, reader.header_row(), setting
+        )
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
     return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
@@ -97,11 +104,9 @@ def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
     import polars as pl
 
     if not _is_object(real):  # a list of rows, whatever `field` says (it names the rows of objects)
-        return pl.read_json(real)
-    with open(
-        real, encoding="utf-8-sig", errors="replace" if reader.encoding == "utf8-lossy" else "strict"
-    ) as fh:
-        data = json.load(fh)
+        return pl.read_json(as_utf8(real, reader.encoding))
+    with open(real, "rb") as fh:
+        data = json.loads(decode(fh.read(), reader.encoding))
     keys = ", ".join(map(repr, list(data)[:8]))
     if reader.field is None:
         under = rows_key(data)
@@ -133,8 +138,8 @@ def json_rows_key(path: str) -> str | None:
     if not _is_object(path):
         return None
     try:
-        with open(path, encoding="utf-8-sig", errors="replace") as fh:
-            return rows_key(json.load(fh))
+        with open(path, "rb") as fh:
+            return rows_key(json.loads(guessed_text(fh.read())))
     except (OSError, ValueError):
         return None
 
@@ -142,7 +147,10 @@ def json_rows_key(path: str) -> str | None:
 def _is_object(path: str) -> bool:
     """Whether a JSON file is one object (`{`) rather than a list of rows."""
     with open(path, "rb") as fh:
-        return fh.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+        head = fh.read(4096)
+    if head.startswith(UTF16_MARKS):
+        head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode()
+    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def _problem(path: str, message: str) -> DataError:

@@ -6,6 +6,7 @@ import argparse
 
 from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import UsageError, missing_extra
+from peftspec.spec.dataset import ENCODINGS
 
 HELP = "label a file (or stdin lines) with a trained run"
 
@@ -25,6 +26,13 @@ def add_parser(sub) -> None:
         "--pair-column", help="a run on text pairs: the column of second texts (default: the run's)"
     )
     p.add_argument("--batch-size", type=int, help="rows per batch (default: the run's eval batch size)")
+    p.add_argument(
+        "--encoding",
+        choices=ENCODINGS,
+        default="utf8",
+        help="the input's text encoding (default: utf8); utf16 for Excel's Unicode Text, cp1252 for "
+        "Excel's CSV on Windows",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -48,7 +56,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.pair_column and pair is None:
         raise UsageError(f"{loaded.run.name} was trained on single texts: --pair-column does not apply")
     pair = args.pair_column or pair
-    frame = read_input(args.input, column)
+    frame = read_input(args.input, column, args.encoding)
     with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
     write_output(labelling.frame, args.output)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from peftspec.build.problems import DataError, DataProblem, missing_column
+from peftspec.build.encodings import decode
+from peftspec.build.problems import DataError, missing_column
 from peftspec.errors import UsageError
 from peftspec.inference.loaded import LoadedRun, labelled_rows
 from peftspec.spec.dataset import ReaderOptions
@@ -17,6 +18,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+ENCODING_FLAG = "--encoding {}"
+"""How `predict` is told the input's encoding, as a message about it says."""
 
 
 @dataclass
@@ -26,9 +29,10 @@ class Labelling:
     """1-based rows whose text (or text pair) was empty: kept in the output with no prediction."""
 
 
-def read_input(source: str, text_column: str) -> pl.DataFrame:
+def read_input(source: str, text_column: str, encoding: str = "utf8") -> pl.DataFrame:
     """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line;
-    a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named)."""
+    a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named). Text is read in
+    `encoding` (`predict --encoding`)."""
     import polars as pl
 
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file, read_source
@@ -40,8 +44,9 @@ def read_input(source: str, text_column: str) -> pl.DataFrame:
 
     if source == "-" or (Path(source).suffix.lower() == ".txt" and Path(source).is_file()):
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-        return pl.DataFrame({text_column: _lines(data, shown(source))}, schema={text_column: pl.String})
-    frame = read_file(source, ReaderOptions())
+        text = _lines(data, shown(source), encoding)
+        return pl.DataFrame({text_column: text}, schema={text_column: pl.String})
+    frame = read_file(source, ReaderOptions(encoding=encoding), setting=ENCODING_FLAG)
     return frame.drop(FILE_COL, ROW_COL)
 
 
@@ -50,15 +55,13 @@ def shown(source: str) -> str:
     return "standard input" if source == "-" else source
 
 
-def _lines(data: bytes, where: str) -> list[str]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            [DataProblem("error", where, f"line {line} is not UTF-8 ({exc.reason} at byte {exc.start})")]
-        ) from None
-    return text.splitlines()
+def _lines(data: bytes, where: str, encoding: str) -> list[str]:
+    from peftspec.build.file_problems import encoding_problem
+
+    problem = encoding_problem(data, where, encoding, ENCODING_FLAG)
+    if problem is not None:
+        raise DataError([problem])
+    return decode(data, encoding).splitlines()
 
 
 def check_output(path: str | None) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
@@ -77,6 +77,10 @@ Source = Annotated[
 ]
 
 
+Encoding = Literal["utf8", "utf8-lossy", "utf16", "cp1252", "latin1"]
+ENCODINGS: tuple[str, ...] = get_args(Encoding)
+
+
 class ReaderOptions(SpecModel):
     """How to read local tabular files. Defaults suit CSV/TSV with a header row."""
 
@@ -86,8 +90,10 @@ class ReaderOptions(SpecModel):
     """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
     quoting: bool = True
     """Treat `"` as a quote character. Set false when quotes are literal text (SemEval E-c)."""
-    encoding: Literal["utf8", "utf8-lossy"] = "utf8"
-    """Text encoding; `utf8-lossy` replaces invalid bytes instead of failing."""
+    encoding: Encoding = "utf8"
+    """Text encoding: `utf8` (a byte-order mark is skipped); `utf16` (Excel's "Unicode Text");
+    `cp1252` (CSV saved by Excel on Windows in Western Europe); `latin1`; `utf8-lossy` replaces
+    invalid bytes instead of failing. A file that is not UTF-8 is refused with the likely one."""
     has_header: bool | None = None
     """Whether the first row holds column names; unset = yes, unless `column_names` is given (then
     every row is data). Set true with `column_names` to drop a header row and rename its columns."""
