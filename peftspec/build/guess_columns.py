@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 from peftspec.build.encodings import decode, sniff
 from peftspec.build.labels import ONE_HOT_VALUES
 from peftspec.build.problems import DataError
-from peftspec.build.tables import FILE_COL, ROW_COL, file_format, json_rows_key, local_path, read_file
+from peftspec.build.tables import (
+    FILE_COL,
+    ROW_COL,
+    excel_sheets,
+    file_format,
+    json_rows_key,
+    local_path,
+    read_file,
+)
 from peftspec.errors import UserError
 from peftspec.spec.dataset import ReaderOptions
 
@@ -88,13 +96,15 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     except DataError as exc:
         raise GuessError(str(exc)) from None
     with open(local_path(data), "rb") as fh:
-        raw = fh.read() if fmt != "parquet" else b""
+        raw = fh.read() if fmt not in ("parquet", "excel") else b""
     base: dict[str, Any] = {}
     if found := sniff(raw):
         base = {"encoding": found[0]}
         notes.append(f"reader: encoding {found[0]} ({found[1]})")
     text = decode(raw, base.get("encoding", "utf8-lossy"))
     base |= _separator(text, fmt, notes) if fmt in ("csv", "tsv") else {}
+    if fmt == "excel":
+        base |= _sheet(data, notes)
     if fmt == "json" and (under := json_rows_key(local_path(data))):
         base |= {"field": under}
         notes.append(f"reader: the file is one JSON object; its rows are the list under {under!r}")
@@ -127,6 +137,29 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         shown = next(c for c in header if _data_like(c))
         notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
     return options, frame
+
+
+def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
+    """`{"sheet": ...}` when a workbook's rows are not on its first sheet: the sheet with the most
+    rows is taken, and said."""
+    try:
+        sheets = excel_sheets(local_path(data))
+    except Exception:  # not a workbook, or fastexcel missing: reading it says which
+        return {}
+    if len(sheets) < 2:
+        return {}
+    rows = {}
+    for sheet in sheets:
+        try:
+            rows[sheet] = read_file(data, ReaderOptions(sheet=sheet)).height
+        except DataError:
+            rows[sheet] = 0
+    best = max(sheets, key=lambda sheet: rows[sheet])  # ties: the first
+    if best == sheets[0]:
+        return {}
+    counts = ", ".join(f"{sheet!r} {rows[sheet]}" for sheet in sheets)
+    notes.append(f"reader: sheet {best!r}, the one with the most rows ({counts})")
+    return {"sheet": best}
 
 
 def _separator(text: str, fmt: str, notes: list[str]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ EXTENSIONS = {
     ".json": "json",
     ".parquet": "parquet",
     ".pq": "parquet",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), "excel"),
 }
 
 
@@ -46,13 +47,13 @@ def file_format(path: str, reader: ReaderOptions) -> str:
     return EXTENSIONS[ext]
 
 
-ENCODING_SETTING = 'dataset.reader.encoding = "{}"'
-"""How a spec sets the encoding, as a message about a file that is not in it says."""
+SPEC_READER = {"encoding": 'dataset.reader.encoding = "{}"', "sheet": 'dataset.reader.sheet = "{}"'}
+"""How a spec sets the reader options that messages about a file may ask for."""
 
 
-def read_file(path: str, reader: ReaderOptions, setting: str = ENCODING_SETTING) -> pl.DataFrame:
+def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_READER) -> pl.DataFrame:
     """One local file as a frame of strings (CSV/TSV) or native values, with file and row columns;
-    a message about its encoding says to set it as `setting` does (`--encoding {}`)."""
+    a message asking for a reader option says to set it as `settings` do (`predict`: its flags)."""
     import polars as pl
 
     real = local_path(path)
@@ -75,12 +76,14 @@ def read_file(path: str, reader: ReaderOptions, setting: str = ENCODING_SETTING)
             from peftspec.build.file_problems import locate
 
             # polars turns a column of mixed kinds (a list here, a string there) into strings
-            found = locate(real, path, fmt, ",", True, reader.encoding, True, setting)
+            found = locate(real, path, fmt, ",", True, reader.encoding, True, settings["encoding"])
             if found is not None:
                 raise DataError([found])
             frame = pl.read_ndjson(as_utf8(real, reader.encoding))
         elif fmt == "json":
             frame = _read_json(real, path, reader)
+        elif fmt == "excel":
+            frame = _read_excel(real, path, reader, settings["sheet"])
         else:
             frame = pl.read_parquet(real)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # UnicodeDecodeError too
@@ -88,11 +91,72 @@ def read_file(path: str, reader: ReaderOptions, setting: str = ENCODING_SETTING)
 
         separator = reader.separator or ("\t" if fmt == "tsv" else ",")
         found = locate(
-            real, path, fmt, separator, reader.quoting, reader.encoding, reader.header_row(), setting
+            real,
+            path,
+            fmt,
+            separator,
+            reader.quoting,
+            reader.encoding,
+            reader.header_row(),
+            settings["encoding"],
         )
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
     return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+
+
+def excel_sheets(real: str) -> list[str]:
+    """The names of a workbook's sheets, in order."""
+    import fastexcel
+
+    return fastexcel.read_excel(real).sheet_names
+
+
+def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl.DataFrame:
+    """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
+    `5`, TRUE `true`); rows with no value are skipped, as blank lines of a CSV are."""
+    import polars as pl
+
+    try:
+        import fastexcel  # noqa: F401
+    except ImportError:
+        raise _problem(
+            path,
+            "reading an Excel workbook needs fastexcel, which is not installed: pip install fastexcel "
+            "(the 'train' extra includes it)",
+        ) from None
+    sheets = excel_sheets(real)
+    if reader.sheet is not None and reader.sheet not in sheets:
+        from peftspec.spec.diagnostics import did_you_mean
+
+        hint = did_you_mean(reader.sheet, sheets)
+        raise _problem(
+            path,
+            f"{setting.format(reader.sheet)} is not a sheet of this workbook"
+            f"{f' (did you mean {hint!r}?)' if hint else ''}; its sheets: {', '.join(map(repr, sheets))}",
+        )
+    frame = pl.read_excel(
+        real,
+        sheet_name=reader.sheet or sheets[0],
+        has_header=reader.header_row(),
+        infer_schema_length=0,
+        raise_if_empty=False,
+    )
+    if frame.height == 0 and reader.sheet is None and len(sheets) > 1:
+        raise _problem(
+            path,
+            f"the workbook's first sheet, {sheets[0]!r}, has no rows; name the sheet that holds them "
+            f"({setting.format(sheets[1])}): one of {', '.join(map(repr, sheets[1:]))}",
+        )
+    if reader.column_names is not None:
+        if len(reader.column_names) != frame.width:
+            raise _problem(
+                path,
+                f"dataset.reader.column_names names {len(reader.column_names)} columns; the sheet "
+                f"has {frame.width}",
+            )
+        frame.columns = reader.column_names
+    return frame
 
 
 def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:

@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "input",
         metavar="INPUT",
-        help="csv, tsv, jsonl, json or parquet file; - for stdin lines; a hub split as "
+        help="csv, tsv, jsonl, json, parquet or Excel file; - for stdin lines; a hub split as "
         "hub:ORG/NAME[:CONFIG][[SPLIT]] (the test split unless named)",
     )
     p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
@@ -33,6 +33,7 @@ def add_parser(sub) -> None:
         help="the input's text encoding (default: utf8); utf16 for Excel's Unicode Text, cp1252 for "
         "Excel's CSV on Windows",
     )
+    p.add_argument("--sheet", help="an Excel workbook's sheet with the rows (default: the first)")
     p.set_defaults(handler=handle)
 
 
@@ -56,7 +57,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.pair_column and pair is None:
         raise UsageError(f"{loaded.run.name} was trained on single texts: --pair-column does not apply")
     pair = args.pair_column or pair
-    frame = read_input(args.input, column, args.encoding)
+    frame = read_input(args.input, column, args.encoding, args.sheet)
     with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
     write_output(labelling.frame, args.output)

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     import polars as pl
 
 OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
-ENCODING_FLAG = "--encoding {}"
-"""How `predict` is told the input's encoding, as a message about it says."""
+FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'"}
+"""How `predict` is told the input's reader options, as messages about it say."""
 
 
 @dataclass
@@ -29,10 +29,12 @@ class Labelling:
     """1-based rows whose text (or text pair) was empty: kept in the output with no prediction."""
 
 
-def read_input(source: str, text_column: str, encoding: str = "utf8") -> pl.DataFrame:
+def read_input(
+    source: str, text_column: str, encoding: str = "utf8", sheet: str | None = None
+) -> pl.DataFrame:
     """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line;
     a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named). Text is read in
-    `encoding` (`predict --encoding`)."""
+    `encoding` (`predict --encoding`); a workbook's rows from `sheet` (`--sheet`), else its first."""
     import polars as pl
 
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file, read_source
@@ -46,7 +48,7 @@ def read_input(source: str, text_column: str, encoding: str = "utf8") -> pl.Data
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
         text = _lines(data, shown(source), encoding)
         return pl.DataFrame({text_column: text}, schema={text_column: pl.String})
-    frame = read_file(source, ReaderOptions(encoding=encoding), setting=ENCODING_FLAG)
+    frame = read_file(source, ReaderOptions(encoding=encoding, sheet=sheet), FLAGS)
     return frame.drop(FILE_COL, ROW_COL)
 
 
@@ -58,7 +60,7 @@ def shown(source: str) -> str:
 def _lines(data: bytes, where: str, encoding: str) -> list[str]:
     from peftspec.build.file_problems import encoding_problem
 
-    problem = encoding_problem(data, where, encoding, ENCODING_FLAG)
+    problem = encoding_problem(data, where, encoding, FLAGS["encoding"])
     if problem is not None:
         raise DataError([problem])
     return decode(data, encoding).splitlines()

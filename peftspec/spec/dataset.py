@@ -10,7 +10,7 @@ from peftspec.spec.base import Rules, SpecModel, tagged_union
 from peftspec.spec.paths import OneOrMany, SpecPath
 
 Task = Literal["multi_label", "multi_class", "binary"]
-FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet")
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "excel")
 
 
 class HubSource(SpecModel):
@@ -84,8 +84,9 @@ ENCODINGS: tuple[str, ...] = get_args(Encoding)
 class ReaderOptions(SpecModel):
     """How to read local tabular files. Defaults suit CSV/TSV with a header row."""
 
-    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet"] = "auto"
-    """File format; `auto` infers it from the extension (`.txt` is read as TSV)."""
+    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "excel"] = "auto"
+    """File format; `auto` infers it from the extension (`.txt` is read as TSV; `.xlsx`, `.xlsm`,
+    `.xls` and `.ods` as an Excel workbook)."""
     separator: str | None = None
     """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
     quoting: bool = True
@@ -102,6 +103,9 @@ class ReaderOptions(SpecModel):
     field: str | None = Field(default=None, min_length=1)
     """For `.json` files that are one object rather than a list of rows: the key holding the list
     of rows (`"data"`); files that are a list are read as they are. Unset = every file is a list."""
+    sheet: str | None = Field(default=None, min_length=1)
+    """For Excel workbooks: the sheet holding the rows (its first row the header, unless
+    `has_header = false`); unset = the first sheet."""
 
     def header_row(self) -> bool:
         """Whether the first row of each file is a header (and so not data)."""
