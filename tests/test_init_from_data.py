@@ -292,3 +292,27 @@ def test_a_workbook_whose_rows_are_on_its_second_sheet(tmp_path: Path):
     assert spec["dataset"]["text_column"] == "review" and spec["dataset"]["labels"]["column"] == "stars"
     assert "5 labels: 1, 2, 3, 4, 5" in proc.stdout
     assert_clean(tmp_path)
+
+
+def test_nested_records_are_read_as_dotted_columns(tmp_path: Path):
+    rows = [
+        {
+            "id": i,
+            "content": {"title": f"t{i}", "body": f"{'love' if i % 2 else 'hate'} it, review number {i}"},
+            "annotation": {"label": "pos" if i % 2 else "neg", "meta": {"annotator": "a1"}},
+        }
+        for i in range(40)
+    ]
+    write_jsonl(rows, tmp_path / "train.jsonl")
+    proc, spec, _ = init(tmp_path, "train.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["text_column"] == "content.body" and dataset["id_column"] == "id"
+    assert dataset["labels"] == {"format": "single", "column": "annotation.label"}
+    assert_clean(tmp_path)
+    from peftspec.build.data import load_data
+    from peftspec.spec import load_spec
+
+    bundle = load_data(load_spec(tmp_path / "spec.toml").dataset)
+    texts = {t for split in bundle.splits() for t in split.texts}
+    assert texts == {row["content"]["body"] for row in rows}

@@ -102,7 +102,24 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
         )
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
+    frame = flattened(frame)
     return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+
+
+def flattened(frame: pl.DataFrame) -> pl.DataFrame:
+    """`frame` with each nested record column (a JSON object in every row) replaced by its fields,
+    named by their path: `{"annotation": {"label": ...}}` gives the column `annotation.label`."""
+    import polars as pl
+
+    while any(isinstance(dtype, pl.Struct) for dtype in frame.schema.values()):
+        columns = []
+        for name, dtype in frame.schema.items():
+            if isinstance(dtype, pl.Struct):
+                columns += [pl.col(name).struct.field(f.name).alias(f"{name}.{f.name}") for f in dtype.fields]
+            else:
+                columns.append(pl.col(name))
+        frame = frame.select(columns)
+    return frame
 
 
 def excel_sheets(real: str) -> list[str]:
@@ -232,7 +249,7 @@ def read_hub(source: HubSource, hashes: dict[str, str] | None = None) -> pl.Data
     files = [f["filename"] for f in ds.cache_files]
     if hashes is not None and files:
         hashes[where] = _sha256(files)
-    frame = class_names_decoded(ds)
+    frame = flattened(class_names_decoded(ds))
     return frame.with_columns(pl.lit(where).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
 
 

@@ -256,7 +256,8 @@ class DatasetSpec(SpecModel):
     reader: ReaderOptions = Field(default_factory=ReaderOptions)
     """How to read local files (separator, quoting, encoding, header)."""
     text_column: str = "text"
-    """The column holding the input text."""
+    """The column holding the input text. A field of nested records (JSON objects, Parquet
+    structs) is a column named by its path, as every column key may be: `"content.body"`."""
     text_pair_column: str | None = None
     """A second text column for sentence-pair tasks (NLI, paraphrase); unset = single text."""
     id_column: str | None = None
