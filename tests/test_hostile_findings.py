@@ -79,7 +79,7 @@ def test_predict_checks_the_output_before_labelling(workspace, run_dir, tmp_path
     cases = {
         str(tmp_path / "folder"): "is a folder",
         str(tmp_path / "missing" / "out.jsonl"): "does not exist",
-        str(tmp_path / "out.xlsx"): "cannot tell the output format",
+        str(tmp_path / "out.docx"): "cannot tell the output format",
     }
     for output, message in cases.items():
         proc = peftspec(workspace, "predict", str(run_dir), "-", "-o", output, stdin=b"hello\n")
@@ -128,7 +128,16 @@ def test_predict_labels_a_workbooks_sheet(workspace, run_dir, tmp_path):
     assert refused.returncode == 1 and "--sheet 'Texts'" in refused.err
     read = peftspec(workspace, "predict", str(run_dir), str(book), "--sheet", "Texts")
     assert read.returncode == 0, read.err
-    assert [json.loads(line)["text"] for line in read.out.splitlines()] == texts
+    rows = [json.loads(line) for line in read.out.splitlines()]
+    assert [row["text"] for row in rows] == texts
+    out = tmp_path / "labelled.xlsx"  # back to the spreadsheet it came from
+    written = peftspec(workspace, "predict", str(run_dir), str(book), "--sheet", "Texts", "-o", str(out))
+    assert written.returncode == 0, written.err
+    import polars as pl
+
+    sheet = pl.read_excel(out, sheet_name="predictions")
+    assert sheet["text"].to_list() == texts
+    assert sheet["predicted"].to_list() == [",".join(row["predicted"]) for row in rows]
 
 
 def test_predict_reads_the_input_in_the_encoding_named(workspace, run_dir, tmp_path):

@@ -232,7 +232,11 @@ def _listed(
         for value, where in unknown.items()
     ]
     if empty and not delimited:
-        problems.append(frame_problem(frame, spec.column, empty, "no label"))
+        fix = (
+            "A single-label task needs a class on every row: label these rows, or remove them "
+            '(or, if a row may have no label, set task = "multi_label")'
+        )
+        problems.append(frame_problem(frame, spec.column, empty, "no label", fix))
     if several:
         problems.append(
             frame_problem(

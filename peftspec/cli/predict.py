@@ -20,7 +20,9 @@ def add_parser(sub) -> None:
         help="csv, tsv, jsonl, json, parquet or Excel file; - for stdin lines; a hub split as "
         "hub:ORG/NAME[:CONFIG][[SPLIT]] (the test split unless named)",
     )
-    p.add_argument("-o", "--output", help="output file (.parquet, .csv or .jsonl); default: jsonl on stdout")
+    p.add_argument(
+        "-o", "--output", help="output file (.parquet, .csv, .jsonl or .xlsx); default: jsonl on stdout"
+    )
     p.add_argument("--text-column", help="the column to label (default: the run's text column)")
     p.add_argument(
         "--pair-column", help="a run on text pairs: the column of second texts (default: the run's)"

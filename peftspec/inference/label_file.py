@@ -10,14 +10,20 @@ from typing import TYPE_CHECKING
 
 from peftspec.build.encodings import decode
 from peftspec.build.problems import DataError, missing_column
-from peftspec.errors import UsageError
+from peftspec.errors import UsageError, missing_extra
 from peftspec.inference.loaded import LoadedRun, labelled_rows
 from peftspec.spec.dataset import ReaderOptions
 
 if TYPE_CHECKING:
     import polars as pl
 
-OUTPUT_FORMATS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+OUTPUT_FORMATS = {
+    ".parquet": "parquet",
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "excel",
+}
 FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'"}
 """How `predict` is told the input's reader options, as messages about it say."""
 
@@ -76,7 +82,9 @@ def check_output(path: str | None) -> None:
     if not target.parent.is_dir():
         raise UsageError(f"{target.parent} does not exist", hint="create the folder first")
     if target.suffix.lower() not in OUTPUT_FORMATS:
-        raise UsageError(f"cannot tell the output format of {path}", hint="name it .parquet, .csv or .jsonl")
+        raise UsageError(
+            f"cannot tell the output format of {path}", hint="name it .parquet, .csv, .jsonl or .xlsx"
+        )
 
 
 def label_frame(
@@ -133,9 +141,9 @@ def _cells(column: pl.Series) -> list[str]:
 
 
 def write_output(frame: pl.DataFrame, path: str | None) -> None:
-    """Parquet, CSV or JSONL by the file's extension, written atomically (the old file or the new
-    one, never half); JSONL on standard output without a path. CSV cells that hold lists or tables
-    are written as JSON (predicted labels: joined with commas)."""
+    """Parquet, CSV, JSONL or an Excel workbook by the file's extension, written atomically (the
+    old file or the new one, never half); JSONL on standard output without a path. CSV and Excel
+    cells that hold lists or tables are written as JSON (predicted labels: joined with commas)."""
     import polars as pl
 
     from peftspec.runs.writer import atomic_write_bytes
@@ -146,7 +154,7 @@ def write_output(frame: pl.DataFrame, path: str | None) -> None:
         return
     check_output(path)
     fmt = OUTPUT_FORMATS[Path(path).suffix.lower()]
-    if fmt == "csv":
+    if fmt in ("csv", "excel"):
         nested = [c for c, t in frame.schema.items() if isinstance(t, pl.List | pl.Struct | pl.Array)]
         frame = frame.with_columns(
             pl.col("predicted").list.join(",")
@@ -154,5 +162,15 @@ def write_output(frame: pl.DataFrame, path: str | None) -> None:
             else pl.Series(c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()])
             for c in nested
         )
-    writers = {"parquet": frame.write_parquet, "jsonl": frame.write_ndjson, "csv": frame.write_csv}
+    writers = {
+        "parquet": frame.write_parquet,
+        "jsonl": frame.write_ndjson,
+        "csv": frame.write_csv,
+        "excel": lambda fh: frame.write_excel(fh, worksheet="predictions", autofit=True),
+    }
+    if fmt == "excel":
+        try:
+            import xlsxwriter  # noqa: F401
+        except ImportError as exc:
+            raise missing_extra(exc, "predict") from None
     atomic_write_bytes(Path(path), writers[fmt])
