@@ -337,6 +337,7 @@ TEXTS = ["C'est très bien", "Schöne Grüße", "¿Qué tal?", "plain text"]
     [
         ("excel.csv", "cp1252", "line 2 is not UTF-8: byte 0xE8 there reads as 'è' in cp1252"),
         ("unicode-text.tsv", "utf16", "the file starts with a UTF-16 byte-order mark"),
+        ("unicode.csv", "utf16", "the file starts with a UTF-16 byte-order mark"),  # polars reads NULs
         ("rows.jsonl", "latin1", "line 1 is not UTF-8: byte 0xE8 there reads as 'è' in cp1252"),
     ],
 )

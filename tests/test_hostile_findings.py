@@ -446,3 +446,29 @@ def test_a_completion_marker_that_is_not_an_object_is_skipped(tmp_path):
     (folder / MARKER).write_text("[1, 2]")
     scan = newest_complete(tmp_path)
     assert scan.newest is None and "damaged" in scan.skipped[0][1]
+
+
+def test_evaluate_reads_a_workbook_or_another_encoding_when_told(workspace, run_dir, tmp_path):
+    import polars as pl
+
+    from tests.test_data import write_workbook
+
+    frame = pl.read_csv(workspace / "validation.csv", infer_schema=False)
+    rows = [frame.columns, *(list(row) for row in frame.iter_rows())]
+    book = write_workbook(tmp_path / "held-out.xlsx", {"Cover": [["notes"]], "Rows": rows})
+    refused = peftspec(workspace, "evaluate", str(run_dir), str(book))
+    assert refused.returncode == 1 and "--sheet 'Rows'" in refused.err
+    (tmp_path / "held-out.csv").write_bytes((workspace / "validation.csv").read_text().encode("utf-16"))
+    undecoded = peftspec(workspace, "evaluate", str(run_dir), str(tmp_path / "held-out.csv"))
+    assert undecoded.returncode == 1 and "set --encoding utf16" in undecoded.err
+    runs = {
+        "plain": [str(workspace / "validation.csv")],
+        "book": [str(book), "--sheet", "Rows"],
+        "utf16": [str(tmp_path / "held-out.csv"), "--encoding", "utf16"],
+    }
+    for name, args in runs.items():
+        proc = peftspec(workspace, "evaluate", str(run_dir), *args, "--name", name)
+        assert proc.returncode == 0, proc.err
+    figures = {name: json.loads((run_dir / f"eval-{name}.json").read_text())[name] for name in runs}
+    assert figures["book"]["f1_macro"] == figures["utf16"]["f1_macro"] == figures["plain"]["f1_macro"]
+    assert figures["book"]["loss"] == pytest.approx(figures["plain"]["loss"], rel=1e-6)

@@ -18,8 +18,8 @@ from peftspec.build.labels import (
 )
 from peftspec.build.overlap import conflict_warnings, overlap_warnings, text_groups
 from peftspec.build.problems import DataError, DataProblem, missing_column
-from peftspec.build.tables import FILE_COL, ROW_COL, frame_problem, read_source
-from peftspec.spec.dataset import DatasetSpec, HubSource
+from peftspec.build.tables import FILE_COL, ROW_COL, SPEC_READER, frame_problem, read_source
+from peftspec.spec.dataset import DatasetSpec, HubSource, ReaderOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -273,11 +273,16 @@ def _unused_labels(
 
 
 def load_labelled(
-    spec: DatasetSpec, source: list[str] | HubSource, names: list[str], name: str = "evaluation"
+    spec: DatasetSpec,
+    source: list[str] | HubSource,
+    names: list[str],
+    name: str = "evaluation",
+    reader: ReaderOptions | None = None,
+    settings: dict[str, str] = SPEC_READER,
 ) -> Split:
-    """One more labelled split (files, or a hub split), read and checked like the run's own data,
-    with the run's label names."""
-    frame = read_source(source, spec.reader, None)
+    """One more labelled split (files, or a hub split), read and checked like the run's own data
+    (with `reader`, when given, in place of the spec's), with the run's label names."""
+    frame = read_source(source, reader or spec.reader, None, settings=settings)
     if frame.height == 0:
         raise DataError([DataProblem("error", _describe(source), f"the {name} data has no rows")])
     problems = _check_columns(spec, name, frame)

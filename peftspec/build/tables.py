@@ -47,6 +47,8 @@ def file_format(path: str, reader: ReaderOptions) -> str:
     return EXTENSIONS[ext]
 
 
+TEXT_FORMATS = ("csv", "tsv", "jsonl", "json")
+"""The formats read as text, in `reader.encoding`."""
 SPEC_READER = {"encoding": 'dataset.reader.encoding = "{}"', "sheet": 'dataset.reader.sheet = "{}"'}
 """How a spec sets the reader options that messages about a file may ask for."""
 
@@ -62,6 +64,13 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
         hint = f" (did you mean {near!r}, in the same folder?)" if near else ""
         raise DataError([DataProblem("error", path, f"data file not found{hint}")])
     fmt = file_format(real, reader)
+    if fmt in TEXT_FORMATS and reader.encoding == "utf8":  # polars reads UTF-16 as text with NULs
+        with open(real, "rb") as fh:
+            head = fh.read(2)
+        if head.startswith(UTF16_MARKS):
+            from peftspec.build.file_problems import encoding_problem
+
+            raise DataError([encoding_problem(head, path, "utf8", settings["encoding"])])
     try:
         if fmt in ("csv", "tsv"):
             frame = pl.read_csv(
@@ -314,16 +323,17 @@ def read_source(
     reader: ReaderOptions,
     limit: int | None,
     hashes: dict[str, str] | None = None,
+    settings: dict[str, str] = SPEC_READER,
 ) -> pl.DataFrame:
     """A split's rows: one hub split, or local files concatenated in order. `hashes` (when given)
     receives the sha256 of what was read, so a run records exactly that: each file, or the hub
-    split's Arrow files (`read_hub`)."""
+    split's Arrow files (`read_hub`). Messages asking for a reader option say it as `settings` do."""
     import polars as pl
 
     if isinstance(source, HubSource):
         frame = read_hub(source, hashes)
     else:
-        frames = [read_file(path, reader) for path in source]
+        frames = [read_file(path, reader, settings) for path in source]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         if hashes is not None:
             hashes.update({path: _sha256([local_path(path)]) for path in source})

@@ -7,6 +7,7 @@ import argparse
 
 from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
+from peftspec.spec.dataset import ENCODINGS
 
 HELP = "score a trained run on another labelled file"
 
@@ -23,6 +24,12 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--name", help="name of this evaluation (default: the file's name, or the dataset's and split's)"
     )
+    p.add_argument(
+        "--encoding", choices=ENCODINGS, help="the file's text encoding (default: the run's reader's)"
+    )
+    p.add_argument(
+        "--sheet", help="an Excel workbook's sheet with the rows (default: the run's, else the first)"
+    )
     p.set_defaults(handler=handle)
 
 
@@ -37,7 +44,7 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
-    name, metrics, warnings = evaluate_file(loaded, args.data, args.name, console)
+    name, metrics, warnings = evaluate_file(loaded, args.data, args.name, console, args.encoding, args.sheet)
     console.print(metrics_table({name: metrics}, splits=[name]))
     print_warnings(console, warnings)
     console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")

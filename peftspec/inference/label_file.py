@@ -25,7 +25,7 @@ OUTPUT_FORMATS = {
     ".xlsx": "excel",
 }
 FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'"}
-"""How `predict` is told the input's reader options, as messages about it say."""
+"""How `predict` and `evaluate` are told the input's reader options, as messages about it say."""
 
 
 @dataclass

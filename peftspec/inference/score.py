@@ -9,6 +9,7 @@ from typing import Any
 
 from peftspec.build.data import load_labelled
 from peftspec.errors import UsageError
+from peftspec.inference.label_file import FLAGS
 from peftspec.inference.loaded import LoadedRun
 from peftspec.metrics.evaluation import prediction_rows
 from peftspec.metrics.registry import compute
@@ -36,13 +37,19 @@ def check_name(name: str) -> str:
 
 
 def evaluate_file(
-    loaded: LoadedRun, data: str, name: str | None = None, console=None
+    loaded: LoadedRun,
+    data: str,
+    name: str | None = None,
+    console=None,
+    encoding: str | None = None,
+    sheet: str | None = None,
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Metrics of `loaded` on labelled file `data` (or a hub split, `hub:ID[:CONFIG][[SPLIT]]`, the
     test split unless named), recorded in the run as extra evaluation `name` (default: the file's
     name, or the dataset's and split's) with its confusion matrices and predictions; a bar over the rows
     on `console`'s terminal. Also returns (and records) warnings: rows whose text the run trained
-    on, which make these figures optimistic."""
+    on, which make these figures optimistic. `encoding` and `sheet` (`--encoding`, `--sheet`)
+    replace the run's reader options of those names."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -52,7 +59,9 @@ def evaluate_file(
     hub = hub_reference(data, split="test")
     name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else Path(data).stem))
     spec, task = loaded.spec, loaded.task
-    split = load_labelled(spec.dataset, hub or [data], loaded.label_names, name)
+    given = {"encoding": encoding, "sheet": sheet}
+    reader = spec.dataset.reader.model_copy(update={k: v for k, v in given.items() if v is not None})
+    split = load_labelled(spec.dataset, hub or [data], loaded.label_names, name, reader, FLAGS)
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
     with rows_progress(console, len(split), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
