@@ -154,3 +154,34 @@ def test_a_group_pools_its_rows_in_the_picture_and_averages_its_runs_figures(tmp
     each = [_by_hand(s.ravel(), gold.ravel().astype(float)) for s in (first, second)]
     assert not missing and found.runs == 2 and found.table.total == 600
     assert found.ece == pytest.approx((np.mean(each), np.std(each, ddof=1)))
+
+
+async def test_the_tui_compare_screen_shows_each_runs_calibration(tmp_path):
+    from textual.widgets import DataTable, Static, TabbedContent
+
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.compare import CompareScreen
+    from tests.helpers.pilot import loaded_compare_screen, until
+
+    rng = np.random.default_rng(5)
+    truth = rng.random((120, 3))
+    gold = (rng.random((120, 3)) < truth).astype(int)
+    bold = np.clip(0.5 + (truth - 0.5) * 1.9, 0, 1)
+    paths = [
+        _run_with_scores(tmp_path, "honest-20260101T000000Z", gold, truth),
+        _run_with_scores(tmp_path, "sure-20260101T000000Z", gold, bold),
+    ]
+    app = PeftspecApp(tmp_path, refresh_every=5)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.push_screen(CompareScreen(paths))
+        screen = await loaded_compare_screen(pilot, 2)
+        screen.query_one("#compare-tabs", TabbedContent).active = "calibration"
+        table = screen.query_one("#calibration-table", DataTable)
+        caption = screen.query_one("#calibration-caption", Static)
+        await until(pilot, lambda: table.row_count == 2, f"the calibration table {caption.render()}")
+        shown = {table.get_row_at(i)[0].plain: [c.plain for c in table.get_row_at(i)[1:]] for i in range(2)}
+        for name, scores in (("honest", truth), ("sure", bold)):
+            expected = _by_hand(scores.ravel(), gold.ravel().astype(float))
+            assert shown[name][:2] == ["360", f"{expected:.4f}"]
+        caption = str(caption.render())
+        assert "Reliability on test" in caption and "every (row, label) score" in caption

@@ -68,11 +68,32 @@ def _spread(values: list[float]) -> tuple[float, float | None]:
     return (values[0], None) if len(values) == 1 else mean_sd(values)
 
 
-def _cell(value: tuple[float, float | None]) -> str:
+def figure_text(value: tuple[float, float | None]) -> str:
+    """`0.0421`, or `0.0421 ± 0.0030` for a group; `-` for a diverged run (NaN)."""
     mean, sd = value
-    if mean != mean:  # NaN: a diverged run
+    if mean != mean:
         return "-"
     return f"{mean:.4f}" + (f" ± {sd:.4f}" if sd is not None else "")
+
+
+def calibration_caption(found: list[Calibrated], missing: list[str], split: str, runs: list[Run]) -> str:
+    """What the reliability picture and its table show, for the report and the TUI alike."""
+    tasks = {run.record.task or "multi_label" for run in runs}
+    checked = "; ".join(CHECKED.get(task, task) for task in sorted(tasks))
+    text = (
+        f"Reliability on {split}: the scores cut into 15 equal-width bins; in each, the mean score "
+        f"against how often its outcome happened (on the diagonal, a score of 0.8 comes true 80% of "
+        f"the time; below it, the model is overconfident). Checked: {checked}. ECE: the gaps weighted "
+        "by their rows; Brier: the mean squared gap between score and outcome; lower is better for "
+        "both, and no threshold enters them."
+    )
+    if any(c.runs > 1 for c in found):
+        text += (
+            " A group pools its runs' rows in the picture; its ECE and Brier are the mean ± sd over its runs."
+        )
+    if missing:
+        text += f" Left out: {', '.join(missing)}."
+    return text
 
 
 def calibration_blocks(compared: Any, runs: list[Run], split: str, out: Path) -> list:
@@ -84,25 +105,10 @@ def calibration_blocks(compared: Any, runs: list[Run], split: str, out: Path) ->
     if not found:
         return []
     plots.reliability([(c.name, c.table, c.ece[0]) for c in found], out / "img" / "calibration.png")
-    tasks = {run.record.task or "multi_label" for run in runs}
-    checked = "; ".join(CHECKED.get(task, task) for task in sorted(tasks))
-    caption = (
-        f"Reliability on {split}: the scores cut into 15 equal-width bins; in each, the mean score "
-        f"against how often its outcome happened (on the diagonal, a score of 0.8 comes true 80% of "
-        f"the time; below it, the model is overconfident). Checked: {checked}. ECE: the gaps weighted "
-        "by their rows; Brier: the mean squared gap between score and outcome; lower is better for "
-        "both, and no threshold enters them."
-    )
-    if any(c.runs > 1 for c in found):
-        caption += (
-            " A group pools its runs' rows in the picture; its ECE and Brier are the mean ± sd over its runs."
-        )
-    if missing:
-        caption += f" Left out: {', '.join(missing)}."
-    rows = [[c.name, f"{c.table.total:,}", _cell(c.ece), _cell(c.brier)] for c in found]
+    rows = [[c.name, f"{c.table.total:,}", figure_text(c.ece), figure_text(c.brier)] for c in found]
     return [
         Heading(3, f"Calibration ({split})"),
         Image("img/calibration.png", f"reliability diagram on {split}"),
         Table(["run", "scores", "ECE", "Brier"], rows, [False, True, True, True]),
-        Para(caption),
+        Para(calibration_caption(found, missing, split, runs)),
     ]

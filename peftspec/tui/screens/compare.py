@@ -1,4 +1,5 @@
-"""Compare marked runs: the overview table with a pinned baseline, overlaid curves, a config diff."""
+"""Compare marked runs: the overview table with a pinned baseline, overlaid curves, each label's
+F1, the runs' calibration, a config diff."""
 
 from __future__ import annotations
 
@@ -78,6 +79,10 @@ class CompareScreen(Screen):
             with TabPane("Labels", id="labels"):
                 yield Static(id="labels-caption")
                 yield DataTable(id="labels-table", zebra_stripes=True)
+            with TabPane("Calibration", id="calibration"):
+                yield Static(id="calibration-caption")
+                yield DataTable(id="calibration-table", zebra_stripes=True)
+                yield Curves(id="calibration-plot")
             with TabPane("Config diff", id="diff"):
                 yield DataTable(id="diff-table", zebra_stripes=True)
         yield Footer()
@@ -106,6 +111,7 @@ class CompareScreen(Screen):
         self._overview()
         self._overlay()
         self._labels()
+        self._calibration()
         self._diff()
 
     @tolerant("overview")
@@ -183,6 +189,31 @@ class CompareScreen(Screen):
                 ),
             )
         caption.update(Text(found.caption(), style="dim"))
+
+    @tolerant("calibration")
+    def _calibration(self) -> None:
+        """Each row's reliability on the overview's split, and its ECE and Brier
+        (`peftspec.report.calibration`), from the recorded predictions."""
+        from peftspec.report.calibration import calibrated, calibration_caption, figure_text
+
+        found, missing = calibrated(self.rows, self.runs, self.split)
+        table = self.query_one("#calibration-table", DataTable)
+        table.clear(columns=True)
+        for title in ("run", "scores", "ECE", "Brier"):
+            table.add_column(title, key=title)
+        for c in found:
+            numbers = (f"{c.table.total:,}", figure_text(c.ece), figure_text(c.brier))
+            table.add_row(Text(c.name), *(Text(n, justify="right") for n in numbers))
+        series = {"calibrated": [(0.0, 0.0), (1.0, 1.0)]} if found else {}
+        series |= {c.name: list(zip(c.table.score.tolist(), c.table.observed.tolist())) for c in found}
+        title = f"share that came true against the score ({self.split})"
+        self.query_one("#calibration-plot", Curves).show(title, series, xlabel="score")
+        text = (
+            calibration_caption(found, missing, self.split, self.runs)
+            if found
+            else (f"No {self.split} predictions recorded: nothing to calibrate.")
+        )
+        self.query_one("#calibration-caption", Static).update(Text(text, style="dim"))
 
     @tolerant("config diff")
     def _diff(self) -> None:

@@ -8,9 +8,10 @@ from peftspec.tui.data import downsample
 
 
 class Curves(PlotextPlot):
-    """Plots named series of (step, value); call `show` with new series to redraw."""
+    """Plots named series of (step, value), or of other (x, y) named by `xlabel`; call `show` with
+    new series to redraw."""
 
-    def show(self, title: str, series: dict[str, list[tuple[float, float]]]) -> None:
+    def show(self, title: str, series: dict[str, list[tuple[float, float]]], xlabel: str = "step") -> None:
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
@@ -21,5 +22,5 @@ class Curves(PlotextPlot):
                 continue
             xs, ys = downsample([p[0] for p in points], [p[1] for p in points], width)
             plt.plot(xs, ys, label=name, marker="braille")
-        plt.xlabel("step")
+        plt.xlabel(xlabel)
         self.refresh()
