@@ -1,0 +1,107 @@
+"""Which column(s) of a data file hold the labels, and their shape, for `peftspec init --data`:
+two or more 0/1 columns (`one_hot`); else a list column, or one whose cells hold several names from
+a small vocabulary split by `,` `;` `|` or a space (`delimited`); else one column of few distinct
+values, by its name first (`label`, `class`, ...) (`single`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from peftspec.build.guess_columns import Column, GuessError
+
+LABEL_NAMES = (
+    "label", "labels", "class", "classes", "category", "categories", "target", "tag", "tags",
+    "sentiment", "emotion", "emotions", "intent", "topic", "topics", "gold", "y",
+)  # fmt: skip
+
+
+def guess_labels(
+    columns: list[Column], rows: int, data: str, order: dict[str, list[str]] | None = None
+) -> tuple[dict[str, Any], str, str]:
+    """(the labels table, why, the task); `order`: a column's class names in the dataset's order
+    (a Hub dataset's `ClassLabel`)."""
+    binaries = [c for c in columns if c.binary]
+    if len(binaries) >= 2 and not any(c.name.lower() in LABEL_NAMES for c in binaries):
+        names = [c.name for c in binaries]
+        why = f"labels: {len(names)} columns of 0/1, one a label (one_hot): {', '.join(names)}"
+        if all(c.unnamed for c in binaries):
+            why += "; name them with dataset.labels.names"
+        return {"format": "one_hot", "columns": names}, why, "multi_label"
+    named = sorted((c for c in columns if c.name.lower() in LABEL_NAMES), key=_label_name_first)
+    others = [c for c in columns if c.name.lower() not in LABEL_NAMES]
+    for group in (named, others):  # a column named as labels first, whatever the others hold
+        for column in group:
+            delimiter = _delimiter(column)
+            if delimiter is not None:
+                return _delimited(column, delimiter)
+        single = [c for c in group if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
+        if single:  # of columns not named as labels the last, where label columns usually are
+            chosen = single[0] if group is named else single[-1]
+            return _single(chosen, [c.name for c in single], (order or {}).get(chosen.name))
+    found = ", ".join(repr(c.name) for c in columns) or "none"
+    raise GuessError(
+        f"{data}: no column looks like labels (columns left after the text and id: {found})",
+        hint="write the spec without --data (peftspec init) and set [dataset.labels] by hand",
+    )
+
+
+def _delimited(column: Column, delimiter: str) -> tuple[dict[str, Any], str, str]:
+    table = {"format": "delimited", "column": column.name}
+    how = "a list in each row"
+    if delimiter != "list":
+        table["delimiter"] = delimiter
+        how = f"names split by {delimiter!r}"
+    why = f"labels: {{column}}, {how} (delimited, multi-label)"
+    cells = column.values if column.is_list else [s.split(delimiter) for s in column.strings]
+    if all(str(v).strip().lstrip("-").isdigit() for cell in cells for v in cell if str(v).strip()):
+        why += (
+            "; the labels are named by their values: if they are indices, set "
+            'values = "indices" and names (or names_file)'
+        )
+    return table, why, "multi_label"
+
+
+def _single(
+    column: Column, candidates: list[str], order: list[str] | None = None
+) -> tuple[dict[str, Any], str, str]:
+    why = f"labels: {{column}}, one of {len(order or []) or column.distinct} classes a row (single)"
+    if (len(order) if order else column.distinct) == 2:
+        second = (order or sorted(set(column.strings)))[1]
+        why += (
+            f"; scored as 2 classes (macro averages), unless you set dataset.task = "
+            f'"binary", which scores f1, precision and recall on {second!r} and can decide it at a '
+            "tuned threshold"
+        )
+    if column.numeric:
+        why += "; the classes are named by their values: give names with dataset.labels.names"
+    others = [name for name in candidates if name != column.name]
+    if others:
+        why += f"; other columns of few values: {', '.join(map(repr, others))}"
+    return {"format": "single", "column": column.name}, why, "multi_class"
+
+
+def _label_name_first(column: Column) -> tuple[int, int]:
+    name = column.name.lower()
+    return (0 if name in LABEL_NAMES else 1, LABEL_NAMES.index(name) if name in LABEL_NAMES else 0)
+
+
+def _delimiter(column: Column) -> str | None:
+    """`list` for a list column (or lists written out as text), the delimiter of several names per
+    cell from a small vocabulary, or None."""
+    if not column.values:
+        return None
+    if column.is_list:
+        return "list"
+    if all(s.startswith("[") and s.endswith("]") for s in column.strings):
+        return ","  # lists written out as text: the reader parses them
+    if column.numeric and not any(d in s for s in column.strings for d in ",;|"):
+        return None
+    for delimiter in (",", ";", "|", " "):
+        cells = [[p.strip() for p in s.split(delimiter) if p.strip()] for s in column.strings]
+        several = sum(len(c) > 1 for c in cells)
+        vocabulary = {p for c in cells for p in c}
+        words = sum(map(len, cells)) / len(cells)
+        small = len(vocabulary) <= min(200, max(len(cells) // 4, 2))
+        if several >= max(1, 0.02 * len(cells)) and small and (delimiter != " " or words <= 5):
+            return delimiter
+    return None
