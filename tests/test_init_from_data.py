@@ -316,3 +316,41 @@ def test_nested_records_are_read_as_dotted_columns(tmp_path: Path):
     bundle = load_data(load_spec(tmp_path / "spec.toml").dataset)
     texts = {t for split in bundle.splits() for t in split.texts}
     assert texts == {row["content"]["body"] for row in rows}
+
+
+def test_a_rare_class_of_two_makes_a_binary_task_with_a_tuned_threshold(tmp_path: Path):
+    """Fraud detection: the rare class (sorted first here) becomes the positive one, so F1, the
+    threshold and the report are about it; a balanced pair stays two classes scored alike."""
+    rows = [
+        ("wire to unknown account", "fraud") if i % 10 == 0 else ("grocery store", "legit")
+        for i in range(100)
+    ]
+    lines = ["text,label"] + [f"transaction {i} {text},{label}" for i, (text, label) in enumerate(rows)]
+    write_lines(tmp_path / "tx.csv", lines)
+    proc, spec, _ = init(tmp_path, "tx.csv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["task"] == "binary" and spec["metrics"] == {"threshold": "tuned"}
+    assert dataset["labels"] == {"format": "single", "column": "label", "names": ["legit", "fraud"]}
+    said = " ".join(proc.stdout.split())  # notes are wrapped to the terminal
+    assert "task: binary, 'fraud' the positive class (10% of the rows)" in said
+    assert "binary, 2 labels: legit, fraud" in proc.stdout
+    assert_clean(tmp_path)
+    (tmp_path / "spec.toml").unlink()
+    flags = ["text,is_spam"] + [
+        f"message {i} {'win a prize' if i % 5 == 0 else 'see you'},{int(i % 5 == 0)}" for i in range(100)
+    ]
+    write_lines(tmp_path / "flags.csv", flags)
+    proc, spec, _ = init(tmp_path, "flags.csv")
+    assert (
+        spec["dataset"]["task"] == "binary" and "names" not in spec["dataset"]["labels"]
+    )  # 1 stays positive
+    assert "'1' the positive class (20% of the rows)" in " ".join(proc.stdout.split())
+    (tmp_path / "spec.toml").unlink()
+    balanced = ["text,label"] + [
+        f"review {i} {'good' if i % 2 else 'bad'},{'pos' if i % 2 else 'neg'}" for i in range(100)
+    ]
+    write_lines(tmp_path / "reviews.csv", balanced)
+    proc, spec, _ = init(tmp_path, "reviews.csv")
+    assert "task" not in spec["dataset"] and "metrics" not in spec
+    assert 'unless you set dataset.task = "binary"' in " ".join(proc.stdout.split())

@@ -9,7 +9,9 @@ What is guessed, and from what:
 - an id: a column named as one (`id`, `ID`, `tweet_id`, ...) whose values are all distinct;
 - the labels: two or more 0/1 columns (`one_hot`); else a list column, or one whose cells hold
   several names from a small vocabulary split by `,` `;` `|` or a space (`delimited`); else one
-  column of few distinct values, by its name first (`label`, `class`, ...) (`single`);
+  column of few distinct values, by its name first (`label`, `class`, ...) (`single`); two
+  classes of which one is rare, a binary task with the rare one positive and a tuned threshold
+  (`guess_labels`);
 - validation and test files beside it, named as it is with `train` replaced (`dev`, `valid`,
   `validation`, `val`; `test`);
 - `max_length`: the 95th percentile of the texts' length in tokens, counted with `--model`'s
@@ -53,6 +55,8 @@ class Guess:
     name: str
     task: str
     notes: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None
+    """The `[metrics]` table the data asks for, if any (a rare positive class: a tuned threshold)."""
 
     @property
     def description(self) -> str:
@@ -73,7 +77,7 @@ def starter_from_data(data: str, spec_path: str, model: str | None = None) -> st
 
     guess = guess_dataset(data, os.path.dirname(spec_path), model)
     name = os.path.basename(spec_path)
-    return starter_toml(guess.dataset, guess.name, model, guess.notes, name, guess.description)
+    return starter_toml(guess.dataset, guess.name, model, guess.notes, name, guess.description, guess.metrics)
 
 
 SMALL_HOLD_OUT = 500
@@ -172,6 +176,9 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
         labels["column"] = name[labels["column"]]
     dataset["labels"] = labels
     notes.append(why.replace("{column}", repr(labels.get("column"))))
+    if task == "binary":  # a rare class (`guess_labels.RARE`): decided at a tuned threshold
+        dataset["task"] = "binary"
+        return Guess(dataset, _name(data), task, notes, metrics={"threshold": "tuned"})
     return Guess(dataset, _name(data), task, notes)
 
 

@@ -5,9 +5,14 @@ values, by its name first (`label`, `class`, ...) (`single`)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from peftspec.build.guess_columns import Column, GuessError
+
+RARE = 0.25
+"""Two classes, the rarer under this share of the rows: a detection task (spam, fraud, a defect),
+set up as binary with the rare class positive and its threshold tuned."""
 
 LABEL_NAMES = (
     "label", "labels", "class", "classes", "category", "categories", "target", "tag", "tags",
@@ -65,6 +70,10 @@ def _single(
     column: Column, candidates: list[str], order: list[str] | None = None
 ) -> tuple[dict[str, Any], str, str]:
     why = f"labels: {{column}}, one of {len(order or []) or column.distinct} classes a row (single)"
+    detection = _detection(column, order)
+    if detection is not None:
+        table, note = detection
+        return table, why + note, "binary"
     if (len(order) if order else column.distinct) == 2:
         second = (order or sorted(set(column.strings)))[1]
         why += (
@@ -78,6 +87,33 @@ def _single(
     if others:
         why += f"; other columns of few values: {', '.join(map(repr, others))}"
     return {"format": "single", "column": column.name}, why, "multi_class"
+
+
+def _detection(column: Column, order: list[str] | None) -> tuple[dict[str, Any], str] | None:
+    """Two classes, one of them rare (under `RARE` of the rows): a binary task whose positive class
+    is the rare one (the second name; for 0/1 or true/false cells, 1 or true) and whose threshold is
+    tuned, as (the labels table, what to say); None otherwise."""
+    classes = order or sorted(
+        set(column.strings), key=lambda v: (0, int(v), "") if v.isdigit() else (1, 0, v)
+    )
+    counts = Counter(column.strings)
+    if len(classes) != 2 or not column.strings:
+        return None
+    rare = min(classes, key=lambda c: counts.get(c, 0))
+    if counts.get(rare, 0) / len(column.strings) >= RARE:
+        return None
+    positive = classes[1] if column.binary else rare
+    names = [c for c in classes if c != positive] + [positive]
+    table: dict[str, Any] = {"format": "single", "column": column.name}
+    if names != classes:
+        table["names"] = names
+    share = counts.get(positive, 0) / len(column.strings)
+    note = (
+        f"; task: binary, {positive!r} the positive class ({share:.0%} of the rows), decided at a "
+        "threshold tuned on validation for its F1 ([metrics]; at the arg-max a rare class is seldom "
+        'predicted); to score both classes alike instead, set task = "multi_class" and drop [metrics]'
+    )
+    return table, note
 
 
 def _label_name_first(column: Column) -> tuple[int, int]:

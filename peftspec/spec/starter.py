@@ -47,15 +47,19 @@ def starter_toml(
     notes: list[str] | None = None,
     spec_name: str = "spec.toml",
     description: str = "",
+    metrics: dict[str, Any] | None = None,
 ) -> str:
     """The starter spec as commented TOML. `dataset`: a `[dataset]` table to use instead of the
     example's (`peftspec init --data`), with `notes` on how it was guessed; `model`: the backbone
-    (its adapter modules and learning rate are then left to peftspec's defaults for it)."""
+    (its adapter modules and learning rate are then left to peftspec's defaults for it);
+    `metrics`: a `[metrics]` table the data asks for."""
     spec = copy.deepcopy(STARTER)
     if dataset is not None:
         spec["dataset"] = dataset
         spec["description"] = description
         del spec["trainer"]["best_metric"]  # the task's own primary metric
+    if metrics:
+        spec["metrics"] = metrics
     if name:
         spec["name"] = name
     if model:
