@@ -192,7 +192,9 @@ def test_the_plan_says_how_the_run_will_decide(task, threshold, tune_for, expect
 
     from peftspec.build.overview import decisions_line
 
-    line = decisions_line(SimpleNamespace(threshold=threshold, tune_for=tune_for), task, ["ham", "spam"])
+    line = decisions_line(
+        SimpleNamespace(threshold=threshold, tune_for=tune_for, calibration="none"), task, ["ham", "spam"]
+    )
     assert line.startswith(expected)
 
 

@@ -185,3 +185,91 @@ async def test_the_tui_compare_screen_shows_each_runs_calibration(tmp_path):
             assert shown[name][:2] == ["360", f"{expected:.4f}"]
         caption = str(caption.render())
         assert "Reliability on test" in caption and "every (row, label) score" in caption
+
+
+def test_a_fitted_temperature_undoes_a_known_overconfidence():
+    from sklearn.metrics import log_loss as sklearn_log_loss
+
+    from peftspec.metrics.calibration import fit_temperature, log_loss
+
+    rng = np.random.default_rng(6)
+    true = rng.normal(0, 2, (4000, 3))
+    gold = (rng.random((4000, 3)) < 1 / (1 + np.exp(-true))).astype(int)
+    assert fit_temperature(2.5 * true, gold) == pytest.approx(2.5, rel=0.05)  # overconfident
+    assert fit_temperature(0.5 * true, gold) == pytest.approx(0.5, rel=0.05)  # underconfident
+    scores = 1 / (1 + np.exp(-true))
+    assert log_loss(true, gold) == pytest.approx(sklearn_log_loss(gold.ravel(), scores.ravel()))
+    classes = rng.integers(0, 4, 4000)
+    logits = rng.normal(0, 1, (4000, 4))
+    logits[np.arange(4000), classes] += 1.5
+    probs = scores_from_logits(logits, "multi_class")
+    drawn = np.array([rng.choice(4, p=p) for p in probs])  # labels drawn from the model: calibrated
+    assert fit_temperature(3 * logits, drawn) == pytest.approx(3, rel=0.05)
+    assert log_loss(logits, drawn) == pytest.approx(sklearn_log_loss(drawn, probs, labels=range(4)))
+    assert fit_temperature(np.full((2, 2), np.nan), np.array([0, 1])) == 1.0  # diverged: left alone
+
+
+def test_a_damaged_temperature_is_a_warning_and_the_run_stays_usable(tmp_path):
+    import json
+
+    from peftspec.runs import RunPaths, read_run
+    from tests.helpers.fixture_runs import write_run
+
+    path = write_run(tmp_path, "cal-20260101T000000Z")
+    paths = RunPaths(path)
+    paths.thresholds.write_text(json.dumps({"mode": "fixed", "calibration": {"temperature": 1.7}}))
+    assert read_run(path).temperature() == 1.7
+    paths.thresholds.write_text(json.dumps({"mode": "fixed", "calibration": {"temperature": -2}}))
+    run = read_run(path)
+    assert run.temperature() == 1.0 and any(
+        "temperature -2 is not a positive number" in w for w in run.warnings
+    )
+
+
+def test_a_calibrated_run_scores_alike_wherever_it_is_used(tmp_path):
+    """`metrics.calibration = "temperature"`: the temperature fitted on validation is recorded, and
+    predict, evaluate and export score with it as the run's own evaluation did."""
+    import json
+
+    import polars as pl
+
+    from peftspec.runs import read_run, run_dirs
+    from tests.helpers.cli import peftspec
+    from tests.helpers.tiny import EMOTIONS, make_backbone, synthetic_rows, write_csv
+
+    make_backbone("bert", tmp_path / "bert")
+    write_csv(synthetic_rows(64, seed=1), tmp_path / "train.csv")
+    write_csv(synthetic_rows(32, seed=2), tmp_path / "validation.csv")
+    (tmp_path / "spec.toml").write_text(
+        'name = "cal"\n[dataset]\ntrain = "train.csv"\nvalidation = "validation.csv"\nmax_length = 24\n'
+        f'labels.columns = {json.dumps(EMOTIONS)}\n[backbone]\nmodel = "./bert"\n'
+        '[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
+        "[trainer]\nepochs = 1\nbatch_size = 16\nlearning_rate = 5e-3\n"
+        '[metrics]\nnames = ["f1_macro", "ece", "brier"]\ncalibration = "temperature"\n'
+    )
+    proc = peftspec(tmp_path, "run", "spec.toml")
+    assert proc.returncode == 0, proc.err
+    assert "scores: logits divided by" in " ".join(proc.out.split())
+    (path,) = run_dirs(tmp_path / "runs")
+    run = read_run(path)
+    calibration = run.calibration()
+    assert calibration["fitted_on"] == "validation" and calibration["temperature"] != pytest.approx(1.0)
+    assert calibration["log_loss_after"] <= calibration["log_loss_before"]
+    recorded = run.split_predictions("validation")
+    texts = recorded["text"].to_list()
+    (tmp_path / "in.txt").write_text("\n".join(texts) + "\n")
+    predicted = peftspec(tmp_path, "predict", str(path), "in.txt")
+    assert predicted.returncode == 0, predicted.err
+    rows = [json.loads(line) for line in predicted.out.splitlines()]
+    scores = np.array([[row[f"score_{name}"] for name in EMOTIONS] for row in rows])
+    np.testing.assert_allclose(scores, np.array(recorded["scores"].to_list()), atol=1e-5)
+    again = peftspec(tmp_path, "evaluate", str(path), "validation.csv", "--name", "again")
+    assert again.returncode == 0, again.err
+    figures = json.loads((path / "eval-again.json").read_text())["again"]
+    assert figures["ece"] == pytest.approx(run.split_metrics("validation")["ece"], abs=1e-6)
+    exported = peftspec(tmp_path, "export", str(path), "-o", str(tmp_path / "merged"), "--merge")
+    assert exported.returncode == 0, exported.err
+    config = json.loads((tmp_path / "merged" / "config.json").read_text())
+    assert config["score_temperature"] == calibration["temperature"]
+    assert config["decision_rule"].startswith("sigmoid(logit / score_temperature)")
+    assert pl.read_parquet(path / "predictions.parquet").height == 32

@@ -44,6 +44,8 @@ class TrainSettings:
     """A fixed multi-label threshold, or `"tuned"` (tuned on validation after training)."""
     tune_for: str | None
     """The metric tuned thresholds maximise."""
+    calibration: str
+    """`temperature`: the final scores are calibrated by a temperature fitted on validation."""
     best_metric: str | None
     eval_batch_size: int
     max_length: int
@@ -168,6 +170,7 @@ def _settings(spec: Spec, bundle: DataBundle, precision: str) -> TrainSettings:
         metric_names=list(spec.metrics.names or []),
         threshold=spec.metrics.threshold,
         tune_for=spec.metrics.tune_for,
+        calibration=spec.metrics.calibration,
         best_metric=spec.trainer.best_metric,
         eval_batch_size=spec.trainer.eval_batch_size,
         max_length=spec.dataset.max_length,

@@ -77,6 +77,13 @@ def overview_of(
 
 def decisions_line(metrics, task: str, labels: list[str]) -> str:
     """How the run will decide from its scores, as the overview says it (`metrics`: the spec's)."""
+    line = _decisions(metrics, task, labels)
+    if metrics.calibration == "temperature":
+        line += "; scores calibrated by a temperature fitted on validation"
+    return line
+
+
+def _decisions(metrics, task: str, labels: list[str]) -> str:
     from peftspec.metrics.registry import METRICS, by_argmax
 
     threshold, tune_for = metrics.threshold, metrics.tune_for

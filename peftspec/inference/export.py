@@ -130,17 +130,20 @@ def decision(run: Run) -> dict[str, Any]:
     """What a standard sequence-classification config needs to decide as the run does: the label
     names, the task, and the thresholds (multi-label: label i is predicted when sigmoid(logit i) >=
     decision_thresholds[label i]; a binary run with a threshold: the positive (second) class when
-    its softmax probability >= decision_thresholds[that class]; otherwise the arg-max class)."""
+    its softmax probability >= decision_thresholds[that class]; otherwise the arg-max class), the
+    scores from the logits divided by score_temperature (1 unless `metrics.calibration`)."""
     labels = run.record.labels
     used = run.thresholds_used() or (run.thresholds() or {})
     multi = run.record.task == "multi_label"
     values = dict(used.get("values") or {})
     positive = run.record.task == "binary" and used.get("mode") in ("tuned", "fixed") and bool(values)
-    rule = "argmax over softmax(logits)"
+    temperature = run.temperature()
+    z = "logits / score_temperature" if temperature != 1.0 else "logits"
+    rule = f"argmax over softmax({z})"
     if multi:
-        rule = "sigmoid(logit) >= decision_thresholds[label], per label"
+        rule = f"sigmoid({z.replace('logits', 'logit')}) >= decision_thresholds[label], per label"
     elif positive:
-        rule = f"softmax(logits)[{labels[1]!r}] >= decision_thresholds[{labels[1]!r}], else {labels[0]!r}"
+        rule = f"softmax({z})[{labels[1]!r}] >= decision_thresholds[{labels[1]!r}], else {labels[0]!r}"
     return {
         "id2label": {str(i): name for i, name in enumerate(labels)},
         "label2id": {name: i for i, name in enumerate(labels)},
@@ -148,6 +151,7 @@ def decision(run: Run) -> dict[str, Any]:
         "problem_type": "multi_label_classification" if multi else "single_label_classification",
         "decision_thresholds": values if multi or positive else None,
         "decision_rule": rule,
+        "score_temperature": temperature,
     }
 
 

@@ -52,6 +52,8 @@ class LoadedRun:
         self.label_names: list[str] = list(run.record.labels)
         self.batch_size = batch_size or spec.trainer.eval_batch_size
         self.thresholds = decision_thresholds(run, self.task, self.label_names)
+        self.temperature = run.temperature()
+        """What the logits are divided by before they become scores (`metrics.calibration`)."""
 
     def predict(self, texts: list[str], pairs: list[str] | None = None, progress=None) -> Labelled:
         """Label `texts` (and `pairs`, the second text of each, for a run on text pairs) with the
@@ -72,7 +74,7 @@ class LoadedRun:
         logits = predict(
             self.model, dataset, collator(self.tokenizer), self.batch_size, self.task, progress
         ).logits
-        scores = scores_from_logits(logits, self.task)
+        scores = scores_from_logits(logits / self.temperature, self.task)
         return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
 
     def _check_pairs(self, texts: list[str], pairs: list[str] | None) -> None:

@@ -243,6 +243,10 @@ def _decide(run: Run, spec, merged: bool) -> list[str]:
         *_cut_note(spec.dataset.truncate, spec.dataset.max_length),
         "    logits = model(**batch).logits",
     ]
+    temperature = run.temperature()
+    if temperature != 1.0:  # metrics.calibration: the scores the run reports come from logits / T
+        value = "model.config.score_temperature" if merged else repr(temperature)
+        lines.append(f"logits = logits / {value}  # the run's calibration temperature, fitted on validation")
     if run.record.task != "multi_label":
         rule = decision(run)
         if rule["decision_thresholds"]:  # a binary run decided at a threshold on its positive class

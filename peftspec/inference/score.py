@@ -65,7 +65,7 @@ def evaluate_file(
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
     with rows_progress(console, len(split), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
-    scores = scores_from_logits(result.logits, task)
+    scores = scores_from_logits(result.logits / loaded.temperature, task)
     predicted = decide(scores, task, loaded.thresholds)
     metrics = {
         **result.stats(),

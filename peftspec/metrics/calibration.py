@@ -97,3 +97,36 @@ def brier(gold, scores, label_names: list[str] | None = None) -> float:
     onehot = np.zeros_like(scores)
     onehot[np.arange(len(gold)), gold] = 1.0
     return float(np.mean(((scores - onehot) ** 2).sum(axis=1)))
+
+
+TEMPERATURES = (0.05, 20.0)
+"""The range a fitted temperature is searched in."""
+
+
+def log_loss(logits, gold) -> float:
+    """The mean log-loss of `logits` against `gold` as the task encodes it: binary cross-entropy of
+    every (row, label) sigmoid for a 0/1 matrix, the softmax's negative log-likelihood of the gold
+    class otherwise (computed from the logits, so no score is rounded to 0 or 1)."""
+    from scipy.special import logsumexp
+
+    logits = np.asarray(logits, dtype=np.float64)
+    gold = np.asarray(gold)
+    if gold.ndim == 2:
+        return float(np.mean(np.logaddexp(0.0, logits) - gold * logits))
+    return float(np.mean(logsumexp(logits, axis=1) - logits[np.arange(len(gold)), gold]))
+
+
+def fit_temperature(logits, gold) -> float:
+    """The temperature T (in `TEMPERATURES`) whose scores of `logits / T` have the least log-loss
+    against `gold` on these rows (Guo et al., 2017): above 1, the model was overconfident. A model
+    whose logits are not finite keeps 1."""
+    from scipy.optimize import minimize_scalar
+
+    logits = np.asarray(logits, dtype=np.float64)
+    if not np.isfinite(logits).all() or not len(logits):
+        return 1.0
+    low, high = np.log(TEMPERATURES)
+    found = minimize_scalar(
+        lambda log_t: log_loss(logits / np.exp(log_t), gold), bounds=(low, high), method="bounded"
+    )
+    return float(np.exp(found.x))

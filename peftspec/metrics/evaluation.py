@@ -77,6 +77,21 @@ def thresholds_for(
     return {"mode": "fixed", "values": dict.fromkeys(names, float(mode))}
 
 
+def temperature_record(val_logits: np.ndarray, val_gold: np.ndarray) -> dict[str, Any]:
+    """The temperature fitted on validation's logits, as the run records it (with the thresholds):
+    what it is, where it was fitted, and validation's log-loss before and after."""
+    from peftspec.metrics.calibration import fit_temperature, log_loss
+
+    temperature = fit_temperature(val_logits, val_gold)
+    return {
+        "method": "temperature",
+        "temperature": temperature,
+        "fitted_on": "validation",
+        "log_loss_before": log_loss(val_logits, val_gold),
+        "log_loss_after": log_loss(np.asarray(val_logits) / temperature, val_gold),
+    }
+
+
 def evaluate_split(
     split: Split,
     logits: np.ndarray,

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.runs import Run, mean_sd
+from peftspec.runs.reader import calibration_phrase
 
 CHECKED = {
     "multi_label": "every (row, label) score against whether the label is gold",
@@ -91,6 +92,10 @@ def calibration_caption(found: list[Calibrated], missing: list[str], split: str,
         text += (
             " A group pools its runs' rows in the picture; its ECE and Brier are the mean ± sd over its runs."
         )
+    calibrated_runs = [(run.name, run.calibration()) for run in runs]
+    for name, calibration in calibrated_runs:
+        if calibration is not None:
+            text += f" {name}: {calibration_phrase(calibration)}."
     if missing:
         text += f" Left out: {', '.join(missing)}."
     return text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peftspec.metrics.registry import METRICS
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
-from peftspec.runs.reader import threshold_protocol, threshold_scope
+from peftspec.runs.reader import calibration_phrase, threshold_protocol, threshold_scope
 
 SKIP = {"runtime", "samples_per_second"}
 
@@ -37,12 +37,16 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
         table.add_row(name, *(_fmt(values.get(name)) for _, values in columns))
     thresholds = evaluation.get("thresholds") or {}
     protocol = threshold_protocol(thresholds)
-    if protocol is None:
-        return table
-    notes = _notes(thresholds, [t for t, _ in columns])
+    notes = _notes(thresholds, [t for t, _ in columns]) if protocol is not None else []
     free = [name for name in names if name in METRICS and METRICS[name].from_scores]
-    if free:  # the same under any thresholds: one figure a split
+    if free and protocol is not None:  # the same under any thresholds: one figure a split
         notes.append(f"{', '.join(free)}: from the scores, so no threshold decides them")
+    calibration = thresholds.get("calibration")
+    if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), int | float):
+        fitted = calibration.get("fitted_on") or "validation"
+        notes.append(f"scores: {calibration_phrase(calibration)}; on {fitted}, ece and brier are optimistic")
+    if not notes:
+        return table
     return Group(table, *(Text(f"  {line}", style="dim") for line in notes))
 
 

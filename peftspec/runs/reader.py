@@ -80,6 +80,18 @@ def threshold_scope(thresholds: dict[str, Any]) -> str:
     return "jointly" if "jointly" in method else "positive_class" if "positive" in method else "per_label"
 
 
+def calibration_phrase(calibration: dict[str, Any]) -> str:
+    """How a run's scores were calibrated (`Run.calibration()`), in a sentence's part."""
+    text = (
+        f"logits divided by {float(calibration['temperature']):.3g}, the temperature of least "
+        f"log-loss on {calibration.get('fitted_on') or 'validation'}"
+    )
+    before, after = calibration.get("log_loss_before"), calibration.get("log_loss_after")
+    if isinstance(before, int | float) and isinstance(after, int | float):
+        text += f" (log-loss {before:.4f} → {after:.4f})"
+    return text
+
+
 def fixed_threshold(thresholds: dict[str, Any]) -> float | None:
     """The one threshold every label was decided at (eval.json's `thresholds`), or None when they
     were tuned, differ, or the task decides by arg-max."""
@@ -195,6 +207,27 @@ class Run:
     def threshold_protocol(self) -> str | None:
         """`tuned per label on validation for f1_macro`, or None for fixed thresholds."""
         return threshold_protocol(self.thresholds_used())
+
+    def calibration(self) -> dict[str, Any] | None:
+        """How the run's final scores were calibrated (`metrics.calibration`): the temperature its
+        logits are divided by, fitted on validation; None for the model's own scores. Read from
+        thresholds.json, else eval.json; a record whose temperature is not a positive number is a
+        warning, and the run is used uncalibrated."""
+        for record in (self.thresholds() or {}, self.thresholds_used()):
+            found = record.get("calibration")
+            if found is None:
+                continue
+            value = found.get("temperature") if isinstance(found, dict) else None
+            if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
+                return found
+            self.warnings.append(f"calibration: temperature {value!r} is not a positive number; ignored")
+            return None
+        return None
+
+    def temperature(self) -> float:
+        """What the run's logits are divided by before they become scores (1: uncalibrated)."""
+        found = self.calibration()
+        return float(found["temperature"]) if found else 1.0
 
     def confusion(self) -> dict[str, Any] | None:
         return _object(

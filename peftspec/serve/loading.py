@@ -58,6 +58,7 @@ class ServedRun:
             "labels": self.loaded.label_names,
             "thresholds": thresholds.get("values"),
             "threshold_mode": thresholds.get("mode"),
+            "score_temperature": self.loaded.temperature,
             "backbone": record.backbone,
             "adapter": overview.adapter if overview else record.adapter,
             "quantization": record.quantization,

@@ -31,6 +31,12 @@ class MetricsSpec(SpecModel):
     (second) class's probability, 0.5 being the arg-max. Or `"tuned"`: chosen on validation to
     maximise `tune_for` (one per label, or the binary task's one), saved with the run. A
     multi-class task decides by the highest score."""
+    calibration: Literal["none", "temperature"] = "none"
+    """Make the final scores honest probabilities: `temperature` divides the logits by one number
+    fitted on validation (the one of least log-loss), recorded with the run and applied by
+    `evaluate`, `predict`, `serve` and `export`. It changes no arg-max and no decision at 0.5;
+    thresholds (a number, or tuned) apply to the calibrated scores. Evaluations during training
+    are not calibrated. Unset = the model's own scores."""
     tune_for: str | None = None
     """The metric tuned thresholds maximise (`threshold = "tuned"`): per-label F1 for `f1_macro`
     and `f1_weighted`, thresholds searched jointly for `f1_micro`, `jaccard`, `subset_accuracy`

@@ -7,7 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from peftspec.build.compiled import CompiledRun, ModelParts
-from peftspec.metrics.evaluation import FinalEvaluation, evaluate_split, predictions_frame, thresholds_for
+from peftspec.metrics.evaluation import (
+    FinalEvaluation,
+    evaluate_split,
+    predictions_frame,
+    temperature_record,
+    thresholds_for,
+)
 from peftspec.metrics.scoring import scores_from_logits
 from peftspec.runs.writer import RunWriter
 from peftspec.train.callbacks import CheckpointMarker, CompileTimer, ProgressDisplay, RunRecorder, WandbSink
@@ -99,8 +105,14 @@ class TrainingSession:
         outputs = {
             name: self.predict(model, name) for name in ("validation", "test") if name in self.parts.datasets
         }
+        calibration = None
+        if settings.calibration == "temperature":  # one temperature for every split, from validation
+            calibration = temperature_record(outputs["validation"][0], bundle.validation.labels)
+            outputs = {n: (logits / calibration["temperature"], s) for n, (logits, s) in outputs.items()}
         val_scores = scores_from_logits(outputs["validation"][0], bundle.task)
         thresholds = thresholds_for(settings.threshold, bundle, val_scores, settings.tune_for)
+        if calibration is not None:
+            thresholds["calibration"] = calibration
         final = FinalEvaluation(thresholds)
         for name, (logits, stats) in outputs.items():
             split = bundle.validation if name == "validation" else bundle.test
