@@ -273,3 +273,22 @@ def test_a_calibrated_run_scores_alike_wherever_it_is_used(tmp_path):
     assert config["score_temperature"] == calibration["temperature"]
     assert config["decision_rule"].startswith("sigmoid(logit / score_temperature)")
     assert pl.read_parquet(path / "predictions.parquet").height == 32
+
+
+def test_calibration_figures_of_scores_fitted_on_the_compared_rows_are_not_ranked():
+    from peftspec.report.columns import COLUMNS, best_values, caption
+
+    columns = [c for c in COLUMNS if c.key in ("ece", "brier", "roc_auc")]
+    base = {"split": "validation", "scored_on": "multi_label, 3 labels, 20 rows"}
+    rows = [
+        {**base, "run": "fitted", "ece": 0.01, "brier": 0.05, "roc_auc": 0.9, "calibrated_on": "validation"},
+        {**base, "run": "plain", "ece": 0.04, "brier": 0.08, "roc_auc": 0.8, "calibrated_on": None},
+        {**base, "run": "also", "ece": 0.03, "brier": 0.09, "roc_auc": 0.7, "calibrated_on": None},
+    ]
+    best = best_values(rows, columns)
+    assert ("fitted", "roc_auc") in best  # a temperature does not reorder a label's scores
+    assert ("plain", "brier") in best and ("also", "ece") in best  # the fitted run's are left out
+    assert not any(run == "fitted" and key in ("ece", "brier") for run, key in best)
+    assert "calibrated by a temperature fitted on validation" in caption(rows)
+    on_test = [{**r, "split": "test"} for r in rows]  # fitted on validation, compared on test: fair
+    assert ("fitted", "ece") in best_values(on_test, columns) and "temperature" not in caption(on_test)

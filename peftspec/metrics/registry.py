@@ -40,6 +40,9 @@ class Metric:
     from_scores: bool = False
     """Computed from the scores (probabilities) rather than the decisions: `compute` takes
     (gold, scores, label names), and the value does not depend on the thresholds."""
+    fitted_by_temperature: bool = False
+    """Improved by a temperature fitted on the same rows (`metrics.calibration`), so optimistic on
+    the split it was fitted on: the log-loss is what the fit minimises, and these move with it."""
     thresholds: Literal["per_label", "joint", "none"] = "joint"
     """How multi-label thresholds are tuned for it (`metrics.tune_for`): `per_label` (each label
     for its own F1: exact for metrics that sum per-label F1), `joint` (searched together), `none`
@@ -259,6 +262,7 @@ _ENTRIES = [
         higher_is_better=False,
         compute=_calibration("ece"),
         from_scores=True,
+        fitted_by_temperature=True,
         thresholds="none",
     ),
     Metric(
@@ -270,6 +274,7 @@ _ENTRIES = [
         higher_is_better=False,
         compute=_calibration("brier"),
         from_scores=True,
+        fitted_by_temperature=True,
         thresholds="none",
     ),
     Metric(

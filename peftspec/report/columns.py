@@ -64,6 +64,11 @@ def caption(rows: list[dict[str, Any]]) -> str:
             + (" (a binary task: its arg-max)" if any(_binary(r) for r in rows) else "")
             + "."
         )
+    if any(calibrated_here(r) for r in rows):
+        text += (
+            f" Runs whose scores were calibrated by a temperature fitted on {split} "
+            "(metrics.calibration) have optimistic ECE and Brier here, not ranked."
+        )
     return text
 
 
@@ -85,12 +90,22 @@ def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
 def ranked(row: dict[str, Any], column: Column) -> bool:
     """Whether `row`'s value in `column` may be ranked: not a figure scored with thresholds tuned
     on the very rows it is scored on (its @0.5 figure may be, and so may one that no threshold
-    decides, such as ROC AUC)."""
+    decides, such as ROC AUC), nor a calibration figure (ECE, Brier) of scores whose temperature
+    was fitted on them."""
     from peftspec.metrics.registry import METRICS
 
+    metric = METRICS.get(column.key)
+    if metric is None:
+        return True
     tuned_here = row.get("thresholds_tuned_on") == row.get("split") and not row.get("crossfit")
-    decided = column.key in METRICS and METRICS[column.key].thresholds != "none"
-    return not (tuned_here and decided)
+    if tuned_here and metric.thresholds != "none":
+        return False
+    return not (calibrated_here(row) and metric.fitted_by_temperature)
+
+
+def calibrated_here(row: dict[str, Any]) -> bool:
+    """Whether the row's scores were calibrated by a temperature fitted on the rows compared."""
+    return row.get("calibrated_on") is not None and row.get("calibrated_on") == row.get("split")
 
 
 def is_best(row: dict[str, Any], column: Column, best: set[tuple[str, str]]) -> bool:

@@ -65,6 +65,7 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "thresholds": mode,
         "thresholds_tuned_on": thresholds.get("tuned_on") if mode == "tuned" else None,
         "crossfit": crossfit is not None,
+        "calibrated_on": (run.calibration() or {}).get("fitted_on"),
         "split": split,
         **scored_on(run, split),
     }
