@@ -106,6 +106,20 @@ def test_prediction_health_on_known_scores():
     rng = np.random.default_rng(0)
     varied = rng.random((50, 4))
     assert prediction_health(varied, (varied >= 0.5).astype(int), "multi_label", EMOTIONS)["warnings"] == []
+    # one of 60 classes: probabilities near 1/60 that move by a fifth of their size carry the
+    # decision (right here on every row), and are not flat, though they move by under 0.01
+    classes = np.arange(120) % 60
+    logits = rng.normal(0, 0.05, (120, 60))
+    logits[np.arange(120), classes] += 0.4
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    assert probs.std(axis=0).mean() < 0.01 and (probs.argmax(1) == classes).all()
+    names = [f"intent {j}" for j in range(60)]
+    assert prediction_health(probs, probs.argmax(1), "multi_class", names)["warnings"] == []
+    same = np.tile(probs[:1], (120, 1)) + rng.normal(0, 1e-6, (120, 60))  # one answer for every row
+    assert any(
+        "hardly depend" in w
+        for w in prediction_health(same, same.argmax(1), "multi_class", names)["warnings"]
+    )
 
 
 @pytest.fixture(scope="module")
