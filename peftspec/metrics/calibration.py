@@ -99,7 +99,7 @@ def brier(gold, scores, label_names: list[str] | None = None) -> float:
     return float(np.mean(((scores - onehot) ** 2).sum(axis=1)))
 
 
-TEMPERATURES = (0.05, 20.0)
+TEMPERATURES = (0.01, 100.0)
 """The range a fitted temperature is searched in."""
 
 
