@@ -267,6 +267,12 @@ def test_a_calibrated_run_scores_alike_wherever_it_is_used(tmp_path):
     assert again.returncode == 0, again.err
     figures = json.loads((path / "eval-again.json").read_text())["again"]
     assert figures["ece"] == pytest.approx(run.split_metrics("validation")["ece"], abs=1e-6)
+    crossfit = run.split_metrics("validation")["crossfit"]  # validation: its own temperature's rows
+    assert set(crossfit) == {"ece", "brier", "folds"}
+    (row,) = json.loads(
+        peftspec(tmp_path, "compare", str(path), "--split", "validation", "--format", "json").out
+    )
+    assert row["ece"] == crossfit["ece"] and row["calibration_crossfit"] and not row["crossfit"]
     exported = peftspec(tmp_path, "export", str(path), "-o", str(tmp_path / "merged"), "--merge")
     assert exported.returncode == 0, exported.err
     config = json.loads((tmp_path / "merged" / "config.json").read_text())
@@ -292,3 +298,22 @@ def test_calibration_figures_of_scores_fitted_on_the_compared_rows_are_not_ranke
     assert "calibrated by a temperature fitted on validation" in caption(rows)
     on_test = [{**r, "split": "test"} for r in rows]  # fitted on validation, compared on test: fair
     assert ("fitted", "ece") in best_values(on_test, columns) and "temperature" not in caption(on_test)
+    crossfit = [{**rows[0], "calibration_crossfit": True}, *rows[1:]]  # each half's from the other
+    assert ("fitted", "ece") in best_values(crossfit, columns) and "cross-fitted" in caption(crossfit)
+
+
+def test_cross_fitted_scores_take_each_halfs_temperature_from_the_other_half():
+    from peftspec.metrics.calibration import fit_temperature
+    from peftspec.metrics.crossfit import crossfit_halves, crossfit_scores
+
+    rng = np.random.default_rng(7)
+    true = rng.normal(0, 2, (400, 3))
+    gold = (rng.random((400, 3)) < 1 / (1 + np.exp(-true))).astype(int)
+    logits = 3 * true  # overconfident
+    scores = crossfit_scores(logits, gold, "multi_label")
+    first, second = crossfit_halves(gold)
+    expected = 1 / (1 + np.exp(-logits[second] / fit_temperature(logits[first], gold[first])))
+    np.testing.assert_allclose(scores[second], expected)
+    honest = compute(["ece"], "multi_label", gold, gold, LABELS, scores)["ece"]
+    raw = compute(["ece"], "multi_label", gold, gold, LABELS, 1 / (1 + np.exp(-logits)))["ece"]
+    assert honest < raw / 2  # the temperature still helps when fitted on other rows

@@ -1,4 +1,5 @@
-"""Cross-fitted decisions: what a split whose thresholds were tuned on it can honestly report.
+"""Cross-fitted decisions (and scores): what a split whose thresholds (or calibration temperature)
+were tuned on it can honestly report.
 
 The split's rows are cut in two halves that share each label's positives; each half is decided by
 thresholds tuned on the other. The final evaluation records the figures of these decisions, and
@@ -33,6 +34,24 @@ def crossfit_decisions(
         tuning = tune_thresholds(scores[tuned_on], gold[tuned_on], objective, task)
         decided[scored] = decide(scores[scored], task, tuning.values)
     return decided
+
+
+def crossfit_scores(logits: np.ndarray, gold: np.ndarray, task: str, seed: int = 0) -> np.ndarray:
+    """Each row's scores from its logits divided by a temperature fitted on the other half of the
+    rows (`crossfit_halves`): what a split whose calibration temperature was fitted on it can
+    honestly report as its ECE and Brier score."""
+    from peftspec.metrics.calibration import fit_temperature
+    from peftspec.metrics.scoring import scores_from_logits
+
+    logits = np.asarray(logits, dtype=np.float64)
+    gold = np.asarray(gold)
+    scores = np.zeros(logits.shape, dtype=np.float64)
+    halves = crossfit_halves(gold, seed)
+    for i, scored in enumerate(halves):
+        fitted_on = np.concatenate([h for j, h in enumerate(halves) if j != i])
+        temperature = fit_temperature(logits[fitted_on], gold[fitted_on])
+        scores[scored] = scores_from_logits(logits[scored] / temperature, task)
+    return scores
 
 
 def crossfit_halves(gold: np.ndarray, seed: int = 0) -> list[np.ndarray]:

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from peftspec.build.data import DataBundle, Split
-from peftspec.metrics.crossfit import CROSSFIT_FOLDS, crossfit_decisions
+from peftspec.metrics.crossfit import CROSSFIT_FOLDS, crossfit_decisions, crossfit_scores
 from peftspec.metrics.health import prediction_health
-from peftspec.metrics.registry import PRIMARY_METRIC, by_argmax, compute
+from peftspec.metrics.registry import METRICS, PRIMARY_METRIC, by_argmax, compute
 from peftspec.metrics.scoring import confusion, decide, scores_from_logits
 from peftspec.metrics.tuning import tune_thresholds
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
@@ -106,6 +106,14 @@ def evaluate_split(
     predicted = decide(scores, task, cut)
     metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names, scores)}
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
+    if (thresholds.get("calibration") or {}).get("fitted_on") == split.name:
+        honest = crossfit_scores(logits, split.labels, task)  # each half's temperature from the other
+        fitted = [m for m in names if METRICS[m].fitted_by_temperature]
+        if fitted:
+            metrics[CROSSFIT_KEY] = {
+                **_scalars(compute(fitted, task, split.labels, predicted, bundle.label_names, honest)),
+                "folds": CROSSFIT_FOLDS,
+            }
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, None)  # every label at 0.5; a binary task's arg-max
         metrics[AT_HALF_KEY] = _scalars(compute(names, task, split.labels, fixed, bundle.label_names))
@@ -113,6 +121,7 @@ def evaluate_split(
             objective = thresholds.get("tuned_for") or "f1_macro"
             crossfit = crossfit_decisions(scores, split.labels, objective, task=task)
             metrics[CROSSFIT_KEY] = {
+                **metrics.get(CROSSFIT_KEY, {}),
                 **_scalars(compute(names, task, split.labels, crossfit, bundle.label_names)),
                 "folds": CROSSFIT_FOLDS,
             }

@@ -64,6 +64,11 @@ def caption(rows: list[dict[str, Any]]) -> str:
             + (" (a binary task: its arg-max)" if any(_binary(r) for r in rows) else "")
             + "."
         )
+    if any(r.get("calibration_crossfit") for r in rows):
+        text += (
+            " The ECE and Brier of runs calibrated on this split are cross-fitted: each half scored "
+            "with a temperature fitted on the other half."
+        )
     if any(calibrated_here(r) for r in rows):
         text += (
             f" Runs whose scores were calibrated by a temperature fitted on {split} "
@@ -104,8 +109,10 @@ def ranked(row: dict[str, Any], column: Column) -> bool:
 
 
 def calibrated_here(row: dict[str, Any]) -> bool:
-    """Whether the row's scores were calibrated by a temperature fitted on the rows compared."""
-    return row.get("calibrated_on") is not None and row.get("calibrated_on") == row.get("split")
+    """Whether the row's ECE and Brier are of scores calibrated by a temperature fitted on the rows
+    compared (not cross-fitted: each half's temperature fitted on the other half)."""
+    fitted = row.get("calibrated_on") is not None and row.get("calibrated_on") == row.get("split")
+    return fitted and not row.get("calibration_crossfit")
 
 
 def is_best(row: dict[str, Any], column: Column, best: set[tuple[str, str]]) -> bool:

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from peftspec.metrics.registry import headline_metrics, scalar_metrics
+from peftspec.metrics.registry import METRICS, headline_metrics, scalar_metrics
 from peftspec.report.columns import (
     AT_HALF,
     Column,
@@ -64,8 +64,10 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
         "wall_time_s": run.record.duration_s,
         "thresholds": mode,
         "thresholds_tuned_on": thresholds.get("tuned_on") if mode == "tuned" else None,
-        "crossfit": crossfit is not None,
+        "crossfit": crossfit is not None and mode == "tuned",
         "calibrated_on": (run.calibration() or {}).get("fitted_on"),
+        "calibration_crossfit": crossfit is not None
+        and any(name in crossfit for name, metric in METRICS.items() if metric.fitted_by_temperature),
         "split": split,
         **scored_on(run, split),
     }
@@ -220,7 +222,6 @@ def _settings(runs: list[Run], rows: list[dict[str, Any]]) -> list[tuple[str, li
 
 
 def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed: int):
-    from peftspec.metrics.registry import METRICS
     from peftspec.report import significance
 
     by_name = {run.name: run for run in runs}

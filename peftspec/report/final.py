@@ -44,7 +44,10 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     calibration = thresholds.get("calibration")
     if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), int | float):
         fitted = calibration.get("fitted_on") or "validation"
-        notes.append(f"scores: {calibration_phrase(calibration)}; on {fitted}, ece and brier are optimistic")
+        notes.append(
+            f"scores: {calibration_phrase(calibration)}; {fitted}'s ece and brier at it are "
+            f"optimistic, its cross-fit column's are not (each half's temperature fitted on the other)"
+        )
     if not notes:
         return table
     return Group(table, *(Text(f"  {line}", style="dim") for line in notes))
