@@ -278,6 +278,13 @@ def test_a_calibrated_run_scores_alike_wherever_it_is_used(tmp_path):
     config = json.loads((tmp_path / "merged" / "config.json").read_text())
     assert config["score_temperature"] == calibration["temperature"]
     assert config["decision_rule"].startswith("sigmoid(logit / score_temperature)")
+    report = peftspec(tmp_path, "report", str(path), "-o", str(tmp_path / "rep"))
+    assert report.returncode == 0, report.err
+    text = " ".join((tmp_path / "rep" / "report.md").read_text().split())
+    assert (
+        f"Scores: logits divided by {calibration['temperature']:.3g}, the temperature of least log-loss"
+        in text
+    )
     assert pl.read_parquet(path / "predictions.parquet").height == 32
 
 
@@ -317,3 +324,26 @@ def test_cross_fitted_scores_take_each_halfs_temperature_from_the_other_half():
     honest = compute(["ece"], "multi_label", gold, gold, LABELS, scores)["ece"]
     raw = compute(["ece"], "multi_label", gold, gold, LABELS, 1 / (1 + np.exp(-logits)))["ece"]
     assert honest < raw / 2  # the temperature still helps when fitted on other rows
+
+
+async def test_the_run_screen_says_how_the_scores_were_calibrated(tmp_path):
+    import json
+
+    from textual.widgets import Static
+
+    from peftspec.runs import RunPaths
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.run import RunScreen
+    from tests.helpers.fixture_runs import write_run
+    from tests.helpers.pilot import loaded_run_screen
+    from tests.test_tui import text_of
+
+    path = write_run(tmp_path, "cal-20260101T000000Z")
+    calibration = {"method": "temperature", "temperature": 2.5, "fitted_on": "validation"}
+    RunPaths(path).thresholds.write_text(json.dumps({"mode": "fixed", "calibration": calibration}))
+    app = PeftspecApp(tmp_path, refresh_every=5)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.push_screen(RunScreen(path))
+        screen = await loaded_run_screen(pilot)
+        facts = " ".join(text_of(screen.query_one("#facts-text", Static)).split())
+        assert "calibration logits divided by 2.5, the temperature of least log-loss on validation" in facts

@@ -28,7 +28,7 @@ from peftspec.report.per_label import per_label_blocks
 from peftspec.report.settings import settings_blocks
 from peftspec.runs import Run, group_name, grouped, short_names
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
-from peftspec.runs.reader import DAMAGE
+from peftspec.runs.reader import DAMAGE, calibration_phrase
 from peftspec.runs.record import task_line
 from peftspec.spec.render import value_to_toml
 
@@ -313,6 +313,14 @@ def evaluation_tables(run: Run) -> list[Block]:
                 "optimistic; its cross-fit column decides each half by thresholds tuned on the other "
                 "half; the @0.5 columns score every label at threshold 0.5"
                 + (" (this binary task: its arg-max)." if run.record.task == "binary" else ".")
+            )
+        )
+    if (calibration := run.calibration()) is not None:
+        blocks.append(
+            Para(
+                f"Scores: {calibration_phrase(calibration)}; ECE and Brier at it are optimistic on "
+                "that split, and its cross-fit column scores each half with a temperature fitted on "
+                "the other half."
             )
         )
     blocks += [Para(f"**Warning**: {w}.") for w in run.evaluation_warnings()]

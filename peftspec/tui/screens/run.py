@@ -20,7 +20,7 @@ from peftspec.metrics.confused import confused_line
 from peftspec.metrics.registry import higher_is_better
 from peftspec.runs import Run, read_run
 from peftspec.runs.groups import member
-from peftspec.runs.reader import fixed_threshold
+from peftspec.runs.reader import calibration_phrase, fixed_threshold
 from peftspec.runs.record import task_line
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import duration_text
@@ -301,6 +301,7 @@ class RunScreen(Screen):
             *([("held out", overview.held_out)] if overview and overview.held_out else []),
             ("truncated", overview.truncated if overview else None),
             ("thresholds", run.threshold_protocol()),
+            *([("calibration", calibration_phrase(c))] if (c := run.calibration()) else []),
             ("seed", record.seed),
             ("versions", ", ".join(f"{k} {v}" for k, v in record.versions.items())),
             ("git commit", record.git_commit),
