@@ -9,6 +9,7 @@ from collections import Counter
 from typing import Any
 
 from peftspec.build.guess_columns import Column, GuessError
+from peftspec.build.labels import name_order
 
 RARE = 0.25
 """Two classes, the rarer under this share of the rows: a detection task (spam, fraud, a defect),
@@ -93,9 +94,7 @@ def _detection(column: Column, order: list[str] | None) -> tuple[dict[str, Any],
     """Two classes, one of them rare (under `RARE` of the rows): a binary task whose positive class
     is the rare one (the second name; for 0/1 or true/false cells, 1 or true) and whose threshold is
     tuned, as (the labels table, what to say); None otherwise."""
-    classes = order or sorted(
-        set(column.strings), key=lambda v: (0, int(v), "") if v.isdigit() else (1, 0, v)
-    )
+    classes = order or name_order(set(column.strings))  # the order the run will give them
     counts = Counter(column.strings)
     if len(classes) != 2 or not column.strings:
         return None

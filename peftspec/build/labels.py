@@ -85,6 +85,12 @@ def infer_names(spec: LabelSpec, frame: pl.DataFrame) -> list[str]:
     """Label names from the training split, sorted (numerically when all are integers)."""
     delimiter = spec.delimiter if isinstance(spec, DelimitedLabels) else None
     values = {v for cell in frame[spec.column].to_list() for v in cell_labels(cell, delimiter)}
+    return name_order(values)
+
+
+def name_order(values) -> list[str]:
+    """Label names in the order a run gives them when the spec names none: sorted, numerically
+    when a name is an integer (`2` before `10`)."""
     return sorted(values, key=lambda v: (0, int(v), "") if v.lstrip("-").isdigit() else (1, 0, v))
 
 
