@@ -34,10 +34,10 @@ def locate(
     found; one of its encoding says to set it as `setting` does."""
     with open(path, "rb") as fh:
         data = fh.read()
-    problem = encoding_problem(data, shown, encoding, setting)
-    if problem is not None:
-        return problem
-    text = decode(data, encoding)
+    try:
+        text = decode(data, encoding)
+    except UnicodeDecodeError as exc:
+        return encoding_problem(data, shown, encoding, setting, exc)
     if fmt == "jsonl":
         return _jsonl(text, shown)
     if fmt in ("csv", "tsv"):
@@ -45,30 +45,27 @@ def locate(
     return None
 
 
-def encoding_problem(data: bytes, shown: str, encoding: str, setting: str) -> DataProblem | None:
-    """Why the bytes of `shown` are not text in `encoding` (the encoding they most likely are in,
-    and how to say so as `setting` does), or None when they decode."""
-    try:
-        decode(data, encoding)
-        return None
-    except UnicodeDecodeError as exc:
-        found = sniff(data) if encoding == "utf8" else None
-        if found is not None:
-            likely, why = found
-            return DataProblem(
-                "error",
-                shown,
-                f"{why}; the file is most likely {likely}: set {setting.format(likely)}, or re-save "
-                "it as UTF-8",
-            )
-        line = data[: exc.start].count(b"\n") + 1
+def encoding_problem(
+    data: bytes, shown: str, encoding: str, setting: str, exc: UnicodeDecodeError
+) -> DataProblem:
+    """Why the bytes of `shown` are not text in `encoding` (`exc`: where decoding failed): the
+    encoding they most likely are in, and how to say so as `setting` does."""
+    found = sniff(data) if encoding == "utf8" else None
+    if found is not None:
+        likely, why = found
         return DataProblem(
             "error",
             shown,
-            f"line {line} is not {encoding} ({exc.reason}); name the file's own encoding: utf8, "
-            f"utf16, cp1252 or latin1 (as {setting.format('utf8')}), or utf8-lossy to replace what "
-            "does not decode",
+            f"{why}; the file is most likely {likely}: set {setting.format(likely)}, or re-save it as UTF-8",
         )
+    line = data[: exc.start].count(b"\n") + 1
+    return DataProblem(
+        "error",
+        shown,
+        f"line {line} is not {encoding} ({exc.reason}); name the file's own encoding: utf8, "
+        f"utf16, cp1252 or latin1 (as {setting.format('utf8')}), or utf8-lossy to replace what "
+        "does not decode",
+    )
 
 
 def _jsonl(text: str, shown: str) -> DataProblem | None:

@@ -70,7 +70,10 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
         if head.startswith(UTF16_MARKS):
             from peftspec.build.file_problems import encoding_problem
 
-            raise DataError([encoding_problem(head, path, "utf8", settings["encoding"])])
+            try:
+                decode(head, "utf8")
+            except UnicodeDecodeError as exc:  # always: a byte-order mark is not UTF-8
+                raise DataError([encoding_problem(head, path, "utf8", settings["encoding"], exc)]) from None
     try:
         if fmt in ("csv", "tsv"):
             frame = pl.read_csv(

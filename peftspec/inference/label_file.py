@@ -66,10 +66,10 @@ def shown(source: str) -> str:
 def _lines(data: bytes, where: str, encoding: str) -> list[str]:
     from peftspec.build.file_problems import encoding_problem
 
-    problem = encoding_problem(data, where, encoding, FLAGS["encoding"])
-    if problem is not None:
-        raise DataError([problem])
-    return decode(data, encoding).splitlines()
+    try:
+        return decode(data, encoding).splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError([encoding_problem(data, where, encoding, FLAGS["encoding"], exc)]) from None
 
 
 def check_output(path: str | None) -> None:
