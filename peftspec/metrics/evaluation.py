@@ -106,14 +106,13 @@ def evaluate_split(
     predicted = decide(scores, task, cut)
     metrics = {**stats, **compute(names, task, split.labels, predicted, bundle.label_names, scores)}
     metrics["health"] = prediction_health(scores, predicted, task, bundle.label_names)
-    if (thresholds.get("calibration") or {}).get("fitted_on") == split.name:
+    fitted = [m for m in names if METRICS[m].fitted_by_temperature]
+    if fitted and (thresholds.get("calibration") or {}).get("fitted_on") == split.name:
         honest = crossfit_scores(logits, split.labels, task)  # each half's temperature from the other
-        fitted = [m for m in names if METRICS[m].fitted_by_temperature]
-        if fitted:
-            metrics[CROSSFIT_KEY] = {
-                **_scalars(compute(fitted, task, split.labels, predicted, bundle.label_names, honest)),
-                "folds": CROSSFIT_FOLDS,
-            }
+        metrics[CROSSFIT_KEY] = {
+            **_scalars(compute(fitted, task, split.labels, predicted, bundle.label_names, honest)),
+            "folds": CROSSFIT_FOLDS,
+        }
     if thresholds["mode"] == "tuned":
         fixed = decide(scores, task, None)  # every label at 0.5; a binary task's arg-max
         metrics[AT_HALF_KEY] = _scalars(compute(names, task, split.labels, fixed, bundle.label_names))
