@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from peftspec.metrics.registry import METRICS
 from peftspec.runs.layout import AT_HALF_KEY, CROSSFIT_KEY
-from peftspec.runs.reader import calibration_phrase, threshold_protocol, threshold_scope
+from peftspec.runs.reader import calibration_phrase, threshold_protocol, threshold_scope, usable_calibration
 
 SKIP = {"runtime", "samples_per_second"}
 
@@ -42,7 +42,7 @@ def metrics_table(evaluation: dict, splits: list[str] | None = None):
     if free and protocol is not None:  # the same under any thresholds: one figure a split
         notes.append(f"{', '.join(free)}: from the scores, so no threshold decides them")
     calibration = thresholds.get("calibration")
-    if isinstance(calibration, dict) and isinstance(calibration.get("temperature"), int | float):
+    if usable_calibration(calibration):
         fitted = calibration.get("fitted_on") or "validation"
         notes.append(
             f"scores: {calibration_phrase(calibration)}; {fitted}'s ece and brier at it are "

@@ -80,6 +80,13 @@ def threshold_scope(thresholds: dict[str, Any]) -> str:
     return "jointly" if "jointly" in method else "positive_class" if "positive" in method else "per_label"
 
 
+def usable_calibration(calibration: Any) -> bool:
+    """Whether a recorded calibration (thresholds' `calibration`) holds a temperature that can be
+    used: a positive, finite number."""
+    value = calibration.get("temperature") if isinstance(calibration, dict) else None
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf")
+
+
 def calibration_phrase(calibration: dict[str, Any]) -> str:
     """How a run's scores were calibrated (`Run.calibration()`), in a sentence's part."""
     text = (
@@ -217,10 +224,10 @@ class Run:
             found = record.get("calibration")
             if found is None:
                 continue
-            value = found.get("temperature") if isinstance(found, dict) else None
-            if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < float("inf"):
+            if usable_calibration(found):
                 return found
-            self.warnings.append(f"calibration: temperature {value!r} is not a positive number; ignored")
+            value = found.get("temperature") if isinstance(found, dict) else None
+            self._warn(f"calibration: temperature {value!r} is not a positive number; ignored")
             return None
         return None
 
@@ -291,10 +298,13 @@ class Run:
 
     def _unusable(self, file: str, why: str) -> None:
         """A predictions file that cannot be used: a warning on the run (once), and None."""
-        warning = f"{file}: {why}; its rows are left out"
+        self._warn(f"{file}: {why}; its rows are left out")
+        return None
+
+    def _warn(self, warning: str) -> None:
+        """Add `warning` to the run's warnings, once however often the file is read."""
         if warning not in self.warnings:
             self.warnings.append(warning)
-        return None
 
     def split_predictions(self, split: str):
         """The saved predictions of one split (validation, test, or an extra evaluation's name),
