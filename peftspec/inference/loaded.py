@@ -62,7 +62,7 @@ class LoadedRun:
         from peftspec.build.data import Split
         from peftspec.build.predict import predict
         from peftspec.build.tokenize import collator, to_dataset
-        from peftspec.metrics.scoring import decide, scores_from_logits
+        from peftspec.metrics.scoring import decide
 
         placeholder = np.zeros(
             (len(texts), len(self.label_names)) if self.task == "multi_label" else len(texts)
@@ -74,8 +74,14 @@ class LoadedRun:
         logits = predict(
             self.model, dataset, collator(self.tokenizer), self.batch_size, self.task, progress
         ).logits
-        scores = scores_from_logits(logits / self.temperature, self.task)
+        scores = self.scores(logits)
         return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
+
+    def scores(self, logits: np.ndarray) -> np.ndarray:
+        """The run's scores of `logits`: after its calibration temperature, as it reported them."""
+        from peftspec.metrics.scoring import scores_from_logits
+
+        return scores_from_logits(logits / self.temperature, self.task)
 
     def _check_pairs(self, texts: list[str], pairs: list[str] | None) -> None:
         from peftspec.errors import UsageError

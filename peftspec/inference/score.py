@@ -13,7 +13,7 @@ from peftspec.inference.label_file import FLAGS
 from peftspec.inference.loaded import LoadedRun
 from peftspec.metrics.evaluation import prediction_rows
 from peftspec.metrics.registry import compute
-from peftspec.metrics.scoring import confusion, decide, scores_from_logits
+from peftspec.metrics.scoring import confusion, decide
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.paths import NAME_PATTERN
 
@@ -65,7 +65,7 @@ def evaluate_file(
     dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
     with rows_progress(console, len(split), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
-    scores = scores_from_logits(result.logits / loaded.temperature, task)
+    scores = loaded.scores(result.logits)
     predicted = decide(scores, task, loaded.thresholds)
     metrics = {
         **result.stats(),
