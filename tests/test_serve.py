@@ -142,6 +142,68 @@ def test_bad_input_gets_a_clear_json_error(server, case, request_args, status, c
         )
 
 
+def test_the_hugging_face_client_reads_predict_as_it_reads_an_inference_endpoint(server, monkeypatch):
+    """`huggingface_hub.InferenceClient`, unchanged, against `/predict/{model}`: every label's score
+    as `/v1/classify` gives it, highest first; `top_k` and `function_to_apply` as the pipeline's."""
+    hub = pytest.importorskip("huggingface_hub")
+    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", False)  # the server is local, not the Hub
+    text = TEXTS[3]
+    classified = httpx.post(f"{server}/v1/classify", json={"texts": [text], "model": "bert-ia3"}, timeout=60)
+    expected = classified.json()["results"][0]["scores"]
+    client = hub.InferenceClient(model=f"{server}/predict/bert-ia3", timeout=60)
+    got = client.text_classification(text)
+    assert [e.label for e in got] == sorted(expected, key=lambda label: -expected[label])
+    assert all(e.score == pytest.approx(expected[e.label], abs=1e-6) for e in got)
+    assert [e.label for e in client.text_classification(text, top_k=2)] == [e.label for e in got[:2]]
+    logits = {e.label: e.score for e in client.text_classification(text, function_to_apply="none")}
+    for label, score in expected.items():  # a multi-label run's scores are the sigmoids of its logits
+        assert 1 / (1 + np.exp(-logits[label])) == pytest.approx(score, abs=1e-6)
+    softmax = client.text_classification(text, function_to_apply="softmax")
+    assert sum(e.score for e in softmax) == pytest.approx(1.0)
+
+
+def test_predict_takes_batches_as_text_embeddings_inference_does_and_refuses_what_it_cannot_label(server):
+    texts = TEXTS[:5]
+    classified = httpx.post(f"{server}/v1/classify", json={"texts": texts, "model": "qwen-lora"}, timeout=60)
+    answer = httpx.post(f"{server}/predict/qwen-lora", json={"inputs": texts}, timeout=60)
+    assert answer.status_code == 200, answer.text
+    for ranked, result in zip(answer.json(), classified.json()["results"], strict=True):
+        assert {e["label"]: e["score"] for e in ranked} == pytest.approx(result["scores"], abs=1e-6)
+        assert [e["score"] for e in ranked] == sorted((e["score"] for e in ranked), reverse=True)
+    raw = httpx.post(f"{server}/predict/qwen-lora", json={"inputs": texts[0], "raw_scores": True}).json()
+    assert min(e["score"] for e in raw[0]) < 0 or max(e["score"] for e in raw[0]) > 1  # logits, not scores
+
+    def refused(url: str, body=None, method="POST") -> dict:
+        reply = httpx.request(method, f"{server}{url}", json=body, timeout=30)
+        assert 400 <= reply.status_code < 500, reply.text
+        return {"status": reply.status_code, **reply.json()["error"]}
+
+    several = refused("/predict", {"inputs": "hello"})  # three runs: the URL names one
+    assert (several["code"], several["message"]) == (
+        "model-required",
+        "several runs are served: post to /predict/{model}",
+    )
+    empty = refused("/predict/bert-lora", {"inputs": ["happy", "  ", ""]})
+    assert (empty["status"], empty["code"], empty["details"]) == (422, "empty-input", {"indices": [1, 2]})
+    assert refused("/predict/bert-lora", {"inputs": [["a", "b"]]})["code"] == "unexpected-text-pairs"
+    assert refused("/predict/gpt-5", {"inputs": "a"})["code"] == "unknown-model"
+    said = {
+        "parameters.topk: unknown field; did you mean 'top_k'?": {"inputs": "a", "parameters": {"topk": 2}},
+        "inputs[1]: a text pair is [text, text_pair], two strings": {"inputs": [["a", "b"], ["c"]]},
+        "inputs[0]: unknown key 'txt'; did you mean 'text'?": {"inputs": [{"txt": "a"}]},
+        "inputs mix shapes": {"inputs": ["a", ["b", "c"]]},
+        "inputs: send at least one input": {"inputs": []},
+        "raw_score: unknown field; did you mean 'raw_scores'?": {"inputs": "a", "raw_score": True},
+    }
+    for message, body in said.items():
+        error = refused("/predict/bert-lora", body)
+        assert (error["status"], error["code"]) == (422, "invalid-request") and message in error["message"]
+    too_long = refused("/predict/bert-lora", {"inputs": "happy " * 40, "truncate": False})
+    assert too_long["code"] == "text-too-long"
+    wrong_method = refused("/predict/bert-lora", method="GET")
+    assert (wrong_method["status"], wrong_method["details"]["routes"]) == (405, ["POST /predict/{model}"])
+
+
 def test_empty_and_long_texts_are_kept_and_flagged(server):
     texts = ["", "   ", "happy " * 40, TEXTS[0]]
     answer = httpx.post(
@@ -330,6 +392,18 @@ def test_a_run_on_text_pairs_is_served_as_peftspec_predict_labels_it(runs, pair_
             if row["predicted"] is not None:
                 for label in EMOTIONS:
                     assert result["scores"][label] == pytest.approx(row[f"score_{label}"], abs=1e-5)
+        # Hugging Face's shapes of a pair: [text, text_pair], or the pipeline's object
+        kept = [i for i, row in enumerate(expected) if row["predicted"] is not None]
+        as_lists = [[rows[i]["text"], rows[i]["question"]] for i in kept]
+        as_objects = [{"text": a, "text_pair": b} for a, b in as_lists]
+        for inputs in (as_lists, as_objects):
+            ranked = httpx.post(f"{url}/predict/bert-pairs", json={"inputs": inputs}, timeout=60)
+            assert ranked.status_code == 200, ranked.text
+            for i, labels in zip(kept, ranked.json(), strict=True):
+                scores = {e["label"]: e["score"] for e in labels}
+                assert scores == pytest.approx(results[i]["scores"], abs=1e-6)
+        alone = httpx.post(f"{url}/predict/bert-pairs", json={"inputs": [rows[0]["text"]]}, timeout=60)
+        assert alone.json()["error"]["code"] == "text-pairs-required"
         # a run on single texts refuses pairs rather than dropping them unseen
         alone = httpx.post(f"{url}/v1/classify", json={**body, "model": "bert-lora"}, timeout=60)
         assert alone.json()["error"]["code"] == "unexpected-text-pairs"

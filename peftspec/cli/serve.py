@@ -8,7 +8,10 @@ import os
 from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import UsageError, missing_extra
 
-HELP = "serve trained runs over HTTP (POST /v1/classify), batched; runs on one backbone share it"
+HELP = (
+    "serve trained runs over HTTP (POST /v1/classify, and /predict for Hugging Face clients), batched; "
+    "runs on one backbone share it"
+)
 KEY_ENV = "PEFTSPEC_API_KEY"
 
 

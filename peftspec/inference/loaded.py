@@ -27,10 +27,14 @@ class Labelled:
     predicted: np.ndarray
     """(rows, labels) 0/1 (multi-label) or (rows,) class indices."""
     label_names: list[str]
+    logits: np.ndarray | None = None
+    """(rows, labels) the logits the scores come from: the model's, divided by the run's
+    calibration temperature (`metrics.calibration`)."""
 
     def rows(self, start: int, end: int) -> Labelled:
         """Rows `start` to `end` (exclusive) of this result."""
-        return Labelled(self.scores[start:end], self.predicted[start:end], self.label_names)
+        logits = None if self.logits is None else self.logits[start:end]
+        return Labelled(self.scores[start:end], self.predicted[start:end], self.label_names, logits)
 
     def labels(self) -> list[list[str]] | list[str]:
         """Predicted label names: a list per row (multi-label) or one name per row."""
@@ -75,7 +79,8 @@ class LoadedRun:
             self.model, dataset, collator(self.tokenizer), self.batch_size, self.task, progress
         ).logits
         scores = self.scores(logits)
-        return Labelled(scores, decide(scores, self.task, self.thresholds), self.label_names)
+        decided = decide(scores, self.task, self.thresholds)
+        return Labelled(scores, decided, self.label_names, np.asarray(logits) / self.temperature)
 
     def scores(self, logits: np.ndarray) -> np.ndarray:
         """The run's scores of `logits`: after its calibration temperature, as it reported them."""

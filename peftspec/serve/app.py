@@ -1,4 +1,5 @@
-"""The ASGI app: `POST /v1/classify`, `GET /v1/models`, `GET /healthz`, `GET /metrics`, `/docs`.
+"""The ASGI app: `POST /v1/classify`, `GET /v1/models`, `GET /healthz`, `GET /metrics`, `/docs`,
+and Hugging Face's text-classification shape at `POST /predict` (`peftspec.serve.huggingface`).
 
 Importing this module needs the `serve` extra (FastAPI); `peftspec.serve` imports it only to serve.
 Every mistake in a request is a JSON error `{"error": {"code", "message", "details"}}` with a 4xx
@@ -9,35 +10,34 @@ large a body (413), an unknown model (404, naming those served), a full queue (5
 from __future__ import annotations
 
 import hmac
+import re
 import time
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peftspec.inference.loaded import labelled_rows
-from peftspec.serve.batcher import Batcher, Overloaded
+from peftspec.serve import huggingface
+from peftspec.serve.batcher import Batcher
+from peftspec.serve.labelling import RequestError, choose, label
 from peftspec.serve.loading import ServedRun
 from peftspec.serve.metrics import ServerMetrics
 from peftspec.serve.options import ServeOptions
-from peftspec.serve.schemas import Classification, ClassifyRequest, ClassifyResponse
+from peftspec.serve.schemas import Classification, ClassifyRequest, ClassifyResponse, PredictRequest
 
 OPEN_ROUTES = {"/healthz"}
-
-
-class RequestError(Exception):
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers=None):
-        self.status, self.code, self.message, self.details, self.headers = (
-            status,
-            code,
-            message,
-            details,
-            headers,
-        )
-        super().__init__(message)
+ROUTES = (
+    "POST /v1/classify",
+    "GET /v1/models",
+    "GET /healthz",
+    "GET /metrics",
+    "GET /docs",
+    *huggingface.ROUTES,
+)
 
 
 def create_app(served: list[ServedRun], options: ServeOptions | None = None):
@@ -92,20 +92,21 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         """A route that is not there, or not for this method: the same JSON error, naming the routes."""
-        routes = {"POST /v1/classify", "GET /v1/models", "GET /healthz", "GET /metrics", "GET /docs"}
+        routes = sorted(ROUTES)
         asked = f"{request.method} {request.url.path}"
         if exc.status_code == 404:
-            message = f"no route {asked}; the routes are {', '.join(sorted(routes))}"
-            return error(404, "not-found", message, {"routes": sorted(routes)})
+            message = f"no route {asked}; the routes are {', '.join(routes)}"
+            return error(404, "not-found", message, {"routes": routes})
         if exc.status_code == 405:
-            allowed = sorted(r for r in routes if r.split(" ", 1)[1] == request.url.path)
+            allowed = [r for r in routes if _matches(r.split(" ", 1)[1], request.url.path)]
             message = f"{asked} is not served; use {' or '.join(allowed)}"
             return error(405, "method-not-allowed", message, {"routes": allowed}, exc.headers)
         return error(exc.status_code, "http-error", str(exc.detail), None, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        problems = [_problem(e) for e in exc.errors()]
+        body_model = PredictRequest if request.url.path.startswith("/predict") else ClassifyRequest
+        problems = [_problem(e, body_model) for e in exc.errors()]
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind and not kind.endswith("json"):  # curl -d sends a form unless told otherwise
             return error(
@@ -132,61 +133,24 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
 
     @app.post("/v1/classify", response_model=ClassifyResponse, responses={400: {}, 404: {}, 413: {}, 503: {}})
     async def classify(body: ClassifyRequest) -> ClassifyResponse:
-        run = _choose(served, body.model)
-        if len(body.texts) > options.max_texts:
-            raise RequestError(413, "too-many-texts", f"at most {options.max_texts} texts per request")
+        run = choose(served, body.model)
         pairs = _pairs(run, body)
-        lengths = _token_lengths(run, body.texts, pairs)
-        long = [i for i, n in enumerate(lengths) if n > run.max_length]
-        if long and not body.truncate:
-            raise RequestError(
-                422,
-                "text-too-long",
-                f"{len(long)} text(s) are longer than the run's max_length ({run.max_length} tokens)",
-                {"indices": long},
-            )
-        keep = labelled_rows(body.texts, pairs)
+        done = await label(
+            state["batcher"], metrics, run, body.texts, pairs, body.truncate, options.max_texts
+        )
         results = [Classification(labels=None, scores=None, flags=["empty"]) for _ in body.texts]
-        if keep:
-            tokens = sum(min(lengths[i], run.max_length) for i in keep)
-            try:
-                labelled = await state["batcher"].submit(
-                    run, [body.texts[i] for i in keep], tokens, [pairs[i] for i in keep] if pairs else None
-                )
-            except Overloaded as exc:
-                raise RequestError(503, "overloaded", str(exc), headers={"Retry-After": "1"}) from None
-            names = labelled.labels()
-            for k, i in enumerate(keep):
+        if done.labelled is not None:
+            names = done.labelled.labels()
+            for k, i in enumerate(done.kept):
                 chosen = names[k] if isinstance(names[k], list) else [names[k]]
-                scores = dict(zip(run.loaded.label_names, map(float, labelled.scores[k])))
+                scores = dict(zip(run.loaded.label_names, map(float, done.labelled.scores[k])))
                 results[i] = Classification(
-                    labels=chosen, scores=scores, flags=["truncated"] if i in long else []
+                    labels=chosen, scores=scores, flags=["truncated"] if i in done.long else []
                 )
-            metrics.rows.labels(model=run.run_id).inc(len(keep))
         return ClassifyResponse(model=run.name, run_id=run.run_id, results=results)
 
+    huggingface.add_routes(app, served, state, options, metrics)
     return app
-
-
-def _choose(served: list[ServedRun], name: str | None) -> ServedRun:
-    if name is None:
-        if len(served) == 1:
-            return served[0]
-        raise RequestError(
-            422, "model-required", "several runs are served: name one in `model`", {"models": _names(served)}
-        )
-    matches = [s for s in served if name in (s.run_id, s.name)]
-    if len(matches) == 1:
-        return matches[0]
-    if matches:
-        raise RequestError(
-            422, "ambiguous-model", f"{name!r} names several runs; use a run id", {"models": _names(served)}
-        )
-    raise RequestError(404, "unknown-model", f"no run named {name!r} is served", {"models": _names(served)})
-
-
-def _names(served: list[ServedRun]) -> list[str]:
-    return [s.run_id for s in served]
 
 
 def _pairs(run: ServedRun, body: ClassifyRequest) -> list[str] | None:
@@ -210,12 +174,6 @@ def _pairs(run: ServedRun, body: ClassifyRequest) -> list[str] | None:
     return body.text_pairs
 
 
-def _token_lengths(run: ServedRun, texts: list[str], pairs: list[str] | None = None) -> list[int]:
-    tokenizer = run.loaded.tokenizer
-    encoded = tokenizer(texts, pairs, add_special_tokens=True, truncation=False)
-    return [len(ids) for ids in encoded["input_ids"]]
-
-
 def _authorised(request, key: str) -> bool:
     given = request.headers.get("authorization", "")
     scheme, _, token = given.partition(" ")
@@ -227,16 +185,36 @@ def _too_large(request, limit: int) -> bool:
     return length is not None and length.isdigit() and int(length) > limit
 
 
-def _problem(error: dict) -> str:
+def _problem(error: dict, body_model: type[BaseModel]) -> str:
     """One validation problem of a request body, as its message and `details.problems` say it: an
-    unknown field with the field it is closest to (`text` -> `texts`, `modle` -> `model`)."""
-    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    unknown field with the field it is closest to (`text` -> `texts`, `parameters.topk` ->
+    `parameters.top_k`)."""
+    loc = [str(p) for p in error.get("loc", ()) if p != "body"]
+    where = ".".join(loc)
     if error.get("type") == "extra_forbidden":
         from peftspec.spec.diagnostics import did_you_mean
 
-        fields = list(ClassifyRequest.model_fields)
-        near = did_you_mean(where, fields)
+        fields = _fields_at(body_model, loc[:-1])
+        near = did_you_mean(loc[-1], fields) if fields else None
         return f"{where}: unknown field" + (
-            f"; did you mean {near!r}?" if near else f"; the fields are {', '.join(fields)}"
+            f"; did you mean {near!r}?" if near else f"; the fields are {', '.join(fields)}" if fields else ""
         )
-    return f"{where or 'body'}: {error.get('msg', 'invalid')}"
+    message = error.get("msg", "invalid").removeprefix("Value error, ")
+    return message if where and message.startswith(where) else f"{where or 'body'}: {message}"
+
+
+def _fields_at(model: type[BaseModel], path: list[str]) -> list[str]:
+    """The fields of the object at `path` in a request body of `model` ([] when not an object)."""
+    for key in path:
+        field = model.model_fields.get(key)
+        inner = (*get_args(field.annotation), field.annotation) if field is not None else ()
+        model = next((a for a in inner if isinstance(a, type) and issubclass(a, BaseModel)), None)
+        if model is None:
+            return []
+    return list(model.model_fields)
+
+
+def _matches(template: str, path: str) -> bool:
+    """Whether `path` is a route's `template` (`/predict/{model}`) with its parameters filled in."""
+    pattern = re.sub(r"\{[^/]+\}", "[^/]+", template)  # the templates hold no other regex syntax
+    return re.fullmatch(pattern, path) is not None

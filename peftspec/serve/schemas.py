@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ClassifyRequest(BaseModel):
@@ -46,3 +48,95 @@ class ErrorBody(BaseModel):
 
 class ErrorResponse(BaseModel):
     error: ErrorBody
+
+
+class TextPair(BaseModel):
+    """One input as the transformers pipeline takes it: `{"text": ..., "text_pair": ...}`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    text: str
+    """The text (the spec's `text_column`)."""
+    text_pair: str | None = None
+    """Its second text, for a run trained on text pairs."""
+
+
+class PredictParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    top_k: int | None = Field(default=None, ge=1)
+    """Keep the k labels of highest score; unset = every label."""
+    function_to_apply: Literal["sigmoid", "softmax", "none"] | None = None
+    """What turns the logits into scores: unset = the run's own (sigmoid per label for a
+    multi-label run, softmax over classes otherwise); `none` = the logits themselves."""
+
+
+class PredictRequest(BaseModel):
+    """The body of Hugging Face's text-classification endpoints (the Inference API, Text
+    Embeddings Inference's `/predict`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    inputs: str | list[str] | list[list[str]] | TextPair | list[TextPair]
+    """A text, a list of texts, text pairs as `[[text, text_pair], ...]`, or the pipeline's
+    `{"text", "text_pair"}` (alone or in a list)."""
+    parameters: PredictParameters = Field(default_factory=PredictParameters)
+    """`top_k` and `function_to_apply`, as the pipeline takes them."""
+    truncate: bool = True
+    """Inputs longer than the run's `max_length` tokens are cut as in training; false: refused (422)."""
+    raw_scores: bool = False
+    """The logits instead of scores (Text Embeddings Inference's name for `function_to_apply = "none"`)."""
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _one_shape(cls, value):
+        """A clear message for an input of no known shape, rather than one per member of the union."""
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValueError("send at least one input")
+        for i, item in enumerate(items):
+            where = f"[{i}]" if isinstance(value, list) else ""
+            if isinstance(item, list) and (len(item) != 2 or not all(isinstance(t, str) for t in item)):
+                raise ValueError(f"inputs{where}: a text pair is [text, text_pair], two strings")
+            if isinstance(item, dict):
+                _check_pair_object(item, f"inputs{where}")
+            elif not isinstance(item, str | list):
+                raise ValueError(f"inputs{where}: a text, a [text, text_pair] or a {{text, text_pair}}")
+        if len({type(item) for item in items}) > 1:
+            raise ValueError("inputs mix shapes: send texts, [text, text_pair] lists or objects, not several")
+        return value
+
+    def texts_and_pairs(self) -> tuple[list[str], list[str] | None]:
+        """The first texts, and the second ones (None when the inputs are single texts)."""
+        items = self.inputs if isinstance(self.inputs, list) else [self.inputs]
+        if all(isinstance(item, str) for item in items):
+            return list(items), None
+        if all(isinstance(item, list) for item in items):
+            return [a for a, _ in items], [b for _, b in items]
+        if all(item.text_pair is None for item in items):
+            return [item.text for item in items], None
+        return [item.text for item in items], [item.text_pair or "" for item in items]
+
+    @property
+    def function(self) -> str | None:
+        return "none" if self.raw_scores else self.parameters.function_to_apply
+
+
+def _check_pair_object(item: dict, where: str) -> None:
+    from peftspec.spec.diagnostics import did_you_mean
+
+    fields = list(TextPair.model_fields)
+    for key in item:
+        if key not in fields:
+            near = did_you_mean(key, fields)
+            hint = f"did you mean {near!r}?" if near else f"the keys are {', '.join(fields)}"
+            raise ValueError(f"{where}: unknown key {key!r}; {hint}")
+    if not isinstance(item.get("text"), str):
+        raise ValueError(f"{where}: `text` must be a string")
+    if not isinstance(item.get("text_pair", ""), str | None):
+        raise ValueError(f"{where}: `text_pair` must be a string")
+
+
+class LabelScore(BaseModel):
+    label: str
+    score: float
