@@ -354,3 +354,11 @@ def test_a_rare_class_of_two_makes_a_binary_task_with_a_tuned_threshold(tmp_path
     proc, spec, _ = init(tmp_path, "reviews.csv")
     assert "task" not in spec["dataset"] and "metrics" not in spec
     assert 'unless you set dataset.task = "binary"' in " ".join(proc.stdout.split())
+    assert "which scores f1, precision and recall on 'pos'" in " ".join(proc.stdout.split())
+    (tmp_path / "spec.toml").unlink()
+    ratings = ["text,stars"] + [
+        f"hotel {i} {'fine' if i % 2 else 'dirty'},{10 if i % 2 else 2}" for i in range(100)
+    ]
+    write_lines(tmp_path / "ratings.csv", ratings)
+    proc, spec, _ = init(tmp_path, "ratings.csv")  # the run orders 2 before 10: 10 is the second class
+    assert "which scores f1, precision and recall on '10'" in " ".join(proc.stdout.split())

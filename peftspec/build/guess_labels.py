@@ -76,7 +76,7 @@ def _single(
         table, note = detection
         return table, why + note, "binary"
     if (len(order) if order else column.distinct) == 2:
-        second = (order or sorted(set(column.strings)))[1]
+        second = (order or name_order(set(column.strings)))[1]  # the order the run will give them
         why += (
             f"; scored as 2 classes (macro averages), unless you set dataset.task = "
             f'"binary", which scores f1, precision and recall on {second!r} and can decide it at a '
