@@ -3,6 +3,8 @@ hand-worked values and scikit-learn; the reliability table they come from."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from sklearn.metrics import brier_score_loss
@@ -156,7 +158,7 @@ def test_a_group_pools_its_rows_in_the_picture_and_averages_its_runs_figures(tmp
     assert found.ece == pytest.approx((np.mean(each), np.std(each, ddof=1)))
 
 
-async def test_the_tui_compare_screen_shows_each_runs_calibration(tmp_path):
+async def test_the_tui_compare_screen_shows_each_runs_calibration(tmp_path, monkeypatch):
     from textual.widgets import DataTable, Static, TabbedContent
 
     from peftspec.tui.app import PeftspecApp
@@ -171,10 +173,21 @@ async def test_the_tui_compare_screen_shows_each_runs_calibration(tmp_path):
         _run_with_scores(tmp_path, "honest-20260101T000000Z", gold, truth),
         _run_with_scores(tmp_path, "sure-20260101T000000Z", gold, bold),
     ]
+    import peftspec.report.calibration as module
+
+    threads = []  # reading every run's predictions is the loading worker's work, not the UI's
+
+    def watched(*args):
+        threads.append(threading.current_thread())
+        return calibrated(*args)
+
+    calibrated = module.calibrated
+    monkeypatch.setattr(module, "calibrated", watched)
     app = PeftspecApp(tmp_path, refresh_every=5)
     async with app.run_test(size=(160, 45)) as pilot:
         app.push_screen(CompareScreen(paths))
         screen = await loaded_compare_screen(pilot, 2)
+        assert threads and threading.main_thread() not in threads
         screen.query_one("#compare-tabs", TabbedContent).active = "calibration"
         table = screen.query_one("#calibration-table", DataTable)
         caption = screen.query_one("#calibration-caption", Static)

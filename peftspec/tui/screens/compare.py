@@ -25,6 +25,7 @@ from peftspec.report.columns import (
 from peftspec.report.compare import comparison_rows, default_split
 from peftspec.report.settings import clipped, set_apart
 from peftspec.runs import read_run
+from peftspec.runs.reader import DAMAGE
 from peftspec.runs.stream import number, step_of
 from peftspec.tui.damage import tolerant
 from peftspec.tui.data import fit_columns
@@ -67,6 +68,9 @@ class CompareScreen(Screen):
         self.split = "validation"
         self.baseline: str | None = None
         self.metric_index = 0
+        self.calibration: tuple | BaseException | None = None
+        """The Calibration pane's figures (`peftspec.report.calibration.calibrated`), worked out in
+        the loading worker (they read every run's predictions), or what stopped them."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -104,6 +108,7 @@ class CompareScreen(Screen):
         runs = [read_run(p) for p in self.paths]
         for run in runs:
             run.metrics()  # read the metric stream here, in the worker
+        self.calibration = _calibration_of(runs, self.group)
         self.app.call_from_thread(self.show, runs)
 
     def show(self, runs) -> None:
@@ -194,9 +199,11 @@ class CompareScreen(Screen):
     def _calibration(self) -> None:
         """Each row's reliability on the overview's split, and its ECE and Brier
         (`peftspec.report.calibration`), from the recorded predictions."""
-        from peftspec.report.calibration import calibrated, calibration_caption, figure_text
+        from peftspec.report.calibration import calibration_caption, figure_text
 
-        found, missing = calibrated(self.rows, self.runs, self.split)
+        if isinstance(self.calibration, BaseException):
+            raise self.calibration
+        found, missing, split = self.calibration
         table = self.query_one("#calibration-table", DataTable)
         table.clear(columns=True)
         for title in ("run", "scores", "ECE", "Brier"):
@@ -206,12 +213,12 @@ class CompareScreen(Screen):
             table.add_row(Text(c.name), *(Text(n, justify="right") for n in numbers))
         series = {"calibrated": [(0.0, 0.0), (1.0, 1.0)]} if found else {}
         series |= {c.name: list(zip(c.table.score.tolist(), c.table.observed.tolist())) for c in found}
-        title = f"share that came true against the score ({self.split})"
+        title = f"share that came true against the score ({split})"
         self.query_one("#calibration-plot", Curves).show(title, series, xlabel="score")
         text = (
-            calibration_caption(found, missing, self.split, self.runs)
+            calibration_caption(found, missing, split, self.runs)
             if found
-            else (f"No {self.split} predictions recorded: nothing to calibrate.")
+            else (f"No {split} predictions recorded: nothing to calibrate.")
         )
         self.query_one("#calibration-caption", Static).update(Text(text, style="dim"))
 
@@ -243,3 +250,16 @@ class CompareScreen(Screen):
     def action_pane(self, step: int) -> None:
         """`]` and `[`: the next or previous pane (arrows stay with the pane's own table)."""
         step_pane(self.query_one("#compare-tabs", TabbedContent), step)
+
+
+def _calibration_of(runs, group: bool) -> tuple | BaseException:
+    """(found, missing, split): each overview row's calibration on the overview's split, from the
+    recorded predictions (no pinned baseline changes them); or the damage that stopped it, which
+    the pane reports when it is drawn."""
+    from peftspec.report.calibration import calibrated
+
+    try:
+        split = default_split(runs)
+        return (*calibrated(comparison_rows(runs, split, group=group), runs, split), split)
+    except DAMAGE as exc:
+        return exc
