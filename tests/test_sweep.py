@@ -183,6 +183,8 @@ def test_two_workers_on_a_journal_survive_a_sigkill(workspace, tmp_path):
     assert f"{TRIALS} trials in journal" in md and f"## Best trial: {best.number}" in md
     for image in ("history.png", "importances.png", "parallel.png"):
         assert (tmp_path / "rep" / "img" / image).stat().st_size > 1000, image
+        assert (tmp_path / "rep" / "img" / image).with_suffix(".pdf").stat().st_size > 1000, image
+    assert r"\includegraphics" in (tmp_path / "rep" / "report.tex").read_text()
     assert md.count("| complete") + md.count("| pruned") == TRIALS and "(resumed)" in md
     # the TUI's sweep view: every trial, the best so far, a trial opens its run
     import asyncio

@@ -16,9 +16,10 @@ def add_parser(sub) -> None:
     p = sub.add_parser("compare", help=HELP)
     p.add_argument(
         "--format",
-        choices=["table", "markdown", "csv", "json"],
+        choices=["table", "markdown", "latex", "csv", "json"],
         default="table",
-        help="table for the terminal, markdown to paste, csv or json for tools",
+        help="table for the terminal, markdown to paste, latex (booktabs tables with their captions) "
+        "for a paper, csv or json for tools",
     )
     p.add_argument(
         "--baseline",
@@ -81,8 +82,9 @@ def handle(args: argparse.Namespace) -> int:
             console.print(compare.as_rich_settings(result.rows, result.settings))
         if result.comparison is not None:
             console.print(compare.as_rich_significance(result.comparison))
-    elif args.format == "markdown":
-        print(compare.as_markdown(result.rows, result.comparison, result.settings), end="")
+    elif args.format in ("markdown", "latex"):
+        write = compare.as_markdown if args.format == "markdown" else compare.as_latex
+        print(write(result.rows, result.comparison, result.settings), end="")
     else:
         formats = {"json": compare.as_json, "csv": compare.as_csv}
         print(formats[args.format](result.rows), end="" if args.format != "json" else "\n")
@@ -91,7 +93,13 @@ def handle(args: argparse.Namespace) -> int:
 
 def _per_label(args: argparse.Namespace, result, runs) -> int:
     from peftspec.report import compare
-    from peftspec.report.per_label import NoPerLabel, per_label, per_label_markdown, per_label_rich
+    from peftspec.report.per_label import (
+        NoPerLabel,
+        per_label,
+        per_label_latex,
+        per_label_markdown,
+        per_label_rich,
+    )
 
     try:
         table = per_label(result.rows, runs, result.split, result.baseline)
@@ -99,8 +107,8 @@ def _per_label(args: argparse.Namespace, result, runs) -> int:
         raise UsageError(str(exc)) from None
     if args.format == "table":
         table_console().print(per_label_rich(table))
-    elif args.format == "markdown":
-        print(per_label_markdown(table), end="")
+    elif args.format in ("markdown", "latex"):
+        print((per_label_markdown if args.format == "markdown" else per_label_latex)(table), end="")
     else:
         formats = {"json": compare.as_json, "csv": compare.as_csv}
         print(formats[args.format](table.long_rows()), end="" if args.format != "json" else "\n")

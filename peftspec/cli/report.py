@@ -1,4 +1,4 @@
-"""`peftspec report RUN... -o DIR`: a Markdown and HTML report with curves and confusion heatmaps;
+"""`peftspec report RUN... -o DIR`: a Markdown, HTML and LaTeX report with curves and confusion heatmaps;
 `peftspec report SWEEP_FOLDER -o DIR` (or `--storage URL --study NAME`): a sweep's report."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 from peftspec.cli.common import add_run_selection, runs_for, with_baseline
 from peftspec.errors import UsageError, missing_extra, require_extra
 
-HELP = "write a Markdown and HTML report of recorded runs, or of a sweep"
+HELP = "write a Markdown, HTML and LaTeX report of recorded runs, or of a sweep"
 
 
 def add_parser(sub) -> None:
@@ -48,7 +48,7 @@ def handle(args: argparse.Namespace) -> int:
     for run in runs:
         for warning in run.warnings[seen[run.name] :]:
             print(f"warning: {run.name}: {warning}", file=sys.stderr)
-    print(f"Wrote {path} and {path.with_suffix('.html')}")
+    print(f"Wrote {path}, {path.with_suffix('.html')} and {path.with_suffix('.tex')}")
     return 0
 
 
@@ -79,5 +79,5 @@ def _sweep_report(args: argparse.Namespace, folder: Path | None) -> int:
         )
     study = optuna.load_study(study_name=name, storage=storage)
     path = build_sweep_report(study, Path(args.output), describe(args.storage, folder or Path(".")))
-    print(f"Wrote {path} and {path.with_suffix('.html')}")
+    print(f"Wrote {path}, {path.with_suffix('.html')} and {path.with_suffix('.tex')}")
     return 0

@@ -1,4 +1,4 @@
-"""`peftspec report`: per-run sections, an overview across runs, observations, as Markdown and HTML."""
+"""`peftspec report`: per-run sections, an overview across runs, observations, as Markdown, HTML and LaTeX."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from peftspec.report.columns import (
 from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.report.fit import fit_of, group_fit
+from peftspec.report.latex import to_latex
 from peftspec.report.mistakes import mistakes_blocks
 from peftspec.report.per_label import per_label_blocks
 from peftspec.report.settings import settings_blocks
@@ -70,7 +71,8 @@ HYPERPARAMETERS = {
 
 
 def build_report(runs: list[Run], out: Path, split: str | None = None, baseline: Run | None = None) -> Path:
-    """Write `report.md`, `report.html` and `img/` under `out`; returns the Markdown path. The
+    """Write `report.md`, `report.html`, `report.tex` (for pdflatex) and `img/` (each figure as PNG
+    and PDF) under `out`; returns the Markdown path. The
     overview ranks on `split`: by default test where every run has one, else validation. With a
     `baseline`, it adds every difference to it with its interval (paired bootstrap)."""
     out.mkdir(parents=True, exist_ok=True)
@@ -91,6 +93,7 @@ def build_report(runs: list[Run], out: Path, split: str | None = None, baseline:
     markdown = out / "report.md"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, "peftspec report"), encoding="utf-8")
+    (out / "report.tex").write_text(to_latex(blocks), encoding="utf-8")
     return markdown
 
 

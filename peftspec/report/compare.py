@@ -300,6 +300,27 @@ def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str
     return text
 
 
+def as_latex(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:
+    """What `as_markdown` says, as booktabs table floats to paste into a paper: each table with its
+    caption (the split, how the figures were decided; the bootstrap's protocol) and a label."""
+    from peftspec.report.document import Bold, Table
+    from peftspec.report.latex import snippet, table_float
+
+    columns = present_columns(rows)
+    cells = _cells(rows, columns, Bold)
+    runs = Table([c.title for c in columns], cells, [c.key != "name" for c in columns])
+    floats = [table_float(runs, caption(rows), "tab:peftspec-runs")]
+    if settings:
+        header, cells = settings_table(rows, list(settings))
+        floats.append(table_float(Table(header, cells), SETTINGS_CAPTION, "tab:peftspec-settings"))
+    if comparison is not None:
+        from peftspec.report import significance
+
+        table = Table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC)
+        floats.append(table_float(table, comparison.protocol(), "tab:peftspec-significance"))
+    return snippet(floats, "peftspec compare")
+
+
 def as_rich_significance(comparison):
     """The differences to the baseline as a terminal table, the protocol as its caption."""
     from rich.table import Table

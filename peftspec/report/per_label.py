@@ -150,6 +150,23 @@ def per_label_markdown(table: PerLabel) -> str:
     return "\n".join(lines) + f"\n\n{table.caption()}\n"
 
 
+def per_label_latex(table: PerLabel) -> str:
+    """The table as a booktabs float to paste into a paper, its caption saying what it shows."""
+    from peftspec.report.document import Bold, Table
+    from peftspec.report.latex import snippet, table_float
+
+    cells = []
+    for i, label in enumerate(table.labels):
+        best = table.best(i)
+        values = [Bold(c) if j in best else c for j, c in enumerate(table.cells(i))]
+        cells.append([label, table.support_text(i), *values])
+    numeric = [False, True, *([True] * len(table.names))]
+    found = Table(["label", "support", *table.names], cells, numeric)
+    return snippet(
+        [table_float(found, table.caption(), "tab:peftspec-per-label")], "peftspec compare --per-label"
+    )
+
+
 def per_label_rich(table: PerLabel):
     from rich.table import Table
     from rich.text import Text

@@ -153,5 +153,6 @@ def reliability(rows: list[tuple[str, Any, float]], path: Path) -> Path:
 def _save(fig, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI)
+    fig.savefig(path.with_suffix(".pdf"))  # vector, for report.tex and papers
     _pyplot().close(fig)
     return path

@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 from peftspec.report.document import Block, Bold, Heading, Image, Para, Table, to_html, to_markdown
+from peftspec.report.latex import to_latex
 from peftspec.runs import read_run
 
 
@@ -61,6 +62,7 @@ def build_sweep_report(study, out: Path, storage: str) -> Path:
     markdown = out / "report.md"
     markdown.write_text(to_markdown(blocks), encoding="utf-8")
     (out / "report.html").write_text(to_html(blocks, f"Sweep {study.study_name}"), encoding="utf-8")
+    (out / "report.tex").write_text(to_latex(blocks), encoding="utf-8")
     return markdown
 
 
@@ -95,6 +97,7 @@ def _figures(study, img: Path) -> list[Block]:
         figure.set_size_inches(9, 4.5)
         figure.tight_layout()
         figure.savefig(img / name, dpi=100)
+        figure.savefig((img / name).with_suffix(".pdf"))  # vector, for report.tex and papers
         plt.close(figure)
         blocks.append(Image(f"img/{name}", title))
     return blocks
