@@ -68,6 +68,8 @@ class Guess:
         kind = self.task.replace("_", "-")
         train = self.dataset["train"]
         source = f"hub:{train['hub']}" if isinstance(train, dict) else os.path.basename(train)
+        if not isinstance(train, dict) and not os.path.splitext(source)[1]:  # a saved split's folder
+            source = "/".join(train.rstrip("/").split("/")[-2:])
         return f"{kind.capitalize()} classification of {texts} by {column} ({source})."
 
 
@@ -109,15 +111,17 @@ def loaded_summary(spec_path: str) -> tuple[str, str | None]:
 def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     """The `[dataset]` table for the training file `data` of a spec written in `spec_dir`; `model`:
     the backbone, whose tokenizer counts the texts' tokens for `max_length` if it loads."""
-    from peftspec.build.guess_hub import read_hub_data
+    from peftspec.build.guess_hub import read_hub_data, read_saved_data
     from peftspec.spec.dataset import HUB_REFERENCE, hub_reference
 
     notes: list[str] = []
     reference = hub_reference(data)
-    hub = read_hub_data(reference, notes) if reference else None
+    if reference:
+        hub = read_hub_data(reference, notes)
+    else:  # a dataset saved with save_to_disk reads as a Hub dataset does
+        hub = read_saved_data(data, notes) if os.path.isdir(data) else None
     if hub is None and not os.path.isfile(data):
         raise GuessError(f"{data}: no such data file", hint=f"a Hub dataset is written {HUB_REFERENCE}")
-    source = hub.source if hub else None
     if hub is None:
         reader, rows, columns = read_columns(data, notes)
     else:
@@ -130,13 +134,16 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     candidates = [c for c in columns if c.name not in taken]
     classes = [c for c in candidates if hub and c.name in hub.class_columns]  # the dataset says so
     labels, why, task = guess_labels(classes or candidates, rows, data, hub.order if hub else {})
-    dataset: dict[str, Any] = {
-        "train": {**source, "split": hub.train_split} if hub else _relative(data, spec_dir)
-    }
+
+    def named(split: str) -> str | dict[str, Any]:
+        where = hub.location(split)
+        return _relative(where, spec_dir) if isinstance(where, str) else where
+
+    dataset: dict[str, Any] = {"train": named(hub.train_split) if hub else _relative(data, spec_dir)}
     for role, words in SPLIT_WORDS.items():
         if hub is not None:
             if role in hub.splits:
-                dataset[role] = {**source, "split": hub.splits[role]}
+                dataset[role] = named(hub.splits[role])
             elif role == "validation":
                 dataset["validation_split"] = 0.2
             continue

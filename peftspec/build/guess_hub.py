@@ -30,6 +30,13 @@ class HubData:
     """Columns that hold class labels (a class, or a list of them)."""
     order: dict[str, list[str]]
     """Each class column's names in the dataset's order."""
+    folders: dict[str, str] | None = None
+    """For a dataset saved with `save_to_disk`: each split's folder, which the spec names instead of
+    the split; None for a Hub dataset."""
+
+    def location(self, split: str) -> str | dict[str, Any]:
+        """How the spec names `split`: its folder, or the Hub source with the split."""
+        return self.folders[split] if self.folders is not None else {**self.source, "split": split}
 
 
 def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
@@ -37,7 +44,7 @@ def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
     the reference names) decoded, and what its features say; the choices go into `notes`."""
     from peftspec.build.environment import quiet_libraries
     from peftspec.build.problems import DataError
-    from peftspec.build.tables import class_names_decoded, load_hub
+    from peftspec.build.tables import load_hub
 
     quiet_libraries()  # as a run reads data: no bar per split the cache is read into
 
@@ -52,12 +59,62 @@ def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
             f"{where} has no {reference.split!r} split (splits: {', '.join(splits)})",
             hint=f"name the training split: {where}[SPLIT]",
         )
-    train = class_names_decoded(splits[reference.split])
+    return _described(splits, reference.split, source, notes)
+
+
+def read_saved_data(path: str, notes: list[str]) -> HubData:
+    """A dataset saved with `save_to_disk` (a `DatasetDict`'s folder, or one split's: then its
+    sibling splits too), described as a Hub dataset is; its splits are named by their folders."""
+    import os
+
+    from datasets import load_from_disk
+
+    from peftspec.build.environment import quiet_libraries
+    from peftspec.build.saved_datasets import SPLIT, SPLITS, saved_kind, split_names
+
+    quiet_libraries()
+    path = path.rstrip("/") or path
+    parent, base = os.path.split(os.path.abspath(path))
+    kind = saved_kind(path)
+    if kind == SPLIT and saved_kind(parent) == SPLITS and base in split_names(parent):
+        root, train = os.path.dirname(path) or ".", base
+    elif kind == SPLITS:
+        root, train = path, "train"
+    elif kind == SPLIT:
+        notes.append(f"data: a split saved with save_to_disk ({path})")
+        described = _described({base: load_from_disk(path)}, base, {}, notes)
+        described.folders = {base: path}
+        return described
+    else:
+        raise GuessError(
+            f"{path}: a folder that datasets' save_to_disk did not write (no dataset_dict.json, or "
+            "state.json and dataset_info.json)",
+            hint="name a data file in it",
+        )
+    names = split_names(root)
+    if train not in names:
+        raise GuessError(
+            f"{path} has no {train!r} split (splits: {', '.join(names)})",
+            hint=f"name the training split's folder: {os.path.join(root, names[0]) if names else root}",
+        )
+    notes.append(f"data: a DatasetDict saved with save_to_disk ({root}), splits {', '.join(names)}")
+    described = _described({n: load_from_disk(os.path.join(root, n)) for n in names}, train, {}, notes)
+    described.folders = {n: os.path.join(root, n) for n in names}
+    return described
+
+
+def _described(splits, train_split: str, source: dict[str, Any], notes: list[str]) -> HubData:
+    """What a dataset's splits say: its class columns (ClassLabel features) and their names, and
+    which of its other splits are validation and test (one whose labels are all missing is left
+    out); the choices go into `notes`."""
+    from peftspec.build.tables import class_names_decoded
+
+    train = class_names_decoded(splits[train_split])
     classes = [c for c, t in train.schema.items() if _enum(t) is not None]
     order = {c: _enum(train.schema[c]).categories.to_list() for c in classes}
     roles: dict[str, str] = {}
     for role, names in SPLIT_WORDS.items():
-        found = next((name for name in names if name in splits and name != reference.split), None)
+        found = next((name for name in names if name in splits and name != train_split), None)
         if found is None:
             continue
         frame = class_names_decoded(splits[found])
@@ -73,7 +130,7 @@ def read_hub_data(reference: HubSource, notes: list[str]) -> HubData:
         notes.append("validation: the dataset has no validation split; 20% of the training rows are held out")
     if classes:
         notes.append(f"class labels: {', '.join(map(repr, classes))} (the dataset's ClassLabel features)")
-    return HubData(source, reference.split, train, roles, classes, order)
+    return HubData(source, train_split, train, roles, classes, order)
 
 
 def _enum(dtype):

@@ -1,4 +1,5 @@
-"""Read local tabular files (csv, tsv, jsonl, json, parquet) or hub datasets into polars frames."""
+"""Read local tabular files (csv, tsv, jsonl, json, parquet, Excel), splits saved by `datasets`'
+save_to_disk, or hub datasets into polars frames."""
 
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ def local_path(path: str) -> str:
 
 
 def file_format(path: str, reader: ReaderOptions) -> str:
+    if os.path.isdir(path):  # a split saved by datasets' save_to_disk, or a mistake it explains
+        return "arrow"
     if reader.format != "auto":
         return reader.format
     ext = os.path.splitext(path)[1].lower()
@@ -59,7 +62,7 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
     import polars as pl
 
     real = local_path(path)
-    if not os.path.isfile(real):
+    if not os.path.isfile(real) and not os.path.isdir(real):
         near = nearby(real)
         hint = f" (did you mean {near!r}, in the same folder?)" if near else ""
         raise DataError([DataProblem("error", path, f"data file not found{hint}")])
@@ -96,6 +99,10 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
             frame = _read_json(real, path, reader)
         elif fmt == "excel":
             frame = _read_excel(real, path, reader, settings["sheet"])
+        elif fmt == "arrow":
+            from peftspec.build.saved_datasets import read_saved
+
+            frame = read_saved(real, path)
         else:
             frame = pl.read_parquet(real)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # UnicodeDecodeError too
@@ -339,8 +346,17 @@ def read_source(
         frames = [read_file(path, reader, settings) for path in source]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         if hashes is not None:
-            hashes.update({path: _sha256([local_path(path)]) for path in source})
+            hashes.update({path: _sha256(_files_of(local_path(path))) for path in source})
     return frame.head(limit) if limit else frame
+
+
+def _files_of(path: str) -> list[str]:
+    """What a source's rows are read from: the file, or a saved split's Arrow files."""
+    if os.path.isdir(path):
+        from peftspec.build.saved_datasets import arrow_files
+
+        return arrow_files(path)
+    return [path]
 
 
 def _sha256(paths: list) -> str:

@@ -24,7 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--data",
         metavar="TRAIN",
-        help="a training file (csv, tsv, jsonl, json, parquet), or a Hub dataset as hub:ORG/NAME[:CONFIG]: "
+        help="a training file (csv, tsv, jsonl, json, parquet, Excel), a folder saved by datasets' "
+        "save_to_disk, or a Hub dataset as hub:ORG/NAME[:CONFIG]: "
         "its text, id and label columns, its validation and test data and max_length are guessed, said "
         "and checked",
     )

@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "input",
         metavar="INPUT",
-        help="csv, tsv, jsonl, json, parquet or Excel file; - for stdin lines; a hub split as "
+        help="csv, tsv, jsonl, json, parquet or Excel file, or a split's folder saved by save_to_disk; "
+        "- for stdin lines; a hub split as "
         "hub:ORG/NAME[:CONFIG][[SPLIT]] (the test split unless named)",
     )
     p.add_argument(

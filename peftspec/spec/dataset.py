@@ -10,7 +10,7 @@ from peftspec.spec.base import Rules, SpecModel, tagged_union
 from peftspec.spec.paths import OneOrMany, SpecPath
 
 Task = Literal["multi_label", "multi_class", "binary"]
-FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "excel")
+FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "excel", "arrow")
 
 
 class HubSource(SpecModel):
@@ -84,9 +84,10 @@ ENCODINGS: tuple[str, ...] = get_args(Encoding)
 class ReaderOptions(SpecModel):
     """How to read local tabular files. Defaults suit CSV/TSV with a header row."""
 
-    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "excel"] = "auto"
+    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "excel", "arrow"] = "auto"
     """File format; `auto` infers it from the extension (`.txt` is read as TSV; `.xlsx`, `.xlsm`,
-    `.xls` and `.ods` as an Excel workbook)."""
+    `.xls` and `.ods` as an Excel workbook), and reads a folder as a split saved by `datasets`'
+    `save_to_disk` (`arrow`)."""
     separator: str | None = None
     """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
     quoting: bool = True
@@ -247,8 +248,9 @@ class DatasetSpec(SpecModel):
     """Training, validation and test data; how to read it; which columns hold text and labels."""
 
     train: Source
-    """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet),
-    or a hub dataset as `{ hub = "id", split = "train" }`. Relative paths are relative to the spec file."""
+    """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet, Excel),
+    a split's folder saved by `datasets`' `save_to_disk` (`"data/emotions/train"`), or a hub dataset
+    as `{ hub = "id", split = "train" }`. Relative paths are relative to the spec file."""
     validation: Source | None = None
     """Validation data; unset = hold out `validation_split` of the training data."""
     test: Source | None = None
