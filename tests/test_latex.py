@@ -9,14 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from peftspec.metrics.evaluation import prediction_rows
 from peftspec.report.latex import escape, inline
-from peftspec.runs import RunPaths
 from tests.helpers.cli import peftspec
-from tests.helpers.fixture_runs import ML_LABELS, write_run
+from tests.helpers.fixture_runs import write_run_with_predictions
 
 PDFLATEX = shutil.which("pdflatex")
 needs_pdflatex = pytest.mark.skipif(
@@ -55,34 +52,12 @@ def test_text_is_set_literally_and_what_pdflatex_cannot_set_is_named():
     assert inline("use `a_b`, **best** x_y") == r"use \texttt{a\_b}, \textbf{best} x\_y"
 
 
-def _with_predictions(root: Path, name: str, quality: float, seed: int) -> Path:
-    """A fixture run with test predictions: the same 40 rows for every run, scored well according
-    to `quality`."""
-    path = write_run(root, name, quality=quality)
-    rng = np.random.default_rng(0)
-    gold = (rng.random((40, len(ML_LABELS))) < 0.4).astype(int)
-    noise = np.random.default_rng(seed).random(gold.shape)
-    scores = np.clip(0.5 + (gold - 0.5) * quality + (noise - 0.5) * 0.8, 0, 1)
-    texts = [TEXTS[i % len(TEXTS)] for i in range(40)]
-    rows = prediction_rows(
-        "test",
-        [f"r{i}" for i in range(40)],
-        texts,
-        gold,
-        scores,
-        (scores >= 0.5).astype(int),
-        ML_LABELS,
-    )
-    rows.write_parquet(RunPaths(path).predictions)
-    return path
-
-
 @pytest.fixture(scope="module")
 def two_runs(tmp_path_factory) -> list[Path]:
     root = tmp_path_factory.mktemp("latex")
     return [
-        _with_predictions(root, "ml-lora-20260301T120000Z", 0.5, 1),
-        _with_predictions(root, "ml-ia3-20260301T130000Z", 0.8, 2),
+        write_run_with_predictions(root, "ml-lora-20260301T120000Z", 0.5, 1, TEXTS),
+        write_run_with_predictions(root, "ml-ia3-20260301T130000Z", 0.8, 2, TEXTS),
     ]
 
 

@@ -365,3 +365,23 @@ def test_a_groups_curves_are_one_observation_that_counts_its_runs(tmp_path):
         "fold 4); overfitting (validation loss more than 5% above its minimum by the end) in 1 of 5 (fold 2)."
     ]
     assert not any(n.startswith("`cv fold") for n in notes)
+
+
+def test_compare_shows_the_columns_asked_for_and_tests_only_their_metrics(tmp_path):
+    from tests.helpers.fixture_runs import write_run_with_predictions
+
+    lora = str(write_run_with_predictions(tmp_path, "ml-lora-20260301T120000Z", 0.5, 1))
+    ia3 = str(write_run_with_predictions(tmp_path, "ml-ia3-20260301T130000Z", 0.8, 2))
+    md = peftspec("compare", lora, ia3, "--columns", "jaccard, F1 macro,wall_time_s", "--format", "markdown")
+    assert md.returncode == 0, md.stderr
+    assert md.stdout.startswith("| run | Jaccard | F1 macro | wall time (s) |\n")  # in the order asked
+    assert "@0.5" not in md.stdout.split("\n\n")[1]  # the caption explains only the columns shown
+    tested = peftspec("compare", lora, ia3, "--baseline", lora, "--columns", "jaccard,f1_macro")
+    assert tested.returncode == 0, tested.stderr
+    said = " ".join(tested.stdout.split())
+    assert "Holm's correction for 2 comparisons" in said  # the two metrics shown, not every headline one
+    everything = " ".join(peftspec("compare", lora, ia3, "--baseline", lora).stdout.split())
+    assert "Holm's correction for 4 comparisons" in everything
+    wrong = peftspec("compare", lora, "--columns", "jacard")
+    assert wrong.returncode == 2 and "--columns: no column 'jacard'" in wrong.stderr
+    assert "did you mean 'jaccard'?" in wrong.stderr and "Traceback" not in wrong.stderr

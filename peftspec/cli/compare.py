@@ -30,6 +30,13 @@ def add_parser(sub) -> None:
     p.add_argument("--bootstrap-seed", type=int, default=0, metavar="N", help="seed of the resampling")
     p.add_argument("--resamples", type=int, default=10_000, metavar="N", help="bootstrap resamples")
     p.add_argument("--no-significance", action="store_true", help="with --baseline: differences only")
+    p.add_argument(
+        "--columns",
+        metavar="KEYS",
+        help="the columns to show, in order, comma-separated (metric names such as jaccard,f1_macro, "
+        "or val_loss, wall_time_s); with --baseline only these metrics are tested, so Holm's "
+        "correction counts only them; csv and json keep every key",
+    )
     p.add_argument("--ungroup", action="store_true", help="one row per run, replicates too")
     p.add_argument(
         "--per-label",
@@ -49,7 +56,9 @@ def handle(args: argparse.Namespace) -> int:
 
         require_extra("compare")
     from peftspec.report import compare
+    from peftspec.report.columns import column_keys
 
+    keys = column_keys(args.columns) if args.columns is not None else None
     runs, baseline = with_baseline(args, runs_for(args, list(args.runs)))
     result = compare.compare_runs(
         runs,
@@ -59,6 +68,7 @@ def handle(args: argparse.Namespace) -> int:
         significance=not args.no_significance and not args.per_label,
         resamples=args.resamples,
         seed=args.bootstrap_seed,
+        columns=keys,
     )
     if result.note:
         print(f"warning: {result.note}", file=sys.stderr)
@@ -77,14 +87,14 @@ def handle(args: argparse.Namespace) -> int:
         return _per_label(args, result, [*runs, *([baseline] if baseline else [])])
     if args.format == "table":
         console = table_console()
-        console.print(compare.as_rich_table(result.rows, result.baseline_name))
+        console.print(compare.as_rich_table(result.rows, result.baseline_name, keys))
         if result.settings:
             console.print(compare.as_rich_settings(result.rows, result.settings))
         if result.comparison is not None:
             console.print(compare.as_rich_significance(result.comparison))
     elif args.format in ("markdown", "latex"):
         write = compare.as_markdown if args.format == "markdown" else compare.as_latex
-        print(write(result.rows, result.comparison, result.settings), end="")
+        print(write(result.rows, result.comparison, result.settings, keys), end="")
     else:
         formats = {"json": compare.as_json, "csv": compare.as_csv}
         print(formats[args.format](result.rows), end="" if args.format != "json" else "\n")

@@ -42,9 +42,11 @@ COLUMNS = [
 """Every column a comparison can show, metric columns from the registry (title and direction)."""
 
 
-def caption(rows: list[dict[str, Any]]) -> str:
+def caption(rows: list[dict[str, Any]], shown: list[Column] | None = None) -> str:
     """What a comparison table must say under it: the split, and how the figures were decided when
-    thresholds were tuned (and so which figures are not ranked)."""
+    thresholds were tuned (and so which figures are not ranked); `shown`: the table's columns, when
+    not all of them (the @0.5 columns are explained only when shown)."""
+    at_half = shown is None or any(c.key.endswith(AT_HALF) for c in shown)
     split = rows[0].get("split") if rows else "validation"
     text = f"Split: {split}."
     if different := different_data(rows):
@@ -60,8 +62,12 @@ def caption(rows: list[dict[str, Any]]) -> str:
             " Figures are at each run's recorded thresholds; `tuned` runs tuned theirs on validation "
             "(for the metric each names)"
             + (", so their figures here are optimistic and not ranked (never bold)" if here else "")
-            + f". Columns marked {AT_HALF} score every label at threshold 0.5"
-            + (" (a binary task: its arg-max)" if any(_binary(r) for r in rows) else "")
+            + (
+                f". Columns marked {AT_HALF} score every label at threshold 0.5"
+                + (" (a binary task: its arg-max)" if any(_binary(r) for r in rows) else "")
+                if at_half
+                else ""
+            )
             + "."
         )
     if any(r.get("calibration_crossfit") for r in rows):
@@ -90,6 +96,41 @@ def present_columns(rows: list[dict[str, Any]]) -> list[Column]:
         if c.key == "name"
         or (any(r.get(c.key) is not None for r in rows) and (tuned or not c.key.endswith(AT_HALF)))
     ]
+
+
+def column_keys(asked: str) -> list[str]:
+    """The column keys a comma-separated list names (`jaccard, F1 macro, wall_time_s`: keys or
+    titles, any case), in its order; an unknown one is a `UsageError` with the closest."""
+    from peftspec.errors import UsageError
+    from peftspec.spec.diagnostics import did_you_mean
+
+    by_name = {c.key.casefold(): c.key for c in COLUMNS} | {c.title.casefold(): c.key for c in COLUMNS}
+    keys = []
+    for word in (w.strip() for w in asked.split(",")):
+        if not word:
+            continue
+        key = by_name.get(word.casefold())
+        if key is None:
+            near = did_you_mean(word, [c.key for c in COLUMNS])
+            hint = (
+                f"did you mean {near!r}?" if near else "the columns: " + ", ".join(c.key for c in COLUMNS[1:])
+            )
+            raise UsageError(f"--columns: no column {word!r}", hint=hint)
+        if key != "name" and key not in keys:
+            keys.append(key)
+    if not keys:
+        raise UsageError("--columns names no column", hint="for example --columns jaccard,f1_micro,f1_macro")
+    return keys
+
+
+def shown_columns(rows: list[dict[str, Any]], keys: list[str] | None = None) -> list[Column]:
+    """The columns a table shows: those of `keys`, in that order, after the run's name (each that
+    some row has a value for); every present column when `keys` is None."""
+    present = present_columns(rows)
+    if keys is None:
+        return present
+    by_key = {c.key: c for c in present}
+    return [present[0], *(by_key[k] for k in keys if k in by_key)]
 
 
 def ranked(row: dict[str, Any], column: Column) -> bool:

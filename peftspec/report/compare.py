@@ -15,7 +15,7 @@ from peftspec.report.columns import (
     caption,
     cell,
     is_best,
-    present_columns,
+    shown_columns,
     with_deltas,
 )
 from peftspec.report.settings import SETTINGS_CAPTION, set_apart, settings_table
@@ -171,6 +171,8 @@ class Compared:
     """Why there is no significance although it was asked for (a run without predictions)."""
     settings: list[tuple[str, list[str]]] = field(default_factory=list)
     """The spec keys that set the rows apart, each row's value (`settings.set_apart`)."""
+    columns: list[str] | None = None
+    """The columns asked for (`--columns`), in order; None: every column there is."""
 
     @property
     def baseline_name(self) -> str | None:
@@ -186,24 +188,27 @@ def compare_runs(
     significance: bool = True,
     resamples: int = 10_000,
     seed: int = 0,
+    columns: list[str] | None = None,
 ) -> Compared:
     """Rows for `runs` (groups of replicates as one row unless `group` is off) on `split` (default:
     test where every run has one); with a `baseline` run (its group, when grouped), each row's
-    difference to it and, with `significance`, a paired bootstrap of every difference."""
+    difference to it and, with `significance`, a paired bootstrap of every difference: of the
+    headline metrics, or of the metrics among `columns` when they are named (so Holm's correction
+    counts only the metrics chosen to be shown)."""
     everything = list({run.name: run for run in [*runs, *([baseline] if baseline else [])]}.values())
     split = default_split(everything, split)
     rows = comparison_rows(everything, split, group=group)
     settings = _settings(everything, rows)
     if baseline is None:
-        return Compared(rows, split, settings=settings)
+        return Compared(rows, split, settings=settings, columns=columns)
     base = next(r for r in rows if baseline.name in r.get("members", [r["run"]]))
     rows = with_deltas(rows, base["run"])
-    result = Compared(rows, split, base["run"], settings=settings)
+    result = Compared(rows, split, base["run"], settings=settings, columns=columns)
     if significance and len(rows) > 1:
         from peftspec.report.significance import NoPredictions
 
         try:
-            result.comparison = _significance(everything, rows, base, split, resamples, seed)
+            result.comparison = _significance(everything, rows, base, split, resamples, seed, columns)
         except NoPredictions as exc:
             result.note = exc.message
     return result
@@ -221,7 +226,7 @@ def _settings(runs: list[Run], rows: list[dict[str, Any]]) -> list[tuple[str, li
     return settings
 
 
-def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed: int):
+def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed: int, columns=None):
     from peftspec.report import significance
 
     by_name = {run.name: run for run in runs}
@@ -236,7 +241,8 @@ def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed:
             + ", ".join(f"{t} with {n} labels" for t, n in sorted(tasks, key=str))
         )
     task, classes = tasks.pop()
-    metrics = [m for m in headline_metrics() if task in METRICS[m].tasks]
+    chosen = headline_metrics() if columns is None else [c for c in columns if c in METRICS]
+    metrics = [m for m in chosen if task in METRICS[m].tasks]
     others = {row["name"]: members(row) for row in rows if row["run"] != base["run"]}
     comparison = significance.compare(
         members(base), others, split, metrics, task or "multi_label", classes, resamples, seed, base["name"]
@@ -281,13 +287,13 @@ def markdown_table(header: list[str], rows: list[list[str]], numeric: list[bool]
     return lines + ["| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |" for cells in rows]
 
 
-def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:
-    """The table, its caption, what sets the rows apart, and with a `significance.Comparison` the
-    differences to the baseline with their protocol."""
-    columns = present_columns(rows)
+def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=(), keys=None) -> str:
+    """The table (of the columns `keys`, else every one there is), its caption, what sets the rows
+    apart, and with a `significance.Comparison` the differences to the baseline with their protocol."""
+    columns = shown_columns(rows, keys)
     cells = _cells(rows, columns, lambda t: f"**{t}**")
     lines = markdown_table([c.title for c in columns], cells, [c.key != "name" for c in columns])
-    text = "\n".join(lines) + "\n" + f"\n{caption(rows)}\n"
+    text = "\n".join(lines) + "\n" + f"\n{caption(rows, columns)}\n"
     if settings:
         header, cells = settings_table(rows, list(settings))
         table = markdown_table(header, cells, [False] * len(header))
@@ -300,16 +306,16 @@ def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=()) -> str
     return text
 
 
-def as_latex(rows: list[dict[str, Any]], comparison=None, settings=()) -> str:
+def as_latex(rows: list[dict[str, Any]], comparison=None, settings=(), keys=None) -> str:
     """What `as_markdown` says, as booktabs table floats to paste into a paper: each table with its
     caption (the split, how the figures were decided; the bootstrap's protocol) and a label."""
     from peftspec.report.document import Bold, Table
     from peftspec.report.latex import snippet, table_float
 
-    columns = present_columns(rows)
+    columns = shown_columns(rows, keys)
     cells = _cells(rows, columns, Bold)
     runs = Table([c.title for c in columns], cells, [c.key != "name" for c in columns])
-    floats = [table_float(runs, caption(rows), "tab:peftspec-runs")]
+    floats = [table_float(runs, caption(rows, columns), "tab:peftspec-runs")]
     if settings:
         header, cells = settings_table(rows, list(settings))
         floats.append(table_float(Table(header, cells), SETTINGS_CAPTION, "tab:peftspec-settings"))
@@ -355,17 +361,17 @@ def as_rich_settings(rows: list[dict[str, Any]], settings: list[tuple[str, list[
     return table
 
 
-def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None):
+def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None, keys=None):
     from rich.table import Table
     from rich.text import Text
 
-    columns = present_columns(rows)
+    columns = shown_columns(rows, keys)
     table = Table(title="Runs" + (f" (deltas against {baseline})" if baseline else ""), title_justify="left")
     for column in columns:
         numeric = column.key != "name"
         table.add_column(column.title, justify="right" if numeric else "left", no_wrap=numeric)
     for cells in _cells(rows, columns, lambda t: Text(t, style="bold green")):
         table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
-    table.caption = caption(rows)
+    table.caption = caption(rows, columns)
     table.caption_justify = "left"
     return table

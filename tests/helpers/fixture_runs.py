@@ -231,3 +231,29 @@ def write_fixture_root(root: Path) -> dict[str, Path]:
             root, "ml-trunc-20260305T120000Z", truncate_log=True, quality=0.5, start=START + timedelta(days=4)
         ),
     }
+
+
+def write_run_with_predictions(
+    root: Path, name: str, quality: float, seed: int, texts: list[str] = ("some text",)
+) -> Path:
+    """A fixture multi-label run with test predictions: the same 40 rows (texts cycled from
+    `texts`) for every run, scored the better the higher `quality`, the noise drawn from `seed`."""
+    import numpy as np
+
+    from peftspec.metrics.evaluation import prediction_rows
+
+    path = write_run(root, name, quality=quality)
+    gold = (np.random.default_rng(0).random((40, len(ML_LABELS))) < 0.4).astype(int)
+    noise = np.random.default_rng(seed).random(gold.shape)
+    scores = np.clip(0.5 + (gold - 0.5) * quality + (noise - 0.5) * 0.8, 0, 1)
+    rows = prediction_rows(
+        "test",
+        [f"r{i}" for i in range(40)],
+        [texts[i % len(texts)] for i in range(40)],
+        gold,
+        scores,
+        (scores >= 0.5).astype(int),
+        ML_LABELS,
+    )
+    rows.write_parquet(RunPaths(path).predictions)
+    return path
