@@ -34,6 +34,12 @@ def cases(root: Path, tmp: Path) -> list[tuple[list[str], int, str]]:
         (["init", str(tmp / "taken.toml")], 2, "use --force to overwrite it"),
         (["lint", str(tmp / "nothing-here")], 2, "no such file or folder"),
         (["run", "--resume", str(tmp)], 1, "is not a run directory"),
+        (
+            ["run", str(failed)],
+            2,
+            f"is a run directory, not a spec hint: to train its recorded spec again: "
+            f"peftspec run {failed / 'spec.toml'}; to continue it: peftspec run --resume {failed}",
+        ),
         (["export", str(failed), "-o", str(tmp / "out")], 1, "only completed runs can be exported"),
         (["predict", str(failed), "-"], 1, "not completed"),
         (["report", str(failed), "-o", str(tmp / "taken.toml")], 2, "exists and is not a folder"),

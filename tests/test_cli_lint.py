@@ -105,6 +105,36 @@ def test_every_shipped_spec_renders_and_round_trips(spec: Path, tmp_path: Path):
     rendered.write_text(proc.stdout)
     tomllib.loads(proc.stdout)
     assert load_spec(rendered) == load_spec(spec)
+    lint = peftspec("lint", str(rendered))  # every default written out, and nothing it ignores
+    assert lint.returncode == 0 and "ignored-key" not in lint.stdout, lint.stdout
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        'validation = "dev.csv"\n',  # validation_split, stratify, duplicates_together: not read
+        "stratify = false\n",  # duplicates_together: not read
+        "folds = 5\n",  # validation_split: not read
+        'task = "multi_class"\nlabels = { format = "single", column = "label" }\n',  # no threshold
+    ],
+    ids=["validation file", "random split", "folds", "multi-class"],
+)
+def test_a_resolved_spec_leaves_out_what_its_settings_ignore_and_lints_clean(extra, write_spec, tmp_path):
+    from peftspec.spec import check_spec
+
+    text = MINIMAL.replace('train = "train.csv"\n', f'train = "train.csv"\n{extra}')
+    if "labels = {" in extra:
+        text = text.replace('labels.columns = ["joy", "anger", "fear"]\n', "")
+    spec = write_spec(text + "\n[trainer]\nmax_steps = 10\n")  # epochs: not read
+    for data in ("train.csv", "dev.csv"):
+        (tmp_path / data).write_text("text,label,joy,anger,fear\n")
+    assert check_spec(spec).diagnostics == []
+    proc = peftspec("render", str(spec))
+    assert proc.returncode == 0, proc.stderr
+    rendered = tmp_path / "rendered.toml"
+    rendered.write_text(proc.stdout)
+    assert check_spec(rendered).diagnostics == [], proc.stdout
+    assert "epochs" not in tomllib.loads(proc.stdout)["trainer"]
 
 
 def test_every_shipped_spec_says_how_to_run_it():

@@ -11,6 +11,7 @@ from peftspec.cli.common import add_root, add_set, load_for_command, one_run
 from peftspec.cli.errors import run_failed
 from peftspec.cli.replicates import add_replicate_options, fold_count, replicate_seeds
 from peftspec.errors import UsageError, missing_extra
+from peftspec.runs.layout import is_run_dir
 
 HELP = "train as the spec says and record the run"
 
@@ -49,6 +50,10 @@ def handle(args: argparse.Namespace) -> int:
         raise UsageError("give a SPEC to run, or --resume RUN")
     if args.resume is not None and not Path(args.resume).exists():  # a name prefix
         args.resume = one_run(args.resume, args.root)
+    if args.spec and is_run_dir(args.spec):
+        again = f"peftspec run {Path(args.spec) / 'spec.toml'}"
+        hint = f"to train its recorded spec again: {again}; to continue it: peftspec run --resume {args.spec}"
+        raise UsageError(f"{args.spec} is a run directory, not a spec", hint=hint)
     loaded = load_for_command(args.spec, args.set) if args.spec else None
     seeds = replicate_seeds(args, loaded.spec if loaded else None)
     folds = fold_count(args, loaded.spec if loaded else None)

@@ -81,38 +81,14 @@ def pooling(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 
 def ignored_keys(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
-    dataset = raw.data.get("dataset", {})
-    for key in ("validation_split", "stratify", "duplicates_together"):
-        if spec.dataset.validation is not None and key in dataset:
-            message = f"{key} is ignored because dataset.validation is given"
-            yield (("dataset", key), "ignored-key", message, None)
-    if spec.dataset.validation is None and not spec.dataset.stratify and "duplicates_together" in dataset:
-        message = (
-            "duplicates_together is ignored with stratify = false: the random split places each row alone"
-        )
-        yield (("dataset", "duplicates_together"), "ignored-key", message, None)
-    if spec.dataset.folds is not None and "validation_split" in dataset:
-        message = (
-            "validation_split is ignored because dataset.folds is set: each fold is validated on in turn"
-        )
-        yield (("dataset", "validation_split"), "ignored-key", message, None)
-    if spec.dataset.folds is None and "fold" in dataset:
-        message = "fold is ignored without dataset.folds (how many folds the training data is cut into)"
-        yield (("dataset", "fold"), "ignored-key", message, None)
-    if spec.dataset.task == "multi_class" and "threshold" in raw.data.get("metrics", {}):
-        message = (
-            "threshold is ignored: a multi-class task decides by the highest score (with two classes, "
-            'set dataset.task = "binary" to decide the positive class at a threshold)'
-        )
-        yield (("metrics", "threshold"), "ignored-key", message, None)
-    trainer = raw.data.get("trainer", {})
-    if spec.trainer.max_steps is not None and "epochs" in trainer:
-        yield (
-            ("trainer", "epochs"),
-            "ignored-key",
-            "epochs is ignored because trainer.max_steps is set",
-            None,
-        )
+    from peftspec.spec.ignored import ignored_keys as ignored
+
+    for path, message in ignored(spec):
+        table = raw.data
+        for part in path[:-1]:
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if isinstance(table, dict) and path[-1] in table:
+            yield (path, "ignored-key", message, None)
 
 
 def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:

@@ -13,8 +13,11 @@ CommentFor = Callable[[tuple[str, ...]], str | None]
 
 
 def render_spec(spec: Spec, header: str | None = None) -> str:
-    """The resolved spec as TOML; keys that are unset (None) are left out."""
-    data = spec.model_dump(mode="json", exclude_none=True, exclude={"extends"})
+    """The resolved spec as TOML; keys that are unset (None), and keys its other settings make it
+    ignore (`peftspec.spec.ignored`), are left out."""
+    from peftspec.spec.ignored import without_ignored
+
+    data = without_ignored(spec.model_dump(mode="json", exclude_none=True, exclude={"extends"}), spec)
     text = to_toml(data)
     return (f"# {header}\n\n" if header else "") + text
 
