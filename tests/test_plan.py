@@ -113,3 +113,30 @@ def test_the_plan_says_its_figures_are_per_gpu_and_the_effective_batch_of_all(ca
     assert "per GPU, for each of 4 processes (ddp: a full copy on each); effective batch 128" in said
     assert main(["plan", spec]) == 0
     assert "per GPU" not in capsys.readouterr().out
+
+
+def test_the_plan_as_json_carries_the_tables_figures_verdict_and_advice(capsys):
+    import json
+
+    spec = str(ROOT / "specs" / "gemma_lora.toml")
+    assert main(["plan", spec, "--gpu-memory", "6GiB"]) == 1
+    said = capsys.readouterr().out
+    assert main(["plan", spec, "--gpu-memory", "6GiB", "--format", "json"]) == 1  # the same exit code
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["fits"] is False and plan["budget_bytes"] == 6 * 1024**3
+    memory = plan["memory_bytes"]
+    assert memory["total"] == pytest.approx(sum(v for k, v in memory.items() if k != "total"))
+    assert f"{memory['total'] / 1024**3:.2f}" in said  # the table's total, in bytes
+    (advice,) = plan["advice"]
+    assert advice["change"] == "trainer.batch_size = 1 with gradient_accumulation_steps = 32"
+    assert advice["memory_bytes"] <= plan["usable_bytes"]
+    assert (
+        main(["plan", str(ROOT / "specs" / "qwen_qlora.toml"), "--gpu-memory", "24GiB", "--format", "json"])
+        == 0
+    )
+    qlora = json.loads(capsys.readouterr().out)
+    assert qlora["fits"] is True and qlora["parameters"]["total"] == 7_114_674_176
+    assert qlora["micro_batch"]["chosen"] is False  # suggested: the spec keeps 8 x 8
+    assert qlora["micro_batch"]["batch_size"] * qlora["micro_batch"]["gradient_accumulation_steps"] == 64
+    assert main(["plan", spec, "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["fits"] is None  # no card, no verdict

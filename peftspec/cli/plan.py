@@ -16,6 +16,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--gpu-memory", metavar="SIZE", help="the card's memory (24GiB, 80GB); exit 1 if it does not fit"
     )
+    p.add_argument(
+        "--format", choices=["table", "json"], default="table", help="table for people, json for tools"
+    )
     add_set(p)
     p.set_defaults(handler=handle)
 
@@ -30,5 +33,11 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "plan") from None
     budget = parse_size(args.gpu_memory) if args.gpu_memory else None
     report = fit_report(spec, budget)
-    render_fit(report, Console())
+    if args.format == "json":
+        from peftspec.plan.fit import fit_json
+        from peftspec.runs.writer import to_json
+
+        print(to_json(fit_json(report)), end="")
+    else:
+        render_fit(report, Console())
     return 0 if report.fits else 1

@@ -52,6 +52,44 @@ def fit_report(spec: Spec, budget: float | None = None) -> FitReport:
     return report
 
 
+def fit_json(report: FitReport) -> dict:
+    """The plan for tools (`peftspec plan --format json`): every figure of the terminal's answer,
+    in bytes, with the verdict (null without a card) and the advice."""
+    spec, est, t = report.spec, report.estimate, report.spec.trainer
+    dist = spec.distributed
+    micro = report.micro
+    return {
+        "spec": spec.name,
+        "backbone": spec.backbone.model,
+        "architecture_from": report.source,
+        "memory_bytes": {**est.parts, "total": est.total},
+        "parameters": {"total": est.total_parameters, "trainable": est.trainable_parameters},
+        "batch": {
+            "batch_size": t.batch_size,
+            "gradient_accumulation_steps": t.gradient_accumulation_steps,
+            "max_length": spec.dataset.max_length,
+            "gradient_checkpointing": t.gradient_checkpointing,
+            "processes": dist.processes_per_node * dist.nodes,
+        },
+        "per_gpu": True,
+        "notes": list(est.notes),
+        "budget_bytes": report.budget,
+        "usable_bytes": report.budget * HEADROOM if report.budget is not None else None,
+        "fits": report.fits if report.budget is not None else None,
+        "micro_batch": (
+            None
+            if micro is None
+            else {
+                "batch_size": micro.batch_size,
+                "gradient_accumulation_steps": micro.accumulation,
+                "memory_bytes": micro.estimate_bytes,
+                "chosen": t.micro_batch == "auto",  # else suggested: the spec keeps its own batch
+            }
+        ),
+        "advice": [{"change": o.change, "memory_bytes": o.estimate.total} for o in report.advice],
+    }
+
+
 def render_fit(report: FitReport, console) -> None:
     """The breakdown, the verdict and the advice."""
     from rich.table import Table
