@@ -231,6 +231,12 @@ def test_the_api_key_is_enforced_on_every_route_but_healthz(served):
         assert httpx.get(f"{url}/healthz").status_code == 200
         ok = httpx.post(f"{url}/v1/classify", json=body, headers={"Authorization": "Bearer s3cret"})
         assert ok.status_code == 200
+        hugging_face = {"inputs": "hello"}  # Hugging Face's route too: its client sends the key as a token
+        assert httpx.post(f"{url}/predict/bert-lora", json=hugging_face).status_code == 401
+        keyed = httpx.post(
+            f"{url}/predict/bert-lora", json=hugging_face, headers={"Authorization": "Bearer s3cret"}
+        )
+        assert keyed.status_code == 200
 
 
 def test_concurrent_clients_get_their_own_answers(served, server):
