@@ -177,6 +177,7 @@ def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_
     assert result.comparison.folds == 3 and len(result.comparison.differences) == 4
     for d in result.comparison.differences:  # cross-fitted, as the table: not tuned on the same rows
         assert d.delta == pytest.approx(row[f"{d.metric}_delta"], abs=1e-6), d.metric
+        assert d.p_folds is not None and d.p_holm >= d.p_folds  # tested over the folds too
     proc = peftspec(
         root, "compare", cv, small, "--root", "runs-cv", "--baseline", small, "--format", "markdown"
     )
@@ -184,6 +185,7 @@ def test_groups_of_folds_are_named_by_their_ids_and_tested_within_each_fold(tmp_
     text = " ".join(proc.stdout.split())
     assert "| cv (3 folds) |" in text and "| small (3 folds) |" in text
     assert "(160 rows in 3 folds, each resampled within itself)" in text
+    assert "| p (folds) |" in text and "corrected resampled t-test (Nadeau and Bengio, 2003)" in text
     assert "Runs that tuned their thresholds on these rows (small (3 folds); cv (3 folds))" in text
     single = peftspec(root, "run", "cv.toml", "--set", "name=single")
     assert single.returncode == 0, single.stderr

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from peftspec.metrics.fold_test import corrected_t
 from peftspec.metrics.registry import METRICS, metrics_for
 from peftspec.metrics.resampled import METRIC_OF, row_table, tallies
 from peftspec.report.significance import Difference, Unpaired, compare, holm, resample_counts
@@ -245,7 +246,27 @@ def test_a_group_of_folds_is_resampled_within_each_fold(tmp_path):
         diffs.append(side[1] - side[0])
     low, high = np.percentile(np.concatenate(diffs), [2.5, 97.5])
     assert (found.low, found.high) == pytest.approx((low, high))
-    assert found.significant and result.seeded == []  # one run a fold: nothing to draw
+    assert result.seeded == []  # one run a fold: nothing to draw
+    # over the rows (each fold's model fixed) the difference is clear; over the 3 folds, each
+    # model one draw of the recipe, it is not: the verdict takes the larger p-value
+    per_fold = [o.mean() - b.mean() for o, b in zip(other_right, base_right)]
+    assert found.p_folds == pytest.approx(corrected_t(per_fold, 50, 100)[1])
+    assert found.p < 0.05 < found.p_folds and not found.significant
+    assert found.p_holm == pytest.approx(found.p_folds)  # one comparison: Holm leaves it as it is
+    assert "corrected resampled t-test (Nadeau and Bengio, 2003)" in result.protocol()
+
+
+def test_the_corrected_t_test_over_folds_matches_its_closed_form():
+    """k = 3 folds, differences 0.1, 0.2, 0.15, test/train rows 50/100: variance 0.0025 scaled by
+    1/3 + 1/2, t = 0.15 / sqrt(0.0020833) = 3.2863; on 2 degrees of freedom Student's sf is
+    1/2 - t / (2 sqrt(t^2 + 2)), so p = 0.0814 (the uncorrected t-test would say 0.035)."""
+    t, p = corrected_t([0.1, 0.2, 0.15], 50, 100)
+    assert t == pytest.approx(0.15 / np.sqrt(0.0025 * (1 / 3 + 1 / 2)))
+    assert p == pytest.approx(2 * (0.5 - t / (2 * np.sqrt(t**2 + 2))))
+    assert p == pytest.approx(0.0814, abs=1e-4)
+    assert corrected_t([0.1, 0.1, 0.1], 50, 100) == (np.inf, 0.0)  # every fold agrees exactly
+    assert corrected_t([0.0, 0.0], 50, 50) == (0.0, 1.0)
+    assert corrected_t([0.3], 50, 0)[1] == 1.0  # one fold: nothing to test
 
 
 def test_groups_of_folds_pair_only_with_runs_on_the_same_folds(tmp_path):

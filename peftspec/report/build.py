@@ -138,12 +138,12 @@ def _significance_blocks(compared) -> list[Block]:
     """The differences to the baseline with their intervals, and the protocol in one sentence."""
     if compared.comparison is None:
         return [Para(f"No intervals: {compared.note}")] if compared.note else []
-    from peftspec.report import significance
+    from peftspec.report.significance_table import significance_table
 
     comparison = compared.comparison
     return [
         Heading(3, f"Against {comparison.baseline}"),
-        Table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC),
+        significance_table(comparison),
         Para(comparison.protocol()),
     ]
 

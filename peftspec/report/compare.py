@@ -247,7 +247,9 @@ def _significance(runs: list[Run], rows, base, split: str, resamples: int, seed:
     comparison = significance.compare(
         members(base), others, split, metrics, task or "multi_label", classes, resamples, seed, base["name"]
     )
-    significance.attach(rows, comparison)
+    from peftspec.report.significance_table import attach
+
+    attach(rows, comparison)
     return comparison
 
 
@@ -299,9 +301,10 @@ def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=(), keys=N
         table = markdown_table(header, cells, [False] * len(header))
         text += "\n" + "\n".join(table) + f"\n\n{SETTINGS_CAPTION}\n"
     if comparison is not None:
-        from peftspec.report import significance
+        from peftspec.report.significance_table import significance_table
 
-        table = markdown_table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC)
+        found = significance_table(comparison)
+        table = markdown_table(found.header, found.rows, found.numeric)
         text += "\n" + "\n".join(table) + "\n\n" + comparison.protocol() + "\n"
     return text
 
@@ -320,10 +323,11 @@ def as_latex(rows: list[dict[str, Any]], comparison=None, settings=(), keys=None
         header, cells = settings_table(rows, list(settings))
         floats.append(table_float(Table(header, cells), SETTINGS_CAPTION, "tab:peftspec-settings"))
     if comparison is not None:
-        from peftspec.report import significance
+        from peftspec.report.significance_table import significance_table
 
-        table = Table(significance.HEADER, significance.table_rows(comparison), significance.NUMERIC)
-        floats.append(table_float(table, comparison.protocol(), "tab:peftspec-significance"))
+        floats.append(
+            table_float(significance_table(comparison), comparison.protocol(), "tab:peftspec-significance")
+        )
     return snippet(floats, "peftspec compare")
 
 
@@ -332,12 +336,13 @@ def as_rich_significance(comparison):
     from rich.table import Table
     from rich.text import Text
 
-    from peftspec.report import significance
+    from peftspec.report.significance_table import significance_table
 
     table = Table(title=f"Against {comparison.baseline}", title_justify="left")
-    for i, title in enumerate(significance.HEADER):
+    found = significance_table(comparison)
+    for i, title in enumerate(found.header):
         table.add_column(title, justify="right" if i >= 2 else "left", no_wrap=i >= 2)
-    for cells in significance.table_rows(comparison):
+    for cells in found.rows:
         style = "bold green" if cells[-1].startswith("yes") else ""
         table.add_row(*(Text(c, style=style if i >= 2 else "") for i, c in enumerate(cells)))
     table.caption = comparison.protocol()

@@ -26,6 +26,7 @@ import numpy as np
 
 from peftspec.errors import UserError
 from peftspec.metrics.crossfit import crossfit_decisions
+from peftspec.metrics.fold_test import corrected_t
 from peftspec.metrics.resampled import METRIC_OF, row_table, tallies
 from peftspec.runs import Run
 
@@ -70,8 +71,16 @@ class Difference:
     low: float
     high: float
     p: float
+    """The bootstrap's p-value (over the rows, each run's model fixed)."""
     p_holm: float = 1.0
     significant: bool = False
+    p_folds: float | None = None
+    """Groups of folds: the corrected resampled t-test's p-value over the folds (`fold_test`)."""
+
+    @property
+    def judged(self) -> float:
+        """The p-value corrected and judged: the larger of the rows' and the folds' (when tested)."""
+        return self.p if self.p_folds is None else max(self.p, self.p_folds)
 
 
 @dataclass
@@ -107,12 +116,21 @@ class Comparison:
             if self.seeded
             else ""
         )
+        folds = ""
+        if any(d.p_folds is not None for d in self.differences):
+            folds = (
+                f" The bootstrap holds each fold's model fixed, so groups of folds are also tested "
+                f"over their {self.folds} folds, each fold's model one draw of the recipe: a corrected "
+                "resampled t-test (Nadeau and Bengio, 2003) of the per-fold differences, the variance "
+                "scaled by 1/K + test rows / training rows; the larger of its p-value and the "
+                "bootstrap's is the one corrected and judged."
+            )
         return (
             f"Differences to {self.baseline} on {self.split} ({rows}): paired bootstrap, "
             f"{self.resamples:,} resamples of the rows (seed {self.seed}){seeds}, a group as the mean "
             "of its runs (seeds or folds) on each resample; 95% percentile intervals, two-sided bootstrap "
             f"p-values, * = significant at {ALPHA} after Holm's correction for "
-            f"{len(self.differences)} comparisons.{tuned}"
+            f"{len(self.differences)} comparisons.{folds}{tuned}"
         )
 
 
@@ -325,6 +343,7 @@ def compare(
     crossfit = [names[i] for i, s in enumerate(slices) if any(r.crossfit for r in blocks.runs[s])]
     seeded = [names[i] for i, sets in enumerate(replicates) if any(len(at) > 1 for at in sets)]
     comparison = Comparison(names[0], split, resamples, seed, rows, len(blocks.sizes), crossfit, seeded)
+    per_fold = _per_fold(tables, columns, metrics, blocks, slices) if len(blocks.sizes) > 1 else None
     for i, name in enumerate(names[1:], start=1):
         for j, metric in enumerate(metrics):
             diff = draws[i, j] - draws[0, j]
@@ -332,9 +351,25 @@ def compare(
             below, above = int((diff <= 0).sum()), int((diff >= 0).sum())
             p = min(1.0, 2 * (min(below, above) + 1) / (resamples + 1))
             delta = float(observed[i, j] - observed[0, j])
-            comparison.differences.append(Difference(name, metric, delta, low, high, p))
+            difference = Difference(name, metric, delta, low, high, p)
+            if per_fold is not None:
+                test = float(np.mean(blocks.sizes))
+                _, difference.p_folds = corrected_t(per_fold[i, :, j] - per_fold[0, :, j], test, rows - test)
+            comparison.differences.append(difference)
     holm(comparison.differences)
     return comparison
+
+
+def _per_fold(tables, columns, metrics: list[str], blocks: Blocks, slices) -> np.ndarray:
+    """(sides, folds, metrics): each side's metric on each fold's rows, the mean of its runs there."""
+    ones = np.ones((1, sum(blocks.sizes)), dtype=np.int64)
+    each = [[METRIC_OF[m](tallies(tb, ones[:, c]))[0] for m in metrics] for tb, c in zip(tables, columns)]
+    out = np.full((len(slices), len(blocks.sizes), len(metrics)), np.nan)
+    for side, s in enumerate(slices):
+        for fold in range(len(blocks.sizes)):
+            at = [r for r in range(s.start, s.stop) if blocks.of_run[r] == fold]
+            out[side, fold] = np.mean([each[r] for r in at], axis=0) if at else np.nan
+    return out
 
 
 def _replicates(of_run: list[int]) -> list[list[int]]:
@@ -347,51 +382,10 @@ def _replicates(of_run: list[int]) -> list[list[int]]:
 
 
 def holm(differences: list[Difference]) -> None:
-    """Holm's step-down adjustment of every p-value; `significant` when the adjusted p < ALPHA."""
-    order = sorted(range(len(differences)), key=lambda i: differences[i].p)
+    """Holm's step-down adjustment of every (judged) p-value; `significant` when the adjusted p < ALPHA."""
+    order = sorted(range(len(differences)), key=lambda i: differences[i].judged)
     m, running = len(differences), 0.0
     for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * differences[i].p))
+        running = max(running, min(1.0, (m - rank) * differences[i].judged))
         differences[i].p_holm = float(running)
         differences[i].significant = bool(running < ALPHA)
-
-
-HEADER = ["run", "metric", "difference", "95% interval", "p", "p (Holm)", "significant"]
-NUMERIC = [False, False, True, True, True, True, True]
-"""Which of HEADER's columns are right-aligned numbers."""
-
-
-def table_rows(comparison: Comparison) -> list[list[str]]:
-    """The comparison as table cells, one row per (run, metric)."""
-    from peftspec.metrics.registry import METRICS
-
-    return [
-        [
-            d.name,
-            METRICS[d.metric].title if d.metric in METRICS else d.metric,
-            f"{d.delta:+.4f}",
-            f"[{d.low:+.4f}, {d.high:+.4f}]",
-            f"{d.p:.4f}",
-            f"{d.p_holm:.4f}",
-            "yes *" if d.significant else "no",
-        ]
-        for d in comparison.differences
-    ]
-
-
-def attach(rows: list[dict], comparison: Comparison) -> None:
-    """Flat `<metric>_low`, `_high`, `_p`, `_p_holm`, `_significant` keys on each compared row (for
-    JSON and CSV), matched by the row's `name`."""
-    by_name = {row["name"]: row for row in rows}
-    for d in comparison.differences:
-        row = by_name.get(d.name)
-        if row is not None:
-            row.update(
-                {
-                    f"{d.metric}_low": d.low,
-                    f"{d.metric}_high": d.high,
-                    f"{d.metric}_p": d.p,
-                    f"{d.metric}_p_holm": d.p_holm,
-                    f"{d.metric}_significant": d.significant,
-                }
-            )
