@@ -1,6 +1,6 @@
 """Data saved with `datasets`' `save_to_disk`: `init --data FOLDER` writes each split's folder into
 the spec, a real run trains on them with the dataset's class names in its own order, and `predict`
-labels a saved split; a DatasetDict's folder named as one split, or a folder of something else, is
+labels a saved split and `evaluate` scores one; a DatasetDict's folder named as one split, or a folder of something else, is
 refused with what to name instead."""
 
 from __future__ import annotations
@@ -71,6 +71,9 @@ def test_a_saved_dataset_dict_is_guessed_trained_on_and_labelled(tmp_path):
     predicted = [json.loads(line) for line in proc.stdout.splitlines()]
     assert len(predicted) == 32 and {p["predicted"] for p in predicted} <= set(CLASSES)
     assert predicted[0]["id"] == "r0"
+    proc = peftspec(tmp_path, "evaluate", str(run), "emotions/test")  # named by folder and split
+    assert proc.returncode == 0, proc.stderr
+    assert (run / "eval-emotions-test.json").is_file()
 
 
 def test_a_dataset_dicts_folder_or_any_other_folder_is_refused_with_what_to_name(tmp_path):

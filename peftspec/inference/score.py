@@ -57,7 +57,7 @@ def evaluate_file(
     from peftspec.spec.dataset import hub_reference
 
     hub = hub_reference(data, split="test")
-    name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else Path(data).stem))
+    name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else _file_name(data)))
     spec, task = loaded.spec, loaded.task
     given = {"encoding": encoding, "sheet": sheet}
     reader = spec.dataset.reader.model_copy(update={k: v for k, v in given.items() if v is not None})
@@ -111,3 +111,10 @@ def seen_in_training(loaded: LoadedRun, split, data: str) -> list[str]:
             "the run's training data changed since it trained: rows were compared with it as it is now"
         )
     return found
+
+
+def _file_name(data: str) -> str:
+    """An evaluation's default name: the file's stem; for a split's folder saved by save_to_disk,
+    the dataset's folder and the split (`emotions-test`), as for a hub split."""
+    path = Path(data)
+    return f"{path.resolve().parent.name}-{path.name}" if path.is_dir() else path.stem
