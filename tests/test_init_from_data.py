@@ -362,3 +362,28 @@ def test_a_rare_class_of_two_makes_a_binary_task_with_a_tuned_threshold(tmp_path
     write_lines(tmp_path / "ratings.csv", ratings)
     proc, spec, _ = init(tmp_path, "ratings.csv")  # the run orders 2 before 10: 10 is the second class
     assert "which scores f1, precision and recall on '10'" in " ".join(proc.stdout.split())
+
+
+def test_class_numbers_beside_their_names_label_the_run_with_the_names_in_the_numbers_order(tmp_path):
+    """`label` 0, 1, 2 with `label_text` sadness, joy, anger (a common export of a Hub dataset):
+    the names label the run, in the numbers' order; numbers beside an unrelated column stay numbers."""
+    classes = ["sadness", "joy", "anger"]
+    rows = [
+        {"text": f"message {i} about {classes[i % 3]} today", "label": i % 3, "label_text": classes[i % 3]}
+        for i in range(120)
+    ]
+    write_jsonl(rows, tmp_path / "emotion_train.jsonl")
+    proc, spec, _ = init(tmp_path, "emotion_train.jsonl")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["labels"] == {"format": "single", "column": "label_text", "names": classes}
+    said = " ".join(proc.stdout.split())
+    assert "'label' holds the same classes as numbers (0 sadness, 1 joy, 2 anger)" in said
+    assert "multi-class, 3 labels: sadness, joy, anger" in said
+    assert_clean(tmp_path)
+    (tmp_path / "spec.toml").unlink()
+    unrelated = [
+        {**r, "label_text": "web" if i % 2 else "app"} for i, r in enumerate(rows)
+    ]  # not one a number
+    write_jsonl(unrelated, tmp_path / "other_train.jsonl")
+    proc, spec, _ = init(tmp_path, "other_train.jsonl")
+    assert spec["dataset"]["labels"] == {"format": "single", "column": "label"}

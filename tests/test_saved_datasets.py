@@ -1,7 +1,7 @@
 """Data saved with `datasets`' `save_to_disk`: `init --data FOLDER` writes each split's folder into
-the spec, a real run trains on them with the dataset's class names in its own order, and `predict`
-labels a saved split and `evaluate` scores one; a DatasetDict's folder named as one split, or a folder of something else, is
-refused with what to name instead."""
+the spec, a real run trains on them with the dataset's class names in its own order, `predict`
+labels a saved split and `evaluate` scores one; a DatasetDict's folder named as one split, or a
+folder of something else, is refused with what to name instead."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from peftspec.build.guess_columns import Column, GuessError
+from peftspec.build.guess_columns import SAMPLE, Column, GuessError
 from peftspec.build.labels import name_order
 
 RARE = 0.25
@@ -43,12 +43,37 @@ def guess_labels(
         single = [c for c in group if not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))]
         if single:  # of columns not named as labels the last, where label columns usually are
             chosen = single[0] if group is named else single[-1]
+            if chosen.numeric and (names := _names_of(chosen, columns, rows)) is not None:
+                return names
             return _single(chosen, [c.name for c in single], (order or {}).get(chosen.name))
     found = ", ".join(repr(c.name) for c in columns) or "none"
     raise GuessError(
         f"{data}: no column looks like labels (columns left after the text and id: {found})",
         hint="write the spec without --data (peftspec init) and set [dataset.labels] by hand",
     )
+
+
+def _names_of(numbers: Column, columns: list[Column], rows: int) -> tuple[dict[str, Any], str, str] | None:
+    """A class column of numbers beside a column of their names (`label` 0, 1, 2 and `label_text`
+    negative, neutral, positive, row by row, one name a number): the names label the run, in the
+    numbers' order when every row was looked at (else sorted, as for any names); None when no
+    column names the numbers so."""
+    for other in columns:
+        if other is numbers or other.is_list or other.numeric or len(other.values) != len(numbers.values):
+            continue
+        pairs = set(zip(numbers.strings, other.strings))
+        if len(pairs) != numbers.distinct or len({name for _, name in pairs}) != len(pairs):
+            continue  # not one name a number, and one number a name
+        by_number = dict(sorted(pairs, key=lambda p: float(p[0])))
+        table, why, task = _single(other, [other.name], list(by_number.values()) if rows <= SAMPLE else None)
+        shown = ", ".join(f"{k} {v}" for k, v in list(by_number.items())[:6]) + (
+            ", ..." if len(pairs) > 6 else ""
+        )
+        why += f"; {numbers.name!r} holds the same classes as numbers ({shown})"
+        if rows <= SAMPLE and "names" not in table:  # a rare positive class keeps its own order
+            table["names"] = list(by_number.values())
+        return table, why, task
+    return None
 
 
 def _delimited(column: Column, delimiter: str) -> tuple[dict[str, Any], str, str]:
