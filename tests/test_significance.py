@@ -442,3 +442,44 @@ def test_groups_of_one_spec_name_keep_apart_in_the_table_and_its_differences(tmp
     assert {d.name for d in result.comparison.differences} == {"cv (2 folds) 03-01 12:20"}
     rows = compare_runs([*strong, *same_minute], None, "test").rows
     assert [r["name"] for r in rows] == ["cv-g20260301T122000Z", "cv-g20260301T122059Z"]
+
+
+async def test_the_tui_tests_each_difference_to_the_pinned_baseline_as_compare_does(tmp_path):
+    """`b` pins a baseline in the compare screen; its Significance pane then shows every difference
+    with its interval and p-values, worked out off the UI thread, equal to `compare --baseline`'s;
+    unpinning says how to test again."""
+    from textual.widgets import DataTable, Static, TabbedContent
+
+    from peftspec.report.compare import compare_runs
+    from peftspec.tui.app import PeftspecApp
+    from peftspec.tui.screens.compare import CompareScreen
+    from tests.helpers.fixture_runs import write_run_with_predictions
+    from tests.helpers.pilot import loaded_compare_screen, until
+
+    paths = [
+        write_run_with_predictions(tmp_path, "ml-lora-20260301T120000Z", 0.5, 1),
+        write_run_with_predictions(tmp_path, "ml-ia3-20260301T130000Z", 0.8, 2),
+    ]
+    expected = compare_runs([read_run(p) for p in paths], read_run(paths[0])).comparison
+    app = PeftspecApp(tmp_path, refresh_every=5)
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.push_screen(CompareScreen(paths))
+        screen = await loaded_compare_screen(pilot, 2)
+        table = screen.query_one("#significance-table", DataTable)
+        caption = screen.query_one("#significance-caption", Static)
+        assert "Pin a baseline" in str(caption.render())
+        rows = screen.query_one("#overview-table", DataTable)
+        first = rows.coordinate_to_cell_key(rows.cursor_coordinate).row_key.value
+        await pilot.press("b")  # pin the row under the cursor
+        screen.query_one("#compare-tabs", TabbedContent).active = "significance"
+        await until(pilot, lambda: table.row_count == len(expected.differences), "the tested differences")
+        assert screen.baseline == first and expected.baseline in str(caption.render())
+        for i, d in enumerate(expected.differences):
+            cells = [c.plain for c in table.get_row_at(i)]
+            assert cells[2:5] == [f"{d.delta:+.4f}", f"[{d.low:+.4f}, {d.high:+.4f}]", f"{d.p:.4f}"]
+            assert cells[-1] == ("yes *" if d.significant else "no")
+        assert "paired bootstrap" in str(caption.render())
+        screen.query_one("#overview-table", DataTable).focus()
+        await pilot.press("b")  # unpin
+        await until(pilot, lambda: table.row_count == 0, "the pane to clear")
+        assert "Pin a baseline" in str(caption.render())

@@ -1,5 +1,5 @@
 """Compare marked runs: the overview table with a pinned baseline, overlaid curves, each label's
-F1, the runs' calibration, a config diff."""
+F1, the runs' calibration, each difference to the baseline tested, a config diff."""
 
 from __future__ import annotations
 
@@ -87,6 +87,9 @@ class CompareScreen(Screen):
                 yield Static(id="calibration-caption")
                 yield DataTable(id="calibration-table", zebra_stripes=True)
                 yield Curves(id="calibration-plot")
+            with TabPane("Significance", id="significance"):
+                yield Static(id="significance-caption")
+                yield DataTable(id="significance-table", zebra_stripes=True)
             with TabPane("Config diff", id="diff"):
                 yield DataTable(id="diff-table", zebra_stripes=True)
         yield Footer()
@@ -117,6 +120,7 @@ class CompareScreen(Screen):
         self._overlay()
         self._labels()
         self._calibration()
+        self._significance(self.baseline, None)
         self._diff()
 
     @tolerant("overview")
@@ -235,6 +239,41 @@ class CompareScreen(Screen):
         if not diff:
             table.add_row(Text("(no spec key sets them apart)"), *(Text("") for _ in self.runs))
 
+    @tolerant("significance")
+    def _significance(self, baseline: str | None, found) -> None:
+        """Each difference to the pinned baseline with its interval and p-values, as `compare
+        --baseline` tests it (`found`: the comparison, why there is none, or None while testing)."""
+        if baseline != self.baseline:
+            return  # tested for a baseline pinned before the one shown now
+        from peftspec.report.significance import Comparison
+        from peftspec.report.significance_table import significance_table
+
+        table = self.query_one("#significance-table", DataTable)
+        table.clear(columns=True)
+        caption = self.query_one("#significance-caption", Static)
+        if baseline is None:
+            text = "Pin a baseline (b on a run in Overview) to test each difference to it, as compare does."
+        elif found is None:
+            text = f"Testing each difference to the baseline on {self.split} (a paired bootstrap)..."
+        elif not isinstance(found, Comparison):
+            text = f"No intervals: {found}"
+        else:
+            shown = significance_table(found)
+            for title in shown.header:
+                table.add_column(title, key=title)
+            for cells in shown.rows:
+                style = "bold green" if cells[-1].startswith("yes") else ""
+                justify = ["left", "left", *(["right"] * (len(cells) - 2))]
+                table.add_row(*(Text(c, style=style, justify=j) for c, j in zip(cells, justify)))
+            text = found.protocol()
+        caption.update(Text(text, style="dim"))
+
+    @work(thread=True, exclusive=True, group="significance")
+    def test_differences(self, baseline: str) -> None:
+        """The paired bootstrap (10,000 resamples) away from the UI thread."""
+        found = _tested(self.runs, self.rows, baseline, self.split, self.group)
+        self.app.call_from_thread(self._significance, baseline, found)
+
     def action_baseline(self) -> None:
         table = self.query_one("#overview-table", DataTable)
         if table.row_count:
@@ -242,6 +281,9 @@ class CompareScreen(Screen):
             self.baseline = None if self.baseline == key else key
             self._overview()
             self._labels()
+            self._significance(self.baseline, None)
+            if self.baseline is not None:
+                self.test_differences(self.baseline)
 
     def action_next_metric(self) -> None:
         self.metric_index += 1
@@ -263,3 +305,18 @@ def _calibration_of(runs, group: bool) -> tuple | BaseException:
         return (*calibrated(comparison_rows(runs, split, group=group), runs, split), split)
     except DAMAGE as exc:
         return exc
+
+
+def _tested(runs, rows: list[dict], baseline: str, split: str, group: bool):
+    """The comparison against the overview's row `baseline` (a run, or a group's id), as `compare
+    --baseline` makes it; or why there is none (a run without predictions, runs that do not pair)."""
+    from peftspec.errors import UserError
+    from peftspec.report.compare import compare_runs
+
+    row = next(r for r in rows if r["run"] == baseline)
+    first = row.get("members", [row["run"]])[0]
+    try:
+        result = compare_runs(runs, next(r for r in runs if r.name == first), split, group=group)
+    except (UserError, *DAMAGE) as exc:
+        return str(exc)
+    return result.comparison if result.comparison is not None else result.note
