@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.helpers.cli import peftspec
 from tests.helpers.fixture_runs import ML_LABELS, write_run
 
@@ -139,3 +141,33 @@ async def test_the_tui_compare_screen_has_the_labels_side_by_side(tmp_path):
         await pilot.pause(0.05)
         row = [c.plain for c in screen.query_one("#labels-table", DataTable).get_row_at(0)]
         assert row[2:] in (["0.4800 (+0.0000)", "0.6800 (+0.2000)"], ["0.4800 (-0.2000)", "0.6800 (+0.0000)"])
+
+
+def test_each_labels_difference_to_the_baseline_is_tested_and_marked(tmp_path):
+    """`compare --per-label --baseline`: each label's F1 difference is tested as a metric is (the
+    paired bootstrap, Holm over every label), equals the table's delta, and is starred when
+    significant; the report's per-label block does the same against its baseline."""
+    import json
+
+    from tests.helpers.fixture_runs import ML_LABELS, write_run_with_predictions
+
+    weak = write_run_with_predictions(tmp_path, "ml-lora-20260301T120000Z", 0.1, 1)
+    strong = write_run_with_predictions(tmp_path, "ml-ia3-20260301T130000Z", 0.95, 2)
+    args = ["compare", str(weak), str(strong), "--per-label", "--baseline", str(weak)]
+    proc = peftspec(tmp_path, *args, "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {(r["label"], r["name"]): r for r in json.loads(proc.stdout)}
+    base = {label: rows[(label, "ml-lora")]["f1"] for label in ML_LABELS}
+    for label in ML_LABELS:
+        row = rows[(label, "ml-ia3")]
+        assert row["f1_delta"] == pytest.approx(row["f1"] - base[label], abs=1e-6)  # the table's figure
+        assert row["f1_low"] <= row["f1_delta"] <= row["f1_high"] and row["f1_p_holm"] >= row["f1_p"]
+        assert row["f1_significant"]  # 40 rows scored near-perfectly against near-chance
+    md = peftspec(tmp_path, *args, "--format", "markdown").stdout
+    assert md.count(")** * |") == len(ML_LABELS) and "Holm's correction for 3 comparisons" in md
+    untested = peftspec(tmp_path, *args, "--no-significance", "--format", "markdown").stdout
+    assert ")** * |" not in untested and "No test stands behind these differences" in untested
+    report = peftspec(tmp_path, "report", str(weak), str(strong), "--baseline", str(weak), "-o", "rep")
+    assert report.returncode == 0, report.stderr
+    section = (tmp_path / "rep" / "report.md").read_text().split("### Per label (test)")[1].split("###")[0]
+    assert section.count(") \\***") == len(ML_LABELS) and "each label of each run one comparison" in section

@@ -109,12 +109,17 @@ def _per_label(args: argparse.Namespace, result, runs) -> int:
         per_label_latex,
         per_label_markdown,
         per_label_rich,
+        test_labels,
     )
 
     try:
         table = per_label(result.rows, runs, result.split, result.baseline)
     except NoPerLabel as exc:
         raise UsageError(str(exc)) from None
+    if args.baseline and not args.no_significance:
+        untested = test_labels(table, result.rows, runs, args.resamples, args.bootstrap_seed)
+        if untested not in (None, "no baseline", "thresholds tuned on these rows"):
+            print(f"warning: {untested}", file=sys.stderr)
     if args.format == "table":
         table_console().print(per_label_rich(table))
     elif args.format in ("markdown", "latex"):

@@ -134,3 +134,19 @@ METRIC_OF: dict[str, Callable[[Tallies], np.ndarray]] = {
     "recall": _positive(lambda tp, fp, fn: _ratio(tp, tp + fn)),
 }
 """How each scalar metric of the registry reads off the tallies."""
+
+
+def label_f1(index: int) -> str:
+    """The name under which `metric_of` reads one label's (or class's) F1: `label_f1[3]`."""
+    return f"label_f1[{index}]"
+
+
+def metric_of(name: str) -> Callable[[Tallies], np.ndarray] | None:
+    """How metric `name` reads off the tallies: a registry metric (`METRIC_OF`), or one label's F1
+    (`label_f1(j)`, the j-th label in the run's order); None for a name that cannot be resampled."""
+    if name in METRIC_OF:
+        return METRIC_OF[name]
+    if name.startswith("label_f1[") and name.endswith("]") and name[9:-1].isdigit():
+        j = int(name[9:-1])
+        return lambda t: _f1(t.tp[:, j], t.fp[:, j], t.fn[:, j])
+    return None

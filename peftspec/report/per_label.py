@@ -25,6 +25,10 @@ class PerLabel:
     """Rows whose figures here were decided at thresholds tuned on these rows."""
     baseline: int | None = None
     """The baseline row's position, when there is one: deltas are against it."""
+    tested: dict[tuple[int, int], Any] = field(default_factory=dict)
+    """(label, row) -> its `significance.Difference` to the baseline, when tested (`test_labels`)."""
+    protocol: str | None = None
+    """How the differences were tested, when they were."""
 
     def caption(self) -> str:
         text = (
@@ -39,7 +43,12 @@ class PerLabel:
             )
         elif len(self.names) > 1:
             text += " The best of each label in bold."
-        if len(self.names) > 1:
+        if self.protocol is not None:
+            text += (
+                " * marks a label whose F1 differs from the baseline's significantly (each label of "
+                f"each run one comparison). {self.protocol}"
+            )
+        elif len(self.names) > 1:
             text += (
                 " No test stands behind these differences: a label's F1 on few rows (its support) "
                 "moves a lot with each one."
@@ -65,6 +74,9 @@ class PerLabel:
             text = f"{value:.4f}" + (f" ± {spread:.4f}" if spread is not None else "")
             if base is not None:
                 text += f" ({value - base:+.4f})"
+            tested = self.tested.get((i, len(out)))
+            if tested is not None and tested.significant:
+                text += " *"
             out.append(text)
         return out
 
@@ -83,10 +95,55 @@ class PerLabel:
                 "f1": self.f1[i][j][0],
                 "f1_std": self.f1[i][j][1],
                 "optimistic": name in self.optimistic,
+                **_tested_keys(self.tested.get((i, j))),
             }
             for i, label in enumerate(self.labels)
             for j, name in enumerate(self.names)
         ]
+
+
+def _tested_keys(difference) -> dict[str, Any]:
+    if difference is None:
+        return {}
+    keys = ("delta", "low", "high", "p", "p_folds", "p_holm", "significant")
+    return {f"f1_{key}": getattr(difference, key) for key in keys}
+
+
+def test_labels(
+    table: PerLabel, rows: list[dict[str, Any]], runs: list[Run], resamples: int = 10_000, seed: int = 0
+) -> str | None:
+    """Test each label's F1 difference to the baseline row as `compare --baseline` tests a metric
+    (the paired bootstrap, Holm over every label of every row); the result goes into `table`.
+    Returns why nothing was tested (no baseline, figures tuned on these rows, no predictions)."""
+    from peftspec.metrics.resampled import label_f1
+    from peftspec.report import significance
+
+    if table.baseline is None or len(rows) < 2:
+        return "no baseline"
+    if table.optimistic:
+        return "thresholds tuned on these rows"
+    by_name = {run.name: run for run in runs}
+
+    def members(row) -> list[Run]:
+        return [by_name[name] for name in row.get("members", [row["run"]])]
+
+    base = rows[table.baseline]
+    order = list(members(base)[0].record.labels)
+    metrics = [label_f1(order.index(label)) for label in table.labels if label in order]
+    others = {row["name"]: members(row) for row in rows if row is not base}
+    task = members(base)[0].record.task or "multi_label"
+    try:
+        found = significance.compare(
+            members(base), others, table.split, metrics, task, len(order), resamples, seed, base["name"]
+        )
+    except significance.Unpaired as exc:
+        return exc.message
+    positions = {name: j for j, name in enumerate(table.names)}
+    labels = {label_f1(order.index(label)): i for i, label in enumerate(table.labels) if label in order}
+    for difference in found.differences:
+        table.tested[(labels[difference.metric], positions[difference.name])] = difference
+    table.protocol = found.protocol()
+    return None
 
 
 class NoPerLabel(ValueError):
@@ -144,10 +201,16 @@ def per_label_markdown(table: PerLabel) -> str:
     cells = []
     for i, label in enumerate(table.labels):
         best = table.best(i)
-        values = [f"**{c}**" if j in best else c for j, c in enumerate(table.cells(i))]
+        values = [_bold(c) if j in best else c for j, c in enumerate(table.cells(i))]
         cells.append([label, table.support_text(i), *values])
     lines = markdown_table(header, cells, [False, True, *([True] * len(table.names))])
     return "\n".join(lines) + f"\n\n{table.caption()}\n"
+
+
+def _bold(cell: str) -> str:
+    """A Markdown cell in bold, a significance mark left outside it (`**0.71** *`)."""
+    text = cell.removesuffix(" *")
+    return f"**{text}**" + cell[len(text) :]
 
 
 def per_label_latex(table: PerLabel) -> str:
@@ -198,6 +261,8 @@ def per_label_blocks(compared: Any, runs: list[Run], split: str) -> list:
         table = per_label(compared.rows, runs, split, compared.baseline)
     except NoPerLabel:
         return []
+    if compared.comparison is not None:  # the overview's differences were tested: so are the labels'
+        test_labels(table, compared.rows, runs)
     header = ["label", "support", *table.names]
     cells = [
         [

@@ -27,7 +27,7 @@ import numpy as np
 from peftspec.errors import UserError
 from peftspec.metrics.crossfit import crossfit_decisions
 from peftspec.metrics.fold_test import corrected_t
-from peftspec.metrics.resampled import METRIC_OF, row_table, tallies
+from peftspec.metrics.resampled import metric_of, row_table, tallies
 from peftspec.runs import Run
 
 ALPHA = 0.05
@@ -308,7 +308,7 @@ def compare(
     for side in members:
         slices.append(slice(at, at + len(side)))
         at += len(side)
-    metrics = [m for m in metrics if m in METRIC_OF]
+    metrics = [m for m in metrics if metric_of(m) is not None]
 
     replicates = [_replicates(blocks.of_run[s]) for s in slices]
     seeds_rng = np.random.default_rng([seed, 1])  # apart from the rows' stream, which stays as it was
@@ -319,7 +319,7 @@ def compare(
         on each resample when `draw`."""
         per_run = np.stack(
             [
-                np.stack([METRIC_OF[m](t) for m in metrics])
+                np.stack([metric_of(m)(t) for m in metrics])
                 for t in (tallies(tb, counts[:, c]) for tb, c in zip(tables, columns))
             ]
         )
@@ -363,7 +363,7 @@ def compare(
 def _per_fold(tables, columns, metrics: list[str], blocks: Blocks, slices) -> np.ndarray:
     """(sides, folds, metrics): each side's metric on each fold's rows, the mean of its runs there."""
     ones = np.ones((1, sum(blocks.sizes)), dtype=np.int64)
-    each = [[METRIC_OF[m](tallies(tb, ones[:, c]))[0] for m in metrics] for tb, c in zip(tables, columns)]
+    each = [[metric_of(m)(tallies(tb, ones[:, c]))[0] for m in metrics] for tb, c in zip(tables, columns)]
     out = np.full((len(slices), len(blocks.sizes), len(metrics)), np.nan)
     for side, s in enumerate(slices):
         for fold in range(len(blocks.sizes)):

@@ -256,4 +256,26 @@ def write_run_with_predictions(
         ML_LABELS,
     )
     rows.write_parquet(RunPaths(path).predictions)
+    _record_per_label(path, gold, (scores >= 0.5).astype(int))
     return path
+
+
+def _record_per_label(path: Path, gold, pred) -> None:
+    """The test split's per-label figures in eval.json, as a run computes them from its decisions."""
+    import json
+
+    import numpy as np
+
+    tp, fp, fn = ((gold * pred).sum(0), ((1 - gold) * pred).sum(0), (gold * (1 - pred)).sum(0))
+    file = RunPaths(path).eval
+    recorded = json.loads(file.read_text())
+    recorded["test"]["per_label"] = {
+        label: {
+            "precision": float(tp[j] / max(tp[j] + fp[j], 1)),
+            "recall": float(tp[j] / max(tp[j] + fn[j], 1)),
+            "f1": float(2 * tp[j] / max(2 * tp[j] + fp[j] + fn[j], 1)),
+            "support": int(np.asarray(gold)[:, j].sum()),
+        }
+        for j, label in enumerate(ML_LABELS)
+    }
+    file.write_text(json.dumps(recorded))
