@@ -446,8 +446,9 @@ def test_groups_of_one_spec_name_keep_apart_in_the_table_and_its_differences(tmp
 
 async def test_the_tui_tests_each_difference_to_the_pinned_baseline_as_compare_does(tmp_path):
     """`b` pins a baseline in the compare screen; its Significance pane then shows every difference
-    with its interval and p-values, worked out off the UI thread, equal to `compare --baseline`'s;
-    unpinning says how to test again."""
+    with its interval and p-values, worked out off the UI thread, equal to `compare --baseline`'s,
+    and the Labels pane stars each label whose F1 differs significantly; unpinning says how to
+    test again."""
     from textual.widgets import DataTable, Static, TabbedContent
 
     from peftspec.report.compare import compare_runs
@@ -457,8 +458,8 @@ async def test_the_tui_tests_each_difference_to_the_pinned_baseline_as_compare_d
     from tests.helpers.pilot import loaded_compare_screen, until
 
     paths = [
-        write_run_with_predictions(tmp_path, "ml-lora-20260301T120000Z", 0.5, 1),
-        write_run_with_predictions(tmp_path, "ml-ia3-20260301T130000Z", 0.8, 2),
+        write_run_with_predictions(tmp_path, "ml-lora-20260301T120000Z", 0.1, 1),
+        write_run_with_predictions(tmp_path, "ml-ia3-20260301T130000Z", 0.95, 2),
     ]
     expected = compare_runs([read_run(p) for p in paths], read_run(paths[0])).comparison
     app = PeftspecApp(tmp_path, refresh_every=5)
@@ -479,6 +480,11 @@ async def test_the_tui_tests_each_difference_to_the_pinned_baseline_as_compare_d
             assert cells[2:5] == [f"{d.delta:+.4f}", f"[{d.low:+.4f}, {d.high:+.4f}]", f"{d.p:.4f}"]
             assert cells[-1] == ("yes *" if d.significant else "no")
         assert "paired bootstrap" in str(caption.render())
+        assert any(d.significant for d in expected.differences)
+        labels = screen.query_one("#labels-table", DataTable)  # each label's F1 tested alike
+        await until(pilot, lambda: str(labels.get_row_at(0)[-1]).endswith(" *"), "the labels' tests")
+        assert all(str(labels.get_row_at(i)[-1]).endswith(" *") for i in range(labels.row_count))
+        assert "each label of each run one comparison" in str(screen.query_one("#labels-caption").render())
         screen.query_one("#overview-table", DataTable).focus()
         await pilot.press("b")  # unpin
         await until(pilot, lambda: table.row_count == 0, "the pane to clear")

@@ -68,6 +68,9 @@ class CompareScreen(Screen):
         self.split = "validation"
         self.baseline: str | None = None
         self.metric_index = 0
+        self.label_tests: tuple[str | None, tuple] = (None, ({}, None))
+        """(the baseline, (each (label, row)'s tested difference, the protocol)): the Labels pane's
+        per-label tests, worked out with the Significance pane's."""
         self.calibration: tuple | BaseException | None = None
         """The Calibration pane's figures (`peftspec.report.calibration.calibrated`), worked out in
         the loading worker (they read every run's predictions), or what stopped them."""
@@ -183,6 +186,9 @@ class CompareScreen(Screen):
         except NoPerLabel as exc:
             caption.update(Text(str(exc), style="dim"))
             return
+        tested_for, tests = self.label_tests
+        if tested_for is not None and tested_for == self.baseline:  # the worker's test of each label
+            found.tested, found.protocol = tests
         table.add_column("label", key="label")
         table.add_column("support", key="support")
         for name in found.names:
@@ -272,7 +278,14 @@ class CompareScreen(Screen):
     def test_differences(self, baseline: str) -> None:
         """The paired bootstrap (10,000 resamples) away from the UI thread."""
         found = _tested(self.runs, self.rows, baseline, self.split, self.group)
-        self.app.call_from_thread(self._significance, baseline, found)
+        labels = _labels_tested(self.runs, self.rows, baseline, self.split)
+        self.app.call_from_thread(self._tests_done, baseline, found, labels)
+
+    def _tests_done(self, baseline: str, found, labels) -> None:
+        self._significance(baseline, found)
+        if labels is not None and baseline == self.baseline:
+            self.label_tests = (baseline, labels)
+            self._labels()
 
     def action_baseline(self) -> None:
         table = self.query_one("#overview-table", DataTable)
@@ -320,3 +333,17 @@ def _tested(runs, rows: list[dict], baseline: str, split: str, group: bool):
     except (UserError, *DAMAGE) as exc:
         return str(exc)
     return result.comparison if result.comparison is not None else result.note
+
+
+def _labels_tested(runs, rows: list[dict], baseline: str, split: str) -> tuple | None:
+    """(each (label, row)'s tested F1 difference to `baseline`, the protocol), as `compare
+    --per-label --baseline` tests them; None when they cannot be tested."""
+    from peftspec.report.per_label import NoPerLabel, per_label, test_labels
+
+    try:
+        table = per_label(rows, runs, split, baseline)
+        if test_labels(table, rows, runs) is not None:
+            return None
+    except (NoPerLabel, *DAMAGE):
+        return None
+    return table.tested, table.protocol
