@@ -24,13 +24,14 @@ def decode(data: bytes, encoding: str) -> str:
 
 def as_utf8(path: str, encoding: str):
     """What polars should read for the file at `path`: the path itself for UTF-8, else its text
-    decoded from `encoding` and encoded as UTF-8 (in memory)."""
-    if encoding == NATIVE:
-        return path
+    decoded from `encoding` and encoded as UTF-8 (in memory); a compressed file, decompressed."""
     import io
 
-    with open(path, "rb") as fh:
-        return io.BytesIO(decode(fh.read(), encoding).encode("utf-8"))
+    from peftspec.build.compressed import compression, read_data
+
+    if encoding == NATIVE:
+        return io.BytesIO(read_data(path)) if compression(path) else path
+    return io.BytesIO(decode(read_data(path), encoding).encode("utf-8"))
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:

@@ -32,8 +32,9 @@ def locate(
 ):
     """The first problem of the file at `path` (named `shown` in messages), or None if none is
     found; one of its encoding says to set it as `setting` does."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    from peftspec.build.compressed import read_data
+
+    data = read_data(path)
     try:
         text = decode(data, encoding)
     except UnicodeDecodeError as exc:

@@ -306,7 +306,9 @@ def _relative(path: str, spec_dir: str) -> str:
 
 def _name(data: str) -> str:
     """The experiment's name: the file's name less `train`, else its folder's."""
-    stem = os.path.splitext(os.path.basename(data))[0]
+    from peftspec.build.compressed import inner
+
+    stem = os.path.splitext(os.path.basename(inner(data)))[0]
     stem = re.sub("train(ing)?", "", stem, flags=re.IGNORECASE).strip("-_. ")
     if not stem:
         stem = os.path.basename(os.path.dirname(os.path.abspath(data)))

@@ -95,8 +95,9 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         fmt = file_format(data, ReaderOptions())
     except DataError as exc:
         raise GuessError(str(exc)) from None
-    with open(local_path(data), "rb") as fh:
-        raw = fh.read() if fmt not in ("parquet", "excel") else b""
+    from peftspec.build.compressed import read_data
+
+    raw = read_data(local_path(data)) if fmt not in ("parquet", "excel", "arrow") else b""
     base: dict[str, Any] = {}
     if found := sniff(raw):
         base = {"encoding": found[0]}

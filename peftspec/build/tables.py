@@ -4,9 +4,11 @@ save_to_disk, or hub datasets into polars frames."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 from typing import TYPE_CHECKING, Any
 
+from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode, guessed_text
 from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions
@@ -39,9 +41,11 @@ def local_path(path: str) -> str:
 def file_format(path: str, reader: ReaderOptions) -> str:
     if os.path.isdir(path):  # a split saved by datasets' save_to_disk, or a mistake it explains
         return "arrow"
+    if compression(path) and os.path.splitext(inner(path))[1].lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        raise DataError([DataProblem("error", path, "a compressed workbook: decompress it first")])
     if reader.format != "auto":
         return reader.format
-    ext = os.path.splitext(path)[1].lower()
+    ext = os.path.splitext(inner(path))[1].lower()
     if ext not in EXTENSIONS:
         kind = f"a {ext} file" if ext else "a file without extension"
         raise DataError(
@@ -68,7 +72,7 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
         raise DataError([DataProblem("error", path, f"data file not found{hint}")])
     fmt = file_format(real, reader)
     if fmt in TEXT_FORMATS and reader.encoding == "utf8":  # polars reads UTF-16 as text with NULs
-        with open(real, "rb") as fh:
+        with open_data(real) as fh:
             head = fh.read(2)
         if head.startswith(UTF16_MARKS):
             from peftspec.build.file_problems import encoding_problem
@@ -104,7 +108,7 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
 
             frame = read_saved(real, path)
         else:
-            frame = pl.read_parquet(real)
+            frame = pl.read_parquet(io.BytesIO(read_data(real)) if compression(real) else real)
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # UnicodeDecodeError too
         from peftspec.build.file_problems import locate
 
@@ -205,8 +209,7 @@ def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
 
     if not _is_object(real):  # a list of rows, whatever `field` says (it names the rows of objects)
         return pl.read_json(as_utf8(real, reader.encoding))
-    with open(real, "rb") as fh:
-        data = json.loads(decode(fh.read(), reader.encoding))
+    data = json.loads(decode(read_data(real), reader.encoding))
     keys = ", ".join(map(repr, list(data)[:8]))
     if reader.field is None:
         under = rows_key(data)
@@ -238,15 +241,14 @@ def json_rows_key(path: str) -> str | None:
     if not _is_object(path):
         return None
     try:
-        with open(path, "rb") as fh:
-            return rows_key(json.loads(guessed_text(fh.read())))
-    except (OSError, ValueError):
+        return rows_key(json.loads(guessed_text(read_data(path))))
+    except (OSError, ValueError, EOFError):
         return None
 
 
 def _is_object(path: str) -> bool:
     """Whether a JSON file is one object (`{`) rather than a list of rows."""
-    with open(path, "rb") as fh:
+    with open_data(path) as fh:
         head = fh.read(4096)
     if head.startswith(UTF16_MARKS):
         head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode()

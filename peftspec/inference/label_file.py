@@ -50,8 +50,10 @@ def read_input(
     if hub is not None:
         return read_source(hub, ReaderOptions(), None).drop(FILE_COL, ROW_COL)
 
-    if source == "-" or (Path(source).suffix.lower() == ".txt" and Path(source).is_file()):
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    from peftspec.build.compressed import inner, read_data
+
+    if source == "-" or (Path(inner(source)).suffix.lower() == ".txt" and Path(source).is_file()):
+        data = sys.stdin.buffer.read() if source == "-" else read_data(source)
         text = _lines(data, shown(source), encoding)
         return pl.DataFrame({text_column: text}, schema={text_column: pl.String})
     frame = read_file(source, ReaderOptions(encoding=encoding, sheet=sheet), FLAGS)

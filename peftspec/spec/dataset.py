@@ -86,8 +86,9 @@ class ReaderOptions(SpecModel):
 
     format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "excel", "arrow"] = "auto"
     """File format; `auto` infers it from the extension (`.txt` is read as TSV; `.xlsx`, `.xlsm`,
-    `.xls` and `.ods` as an Excel workbook), and reads a folder as a split saved by `datasets`'
-    `save_to_disk` (`arrow`)."""
+    `.xls` and `.ods` as an Excel workbook; under a compression's suffix, `.gz`, `.bz2` or `.xz`, the
+    file is decompressed as it is read: `train.jsonl.gz`), and reads a folder as a split saved by
+    `datasets`' `save_to_disk` (`arrow`)."""
     separator: str | None = None
     """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
     quoting: bool = True
@@ -248,7 +249,8 @@ class DatasetSpec(SpecModel):
     """Training, validation and test data; how to read it; which columns hold text and labels."""
 
     train: Source
-    """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet, Excel),
+    """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet, Excel;
+    compressed whole with gzip, bzip2 or xz too),
     a split's folder saved by `datasets`' `save_to_disk` (`"data/emotions/train"`), or a hub dataset
     as `{ hub = "id", split = "train" }`. Relative paths are relative to the spec file."""
     validation: Source | None = None

@@ -108,7 +108,8 @@ def json_field_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     sources = [dataset.train, dataset.validation, dataset.test]
     files = [f for source in sources if isinstance(source, list) for f in source]
     read_as_json = reader.format == "json" or (
-        reader.format == "auto" and any(f.lower().endswith(".json") for f in files)
+        reader.format == "auto"
+        and any(f.lower().endswith((".json", ".json.gz", ".json.bz2", ".json.xz")) for f in files)
     )
     if reader.field is not None and not read_as_json:
         yield (
