@@ -382,6 +382,12 @@ def test_compare_shows_the_columns_asked_for_and_tests_only_their_metrics(tmp_pa
     assert "Holm's correction for 2 comparisons" in said  # the two metrics shown, not every headline one
     everything = " ".join(peftspec("compare", lora, ia3, "--baseline", lora).stdout.split())
     assert "Holm's correction for 4 comparisons" in everything
+    report = peftspec(
+        "report", lora, ia3, "--baseline", lora, "--columns", "jaccard,f1_macro", "-o", str(tmp_path / "r")
+    )
+    assert report.returncode == 0, report.stderr
+    md = (tmp_path / "r" / "report.md").read_text()
+    assert "| run | Jaccard | F1 macro |\n" in md and "Holm's correction for 2 comparisons" in md
     wrong = peftspec("compare", lora, "--columns", "jacard")
     assert wrong.returncode == 2 and "--columns: no column 'jacard'" in wrong.stderr
     assert "did you mean 'jaccard'?" in wrong.stderr and "Traceback" not in wrong.stderr

@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     p = sub.add_parser("report", help=HELP)
     p.add_argument("-o", "--output", default="report", help="output folder (default: report)")
     p.add_argument(
+        "--columns", metavar="KEYS", help="the overview's columns, in order, as compare --columns takes them"
+    )
+    p.add_argument(
         "--storage", metavar="URL", help="a sweep's database (with --study); RUN is then not needed"
     )
     p.add_argument("--study", metavar="NAME", help="the sweep's study (default: the only one in the storage)")
@@ -37,6 +40,9 @@ def handle(args: argparse.Namespace) -> int:
         return _sweep_report(args, sweep)
     if not args.runs:
         raise UsageError("name the runs to report on (or a sweep's folder)")
+    from peftspec.report.columns import column_keys
+
+    keys = column_keys(args.columns) if args.columns is not None else None
     runs, baseline = with_baseline(args, runs_for(args, args.runs))
     require_extra("report")  # before the output folder is made: nothing half-written
     try:
@@ -44,7 +50,7 @@ def handle(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise missing_extra(exc, "report") from None
     seen = {run.name: len(run.warnings) for run in runs}
-    path = build_report(runs, Path(args.output), args.split, baseline)
+    path = build_report(runs, Path(args.output), args.split, baseline, keys)
     for run in runs:
         for warning in run.warnings[seen[run.name] :]:
             print(f"warning: {run.name}: {warning}", file=sys.stderr)

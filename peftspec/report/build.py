@@ -17,8 +17,8 @@ from peftspec.report.columns import (
     cell,
     data_groups,
     is_best,
-    present_columns,
     ranked,
+    shown_columns,
 )
 from peftspec.report.compare import default_split
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
@@ -70,10 +70,12 @@ HYPERPARAMETERS = {
 }
 
 
-def build_report(runs: list[Run], out: Path, split: str | None = None, baseline: Run | None = None) -> Path:
+def build_report(
+    runs: list[Run], out: Path, split: str | None = None, baseline: Run | None = None, keys=None
+) -> Path:
     """Write `report.md`, `report.html`, `report.tex` (for pdflatex) and `img/` (each figure as PNG
-    and PDF) under `out`; returns the Markdown path. The
-    overview ranks on `split`: by default test where every run has one, else validation. With a
+    and PDF) under `out`; returns the Markdown path. The overview ranks on `split` (by default test
+    where every run has one, else validation), in the columns `keys` (default: all). With a
     `baseline`, it adds every difference to it with its interval (paired bootstrap)."""
     out.mkdir(parents=True, exist_ok=True)
     split = default_split(runs if baseline is None else [*runs, baseline], split)
@@ -87,7 +89,7 @@ def build_report(runs: list[Run], out: Path, split: str | None = None, baseline:
             "is read from the run directories named in each section; nothing is typed in."
         ),
     ]
-    blocks += overview(runs, split, baseline, out)
+    blocks += overview(runs, split, baseline, out, keys)
     for run in runs:
         blocks += run_section(run, out, names[run.name])
     markdown = out / "report.md"
@@ -98,20 +100,20 @@ def build_report(runs: list[Run], out: Path, split: str | None = None, baseline:
 
 
 def overview(
-    runs: list[Run], split: str, baseline: Run | None = None, out: Path | None = None
+    runs: list[Run], split: str, baseline: Run | None = None, out: Path | None = None, keys=None
 ) -> list[Block]:
     from peftspec.report.compare import compare_runs
 
-    compared = compare_runs(runs, baseline, split)
+    compared = compare_runs(runs, baseline, split, columns=keys)
     rows = compared.rows
-    columns = present_columns(rows)
+    columns = shown_columns(rows, keys)
     best = best_values(rows, columns)
     table_rows = [[Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns] for r in rows]
     return [
         Heading(2, f"Overview ({split})"),
         Para(
-            f"{caption(rows)} Best value of each ranked column in **bold**; validation loss and wall "
-            "time: lower is better; training losses are not ranked."
+            f"{caption(rows, columns)} Best value of each ranked column in **bold**; validation loss "
+            "and wall time: lower is better; training losses are not ranked."
         ),
         Table([c.title for c in columns], table_rows, [c.key != "name" for c in columns]),
         *settings_blocks(compared),
