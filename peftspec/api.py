@@ -161,7 +161,7 @@ def continue_group(run_dir: str | Path, *, console=None) -> list[RunOutcome]:
     with its own fold or seed set, recorded in the same group. A sweep's trials are left to the
     sweep, which goes on with their folds itself."""
     from peftspec.runs import read_run
-    from peftspec.runs.select import group_members
+    from peftspec.runs.select import group_runs
     from peftspec.spec.loader import load_recorded_spec
 
     run = read_run(run_dir)
@@ -169,7 +169,7 @@ def continue_group(run_dir: str | Path, *, console=None) -> list[RunOutcome]:
     if group is None or not group.id or not group.size or run.record.trial is not None:
         return []
     facts = group.model_dump()
-    present = {read_run(p).record.group.index for p in group_members(group.id, run.path.parent)}
+    present = {member.record.group.index for member in group_runs(group.id, run.path.parent)}
     base = group_sets(run)
     console = _console(console)
     outcomes = []

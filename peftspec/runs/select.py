@@ -54,12 +54,18 @@ def _match(arg: str, root: Path) -> list[Path]:
 def group_members(group_id: str, root: Path) -> list[Path]:
     """The runs under `root` recorded as members of group `group_id`, in folder order: first among
     the folders named after the group's spec, then (runs renamed or moved in) among all."""
+    return [run.path for run in group_runs(group_id, root)]
+
+
+def group_runs(group_id: str, root: Path) -> list:
+    """`group_members`, each run read (once)."""
     from peftspec.runs.reader import read_run
 
     folders = [p for p in sorted(root.iterdir()) if _is_run(p)]
     named = named_by(group_id, "")
     for candidates in ([p for p in folders if p.name.startswith(named)], folders):
-        found = [p for p in candidates if (g := read_run(p).record.group) is not None and g.id == group_id]
+        runs = [read_run(p) for p in candidates]
+        found = [r for r in runs if r.record.group is not None and r.record.group.id == group_id]
         if found:
             return found
     return []
