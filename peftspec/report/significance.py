@@ -309,28 +309,33 @@ def compare(
         slices.append(slice(at, at + len(side)))
         at += len(side)
     metrics = [m for m in metrics if metric_of(m) is not None]
+    readers = [metric_of(m) for m in metrics]
 
     replicates = [_replicates(blocks.of_run[s]) for s in slices]
     seeds_rng = np.random.default_rng([seed, 1])  # apart from the rows' stream, which stays as it was
 
-    def side_values(counts: np.ndarray, draw: bool = True) -> np.ndarray:
-        """(sides, metrics, B): each side's metric on each resample. A group counts as the mean of
-        its folds, each fold (or the one split) as the mean of its seeds, drawn with replacement
-        on each resample when `draw`."""
-        per_run = np.stack(
+    def per_run_values(counts: np.ndarray) -> np.ndarray:
+        """(runs, metrics, B): each run's metric on each resample (`counts`: B x rows)."""
+        return np.stack(
             [
-                np.stack([metric_of(m)(t) for m in metrics])
+                np.stack([read(t) for read in readers])
                 for t in (tallies(tb, counts[:, c]) for tb, c in zip(tables, columns))
             ]
         )
-        b = np.arange(len(counts))[:, None]
+
+    def side_values(per_run: np.ndarray, draw: bool = True) -> np.ndarray:
+        """(sides, metrics, B): each side's metric on each resample, from its runs' (`per_run`). A
+        group counts as the mean of its folds, each fold (or the one split) as the mean of its
+        seeds, drawn with replacement on each resample when `draw`."""
+        resampled = per_run.shape[2]
+        b = np.arange(resampled)[:, None]
         sides = []
         for s, sets in zip(slices, replicates):
             runs = per_run[s]
             parts = []
             for at in sets:  # runs[at] (R, M, B) -> (M, B); a drawn set indexes as (B, R, M)
                 if draw and len(at) > 1:
-                    chosen = np.asarray(at)[seeds_rng.integers(0, len(at), size=(len(counts), len(at)))]
+                    chosen = np.asarray(at)[seeds_rng.integers(0, len(at), size=(resampled, len(at)))]
                     parts.append(runs[chosen, :, b].mean(axis=1).T)
                 else:
                     parts.append(runs[at].mean(axis=0))
@@ -338,12 +343,16 @@ def compare(
         return np.stack(sides)
 
     rows = int(edges[-1])
-    observed = side_values(np.ones((1, rows), dtype=np.int64), draw=False)[:, :, 0]
-    draws = np.concatenate([side_values(c) for c in resample_counts(blocks.sizes, resamples, seed)], axis=2)
+    whole = per_run_values(np.ones((1, rows), dtype=np.int64))  # each run on all its rows, once
+    observed = side_values(whole, draw=False)[:, :, 0]
+    draws = np.concatenate(
+        [side_values(per_run_values(c)) for c in resample_counts(blocks.sizes, resamples, seed)], axis=2
+    )
     crossfit = [names[i] for i, s in enumerate(slices) if any(r.crossfit for r in blocks.runs[s])]
     seeded = [names[i] for i, sets in enumerate(replicates) if any(len(at) > 1 for at in sets)]
     comparison = Comparison(names[0], split, resamples, seed, rows, len(blocks.sizes), crossfit, seeded)
-    per_fold = _per_fold(tables, columns, metrics, blocks, slices) if len(blocks.sizes) > 1 else None
+    per_fold = _per_fold(whole[:, :, 0], blocks, slices) if len(blocks.sizes) > 1 else None
+    test_rows = float(np.mean(blocks.sizes))  # a fold's rows; its model trained on the others'
     for i, name in enumerate(names[1:], start=1):
         for j, metric in enumerate(metrics):
             diff = draws[i, j] - draws[0, j]
@@ -353,22 +362,21 @@ def compare(
             delta = float(observed[i, j] - observed[0, j])
             difference = Difference(name, metric, delta, low, high, p)
             if per_fold is not None:
-                test = float(np.mean(blocks.sizes))
-                _, difference.p_folds = corrected_t(per_fold[i, :, j] - per_fold[0, :, j], test, rows - test)
+                fold_differences = per_fold[i, :, j] - per_fold[0, :, j]
+                _, difference.p_folds = corrected_t(fold_differences, test_rows, rows - test_rows)
             comparison.differences.append(difference)
     holm(comparison.differences)
     return comparison
 
 
-def _per_fold(tables, columns, metrics: list[str], blocks: Blocks, slices) -> np.ndarray:
-    """(sides, folds, metrics): each side's metric on each fold's rows, the mean of its runs there."""
-    ones = np.ones((1, sum(blocks.sizes)), dtype=np.int64)
-    each = [[metric_of(m)(tallies(tb, ones[:, c]))[0] for m in metrics] for tb, c in zip(tables, columns)]
-    out = np.full((len(slices), len(blocks.sizes), len(metrics)), np.nan)
+def _per_fold(each: np.ndarray, blocks: Blocks, slices) -> np.ndarray:
+    """(sides, folds, metrics): each side's metric on each fold's rows, the mean of its runs there
+    (`each`: (runs, metrics), every run on all its rows)."""
+    out = np.full((len(slices), len(blocks.sizes), each.shape[1]), np.nan)
     for side, s in enumerate(slices):
         for fold in range(len(blocks.sizes)):
             at = [r for r in range(s.start, s.stop) if blocks.of_run[r] == fold]
-            out[side, fold] = np.mean([each[r] for r in at], axis=0) if at else np.nan
+            out[side, fold] = each[at].mean(axis=0) if at else np.nan
     return out
 
 
