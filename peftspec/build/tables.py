@@ -41,11 +41,11 @@ def local_path(path: str) -> str:
 def file_format(path: str, reader: ReaderOptions) -> str:
     if os.path.isdir(path):  # a split saved by datasets' save_to_disk, or a mistake it explains
         return "arrow"
-    if compression(path) and os.path.splitext(inner(path))[1].lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+    ext = os.path.splitext(inner(path))[1].lower()
+    if compression(path) and EXTENSIONS.get(ext) == "excel":
         raise DataError([DataProblem("error", path, "a compressed workbook: decompress it first")])
     if reader.format != "auto":
         return reader.format
-    ext = os.path.splitext(inner(path))[1].lower()
     if ext not in EXTENSIONS:
         kind = f"a {ext} file" if ext else "a file without extension"
         raise DataError(

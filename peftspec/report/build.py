@@ -12,15 +12,12 @@ from peftspec.report import plots
 from peftspec.report.calibration import calibration_blocks
 from peftspec.report.columns import (
     Column,
-    best_values,
     caption,
-    cell,
     data_groups,
-    is_best,
     ranked,
     shown_columns,
 )
-from peftspec.report.compare import default_split
+from peftspec.report.compare import default_split, ranked_cells
 from peftspec.report.document import Block, Bold, Bullets, Heading, Image, Para, Table, to_html, to_markdown
 from peftspec.report.fit import fit_of, group_fit
 from peftspec.report.latex import to_latex
@@ -107,8 +104,7 @@ def overview(
     compared = compare_runs(runs, baseline, split, columns=keys)
     rows = compared.rows
     columns = shown_columns(rows, keys)
-    best = best_values(rows, columns)
-    table_rows = [[Bold(cell(r, c)) if is_best(r, c, best) else cell(r, c) for c in columns] for r in rows]
+    table_rows = ranked_cells(rows, columns, Bold)
     return [
         Heading(2, f"Overview ({split})"),
         Para(

@@ -171,8 +171,6 @@ class Compared:
     """Why there is no significance although it was asked for (a run without predictions)."""
     settings: list[tuple[str, list[str]]] = field(default_factory=list)
     """The spec keys that set the rows apart, each row's value (`settings.set_apart`)."""
-    columns: list[str] | None = None
-    """The columns asked for (`--columns`), in order; None: every column there is."""
 
     @property
     def baseline_name(self) -> str | None:
@@ -200,10 +198,10 @@ def compare_runs(
     rows = comparison_rows(everything, split, group=group)
     settings = _settings(everything, rows)
     if baseline is None:
-        return Compared(rows, split, settings=settings, columns=columns)
+        return Compared(rows, split, settings=settings)
     base = next(r for r in rows if baseline.name in r.get("members", [r["run"]]))
     rows = with_deltas(rows, base["run"])
-    result = Compared(rows, split, base["run"], settings=settings, columns=columns)
+    result = Compared(rows, split, base["run"], settings=settings)
     if significance and len(rows) > 1:
         from peftspec.report.significance import NoPredictions
 
@@ -269,7 +267,7 @@ def as_csv(rows: list[dict[str, Any]]) -> str:
     return out.getvalue()
 
 
-def _cells(rows: list[dict[str, Any]], columns: list[Column], mark) -> list[list[str]]:
+def ranked_cells(rows: list[dict[str, Any]], columns: list[Column], mark) -> list[list[str]]:
     best = best_values(rows, columns)
     table = []
     for row in rows:
@@ -293,7 +291,7 @@ def as_markdown(rows: list[dict[str, Any]], comparison=None, settings=(), keys=N
     """The table (of the columns `keys`, else every one there is), its caption, what sets the rows
     apart, and with a `significance.Comparison` the differences to the baseline with their protocol."""
     columns = shown_columns(rows, keys)
-    cells = _cells(rows, columns, lambda t: f"**{t}**")
+    cells = ranked_cells(rows, columns, lambda t: f"**{t}**")
     lines = markdown_table([c.title for c in columns], cells, [c.key != "name" for c in columns])
     text = "\n".join(lines) + "\n" + f"\n{caption(rows, columns)}\n"
     if settings:
@@ -316,7 +314,7 @@ def as_latex(rows: list[dict[str, Any]], comparison=None, settings=(), keys=None
     from peftspec.report.latex import snippet, table_float
 
     columns = shown_columns(rows, keys)
-    cells = _cells(rows, columns, Bold)
+    cells = ranked_cells(rows, columns, Bold)
     runs = Table([c.title for c in columns], cells, [c.key != "name" for c in columns])
     floats = [table_float(runs, caption(rows, columns), "tab:peftspec-runs")]
     if settings:
@@ -375,7 +373,7 @@ def as_rich_table(rows: list[dict[str, Any]], baseline: str | None = None, keys=
     for column in columns:
         numeric = column.key != "name"
         table.add_column(column.title, justify="right" if numeric else "left", no_wrap=numeric)
-    for cells in _cells(rows, columns, lambda t: Text(t, style="bold green")):
+    for cells in ranked_cells(rows, columns, lambda t: Text(t, style="bold green")):
         table.add_row(*(c if isinstance(c, Text) else Text(c) for c in cells))
     table.caption = caption(rows, columns)
     table.caption_justify = "left"

@@ -129,17 +129,16 @@ def test_labels(
 
     base = rows[table.baseline]
     order = list(members(base)[0].record.labels)
-    metrics = [label_f1(order.index(label)) for label in table.labels if label in order]
+    labels = {label_f1(order.index(label)): i for i, label in enumerate(table.labels) if label in order}
     others = {row["name"]: members(row) for row in rows if row is not base}
     task = members(base)[0].record.task or "multi_label"
     try:
         found = significance.compare(
-            members(base), others, table.split, metrics, task, len(order), resamples, seed, base["name"]
+            members(base), others, table.split, list(labels), task, len(order), resamples, seed, base["name"]
         )
     except significance.Unpaired as exc:
         return exc.message
     positions = {name: j for j, name in enumerate(table.names)}
-    labels = {label_f1(order.index(label)): i for i, label in enumerate(table.labels) if label in order}
     for difference in found.differences:
         table.tested[(labels[difference.metric], positions[difference.name])] = difference
     table.protocol = found.protocol()
@@ -215,19 +214,27 @@ def _bold(cell: str) -> str:
 
 def per_label_latex(table: PerLabel) -> str:
     """The table as a booktabs float to paste into a paper, its caption saying what it shows."""
-    from peftspec.report.document import Bold, Table
     from peftspec.report.latex import snippet, table_float
 
-    cells = []
-    for i, label in enumerate(table.labels):
-        best = table.best(i)
-        values = [Bold(c) if j in best else c for j, c in enumerate(table.cells(i))]
-        cells.append([label, table.support_text(i), *values])
-    numeric = [False, True, *([True] * len(table.names))]
-    found = Table(["label", "support", *table.names], cells, numeric)
+    found = document_table(table)
     return snippet(
         [table_float(found, table.caption(), "tab:peftspec-per-label")], "peftspec compare --per-label"
     )
+
+
+def document_table(table: PerLabel):
+    """The table as a report block (`document.Table`): each label's row, its best figures bold."""
+    from peftspec.report.document import Bold, Table
+
+    cells = [
+        [
+            label,
+            table.support_text(i),
+            *(Bold(c) if j in table.best(i) else c for j, c in enumerate(table.cells(i))),
+        ]
+        for i, label in enumerate(table.labels)
+    ]
+    return Table(["label", "support", *table.names], cells, [False, True, *([True] * len(table.names))])
 
 
 def per_label_rich(table: PerLabel):
@@ -253,7 +260,7 @@ def per_label_rich(table: PerLabel):
 def per_label_blocks(compared: Any, runs: list[Run], split: str) -> list:
     """The report's overview block: each label's F1 side by side, when there are rows to set side
     by side (`compared`: a `compare.Compared`)."""
-    from peftspec.report.document import Bold, Heading, Para, Table
+    from peftspec.report.document import Heading, Para
 
     if len(compared.rows) < 2:
         return []
@@ -263,14 +270,4 @@ def per_label_blocks(compared: Any, runs: list[Run], split: str) -> list:
         return []
     if compared.comparison is not None:  # the overview's differences were tested: so are the labels'
         test_labels(table, compared.rows, runs)
-    header = ["label", "support", *table.names]
-    cells = [
-        [
-            label,
-            table.support_text(i),
-            *(Bold(c) if j in table.best(i) else c for j, c in enumerate(table.cells(i))),
-        ]
-        for i, label in enumerate(table.labels)
-    ]
-    numeric = [False, *[True] * (len(header) - 1)]
-    return [Heading(3, f"Per label ({split})"), Table(header, cells, numeric), Para(table.caption())]
+    return [Heading(3, f"Per label ({split})"), document_table(table), Para(table.caption())]
