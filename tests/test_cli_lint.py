@@ -249,3 +249,49 @@ def test_a_comment_on_its_line_allows_a_warning_on_purpose(tmp_path):
     assert codes("# peftspec: allow[suspicious-learning-rate]\nlearning_rate = 0.5\n") == warned
     errors = codes("epochs = -1  # peftspec: allow[value-error, out-of-range]\n")
     assert errors and all(severity == "error" for severity, _ in errors)
+
+
+@pytest.mark.parametrize(
+    ("sources", "sheet", "warned", "recorded"),
+    [
+        ('train = "a.csv"\n', '"Rows"', {"dataset.reader.sheet": "only read from Excel workbooks"}, "Rows"),
+        (
+            'train = "a.csv"\ntest = "book.xlsx"\n',
+            '{ train = "Train", test = "Test" }',
+            {"dataset.reader.sheet.train": "dataset.train names no Excel workbook"},
+            {"train": "Train", "test": "Test"},
+        ),
+        (
+            'train = "book.xlsx"\ntest = { hub = "org/data", split = "test" }\n',
+            '{ train = "Train", validation = "Dev", test = "Test" }',
+            {
+                "dataset.reader.sheet.validation": "dataset.validation is unset (set it to the workbook)",
+                "dataset.reader.sheet.test": "dataset.test is a hub dataset",
+            },
+            {"train": "Train"},
+        ),
+        (
+            'train = "book.xlsx"\nvalidation = "book.xlsx"\n',
+            '{ train = "Train", validation = "Dev" }',
+            {},
+            {"train": "Train", "validation": "Dev"},
+        ),
+    ],
+    ids=["no workbook", "a split's files are not workbooks", "a split not read from a file", "clean"],
+)
+def test_a_sheet_that_no_workbook_reads_is_an_ignored_key(
+    sources, sheet, warned, recorded, write_spec, tmp_path
+):
+    from peftspec.spec import check_spec
+
+    text = MINIMAL.replace('train = "train.csv"\n', f"{sources}reader.sheet = {sheet}\n")
+    for data in ("a.csv", "book.xlsx"):
+        (tmp_path / data).write_text("")
+    found = {
+        d.path: d.message
+        for d in check_spec(write_spec(text)).diagnostics
+        if d.path.startswith("dataset.reader")
+    }
+    assert set(found) == set(warned) and all(part in found[path] for path, part in warned.items()), found
+    proc = peftspec("render", str(write_spec(text)))  # what a run records: less what nothing reads
+    assert tomllib.loads(proc.stdout)["dataset"]["reader"]["sheet"] == recorded

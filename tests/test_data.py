@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from peftspec.build.data import load_data
+from peftspec.build.data import load_data, load_labelled
 from peftspec.build.problems import DataError
 from peftspec.spec import load_spec
 
@@ -401,3 +401,38 @@ def test_an_excel_sheet_is_read_as_text_cells_as_the_user_sees_them(write_spec, 
     (problem,) = data_error(write_spec, one_hot.replace('\nreader.sheet = "Labelled"', "")).errors
     assert "the workbook's first sheet, 'Notes', has no rows" in problem.message
     assert 'dataset.reader.sheet = "Labelled"' in problem.message
+
+
+def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
+    def rows(split: str, n: int, labels=("pos", "neg")) -> list[list]:
+        return [["text", "label"], *([f"{split} text {i}", labels[i % len(labels)]] for i in range(n))]
+
+    sheets = {
+        "Notes": [["read me"]],
+        "Train": rows("train", 12),
+        "Dev": rows("dev", 4),
+        "Test": rows("test", 6),
+    }
+    write_workbook(tmp_path / "book.xlsx", sheets)
+    per_split = (
+        'train = "book.xlsx"\nvalidation = "book.xlsx"\ntest = "book.xlsx"\n'
+        'labels = { format = "single", column = "label" }\n'
+        'reader.sheet = { train = "Train", validation = "Dev", test = "Test" }'
+    )
+    bundle = load_data(spec_for(write_spec, per_split).dataset)
+    read = {split.name: split.texts for split in bundle.splits()}
+    sheet_of = {"train": ("train", 12), "validation": ("dev", 4), "test": ("test", 6)}
+    assert read == {split: [f"{word} text {i}" for i in range(n)] for split, (word, n) in sheet_of.items()}
+    assert bundle.validation.ids[:2] == ["book.xlsx[Dev]:1", "book.xlsx[Dev]:2"]  # each sheet counts its rows
+    assert bundle.test.ids[0] == "book.xlsx[Test]:1"
+    spec = spec_for(write_spec, per_split).dataset  # `peftspec evaluate RUN BOOK`: the run's test sheet
+    evaluated = load_labelled(spec, [str(tmp_path / "book.xlsx")], bundle.label_names)
+    assert evaluated.texts == bundle.test.texts
+    (problem,) = data_error(write_spec, per_split.replace('test = "Test"', 'test = "Tset"')).errors
+    assert "dataset.reader.sheet.test = \"Tset\" is not a sheet of this workbook (did you mean 'Test'?)" in (
+        problem.message
+    )
+    sheets["Test"] = rows("test", 6, ("pos", "neg", "neutral"))
+    write_workbook(tmp_path / "book.xlsx", sheets)
+    (problem,) = data_error(write_spec, per_split).errors
+    assert problem.file.endswith("book.xlsx[Test]") and problem.row == 3 and "'neutral'" in problem.message

@@ -294,6 +294,38 @@ def test_a_workbook_whose_rows_are_on_its_second_sheet(tmp_path: Path):
     assert_clean(tmp_path)
 
 
+def test_a_workbook_with_a_sheet_per_split_is_read_as_its_splits(tmp_path: Path):
+    from tests.test_data import write_workbook
+
+    def rows(split: str, n: int) -> list[list]:
+        return [["review", "stars"]] + [
+            [f"{split}: {'great' if i % 2 else 'poor'} product {i}", 1 + i % 2] for i in range(n)
+        ]
+
+    sheets = {"README": [["how we labelled"]], "Labelled": rows("train", 40), "test set": rows("test", 10)}
+    write_workbook(tmp_path / "reviews.xlsx", sheets)
+    proc, spec, _ = init(tmp_path, "reviews.xlsx")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["reader"] == {"sheet": {"train": "Labelled", "test": "test set"}}
+    assert dataset["train"] == dataset["test"] == "reviews.xlsx" and dataset["validation_split"] == 0.2
+    assert "one sheet per split: train 'Labelled' (40 rows), test 'test set' (10 rows)" in proc.stdout
+    assert "rows: train 32, validation 8, test 10" in proc.stdout  # read as a run would
+    write_workbook(
+        tmp_path / "reviews.xlsx", {**sheets, "Training": rows("train", 40), "Dev": rows("dev", 8)}
+    )
+    (tmp_path / "spec.toml").unlink()
+    proc, spec, _ = init(tmp_path, "reviews.xlsx")
+    assert proc.returncode == 0, proc.stderr
+    assert spec["dataset"]["reader"]["sheet"] == {
+        "train": "Training",
+        "validation": "Dev",
+        "test": "test set",
+    }
+    assert "rows: train 40, validation 8, test 10" in proc.stdout
+    assert_clean(tmp_path)
+
+
 def test_nested_records_are_read_as_dotted_columns(tmp_path: Path):
     rows = [
         {

@@ -117,7 +117,7 @@ def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProb
         if source is None:
             continue
         try:
-            frame = read_source(source, spec.reader, spec.limit_for(name), hashes)
+            frame = read_source(source, spec.reader, spec.limit_for(name), hashes, split=name)
         except DataError as exc:
             problems += exc.data_problems
             continue
@@ -282,7 +282,7 @@ def load_labelled(
 ) -> Split:
     """One more labelled split (files, or a hub split), read and checked like the run's own data
     (with `reader`, when given, in place of the spec's), with the run's label names."""
-    frame = read_source(source, reader or spec.reader, None, settings=settings)
+    frame = read_source(source, reader or spec.reader, None, settings=settings, split="test")
     if frame.height == 0:
         raise DataError([DataProblem("error", _describe(source), f"the {name} data has no rows")])
     problems = _check_columns(spec, name, frame)

@@ -13,7 +13,7 @@ What is guessed, and from what:
   classes of which one is rare, a binary task with the rare one positive and a tuned threshold
   (`guess_labels`);
 - validation and test files beside it, named as it is with `train` replaced (`dev`, `valid`,
-  `validation`, `val`; `test`);
+  `validation`, `val`; `test`), or a workbook's sheets named so;
 - `max_length`: the 95th percentile of the texts' length in tokens, counted with `--model`'s
   tokenizer when it loads (a local folder, a package, the Hugging Face cache, or a Hub in reach),
   else estimated at about 4 characters a token.
@@ -146,6 +146,10 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
                 dataset[role] = named(hub.splits[role])
             elif role == "validation":
                 dataset["validation_split"] = 0.2
+            continue
+        sheets = reader.get("sheet")
+        if isinstance(sheets, dict) and role in sheets:  # one workbook, a sheet per split
+            dataset[role] = dataset["train"]
             continue
         sibling = _sibling(data, words)
         if sibling:

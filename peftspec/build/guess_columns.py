@@ -114,7 +114,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     failed = None
     for options in attempts:
         try:
-            read.append((options, read_file(data, ReaderOptions(**options))))
+            read.append((options, read_file(data, ReaderOptions(**options).for_split("train"))))
         except DataError as exc:
             failed = exc
     if not read:
@@ -141,8 +141,9 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
 
 
 def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
-    """`{"sheet": ...}` when a workbook's rows are not on its first sheet: the sheet with the most
-    rows is taken, and said."""
+    """`{"sheet": ...}` when a workbook's rows are not on its first sheet: one sheet per split when
+    sheets are named as splits (`Train`, `Dev`, `Test`, `test set`; the training rows on the sheet
+    so named, else on the other sheet with the most rows), else the sheet with the most rows; said."""
     try:
         sheets = excel_sheets(local_path(data))
     except Exception:  # not a workbook, or fastexcel missing: reading it says which
@@ -155,12 +156,34 @@ def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
             rows[sheet] = read_file(data, ReaderOptions(sheet=sheet)).height
         except DataError:
             rows[sheet] = 0
+    named = _split_sheets([sheet for sheet in sheets if rows[sheet]])
+    if set(named) - {"train"}:
+        others = [sheet for sheet in sheets if sheet not in named.values()]
+        named.setdefault("train", max(others, key=lambda sheet: rows[sheet], default=None))
+        if named["train"] is not None and rows[named["train"]]:
+            mapping = {split: named[split] for split in ("train", *SPLIT_WORDS) if split in named}
+            shown = ", ".join(f"{split} {sheet!r} ({rows[sheet]} rows)" for split, sheet in mapping.items())
+            notes.append(f"reader: one sheet per split: {shown}")
+            return {"sheet": mapping}
     best = max(sheets, key=lambda sheet: rows[sheet])  # ties: the first
     if best == sheets[0]:
         return {}
     counts = ", ".join(f"{sheet!r} {rows[sheet]}" for sheet in sheets)
     notes.append(f"reader: sheet {best!r}, the one with the most rows ({counts})")
     return {"sheet": best}
+
+
+def _split_sheets(sheets: list[str]) -> dict[str, str]:
+    """The sheets named as splits (a word of the name: `Train`, `training data`, `Dev`, `test_set`),
+    the first of each split's."""
+    words = {"train": ("train", "training"), **SPLIT_WORDS}
+    found: dict[str, str] = {}
+    for sheet in sheets:
+        parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
+        split = next((split for split, names in words.items() if parts & set(names)), None)
+        if split is not None:
+            found.setdefault(split, sheet)
+    return found
 
 
 def _separator(text: str, fmt: str, notes: list[str]) -> dict[str, Any]:

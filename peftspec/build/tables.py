@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode, guessed_text
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.spec.dataset import HubSource, ReaderOptions
+from peftspec.spec.dataset import HubSource, ReaderOptions, SplitSheets
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
 
@@ -336,16 +336,31 @@ def read_source(
     limit: int | None,
     hashes: dict[str, str] | None = None,
     settings: dict[str, str] = SPEC_READER,
+    split: str = "train",
 ) -> pl.DataFrame:
-    """A split's rows: one hub split, or local files concatenated in order. `hashes` (when given)
-    receives the sha256 of what was read, so a run records exactly that: each file, or the hub
-    split's Arrow files (`read_hub`). Messages asking for a reader option say it as `settings` do."""
+    """Split `split`'s rows: one hub split, or local files concatenated in order. `hashes` (when
+    given) receives the sha256 of what was read, so a run records exactly that: each file, or the
+    hub split's Arrow files (`read_hub`). Messages asking for a reader option say it as `settings`
+    do. A workbook read from the split's own sheet (`reader.sheet` per split) names its rows
+    `BOOK[SHEET]`, as one workbook may hold several splits."""
     import polars as pl
 
     if isinstance(source, HubSource):
         frame = read_hub(source, hashes)
     else:
+        per_split = isinstance(reader.sheet, SplitSheets)
+        if per_split:
+            if settings["sheet"] == SPEC_READER["sheet"]:  # the spec's key, not a command's flag
+                settings = {**settings, "sheet": reader.sheet_setting(split)}
+            reader = reader.for_split(split)
         frames = [read_file(path, reader, settings) for path in source]
+        if per_split and reader.sheet is not None:
+            frames = [
+                frame.with_columns(pl.lit(f"{path}[{reader.sheet}]").alias(FILE_COL))
+                if file_format(local_path(path), reader) == "excel"
+                else frame
+                for path, frame in zip(source, frames)
+            ]
         frame = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
         if hashes is not None:
             hashes.update({path: _sha256(_files_of(local_path(path))) for path in source})

@@ -28,7 +28,9 @@ def add_parser(sub) -> None:
         "--encoding", choices=ENCODINGS, help="the file's text encoding (default: the run's reader's)"
     )
     p.add_argument(
-        "--sheet", help="an Excel workbook's sheet with the rows (default: the run's, else the first)"
+        "--sheet",
+        help="an Excel workbook's sheet with the rows (default: the run's, its test sheet when it names one "
+        "per split; else the first)",
     )
     p.set_defaults(handler=handle)
 

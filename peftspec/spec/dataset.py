@@ -10,7 +10,6 @@ from peftspec.spec.base import Rules, SpecModel, tagged_union
 from peftspec.spec.paths import OneOrMany, SpecPath
 
 Task = Literal["multi_label", "multi_class", "binary"]
-FILE_FORMATS = ("csv", "tsv", "jsonl", "json", "parquet", "excel", "arrow")
 
 
 class HubSource(SpecModel):
@@ -77,6 +76,28 @@ Source = Annotated[
 ]
 
 
+class SplitSheets(SpecModel):
+    """A workbook's sheet per split (one workbook holding train, validation and test sheets); a
+    split left out reads its workbook's first sheet."""
+
+    train: str | None = Field(default=None, min_length=1)
+    """The sheet of the training rows."""
+    validation: str | None = Field(default=None, min_length=1)
+    """The sheet of the validation rows."""
+    test: str | None = Field(default=None, min_length=1)
+    """The sheet of the test rows."""
+
+
+def _name_or_table(value: object) -> str:
+    return "table" if isinstance(value, dict | SplitSheets) else "name"
+
+
+Sheet = Annotated[
+    Annotated[str, Field(min_length=1), Tag("name")] | Annotated[SplitSheets, Tag("table")],
+    Discriminator(_name_or_table),
+]
+
+
 Encoding = Literal["utf8", "utf8-lossy", "utf16", "cp1252", "latin1"]
 ENCODINGS: tuple[str, ...] = get_args(Encoding)
 
@@ -105,9 +126,21 @@ class ReaderOptions(SpecModel):
     field: str | None = Field(default=None, min_length=1)
     """For `.json` files that are one object rather than a list of rows: the key holding the list
     of rows (`"data"`); files that are a list are read as they are. Unset = every file is a list."""
-    sheet: str | None = Field(default=None, min_length=1)
+    sheet: Sheet | None = None
     """For Excel workbooks: the sheet holding the rows (its first row the header, unless
-    `has_header = false`); unset = the first sheet."""
+    `has_header = false`), or one per split when a workbook holds them all (`{ train = "Train",
+    validation = "Dev", test = "Test" }`, each split naming the workbook); unset = the first sheet."""
+
+    def for_split(self, split: str) -> ReaderOptions:
+        """These options as they read `split`'s files: `sheet` that split's (None: the first)."""
+        if not isinstance(self.sheet, SplitSheets):
+            return self
+        return self.model_copy(update={"sheet": getattr(self.sheet, split)})
+
+    def sheet_setting(self, split: str) -> str:
+        """How the spec sets the sheet that `split` reads, for messages that ask for one."""
+        per_split = isinstance(self.sheet, SplitSheets)
+        return f'dataset.reader.sheet{f".{split}" if per_split else ""} = "{{}}"'
 
     def header_row(self) -> bool:
         """Whether the first row of each file is a header (and so not data)."""

@@ -5,6 +5,7 @@ which leave them out, so that they lint clean and say only what applies."""
 
 from __future__ import annotations
 
+from peftspec.spec.dataset import SplitSheets
 from peftspec.spec.root import Spec
 
 
@@ -45,6 +46,14 @@ def ignored_keys(spec: Spec) -> list[tuple[tuple[str, ...], str]]:
                 'set dataset.task = "binary" to decide the positive class at a threshold)',
             )
         )
+    sheet = dataset.reader.sheet
+    for split in ("validation", "test") if isinstance(sheet, SplitSheets) else ():
+        source = getattr(dataset, split)
+        if getattr(sheet, split) is not None and not isinstance(source, list):
+            read = "is a hub dataset" if source is not None else "is unset (set it to the workbook)"
+            out.append(
+                (("dataset", "reader", "sheet", split), f"sheet.{split} is ignored: dataset.{split} {read}")
+            )
     if spec.trainer.max_steps is not None:
         out.append((("trainer", "epochs"), "epochs is ignored because trainer.max_steps is set"))
     return out

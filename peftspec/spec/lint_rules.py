@@ -103,21 +103,39 @@ def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         )
 
 
-def json_field_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+JSON_FILES = (".json", ".json.gz", ".json.bz2", ".json.xz")
+WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
+
+
+def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
+    """`reader.field` when no .json file is read; `reader.sheet` when no workbook is (a split's own
+    sheet, when that split's files are not workbooks)."""
+    from peftspec.spec.dataset import SplitSheets
+
     dataset, reader = spec.dataset, spec.dataset.reader
-    sources = [dataset.train, dataset.validation, dataset.test]
-    files = [f for source in sources if isinstance(source, list) for f in source]
-    read_as_json = reader.format == "json" or (
-        reader.format == "auto"
-        and any(f.lower().endswith((".json", ".json.gz", ".json.bz2", ".json.xz")) for f in files)
-    )
-    if reader.field is not None and not read_as_json:
-        yield (
-            ("dataset", "reader", "field"),
-            "ignored-key",
-            "field is only read from .json files, and this spec reads none; remove it",
-            None,
+    files = {
+        split: source
+        for split in ("train", "validation", "test")
+        if isinstance(source := getattr(dataset, split), list)
+    }
+
+    def reads(fmt: str, suffixes: tuple[str, ...], split: str | None = None) -> bool:
+        chosen = [f for name, source in files.items() if split in (None, name) for f in source]
+        return reader.format == fmt or (
+            reader.format == "auto" and any(f.lower().endswith(suffixes) for f in chosen)
         )
+
+    if reader.field is not None and not reads("json", JSON_FILES):
+        message = "field is only read from .json files, and this spec reads none; remove it"
+        yield (("dataset", "reader", "field"), "ignored-key", message, None)
+    if isinstance(reader.sheet, str) and not reads("excel", WORKBOOKS):
+        message = "sheet is only read from Excel workbooks, and this spec reads none; remove it"
+        yield (("dataset", "reader", "sheet"), "ignored-key", message, None)
+    if isinstance(reader.sheet, SplitSheets):
+        for split in files:
+            if getattr(reader.sheet, split) is not None and not reads("excel", WORKBOOKS, split):
+                message = f"sheet.{split} is ignored: dataset.{split} names no Excel workbook"
+                yield (("dataset", "reader", "sheet", split), "ignored-key", message, None)
 
 
 def missing_files(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
@@ -166,7 +184,7 @@ RULES: list[Callable[[Spec, RawSpec], Iterator[Warning_]]] = [
     pooling,
     ignored_keys,
     header_replaced,
-    json_field_unused,
+    reader_options_unused,
     missing_files,
 ]
 
