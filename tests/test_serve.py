@@ -162,6 +162,75 @@ def test_the_hugging_face_client_reads_predict_as_it_reads_an_inference_endpoint
     assert sum(e.score for e in softmax) == pytest.approx(1.0)
 
 
+def test_the_openai_client_moderates_with_the_runs_labels_and_thresholds(server):
+    """`openai.OpenAI(base_url=.../v1).moderations.create`, unchanged: each label a category,
+    decided at the run's thresholds and scored as `/v1/classify` labels and scores it; `flagged`
+    when any is. Images, empty texts and unknown fields are refused with a JSON error it raises."""
+    openai = pytest.importorskip("openai")
+    client = openai.OpenAI(base_url=f"{server}/v1", api_key="not-checked", max_retries=0, timeout=60)
+    texts = TEXTS[:6]
+    classified = httpx.post(f"{server}/v1/classify", json={"texts": texts, "model": "bert-lora"}, timeout=60)
+    expected = classified.json()["results"]
+    moderated = client.moderations.create(input=texts, model="bert-lora")
+    assert moderated.model == "bert-lora" and moderated.id.startswith("modr-")
+    assert len(moderated.results) == len(texts)
+    for result, want in zip(moderated.results, expected, strict=True):
+        categories = result.categories.model_dump(exclude_none=True)  # the run's labels, not OpenAI's
+        assert categories == {label: label in want["labels"] for label in EMOTIONS}
+        assert result.category_scores.model_dump(exclude_none=True) == pytest.approx(want["scores"], abs=1e-6)
+        assert result.flagged == bool(want["labels"])
+    one = client.moderations.create(input=texts[1], model="bert-lora").results
+    objects = client.moderations.create(input=[{"type": "text", "text": texts[1]}], model="bert-lora").results
+    assert len(one) == len(objects) == 1 and one[0] == objects[0] == moderated.results[1]
+    refused = {
+        "input[1]: images are not moderated here": [
+            {"type": "text", "text": "fine"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        ],
+        "input(s) 1 are empty: nothing to moderate": ["fine", "  "],
+    }
+    for said, inputs in refused.items():
+        with pytest.raises(openai.UnprocessableEntityError) as info:
+            client.moderations.create(input=inputs, model="bert-lora")
+        assert said in info.value.body["message"], info.value.body
+    with pytest.raises(openai.NotFoundError, match="no run named 'gpt'"):
+        client.moderations.create(input="hello", model="gpt")
+    typo = httpx.post(f"{server}/v1/moderations", json={"inputs": ["hi"], "model": "bert-lora"}, timeout=30)
+    assert (
+        typo.status_code == 422
+        and "inputs: unknown field; did you mean 'input'?" in typo.json()["error"]["message"]
+    )
+
+
+def test_a_moderation_flags_what_the_run_decides_and_a_multi_class_run_is_refused():
+    from types import SimpleNamespace
+
+    from peftspec.inference.loaded import Labelled
+    from peftspec.serve.labelling import RequestError
+    from peftspec.serve.moderation import _check, moderated
+
+    multi = Labelled(np.array([[0.2, 0.7], [0.1, 0.3]]), np.array([[0, 1], [0, 0]]), ["insult", "threat"])
+    results = moderated("multi_label", ["insult", "threat"], multi)
+    assert [r.categories for r in results] == [
+        {"insult": False, "threat": True},
+        {"insult": False, "threat": False},
+    ]
+    assert [r.flagged for r in results] == [True, False]
+    assert results[1].category_scores == {"insult": 0.1, "threat": 0.3}
+    scores = np.array([[0.9, 0.1], [0.35, 0.65], [0.6, 0.4]])
+    labelled = Labelled(scores, np.array([0, 1, 1]), ["ham", "spam"])  # decided at a tuned 0.3
+    results = moderated("binary", ["ham", "spam"], labelled)
+    assert [r.categories for r in results] == [{"spam": False}, {"spam": True}, {"spam": True}]
+    assert [r.flagged for r in results] == [False, True, True]
+    assert [r.category_scores["spam"] for r in results] == pytest.approx([0.1, 0.65, 0.4])
+    run = SimpleNamespace(
+        name="topics", pairs=False, loaded=SimpleNamespace(task="multi_class", label_names=["a", "b", "c"])
+    )
+    with pytest.raises(RequestError) as info:
+        _check(run, ["a text"])
+    assert info.value.status == 422 and "POST /v1/classify" in info.value.message
+
+
 def test_predict_takes_batches_as_text_embeddings_inference_does_and_refuses_what_it_cannot_label(server):
     texts = TEXTS[:5]
     classified = httpx.post(f"{server}/v1/classify", json={"texts": texts, "model": "qwen-lora"}, timeout=60)
@@ -237,6 +306,12 @@ def test_the_api_key_is_enforced_on_every_route_but_healthz(served):
             f"{url}/predict/bert-lora", json=hugging_face, headers={"Authorization": "Bearer s3cret"}
         )
         assert keyed.status_code == 200
+        moderation = {"input": "hello", "model": "bert-lora"}  # and OpenAI's, whose client sends its key so
+        assert httpx.post(f"{url}/v1/moderations", json=moderation).status_code == 401
+        keyed = httpx.post(
+            f"{url}/v1/moderations", json=moderation, headers={"Authorization": "Bearer s3cret"}
+        )
+        assert keyed.status_code == 200
 
 
 def test_concurrent_clients_get_their_own_answers(served, server):
@@ -284,8 +359,11 @@ def test_a_full_queue_answers_503_and_shutdown_finishes_what_is_in_flight(served
     slow = served[0]
     original = slow.loaded.predict
 
+    started = threading.Event()
+
     def predict(texts, pairs=None, progress=None):
-        time.sleep(0.3)
+        started.set()
+        time.sleep(1.0)  # long enough that a loaded machine's burst still finds the queue full
         return original(texts, pairs, progress)
 
     slow.loaded.predict = predict
@@ -310,9 +388,10 @@ def test_a_full_queue_answers_503_and_shutdown_finishes_what_is_in_flight(served
                     f"{url}/v1/classify", json={"texts": ["hi"], "model": slow.run_id}, timeout=60
                 )
 
+            started.clear()
             worker = threading.Thread(target=in_flight)
             worker.start()
-            time.sleep(0.1)
+            assert started.wait(timeout=30)  # the request is being labelled (not a fixed sleep: CI is loaded)
             server.should_exit = True  # as SIGTERM does
             worker.join(timeout=30)
             assert result["answer"].status_code == 200

@@ -9,8 +9,8 @@ from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import UsageError, missing_extra
 
 HELP = (
-    "serve trained runs over HTTP (POST /v1/classify, and /predict for Hugging Face clients), batched; "
-    "runs on one backbone share it"
+    "serve trained runs over HTTP (POST /v1/classify; /predict for Hugging Face clients, /v1/moderations "
+    "for OpenAI's), batched; runs on one backbone share it"
 )
 KEY_ENV = "PEFTSPEC_API_KEY"
 

@@ -1,5 +1,6 @@
 """The ASGI app: `POST /v1/classify`, `GET /v1/models`, `GET /healthz`, `GET /metrics`, `/docs`,
-and Hugging Face's text-classification shape at `POST /predict` (`peftspec.serve.huggingface`).
+Hugging Face's text-classification shape at `POST /predict` (`peftspec.serve.huggingface`) and
+OpenAI's moderation shape at `POST /v1/moderations` (`peftspec.serve.moderation`).
 
 Importing this module needs the `serve` extra (FastAPI); `peftspec.serve` imports it only to serve.
 Every mistake in a request is a JSON error `{"error": {"code", "message", "details"}}` with a 4xx
@@ -21,13 +22,19 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from peftspec.serve import huggingface
+from peftspec.serve import huggingface, moderation
 from peftspec.serve.batcher import Batcher
 from peftspec.serve.labelling import RequestError, choose, label
 from peftspec.serve.loading import ServedRun
 from peftspec.serve.metrics import ServerMetrics
 from peftspec.serve.options import ServeOptions
-from peftspec.serve.schemas import Classification, ClassifyRequest, ClassifyResponse, PredictRequest
+from peftspec.serve.schemas import (
+    Classification,
+    ClassifyRequest,
+    ClassifyResponse,
+    ModerationRequest,
+    PredictRequest,
+)
 
 OPEN_ROUTES = {"/healthz"}
 ROUTES = (
@@ -37,7 +44,10 @@ ROUTES = (
     "GET /metrics",
     "GET /docs",
     *huggingface.ROUTES,
+    *moderation.ROUTES,
 )
+BODIES = {"/predict": PredictRequest, "/v1/moderations": ModerationRequest}
+"""The request body of each route other than `/v1/classify`'s, by the start of its path."""
 
 
 def create_app(served: list[ServedRun], options: ServeOptions | None = None):
@@ -105,7 +115,8 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
-        body_model = PredictRequest if request.url.path.startswith("/predict") else ClassifyRequest
+        path = request.url.path
+        body_model = next((m for start, m in BODIES.items() if path.startswith(start)), ClassifyRequest)
         problems = [_problem(e, body_model) for e in exc.errors()]
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind and not kind.endswith("json"):  # curl -d sends a form unless told otherwise
@@ -150,6 +161,7 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
         return ClassifyResponse(model=run.name, run_id=run.run_id, results=results)
 
     huggingface.add_routes(app, served, state, options, metrics)
+    moderation.add_routes(app, served, state, options, metrics)
     return app
 
 

@@ -140,3 +140,64 @@ def _check_pair_object(item: dict, where: str) -> None:
 class LabelScore(BaseModel):
     label: str
     score: float
+
+
+class ModerationText(BaseModel):
+    """One input as OpenAI's multi-modal moderation takes it: `{"type": "text", "text": ...}`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    type: Literal["text"]
+    """`text`; images (`image_url`) are not moderated here."""
+    text: str
+    """The text."""
+
+
+class ModerationRequest(BaseModel):
+    """The body of OpenAI's `POST /v1/moderations`."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+    input: str | list[str] | list[ModerationText]
+    """A text, a list of texts, or a list of `{"type": "text", "text": ...}` objects."""
+    model: str | None = None
+    """A served run, by name or id; may be left out when one run is served."""
+
+    @field_validator("input", mode="before")
+    @classmethod
+    def _texts_only(cls, value):
+        """An image, or an input of no known shape, said once rather than per member of the union."""
+        items = value if isinstance(value, list) else [value]
+        if not items:
+            raise ValueError("send at least one input")
+        for i, item in enumerate(items):
+            where = f"input[{i}]" if isinstance(value, list) else "input"
+            if isinstance(item, dict) and item.get("type") == "image_url":
+                raise ValueError(f"{where}: images are not moderated here, only text")
+            if not isinstance(item, str | dict):
+                raise ValueError(f'{where}: a text or {{"type": "text", "text": ...}}')
+        return value
+
+    def texts(self) -> list[str]:
+        items = self.input if isinstance(self.input, list) else [self.input]
+        return [item if isinstance(item, str) else item.text for item in items]
+
+
+class Moderation(BaseModel):
+    flagged: bool
+    """Whether any category is decided, at the run's thresholds."""
+    categories: dict[str, bool]
+    """Each category (label) decided or not, at the run's thresholds."""
+    category_scores: dict[str, float]
+    """Each category's score (after the run's calibration)."""
+    category_applied_input_types: dict[str, list[str]]
+    """What each category was read from: `["text"]`."""
+
+
+class ModerationResponse(BaseModel):
+    id: str
+    """`modr-` and a random id, new for each request."""
+    model: str
+    """The run's name."""
+    results: list[Moderation]
+    """One per input, in order."""
