@@ -162,7 +162,7 @@ def test_the_hugging_face_client_reads_predict_as_it_reads_an_inference_endpoint
     assert sum(e.score for e in softmax) == pytest.approx(1.0)
 
 
-def test_the_openai_client_moderates_with_the_runs_labels_and_thresholds(server):
+def test_the_openai_client_moderates_with_the_runs_labels_and_thresholds(served, server):
     """`openai.OpenAI(base_url=.../v1).moderations.create`, unchanged: each label a category,
     decided at the run's thresholds and scored as `/v1/classify` labels and scores it; `flagged`
     when any is. Images, empty texts and unknown fields are refused with a JSON error it raises."""
@@ -179,6 +179,9 @@ def test_the_openai_client_moderates_with_the_runs_labels_and_thresholds(server)
         assert categories == {label: label in want["labels"] for label in EMOTIONS}
         assert result.category_scores.model_dump(exclude_none=True) == pytest.approx(want["scores"], abs=1e-6)
         assert result.flagged == bool(want["labels"])
+    listed = {m.id: m for m in client.models.list()}  # what a client calls first: the runs' ids
+    assert set(listed) == {s.run_id for s in served} and {m.owned_by for m in listed.values()} == {"peftspec"}
+    assert all(m.created > 1.7e9 for m in listed.values())  # when each was trained
     one = client.moderations.create(input=texts[1], model="bert-lora").results
     objects = client.moderations.create(input=[{"type": "text", "text": texts[1]}], model="bert-lora").results
     assert len(one) == len(objects) == 1 and one[0] == objects[0] == moderated.results[1]

@@ -136,7 +136,12 @@ def create_app(served: list[ServedRun], options: ServeOptions | None = None):
 
     @app.get("/v1/models")
     async def models() -> dict:
-        return {"models": [s.describe() for s in served]}
+        """The runs served (`models`), and as OpenAI's model list (`object`, `data`) for its clients."""
+        return {
+            "models": [s.describe() for s in served],
+            "object": "list",
+            "data": [s.listed() for s in served],
+        }
 
     @app.get("/metrics")
     async def prometheus() -> Response:

@@ -67,6 +67,17 @@ class ServedRun:
             "shares_backbone_with": self.shares_with,
         }
 
+    def listed(self) -> dict[str, Any]:
+        """The run as OpenAI's `GET /v1/models` lists a model (`client.models.list()` reads it): its
+        id (which `model` takes), when it was trained (Unix seconds), and by whom."""
+        from datetime import datetime
+
+        try:  # tolerant of a damaged record: 0, as for a run that never said
+            created = int(datetime.fromisoformat(self.run.record.started_at or "").timestamp())
+        except ValueError:
+            created = 0
+        return {"id": self.run_id, "object": "model", "created": created, "owned_by": "peftspec"}
+
 
 def backbone_key(run: Run, spec) -> str | None:
     """What must agree for two runs to share a backbone's weights (None: the run has its own)."""
