@@ -8,6 +8,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+import pytest
+
 from peftspec.spec import check_spec
 from tests.helpers.cli import peftspec
 from tests.helpers.tiny import EMOTIONS, synthetic_rows, write_csv, write_jsonl
@@ -419,3 +421,110 @@ def test_class_numbers_beside_their_names_label_the_run_with_the_names_in_the_nu
     write_jsonl(unrelated, tmp_path / "other_train.jsonl")
     proc, spec, _ = init(tmp_path, "other_train.jsonl")
     assert spec["dataset"]["labels"] == {"format": "single", "column": "label"}
+
+
+def label_studio_task(i: int, text: str, results: list[dict], **annotation) -> dict:
+    """One task of Label Studio's JSON export, annotated with `results` (none: no annotation)."""
+    annotations = [
+        {"id": 1000 + i, "completed_by": 1, "result": results, "was_cancelled": False, **annotation}
+    ]
+    return {
+        "id": i + 1,
+        "data": {"text": text, "source": "forum"},
+        "annotations": annotations if results else [],
+        "predictions": [],
+        "meta": {},
+        "file_upload": "upload.csv",
+    }
+
+
+def choices(control: str, *chosen: str) -> dict:
+    return {"value": {"choices": list(chosen)}, "from_name": control, "to_name": "text", "type": "choices"}
+
+
+def test_a_label_studio_export_is_read_as_its_tasks_and_their_choices(tmp_path: Path):
+    """Label Studio's default JSON export: a task a row, `data.text` the text, each control a
+    label column: a single-choice control a class a row, a multi-choice one a list (multi-label),
+    a rating its stars. Before, init took the list of annotation records for the labels."""
+    import json
+
+    rows = synthetic_rows(60, seed=3)
+    tasks = [
+        label_studio_task(
+            i,
+            row["text"],
+            [
+                choices("sentiment", "positive" if i % 3 else "negative"),
+                choices("emotions", *[e for e in EMOTIONS if row[e] == 1]),
+                {"value": {"rating": 1 + i % 5}, "from_name": "stars", "to_name": "text", "type": "rating"},
+                {"value": {"start": 0, "end": 4, "labels": ["PER"]}, "from_name": "ner", "type": "labels"},
+            ],
+        )
+        for i, row in enumerate(rows)
+    ]
+    (tmp_path / "project.json").write_text(json.dumps(tasks))
+    proc, spec, _ = init(tmp_path, "project.json")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["text_column"] == "data.text" and dataset["id_column"] == "id"
+    assert dataset["labels"] == {"format": "delimited", "column": "emotions"}  # the multi-label control
+    assert "reader: Label Studio's export" in proc.stdout
+    assert f"multi-label, {len(EMOTIONS)} labels" in proc.stdout
+    assert_clean(tmp_path)
+    from peftspec.build.data import load_data
+    from peftspec.spec import load_spec
+
+    for labels, names in (
+        ('{ format = "single", column = "sentiment" }', ["negative", "positive"]),
+        ('{ format = "single", column = "stars" }', ["1", "2", "3", "4", "5"]),
+    ):
+        (tmp_path / "single.toml").write_text(
+            f'name = "ls"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "project.json"\n'
+            f'text_column = "data.text"\nlabels = {labels}\n'
+        )
+        assert load_data(load_spec(tmp_path / "single.toml").dataset).label_names == names
+
+
+def test_label_studio_annotations_ground_truth_first_cancelled_never(write_spec, tmp_path: Path):
+    import json
+
+    from peftspec.build.label_studio import task_rows
+
+    task = label_studio_task(0, "one", [choices("topic", "sport")])
+    task["annotations"] = [
+        {"result": [choices("topic", "music")], "was_cancelled": True},
+        {"result": [choices("topic", "sport")]},
+        {"result": [choices("topic", "news")], "ground_truth": True},
+    ]
+    cancelled = label_studio_task(1, "two", [choices("topic", "news")], was_cancelled=True)
+    rows = task_rows([task, cancelled, label_studio_task(2, "three", [choices("topic", "sport")])])
+    assert [r.get("topic") for r in rows] == ["news", None, "sport"]
+    tasks = [
+        label_studio_task(i, f"text {i}", [choices("topic", ["sport", "news"][i % 2])]) for i in range(12)
+    ]
+    tasks[4]["annotations"] = []  # exported before anyone labelled it
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    from peftspec.build.data import load_data
+    from peftspec.build.problems import DataError
+    from peftspec.spec import load_spec
+
+    spec = write_spec(
+        'name = "ls"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "tasks.json"\n'
+        'text_column = "data.text"\nlabels = { format = "single", column = "topic" }\n'
+    )
+    with pytest.raises(DataError) as info:
+        load_data(load_spec(spec).dataset)
+    (problem,) = info.value.errors
+    assert problem.row == 5 and problem.column == "topic" and "no label" in problem.message
+
+
+def test_a_column_of_records_is_never_taken_for_labels(tmp_path: Path):
+    import json
+
+    rows = [
+        {"text": f"some text number {i} here", "votes": [{"label": "pos", "by": i % 3}]} for i in range(40)
+    ]
+    (tmp_path / "train.json").write_text(json.dumps(rows))
+    proc, spec, _ = init(tmp_path, "train.json")
+    assert proc.returncode == 1 and not spec  # before: 40 "labels", each a record written out
+    assert "'votes' holds lists of records, which are not labels" in proc.stderr

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from peftspec.build.encodings import decode, sniff
+from peftspec.build.json_files import json_rows_key, label_studio_tasks
 from peftspec.build.labels import ONE_HOT_VALUES
 from peftspec.build.problems import DataError
 from peftspec.build.tables import (
@@ -16,7 +17,6 @@ from peftspec.build.tables import (
     ROW_COL,
     excel_sheets,
     file_format,
-    json_rows_key,
     local_path,
     read_file,
 )
@@ -49,6 +49,8 @@ class Column:
     values: list[Any]
     """Non-null values of the first rows, as read."""
     is_list: bool = False
+    nested: bool = False
+    """A list of records (or of lists): neither a text nor labels."""
 
     @property
     def strings(self) -> list[str]:
@@ -106,6 +108,11 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     base |= _separator(text, fmt, notes) if fmt in ("csv", "tsv") else {}
     if fmt == "excel":
         base |= _sheet(data, notes)
+    if fmt == "json" and label_studio_tasks(local_path(data), base.get("encoding", "utf8")) is not None:
+        notes.append(
+            "reader: Label Studio's export: a row per task, its data as `data.*`, each classification "
+            "control a column (the ground-truth annotation, else the first not cancelled)"
+        )
     if fmt == "json" and (under := json_rows_key(local_path(data))):
         base |= {"field": under}
         notes.append(f"reader: the file is one JSON object; its rows are the list under {under!r}")
@@ -221,5 +228,7 @@ def columns_of(frame: pl.DataFrame) -> list[Column]:
             continue
         series = frame[name].head(SAMPLE).drop_nulls()
         values = [v for v in series.to_list() if not (isinstance(v, str) and not v.strip())]
-        out.append(Column(name, values, is_list=isinstance(frame.schema[name], pl.List)))
+        dtype = frame.schema[name]
+        nested = isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct | pl.List)
+        out.append(Column(name, values, is_list=isinstance(dtype, pl.List), nested=nested))
     return out

@@ -46,9 +46,11 @@ def guess_labels(
             if chosen.numeric and (names := _names_of(chosen, columns, rows)) is not None:
                 return names
             return _single(chosen, [c.name for c in single], (order or {}).get(chosen.name))
-    found = ", ".join(repr(c.name) for c in columns) or "none"
+    found = ", ".join(repr(c.name) for c in columns if not c.nested) or "none"
+    nested = [c.name for c in columns if c.nested]
+    said = f"; {', '.join(map(repr, nested))} holds lists of records, which are not labels" if nested else ""
     raise GuessError(
-        f"{data}: no column looks like labels (columns left after the text and id: {found})",
+        f"{data}: no column looks like labels (columns left after the text and id: {found}){said}",
         hint="write the spec without --data (peftspec init) and set [dataset.labels] by hand",
     )
 
@@ -148,7 +150,7 @@ def _label_name_first(column: Column) -> tuple[int, int]:
 def _delimiter(column: Column) -> str | None:
     """`list` for a list column (or lists written out as text), the delimiter of several names per
     cell from a small vocabulary, or None."""
-    if not column.values:
+    if not column.values or column.nested:
         return None
     if column.is_list:
         return "list"

@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from peftspec.build.compressed import compression, inner, open_data, read_data
-from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode, guessed_text
+from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource, ReaderOptions, SplitSheets
 from peftspec.spec.packaged import package_data_file
@@ -100,7 +100,9 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
                 raise DataError([found])
             frame = pl.read_ndjson(as_utf8(real, reader.encoding))
         elif fmt == "json":
-            frame = _read_json(real, path, reader)
+            from peftspec.build.json_files import read_json
+
+            frame = read_json(real, path, reader)
         elif fmt == "excel":
             frame = _read_excel(real, path, reader, settings["sheet"])
         elif fmt == "arrow":
@@ -197,62 +199,6 @@ def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl
             )
         frame.columns = reader.column_names
     return frame
-
-
-def _read_json(real: str, path: str, reader: ReaderOptions) -> pl.DataFrame:
-    """A JSON list of rows, or the list under `reader.field` of a file that is one JSON object. An
-    object read as rows would be one row of nested columns: refused, naming the key with the rows."""
-    import io
-    import json
-
-    import polars as pl
-
-    if not _is_object(real):  # a list of rows, whatever `field` says (it names the rows of objects)
-        return pl.read_json(as_utf8(real, reader.encoding))
-    data = json.loads(decode(read_data(real), reader.encoding))
-    keys = ", ".join(map(repr, list(data)[:8]))
-    if reader.field is None:
-        under = rows_key(data)
-        hint = f'; the rows look to be under {under!r}: set dataset.reader.field = "{under}"' if under else ""
-        raise _problem(path, f"the file is one JSON object (keys {keys}), not a list of rows{hint}")
-    rows = data.get(reader.field)
-    if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
-        found = "no such key" if reader.field not in data else f"a {type(rows).__name__}"
-        raise _problem(
-            path,
-            f"dataset.reader.field = {reader.field!r} should name a list of rows (objects); "
-            f"found {found} (keys {keys})",
-        )
-    return pl.read_json(io.BytesIO(json.dumps(rows).encode()))
-
-
-def rows_key(data: Any) -> str | None:
-    """The key of a JSON object that holds the rows (the first list of objects), or None."""
-    if not isinstance(data, dict):
-        return None
-    return next((k for k, v in data.items() if isinstance(v, list) and v and isinstance(v[0], dict)), None)
-
-
-def json_rows_key(path: str) -> str | None:
-    """For a `.json` file that is one object rather than a list of rows: the key holding its rows
-    (what `dataset.reader.field` should say); None for a list, or an object without rows."""
-    import json
-
-    if not _is_object(path):
-        return None
-    try:
-        return rows_key(json.loads(guessed_text(read_data(path))))
-    except (OSError, ValueError, EOFError):
-        return None
-
-
-def _is_object(path: str) -> bool:
-    """Whether a JSON file is one object (`{`) rather than a list of rows."""
-    with open_data(path) as fh:
-        head = fh.read(4096)
-    if head.startswith(UTF16_MARKS):
-        head = head[: len(head) // 2 * 2].decode("utf-16", errors="ignore").encode()
-    return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
 
 
 def _problem(path: str, message: str) -> DataError:

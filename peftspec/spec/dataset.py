@@ -283,7 +283,8 @@ class DatasetSpec(SpecModel):
 
     train: Source
     """Training data: a file, a list of files to concatenate (csv, tsv, jsonl, json, parquet, Excel;
-    compressed whole with gzip, bzip2 or xz too),
+    compressed whole with gzip, bzip2 or xz too; Label Studio's JSON export, a row per task with its
+    `data.*` fields and a column per classification control, named by it),
     a split's folder saved by `datasets`' `save_to_disk` (`"data/emotions/train"`), or a hub dataset
     as `{ hub = "id", split = "train" }`. Relative paths are relative to the spec file."""
     validation: Source | None = None
