@@ -528,3 +528,10 @@ def test_a_column_of_records_is_never_taken_for_labels(tmp_path: Path):
     proc, spec, _ = init(tmp_path, "train.json")
     assert proc.returncode == 1 and not spec  # before: 40 "labels", each a record written out
     assert "'votes' holds lists of records, which are not labels" in proc.stderr
+
+
+def test_a_broken_file_that_looks_like_a_label_studio_export_is_refused_where_it_breaks(tmp_path: Path):
+    (tmp_path / "tasks.json").write_text('[{"annotations": [], "data": {"text": "x"}}, {broken')
+    proc, _, _ = init(tmp_path, "tasks.json")
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr  # before: json's own traceback
+    assert "tasks.json: cannot read as json" in proc.stderr and "character 46" in proc.stderr

@@ -74,7 +74,10 @@ def label_studio_tasks(path: str, encoding: str = "utf8") -> list[dict[str, Any]
 
     if b'"annotations"' not in _head(path, 1 << 16):  # the rest need not be parsed twice
         return None
-    tasks = json.loads(decode(read_data(path), encoding))
+    try:
+        tasks = json.loads(decode(read_data(path), encoding))
+    except ValueError:  # not JSON, or not in `encoding`: the reader says where, as for any file
+        return None
     return tasks if is_export(tasks) else None
 
 
