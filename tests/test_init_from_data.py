@@ -535,3 +535,92 @@ def test_a_broken_file_that_looks_like_a_label_studio_export_is_refused_where_it
     proc, _, _ = init(tmp_path, "tasks.json")
     assert proc.returncode == 1 and "Traceback" not in proc.stderr  # before: json's own traceback
     assert "tasks.json: cannot read as json" in proc.stderr and "character 46" in proc.stderr
+
+
+def test_a_run_trained_on_a_label_studio_export_preannotates_the_next_tasks(tmp_path: Path):
+    """The annotation loop: train on the export, then `predict` the next (unlabelled) export to
+    `.json`: the same tasks, each with the run's prediction in Label Studio's own shape."""
+    import json
+
+    from tests.helpers.tiny import make_backbone
+
+    make_backbone("bert", tmp_path / "bert")
+    rows = synthetic_rows(96, seed=3)
+    mood = [("happy" if row["joy"] else "other") for row in rows]
+    labelled = [
+        label_studio_task(i, row["text"], [choices("mood", m)]) for i, (row, m) in enumerate(zip(rows, mood))
+    ]
+    (tmp_path / "project.json").write_text(json.dumps(labelled))
+    (tmp_path / "spec.toml").write_text(
+        'name = "moods"\n[dataset]\ntrain = "project.json"\ntext_column = "data.text"\nid_column = "id"\n'
+        'labels = { format = "single", column = "mood" }\nmax_length = 24\n[backbone]\nmodel = "./bert"\n'
+        '[adapter]\nkind = "lora"\nr = 4\ntarget_modules = ["query", "value"]\n'
+        "[trainer]\nepochs = 1\nbatch_size = 16\nlearning_rate = 5e-3\n"
+    )
+    assert (trained := peftspec(tmp_path, "run", "spec.toml")).returncode == 0, trained.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    following = [
+        label_studio_task(100 + i, row["text"], []) for i, row in enumerate(synthetic_rows(8, seed=4))
+    ]
+    following[2]["data"]["text"] = " "
+    (tmp_path / "next.json").write_text(json.dumps(following))
+    proc = peftspec(tmp_path, "predict", str(run), "next.json", "-o", "preannotated.json")
+    assert proc.returncode == 0, proc.stderr
+    flat = peftspec(tmp_path, "predict", str(run), "next.json", "-o", "flat.jsonl")
+    expected = [json.loads(line) for line in (tmp_path / "flat.jsonl").read_text().splitlines()]
+    written = json.loads((tmp_path / "preannotated.json").read_text())
+    assert flat.returncode == 0 and [t["id"] for t in written] == [t["id"] for t in following]
+    assert [t["data"] for t in written] == [t["data"] for t in following]  # the tasks, as they were
+    assert written[2]["predictions"] == []  # an empty text is not labelled
+    for task, row in zip(written, expected, strict=True):
+        if row["predicted"] is None:
+            continue
+        (prediction,) = task["predictions"]
+        assert prediction["model_version"] == run.name
+        assert prediction["result"] == [
+            {
+                "from_name": "mood",
+                "to_name": "text",
+                "type": "choices",
+                "value": {"choices": [row["predicted"]]},
+            }
+        ]
+        assert prediction["score"] == pytest.approx(row[f"score_{row['predicted']}"], abs=1e-6)
+
+
+def test_a_preannotation_takes_the_controls_type_and_scores_the_least_sure_decision():
+    from types import SimpleNamespace
+
+    import polars as pl
+
+    from peftspec.errors import UsageError
+    from peftspec.inference.label_studio import preannotated
+
+    def loaded(task: str, labels) -> SimpleNamespace:
+        dataset = SimpleNamespace(labels=labels)
+        return SimpleNamespace(
+            spec=SimpleNamespace(dataset=dataset),
+            label_names=["a", "b", "c"],
+            task=task,
+            run=SimpleNamespace(name="run-1"),
+        )
+
+    frame = pl.DataFrame({"predicted": [["a", "c"]], "score_a": [0.9], "score_b": [0.3], "score_c": [0.6]})
+    task = label_studio_task(0, "t", [choices("tags", "a")])
+    (written,) = preannotated(
+        [task], frame, loaded("multi_label", SimpleNamespace(column="tags")), "data.text"
+    )
+    (prediction,) = written["predictions"]
+    assert prediction["score"] == pytest.approx(0.6)  # a: 0.9, b left out: 0.7, c: 0.6
+    assert prediction["result"][0]["value"] == {"choices": ["a", "c"]}
+    stars = {"value": {"rating": 4}, "from_name": "stars", "to_name": "review", "type": "rating"}
+    frame = pl.DataFrame({"predicted": ["3"], "score_a": [0.1], "score_b": [0.2], "score_c": [0.7]})
+    names = loaded("multi_class", SimpleNamespace(column="stars"))
+    names.label_names = ["1", "2", "3"]
+    frame = frame.rename({"score_a": "score_1", "score_b": "score_2", "score_c": "score_3"})
+    (written,) = preannotated([label_studio_task(1, "t", [stars])], frame, names, "data.text")
+    assert written["predictions"][0]["result"] == [
+        {"from_name": "stars", "to_name": "review", "type": "rating", "value": {"rating": 3}}
+    ]
+    with pytest.raises(UsageError, match="one-hot label columns"):
+        preannotated([task], frame, loaded("multi_label", SimpleNamespace(columns=["a", "b"])), "data.text")

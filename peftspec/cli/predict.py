@@ -22,7 +22,10 @@ def add_parser(sub) -> None:
         "hub:ORG/NAME[:CONFIG][[SPLIT]] (the test split unless named)",
     )
     p.add_argument(
-        "-o", "--output", help="output file (.parquet, .csv, .jsonl or .xlsx); default: jsonl on stdout"
+        "-o",
+        "--output",
+        help="output file (.parquet, .csv, .jsonl, .json or .xlsx; .json of a Label Studio export: its "
+        "tasks with the run's predictions, to import as pre-annotations); default: jsonl on stdout",
     )
     p.add_argument("--text-column", help="the column to label (default: the run's text column)")
     p.add_argument(
@@ -45,7 +48,14 @@ def handle(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     try:
-        from peftspec.inference.label_file import check_output, label_frame, read_input, write_output
+        from peftspec.inference.label_file import (
+            check_output,
+            label_frame,
+            label_studio_input,
+            read_input,
+            write_output,
+        )
+        from peftspec.inference.label_studio import preannotated
         from peftspec.inference.loaded import load_run
         from peftspec.progress import rows_progress
     except ImportError as exc:
@@ -63,7 +73,14 @@ def handle(args: argparse.Namespace) -> int:
     frame = read_input(args.input, column, args.encoding, args.sheet)
     with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
-    write_output(labelling.frame, args.output)
+    tasks = (
+        label_studio_input(args.input, args.encoding)
+        if (args.output or "").lower().endswith(".json")
+        else None
+    )
+    if tasks is not None:  # a Label Studio export back, each task with the run's prediction
+        tasks = preannotated(tasks, labelling.frame, loaded, column)
+    write_output(labelling.frame, args.output, tasks)
     if labelling.empty_rows:
         rows = labelling.empty_rows
         shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")

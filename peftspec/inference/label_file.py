@@ -23,6 +23,7 @@ OUTPUT_FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".xlsx": "excel",
+    ".json": "json",
 }
 FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'"}
 """How `predict` and `evaluate` are told the input's reader options, as messages about it say."""
@@ -85,7 +86,7 @@ def check_output(path: str | None) -> None:
         raise UsageError(f"{target.parent} does not exist", hint="create the folder first")
     if target.suffix.lower() not in OUTPUT_FORMATS:
         raise UsageError(
-            f"cannot tell the output format of {path}", hint="name it .parquet, .csv, .jsonl or .xlsx"
+            f"cannot tell the output format of {path}", hint="name it .parquet, .csv, .jsonl, .json or .xlsx"
         )
 
 
@@ -142,10 +143,20 @@ def _cells(column: pl.Series) -> list[str]:
     return ["" if v is None else str(v) for v in column.to_list()]
 
 
-def write_output(frame: pl.DataFrame, path: str | None) -> None:
-    """Parquet, CSV, JSONL or an Excel workbook by the file's extension, written atomically (the
-    old file or the new one, never half); JSONL on standard output without a path. CSV and Excel
-    cells that hold lists or tables are written as JSON (predicted labels: joined with commas)."""
+def label_studio_input(source: str, encoding: str = "utf8") -> list[dict] | None:
+    """The tasks of an input that is Label Studio's JSON export (None for any other input)."""
+    from peftspec.build.json_files import label_studio_tasks
+
+    if source == "-" or not source.lower().endswith(".json") or not Path(source).is_file():
+        return None
+    return label_studio_tasks(source, encoding)
+
+
+def write_output(frame: pl.DataFrame, path: str | None, tasks: list[dict] | None = None) -> None:
+    """Parquet, CSV, JSONL, JSON (a list of rows; or `tasks`, a Label Studio export's tasks with
+    their predictions, when given) or an Excel workbook by the file's extension, written atomically
+    (the old file or the new one, never half); JSONL on standard output without a path. CSV and
+    Excel cells that hold lists or tables are written as JSON (predicted labels: joined with commas)."""
     import polars as pl
 
     from peftspec.runs.writer import atomic_write_bytes
@@ -164,6 +175,12 @@ def write_output(frame: pl.DataFrame, path: str | None) -> None:
             else pl.Series(c, [None if v is None else json.dumps(v, default=str) for v in frame[c].to_list()])
             for c in nested
         )
+    if fmt == "json":
+        rows = tasks if tasks is not None else frame.to_dicts()
+        atomic_write_bytes(
+            Path(path), lambda fh: fh.write(json.dumps(rows, ensure_ascii=False, default=str).encode())
+        )
+        return
     writers = {
         "parquet": frame.write_parquet,
         "jsonl": frame.write_ndjson,
