@@ -436,3 +436,46 @@ def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
     write_workbook(tmp_path / "book.xlsx", sheets)
     (problem,) = data_error(write_spec, per_split).errors
     assert problem.file.endswith("book.xlsx[Test]") and problem.row == 3 and "'neutral'" in problem.message
+
+
+def test_a_split_column_divides_one_file_into_its_splits(write_spec, tmp_path):
+    lines = ["text,label,split"]
+    said = ["train", "Train ", "TRAINING", "dev", "train", "test", "train", "Validation", "testing", "train"]
+    lines += [f"text {i},{'ab'[i % 2]},{said[i % len(said)]}" for i in range(40)]
+    write(tmp_path / "all.csv", "\n".join(lines) + "\n")
+    dataset = 'train = "all.csv"\nsplit_column = "split"\nlabels = { format = "single", column = "label" }'
+    bundle = load_data(spec_for(write_spec, dataset).dataset)
+    rows = {split.name: len(split) for split in bundle.splits()}
+    assert rows == {"train": 24, "validation": 8, "test": 8} and not bundle.held_out
+    assert (
+        bundle.test.texts[:2] == ["text 5", "text 8"] and bundle.test.ids[0] == "all.csv:6"
+    )  # the file's rows
+    limited = load_data(spec_for(write_spec, dataset + "\nlimit = { train = 5, test = 2 }").dataset)
+    assert {split.name: len(split) for split in limited.splits()} == {"train": 5, "validation": 8, "test": 2}
+    (problem,) = data_error(write_spec, dataset.replace('"split"', '"splt"')).errors
+    assert "dataset.split_column: no column 'splt' (did you mean 'split'?)" in problem.message
+    write(tmp_path / "all.csv", "\n".join([*lines, "more,a,holdout", "again,b,"]) + "\n")
+    (problem,) = data_error(write_spec, dataset).errors
+    assert problem.row == 41 and "'holdout' names no split (2 rows)" in problem.message
+    assert "validation (dev/validation/valid/val/development)" in problem.message
+    kept = [line for line in lines if not line.endswith(("dev", "Validation"))]
+    write(tmp_path / "all.csv", "\n".join(kept) + "\n")
+    held = load_data(spec_for(write_spec, dataset).dataset)  # no validation rows: training rows held out
+    assert held.held_out and len(held.validation) + len(held.train) == 24
+    (problem,) = data_error(
+        write_spec, dataset.replace('split_column = "split"', 'split_column = "label"')
+    ).errors
+    assert "'a', 'b' names no split" in problem.message  # a column that names no split at all
+
+
+def test_a_split_column_beside_validation_or_test_files_is_refused(write_spec):
+    from peftspec.spec import check_spec
+
+    result = check_spec(
+        write_spec(
+            'name = "d"\n[backbone]\nmodel = "m"\n[dataset]\ntrain = "all.csv"\ntest = "t.csv"\n'
+            'split_column = "split"\nlabels.columns = ["a", "b"]\n'
+        )
+    )
+    (error,) = result.errors
+    assert error.path == "dataset.split_column" and "and test data is given too" in error.message

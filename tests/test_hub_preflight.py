@@ -182,7 +182,8 @@ def test_an_unreachable_hub_refuses_an_uncached_dataset_at_once(hub_unreachable)
 
     from peftspec.build.problems import DataError
     from peftspec.build.tables import read_source
-    from peftspec.spec.dataset import HubSource, ReaderOptions
+    from peftspec.spec.dataset import HubSource
+    from peftspec.spec.reader import ReaderOptions
 
     start = time.perf_counter()
     with pytest.raises(DataError) as info:

@@ -624,3 +624,23 @@ def test_a_preannotation_takes_the_controls_type_and_scores_the_least_sure_decis
     ]
     with pytest.raises(UsageError, match="one-hot label columns"):
         preannotated([task], frame, loaded("multi_label", SimpleNamespace(columns=["a", "b"])), "data.text")
+
+
+def test_a_column_naming_each_rows_split_divides_the_file(tmp_path: Path):
+    """One file with a `split` column (train rows first, the rest at the end, past the rows that
+    are sampled for guessing): its splits, not a label column of three classes."""
+    rows = synthetic_rows(6000, seed=5)
+    for i, row in enumerate(rows):
+        row["partition"] = "train" if i < 5400 else ("dev" if i < 5700 else "test")
+        row["label"] = ["joy", "anger"][i % 2]
+        for emotion in EMOTIONS:
+            row.pop(emotion, None)
+    write_csv(rows, tmp_path / "corpus.csv")
+    proc, spec, _ = init(tmp_path, "corpus.csv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["split_column"] == "partition" and dataset["labels"]["column"] == "label"
+    assert "validation" not in dataset and "validation_split" not in dataset
+    assert "splits: the column 'partition' says each row's split (dev, test, train)" in proc.stdout
+    assert "rows: train 5,400, validation 300, test 300" in proc.stdout and "--folds" not in proc.stdout
+    assert_clean(tmp_path)

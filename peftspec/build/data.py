@@ -19,7 +19,8 @@ from peftspec.build.labels import (
 from peftspec.build.overlap import conflict_warnings, overlap_warnings, text_groups
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, SPEC_READER, frame_problem, read_source
-from peftspec.spec.dataset import DatasetSpec, HubSource, ReaderOptions
+from peftspec.spec.dataset import SPLIT_WORDS, DatasetSpec, HubSource
+from peftspec.spec.reader import ReaderOptions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -60,6 +61,8 @@ class DataBundle:
     test: Split | None
     warnings: list[DataProblem] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
+    held_out: bool = False
+    """Whether validation was taken from the training rows (a hold-out or a fold), not given."""
 
     def splits(self) -> list[Split]:
         return [s for s in (self.train, self.validation, self.test) if s is not None]
@@ -99,12 +102,13 @@ def load_data(spec: DatasetSpec) -> DataBundle:
     elif validation is None:
         train, validation = _hold_out(train, spec.validation_split, spec.split_seed, spec.stratify, groups)
     problems += _unused_labels(spec, frames["train"], train, names)
-    sources = {"validation": spec.validation or spec.train, "test": spec.test}
+    sources = {"validation": spec.validation or spec.train, "test": spec.test or spec.train}
     others = [(split, _describe(sources[split.name])) for split in (validation, splits.get("test")) if split]
     problems += overlap_warnings(train, others, spec.text_column)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    return DataBundle(spec.task, names, train, validation, splits.get("test"), problems, hashes)
+    held = "validation" not in splits
+    return DataBundle(spec.task, names, train, validation, splits.get("test"), problems, hashes, held)
 
 
 def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProblem], dict[str, str]]:
@@ -116,16 +120,58 @@ def _read_all(spec: DatasetSpec) -> tuple[dict[str, pl.DataFrame], list[DataProb
         source = getattr(spec, name)
         if source is None:
             continue
+        divided = spec.split_column is not None and name == "train"  # its rows say their split
         try:
-            frame = read_source(source, spec.reader, spec.limit_for(name), hashes, split=name)
+            frame = read_source(
+                source, spec.reader, None if divided else spec.limit_for(name), hashes, split=name
+            )
         except DataError as exc:
             problems += exc.data_problems
+            continue
+        if divided:
+            parts, found = by_split_column(spec, frame)
+            limits = {split: spec.limit_for(split) for split in parts}
+            frames |= {
+                split: part.head(limits[split]) if limits[split] else part for split, part in parts.items()
+            }
+            problems += found
             continue
         if frame.height == 0:
             problems.append(DataProblem("error", _describe(source), f"the {name} split has no rows"))
             continue
         frames[name] = frame
     return frames, problems, hashes
+
+
+def by_split_column(
+    spec: DatasetSpec, frame: pl.DataFrame
+) -> tuple[dict[str, pl.DataFrame], list[DataProblem]]:
+    """The training data's rows by the split its `split_column` names (`SPLIT_WORDS`, case aside);
+    a row that names none is an error, as is a column that is not there or no training row."""
+    import polars as pl
+
+    column, where = spec.split_column, _describe(spec.train)
+    if column not in frame.columns:
+        present = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
+        return {}, [missing_column(where, column, present, before="dataset.split_column: ")]
+    said = frame[column].cast(pl.String).str.strip_chars().str.to_lowercase()
+    split_of = {word: split for split, words in SPLIT_WORDS.items() for word in words}
+    splits = said.replace_strict(split_of, default=None, return_dtype=pl.String)
+    unknown = splits.is_null().arg_true().to_list()
+    if unknown:
+        values = sorted({str(v) for v in frame[column].gather(unknown).to_list()})[:5]
+        names = ", ".join(f"{split} ({'/'.join(words)})" for split, words in SPLIT_WORDS.items())
+        message = f"{', '.join(map(repr, values))} names no split"
+        return {}, [frame_problem(frame, column, unknown, message, f"Each row's {column} should say {names}")]
+    parts = {split: frame.filter(splits == split) for split in SPLIT_WORDS}
+    if parts["train"].height == 0:
+        return {}, [
+            DataProblem("error", where, f"no row's {column} says train: there is nothing to train on", column)
+        ]
+    if parts["validation"].height and spec.folds is not None:
+        message = f"folds cut the training rows into validation folds, and {column} names validation rows"
+        return {}, [DataProblem("error", where, message + "; remove dataset.folds, or those rows", column)]
+    return {split: part for split, part in parts.items() if part.height}, []
 
 
 def _describe(source) -> str:

@@ -31,6 +31,7 @@ from typing import Any
 
 from peftspec.build.guess_columns import SAMPLE, SPLIT_WORDS, Column, GuessError, columns_of, read_columns
 from peftspec.build.guess_labels import guess_labels
+from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 PAIRS = [
@@ -100,7 +101,7 @@ def loaded_summary(spec_path: str) -> tuple[str, str | None]:
     shown = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "")
     summary = f"rows: {rows}; {bundle.task.replace('_', '-')}, {len(names)} labels: {shown}"
     held = len(bundle.validation) if bundle.validation is not None else 0
-    if dataset.validation is not None or held >= SMALL_HOLD_OUT:
+    if not bundle.held_out or held >= SMALL_HOLD_OUT:
         return summary, None
     return summary, (
         f"validation is {held:,} held-out rows, so its figures move with the draw: "
@@ -126,6 +127,8 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
         reader, rows, columns = read_columns(data, notes)
     else:
         reader, rows, columns = {}, hub.train.height, columns_of(hub.train)
+    divider = None if hub else _split_column(columns)
+    columns = [c for c in columns if c is not divider]
     text, pair = _text_columns(columns, data)
     taken = {text.name} | ({pair.name} if pair else set())
     ident = next((c for c in columns if c.name not in taken and _is_id(c, rows)), None)
@@ -140,7 +143,16 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
         return _relative(where, spec_dir) if isinstance(where, str) else where
 
     dataset: dict[str, Any] = {"train": named(hub.train_split) if hub else _relative(data, spec_dir)}
-    for role, words in SPLIT_WORDS.items():
+    if divider is not None:  # one file, its rows' splits in a column
+        dataset["split_column"] = divider.name
+        said = {split for split, words in SPLIT_NAMES.items() if divider.few & set(words)}
+        notes.append(
+            f"splits: the column {divider.name!r} says each row's split ({', '.join(sorted(divider.few))})"
+        )
+        if "validation" not in said:
+            dataset["validation_split"] = 0.2
+            notes.append("validation: no row's split says so; 20% of the training rows are held out")
+    for role, words in SPLIT_WORDS.items() if divider is None else ():
         if hub is not None:
             if role in hub.splits:
                 dataset[role] = named(hub.splits[role])
@@ -191,6 +203,16 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
         dataset["task"] = "binary"
         return Guess(dataset, _name(data), task, notes, metrics={"threshold": "tuned"})
     return Guess(dataset, _name(data), task, notes)
+
+
+def _split_column(columns: list[Column]) -> Column | None:
+    """A column whose every value names a split (`SPLIT_NAMES`), training and another among them."""
+    for column in columns:
+        said = {split for split, words in SPLIT_NAMES.items() if column.few and column.few & set(words)}
+        known = {word for words in SPLIT_NAMES.values() for word in words}
+        if column.few and column.few <= known and "train" in said and len(said) > 1:
+            return column
+    return None
 
 
 def _role_names(reader: dict[str, Any], roles: dict[str | None, str]) -> dict[str, str]:

@@ -21,14 +21,15 @@ from peftspec.build.tables import (
     read_file,
 )
 from peftspec.errors import UserError
-from peftspec.spec.dataset import ReaderOptions
+from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
+from peftspec.spec.reader import ReaderOptions
 
 if TYPE_CHECKING:
     import polars as pl
 
 SAMPLE = 5000
 """Rows of each column looked at."""
-SPLIT_WORDS = {"validation": ("dev", "validation", "valid", "val"), "test": ("test",)}
+SPLIT_WORDS = {split: words for split, words in SPLIT_NAMES.items() if split != "train"}
 """What names the validation and test data: a file named as the training file with `train`
 replaced, or a Hub dataset's split (the first of these it has)."""
 BINARY = set(ONE_HOT_VALUES)
@@ -51,6 +52,8 @@ class Column:
     is_list: bool = False
     nested: bool = False
     """A list of records (or of lists): neither a text nor labels."""
+    few: frozenset[str] | None = None
+    """All the column's distinct values (stripped, lower case) when there are at most a dozen."""
 
     @property
     def strings(self) -> list[str]:
@@ -183,7 +186,7 @@ def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
 def _split_sheets(sheets: list[str]) -> dict[str, str]:
     """The sheets named as splits (a word of the name: `Train`, `training data`, `Dev`, `test_set`),
     the first of each split's."""
-    words = {"train": ("train", "training"), **SPLIT_WORDS}
+    words = SPLIT_NAMES
     found: dict[str, str] = {}
     for sheet in sheets:
         parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
@@ -230,5 +233,8 @@ def columns_of(frame: pl.DataFrame) -> list[Column]:
         values = [v for v in series.to_list() if not (isinstance(v, str) and not v.strip())]
         dtype = frame.schema[name]
         nested = isinstance(dtype, pl.List) and isinstance(dtype.inner, pl.Struct | pl.List)
-        out.append(Column(name, values, is_list=isinstance(dtype, pl.List), nested=nested))
+        few = None
+        if dtype == pl.String and frame[name].n_unique() <= 12:  # every row, not only the first
+            few = frozenset(v.strip().lower() for v in frame[name].drop_nulls().unique().to_list())
+        out.append(Column(name, values, is_list=isinstance(dtype, pl.List), nested=nested, few=few))
     return out

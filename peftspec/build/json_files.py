@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from peftspec.build.compressed import open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode, guessed_text
 from peftspec.build.problems import DataError, DataProblem
-from peftspec.spec.dataset import ReaderOptions
+from peftspec.spec.reader import ReaderOptions
 
 if TYPE_CHECKING:
     import polars as pl

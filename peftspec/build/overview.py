@@ -70,7 +70,7 @@ def overview_of(
             spec.trainer.class_weights, class_weights, list(bundle.label_names), bundle.task
         ),
         truncated=truncated,
-        held_out=held_out_line(spec.dataset),
+        held_out=held_out_line(spec.dataset) if bundle.held_out else None,
         decisions=decisions_line(spec.metrics, bundle.task, list(bundle.label_names)),
     )
 

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.spec.dataset import HubSource, ReaderOptions, SplitSheets
+from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
+from peftspec.spec.reader import ReaderOptions, SplitSheets
 
 if TYPE_CHECKING:
     import polars as pl

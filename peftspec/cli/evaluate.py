@@ -7,7 +7,7 @@ import argparse
 
 from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import missing_extra
-from peftspec.spec.dataset import ENCODINGS
+from peftspec.spec.reader import ENCODINGS
 
 HELP = "score a trained run on another labelled file"
 

@@ -6,7 +6,7 @@ import argparse
 
 from peftspec.cli.common import add_one_run, one_run
 from peftspec.errors import UsageError, missing_extra
-from peftspec.spec.dataset import ENCODINGS
+from peftspec.spec.reader import ENCODINGS
 
 HELP = "label a file (or stdin lines) with a trained run"
 

@@ -12,7 +12,7 @@ from peftspec.build.encodings import decode
 from peftspec.build.problems import DataError, missing_column
 from peftspec.errors import UsageError, missing_extra
 from peftspec.inference.loaded import LoadedRun, labelled_rows
-from peftspec.spec.dataset import ReaderOptions
+from peftspec.spec.reader import ReaderOptions
 
 if TYPE_CHECKING:
     import polars as pl

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
 
 from peftspec.spec.base import Rules, SpecModel, tagged_union
 from peftspec.spec.paths import OneOrMany, SpecPath
+from peftspec.spec.reader import ReaderOptions
 
 Task = Literal["multi_label", "multi_class", "binary"]
+SPLIT_WORDS = {
+    "train": ("train", "training"),
+    "validation": ("dev", "validation", "valid", "val", "development"),
+    "test": ("test", "testing"),
+}
+"""The names of each split, as a split column's values, a workbook's sheets, or files named as
+the training file with `train` replaced say them (case aside)."""
 
 
 class HubSource(SpecModel):
@@ -74,87 +82,6 @@ Source = Annotated[
     Annotated[FileList, Tag("file-list")] | Annotated[HubSource, Tag("hub-source")],
     Discriminator(_source_kind),
 ]
-
-
-class SplitSheets(SpecModel):
-    """A workbook's sheet per split (one workbook holding train, validation and test sheets); a
-    split left out reads its workbook's first sheet."""
-
-    train: str | None = Field(default=None, min_length=1)
-    """The sheet of the training rows."""
-    validation: str | None = Field(default=None, min_length=1)
-    """The sheet of the validation rows."""
-    test: str | None = Field(default=None, min_length=1)
-    """The sheet of the test rows."""
-
-
-def _name_or_table(value: object) -> str:
-    return "table" if isinstance(value, dict | SplitSheets) else "name"
-
-
-Sheet = Annotated[
-    Annotated[str, Field(min_length=1), Tag("name")] | Annotated[SplitSheets, Tag("table")],
-    Discriminator(_name_or_table),
-]
-
-
-Encoding = Literal["utf8", "utf8-lossy", "utf16", "cp1252", "latin1"]
-ENCODINGS: tuple[str, ...] = get_args(Encoding)
-
-
-class ReaderOptions(SpecModel):
-    """How to read local tabular files. Defaults suit CSV/TSV with a header row."""
-
-    format: Literal["auto", "csv", "tsv", "jsonl", "json", "parquet", "excel", "arrow"] = "auto"
-    """File format; `auto` infers it from the extension (`.txt` is read as TSV; `.xlsx`, `.xlsm`,
-    `.xls` and `.ods` as an Excel workbook; under a compression's suffix, `.gz`, `.bz2` or `.xz`, the
-    file is decompressed as it is read: `train.jsonl.gz`), and reads a folder as a split saved by
-    `datasets`' `save_to_disk` (`arrow`)."""
-    separator: str | None = None
-    """Field separator for delimited text; unset = `,` for csv and a tab for tsv."""
-    quoting: bool = True
-    """Treat `"` as a quote character. Set false when quotes are literal text (SemEval E-c)."""
-    encoding: Encoding = "utf8"
-    """Text encoding: `utf8` (a byte-order mark is skipped); `utf16` (Excel's "Unicode Text");
-    `cp1252` (CSV saved by Excel on Windows in Western Europe); `latin1`; `utf8-lossy` replaces
-    invalid bytes instead of failing. A file that is not UTF-8 is refused with the likely one."""
-    has_header: bool | None = None
-    """Whether the first row holds column names; unset = yes, unless `column_names` is given (then
-    every row is data). Set true with `column_names` to drop a header row and rename its columns."""
-    column_names: list[str] | None = Field(default=None, min_length=1)
-    """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
-    field: str | None = Field(default=None, min_length=1)
-    """For `.json` files that are one object rather than a list of rows: the key holding the list
-    of rows (`"data"`); files that are a list are read as they are. Unset = every file is a list."""
-    sheet: Sheet | None = None
-    """For Excel workbooks: the sheet holding the rows (its first row the header, unless
-    `has_header = false`), or one per split when a workbook holds them all (`{ train = "Train",
-    validation = "Dev", test = "Test" }`, each split naming the workbook); unset = the first sheet."""
-
-    def for_split(self, split: str) -> ReaderOptions:
-        """These options as they read `split`'s files: `sheet` that split's (None: the first)."""
-        if not isinstance(self.sheet, SplitSheets):
-            return self
-        return self.model_copy(update={"sheet": getattr(self.sheet, split)})
-
-    def sheet_setting(self, split: str) -> str:
-        """How the spec sets the sheet that `split` reads, for messages that ask for one."""
-        per_split = isinstance(self.sheet, SplitSheets)
-        return f'dataset.reader.sheet{f".{split}" if per_split else ""} = "{{}}"'
-
-    def header_row(self) -> bool:
-        """Whether the first row of each file is a header (and so not data)."""
-        return self.has_header if self.has_header is not None else not self.column_names
-
-    @model_validator(mode="after")
-    def _rules(self) -> ReaderOptions:
-        rules = Rules()
-        if self.has_header is False and not self.column_names:
-            rules.fail("column_names", "a file without a header row needs `column_names`", code="missing-key")
-        if self.separator is not None and len(self.separator) != 1:
-            rules.fail("separator", f"separator must be one character, got {self.separator!r}")
-        rules.raise_any()
-        return self
 
 
 class OneHotLabels(SpecModel):
@@ -338,6 +265,11 @@ class DatasetSpec(SpecModel):
     the first quarter and the last three quarters of the tokens (head and tail: the best of these
     for long IMDb reviews in Sun et al., 2019, "How to Fine-Tune BERT for Text Classification?").
     Text pairs take `end` or `start`. Prediction, evaluation and serving cut the same way."""
+    split_column: str | None = None
+    """A column saying which split each row of the training data is in, for a file that holds
+    them all: `train` (or `training`), `dev` (`validation`, `valid`, `val`, `development`) or
+    `test` (`testing`), case aside. Its validation rows validate (none: `validation_split` of its
+    training rows is held out) and its test rows test. Unset = every row is training data."""
     limit: Limit | None = None
     """Read at most this many rows of each split (for quick trials), or per split as a table
     (`{ train = 2000, validation = 500 }`); unset = all rows."""
@@ -376,6 +308,13 @@ class DatasetSpec(SpecModel):
             rules.fail(
                 "folds",
                 "folds cut the training data into validation folds, and a validation file is given; "
+                "remove one of them",
+            )
+        if self.split_column is not None and (self.validation is not None or self.test is not None):
+            given = " and ".join(k for k in ("validation", "test") if getattr(self, k) is not None)
+            rules.fail(
+                "split_column",
+                f"split_column divides the training data into its splits, and {given} data is given too; "
                 "remove one of them",
             )
         if self.text_pair_column is not None and self.truncate == "middle":

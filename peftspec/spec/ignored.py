@@ -5,7 +5,7 @@ which leave them out, so that they lint clean and say only what applies."""
 
 from __future__ import annotations
 
-from peftspec.spec.dataset import SplitSheets
+from peftspec.spec.reader import SplitSheets
 from peftspec.spec.root import Spec
 
 

@@ -110,7 +110,7 @@ WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
 def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     """`reader.field` when no .json file is read; `reader.sheet` when no workbook is (a split's own
     sheet, when that split's files are not workbooks)."""
-    from peftspec.spec.dataset import SplitSheets
+    from peftspec.spec.reader import SplitSheets
 
     dataset, reader = spec.dataset, spec.dataset.reader
     files = {
