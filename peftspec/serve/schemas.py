@@ -91,18 +91,15 @@ class PredictRequest(BaseModel):
     @classmethod
     def _one_shape(cls, value):
         """A clear message for an input of no known shape, rather than one per member of the union."""
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            raise ValueError("send at least one input")
-        for i, item in enumerate(items):
-            where = f"[{i}]" if isinstance(value, list) else ""
+        inputs = each_input(value, "inputs")
+        for where, item in inputs:
             if isinstance(item, list) and (len(item) != 2 or not all(isinstance(t, str) for t in item)):
-                raise ValueError(f"inputs{where}: a text pair is [text, text_pair], two strings")
+                raise ValueError(f"{where}: a text pair is [text, text_pair], two strings")
             if isinstance(item, dict):
-                _check_pair_object(item, f"inputs{where}")
+                _check_pair_object(item, where)
             elif not isinstance(item, str | list):
-                raise ValueError(f"inputs{where}: a text, a [text, text_pair] or a {{text, text_pair}}")
-        if len({type(item) for item in items}) > 1:
+                raise ValueError(f"{where}: a text, a [text, text_pair] or a {{text, text_pair}}")
+        if len({type(item) for _, item in inputs}) > 1:
             raise ValueError("inputs mix shapes: send texts, [text, text_pair] lists or objects, not several")
         return value
 
@@ -120,6 +117,15 @@ class PredictRequest(BaseModel):
     @property
     def function(self) -> str | None:
         return "none" if self.raw_scores else self.parameters.function_to_apply
+
+
+def each_input(value, key: str) -> list[tuple[str, object]]:
+    """(where, input) for each input of a request's `key` (a list of them, or one), as messages
+    name it (`inputs[2]`, or `inputs` alone); an empty list is refused."""
+    items = value if isinstance(value, list) else [value]
+    if not items:
+        raise ValueError("send at least one input")
+    return [(f"{key}[{i}]" if isinstance(value, list) else key, item) for i, item in enumerate(items)]
 
 
 def _check_pair_object(item: dict, where: str) -> None:
@@ -167,11 +173,7 @@ class ModerationRequest(BaseModel):
     @classmethod
     def _texts_only(cls, value):
         """An image, or an input of no known shape, said once rather than per member of the union."""
-        items = value if isinstance(value, list) else [value]
-        if not items:
-            raise ValueError("send at least one input")
-        for i, item in enumerate(items):
-            where = f"input[{i}]" if isinstance(value, list) else "input"
+        for where, item in each_input(value, "input"):
             if isinstance(item, dict) and item.get("type") == "image_url":
                 raise ValueError(f"{where}: images are not moderated here, only text")
             if not isinstance(item, str | dict):
