@@ -469,6 +469,7 @@ def test_a_label_studio_export_is_read_as_its_tasks_and_their_choices(tmp_path: 
     assert dataset["text_column"] == "data.text" and dataset["id_column"] == "id"
     assert dataset["labels"] == {"format": "delimited", "column": "emotions"}  # the multi-label control
     assert "reader: Label Studio's export" in proc.stdout
+    assert "also label-like: 'sentiment', 'stars' (dataset.labels.column = the one to learn" in proc.stdout
     assert f"multi-label, {len(EMOTIONS)} labels" in proc.stdout
     assert_clean(tmp_path)
     from peftspec.build.data import load_data

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from peftspec.build.guess_columns import SAMPLE, SPLIT_WORDS, Column, GuessError, columns_of, read_columns
-from peftspec.build.guess_labels import guess_labels
+from peftspec.build.guess_labels import guess_labels, other_labels
 from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
@@ -195,10 +195,14 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
         dataset["id_column"] = name[ident.name]
         notes.append(f"id: {name[ident.name]!r} (every value distinct)")
     dataset["max_length"] = _max_length(text, pair, notes, model)
+    others = other_labels(candidates, labels["column"], rows) if "column" in labels else []
     if "column" in labels:
         labels["column"] = name[labels["column"]]
     dataset["labels"] = labels
     notes.append(why.replace("{column}", repr(labels.get("column"))))
+    if others:
+        shown = ", ".join(repr(name[c]) for c in others)
+        notes.append(f"also label-like: {shown} (dataset.labels.column = the one to learn instead)")
     if task == "binary":  # a rare class (`guess_labels.RARE`): decided at a tuned threshold
         dataset["task"] = "binary"
         return Guess(dataset, _name(data), task, notes, metrics={"threshold": "tuned"})

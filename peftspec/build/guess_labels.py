@@ -55,6 +55,17 @@ def guess_labels(
     )
 
 
+def other_labels(columns: list[Column], chosen: str, rows: int) -> list[str]:
+    """The columns besides `chosen` that could hold the labels as well (a list a row, or a few
+    classes): a file with several annotations (Label Studio's controls) says which it did not take."""
+    return [
+        c.name
+        for c in columns
+        if c.name != chosen
+        and (_delimiter(c) is not None or (not c.is_list and 2 <= c.distinct <= max(2, min(1000, rows // 2))))
+    ]
+
+
 def _names_of(numbers: Column, columns: list[Column], rows: int) -> tuple[dict[str, Any], str, str] | None:
     """A class column of numbers beside a column of their names (`label` 0, 1, 2 and `label_text`
     negative, neutral, positive, row by row, one name a number): the names label the run, in the
