@@ -432,6 +432,9 @@ def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
     assert "dataset.reader.sheet.test = \"Tset\" is not a sheet of this workbook (did you mean 'Test'?)" in (
         problem.message
     )
+    no_sheet = per_split.replace('validation = "Dev", ', "")  # the first sheet, Notes, holds no rows
+    (problem,) = data_error(write_spec, no_sheet).errors
+    assert 'name the sheet that holds them (dataset.reader.sheet.validation = "Dev")' in problem.message
     sheets["Test"] = rows("test", 6, ("pos", "neg", "neutral"))
     write_workbook(tmp_path / "book.xlsx", sheets)
     (problem,) = data_error(write_spec, per_split).errors

@@ -19,6 +19,7 @@ from peftspec.build.tables import (
     file_format,
     local_path,
     read_file,
+    split_sheets,
 )
 from peftspec.errors import UserError
 from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
@@ -166,7 +167,7 @@ def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
             rows[sheet] = read_file(data, ReaderOptions(sheet=sheet)).height
         except DataError:
             rows[sheet] = 0
-    named = _split_sheets([sheet for sheet in sheets if rows[sheet]])
+    named = split_sheets([sheet for sheet in sheets if rows[sheet]])
     if set(named) - {"train"}:
         others = [sheet for sheet in sheets if sheet not in named.values()]
         named.setdefault("train", max(others, key=lambda sheet: rows[sheet], default=None))
@@ -181,19 +182,6 @@ def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
     counts = ", ".join(f"{sheet!r} {rows[sheet]}" for sheet in sheets)
     notes.append(f"reader: sheet {best!r}, the one with the most rows ({counts})")
     return {"sheet": best}
-
-
-def _split_sheets(sheets: list[str]) -> dict[str, str]:
-    """The sheets named as splits (a word of the name: `Train`, `training data`, `Dev`, `test_set`),
-    the first of each split's."""
-    words = SPLIT_NAMES
-    found: dict[str, str] = {}
-    for sheet in sheets:
-        parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
-        split = next((split for split, names in words.items() if parts & set(names)), None)
-        if split is not None:
-            found.setdefault(split, sheet)
-    return found
 
 
 def _separator(text: str, fmt: str, notes: list[str]) -> dict[str, Any]:

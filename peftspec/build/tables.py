@@ -6,12 +6,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 from typing import TYPE_CHECKING
 
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.spec.dataset import HubSource
+from peftspec.spec.dataset import SPLIT_WORDS, HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
 from peftspec.spec.reader import ReaderOptions, SplitSheets
@@ -155,6 +156,18 @@ def excel_sheets(real: str) -> list[str]:
     return fastexcel.read_excel(real).sheet_names
 
 
+def split_sheets(sheets: list[str]) -> dict[str, str]:
+    """The sheets named as splits (a word of the name, `SPLIT_WORDS`: `Train`, `training data`,
+    `Dev`, `test_set`), the first of each split's."""
+    found: dict[str, str] = {}
+    for sheet in sheets:
+        parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
+        split = next((split for split, names in SPLIT_WORDS.items() if parts & set(names)), None)
+        if split is not None:
+            found.setdefault(split, sheet)
+    return found
+
+
 def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl.DataFrame:
     """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
     `5`, TRUE `true`); rows with no value are skipped, as blank lines of a CSV are."""
@@ -186,10 +199,12 @@ def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl
         raise_if_empty=False,
     )
     if frame.height == 0 and reader.sheet is None and len(sheets) > 1:
+        per_split = re.search(r"\.sheet\.(\w+) =", setting)  # a split's own key: its sheet, if named so
+        suggested = split_sheets(sheets[1:]).get(per_split.group(1) if per_split else "", sheets[1])
         raise _problem(
             path,
             f"the workbook's first sheet, {sheets[0]!r}, has no rows; name the sheet that holds them "
-            f"({setting.format(sheets[1])}): one of {', '.join(map(repr, sheets[1:]))}",
+            f"({setting.format(suggested)}): one of {', '.join(map(repr, sheets[1:]))}",
         )
     if reader.column_names is not None:
         if len(reader.column_names) != frame.width:
