@@ -62,9 +62,12 @@ SPEC_READER = {"encoding": 'dataset.reader.encoding = "{}"', "sheet": 'dataset.r
 """How a spec sets the reader options that messages about a file may ask for."""
 
 
-def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_READER) -> pl.DataFrame:
+def read_file(
+    path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_READER, split: str | None = None
+) -> pl.DataFrame:
     """One local file as a frame of strings (CSV/TSV) or native values, with file and row columns;
-    a message asking for a reader option says to set it as `settings` do (`predict`: its flags)."""
+    a message asking for a reader option says to set it as `settings` do (`predict`: its flags).
+    `split`: the split whose own sheet the spec names (`reader.sheet` per split), if any."""
     import polars as pl
 
     real = local_path(path)
@@ -106,7 +109,7 @@ def read_file(path: str, reader: ReaderOptions, settings: dict[str, str] = SPEC_
 
             frame = read_json(real, path, reader)
         elif fmt == "excel":
-            frame = _read_excel(real, path, reader, settings["sheet"])
+            frame = _read_excel(real, path, reader, settings["sheet"], split)
         elif fmt == "arrow":
             from peftspec.build.saved_datasets import read_saved
 
@@ -168,7 +171,9 @@ def split_sheets(sheets: list[str]) -> dict[str, str]:
     return found
 
 
-def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl.DataFrame:
+def _read_excel(
+    real: str, path: str, reader: ReaderOptions, setting: str, split: str | None = None
+) -> pl.DataFrame:
     """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
     `5`, TRUE `true`); rows with no value are skipped, as blank lines of a CSV are."""
     import polars as pl
@@ -199,8 +204,7 @@ def _read_excel(real: str, path: str, reader: ReaderOptions, setting: str) -> pl
         raise_if_empty=False,
     )
     if frame.height == 0 and reader.sheet is None and len(sheets) > 1:
-        per_split = re.search(r"\.sheet\.(\w+) =", setting)  # a split's own key: its sheet, if named so
-        suggested = split_sheets(sheets[1:]).get(per_split.group(1) if per_split else "", sheets[1])
+        suggested = split_sheets(sheets[1:]).get(split or "", sheets[1])  # a split's own: its sheet
         raise _problem(
             path,
             f"the workbook's first sheet, {sheets[0]!r}, has no rows; name the sheet that holds them "
@@ -315,7 +319,7 @@ def read_source(
             if settings["sheet"] == SPEC_READER["sheet"]:  # the spec's key, not a command's flag
                 settings = {**settings, "sheet": reader.sheet_setting(split)}
             reader = reader.for_split(split)
-        frames = [read_file(path, reader, settings) for path in source]
+        frames = [read_file(path, reader, settings, split if per_split else None) for path in source]
         if per_split and reader.sheet is not None:
             frames = [
                 frame.with_columns(pl.lit(f"{path}[{reader.sheet}]").alias(FILE_COL))
