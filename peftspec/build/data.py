@@ -19,7 +19,7 @@ from peftspec.build.labels import (
 from peftspec.build.overlap import conflict_warnings, overlap_warnings, text_groups
 from peftspec.build.problems import DataError, DataProblem, missing_column
 from peftspec.build.tables import FILE_COL, ROW_COL, SPEC_READER, frame_problem, read_source
-from peftspec.spec.dataset import SPLIT_WORDS, DatasetSpec, HubSource
+from peftspec.spec.dataset import SPLIT_OF, SPLIT_WORDS, DatasetSpec, HubSource
 from peftspec.spec.reader import ReaderOptions
 
 if TYPE_CHECKING:
@@ -155,8 +155,7 @@ def by_split_column(
         present = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
         return {}, [missing_column(where, column, present, before="dataset.split_column: ")]
     said = frame[column].cast(pl.String).str.strip_chars().str.to_lowercase()
-    split_of = {word: split for split, words in SPLIT_WORDS.items() for word in words}
-    splits = said.replace_strict(split_of, default=None, return_dtype=pl.String)
+    splits = said.replace_strict(SPLIT_OF, default=None, return_dtype=pl.String)
     unknown = splits.is_null().arg_true().to_list()
     if unknown:
         values = sorted({str(v) for v in frame[column].gather(unknown).to_list()})[:5]

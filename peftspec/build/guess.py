@@ -31,7 +31,7 @@ from typing import Any
 
 from peftspec.build.guess_columns import SAMPLE, SPLIT_WORDS, Column, GuessError, columns_of, read_columns
 from peftspec.build.guess_labels import guess_labels, other_labels
-from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
+from peftspec.spec.dataset import SPLIT_OF
 
 ID_NAMES = {"id", "idx", "uid", "guid", "key"}
 PAIRS = [
@@ -145,7 +145,7 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
     dataset: dict[str, Any] = {"train": named(hub.train_split) if hub else _relative(data, spec_dir)}
     if divider is not None:  # one file, its rows' splits in a column
         dataset["split_column"] = divider.name
-        said = {split for split, words in SPLIT_NAMES.items() if divider.few & set(words)}
+        said = {SPLIT_OF[value] for value in divider.few}
         notes.append(
             f"splits: the column {divider.name!r} says each row's split ({', '.join(sorted(divider.few))})"
         )
@@ -210,12 +210,12 @@ def guess_dataset(data: str, spec_dir: str, model: str | None = None) -> Guess:
 
 
 def _split_column(columns: list[Column]) -> Column | None:
-    """A column whose every value names a split (`SPLIT_NAMES`), training and another among them."""
+    """A column whose every value names a split (`SPLIT_OF`), training and another among them."""
     for column in columns:
-        said = {split for split, words in SPLIT_NAMES.items() if column.few and column.few & set(words)}
-        known = {word for words in SPLIT_NAMES.values() for word in words}
-        if column.few and column.few <= known and "train" in said and len(said) > 1:
-            return column
+        if column.few and column.few <= SPLIT_OF.keys():
+            said = {SPLIT_OF[value] for value in column.few}
+            if "train" in said and len(said) > 1:
+                return column
     return None
 
 

@@ -18,6 +18,8 @@ SPLIT_WORDS = {
 }
 """The names of each split, as a split column's values, a workbook's sheets, or files named as
 the training file with `train` replaced say them (case aside)."""
+SPLIT_OF = {word: split for split, words in SPLIT_WORDS.items() for word in words}
+"""The split each of those names says."""
 
 
 class HubSource(SpecModel):
