@@ -9,7 +9,9 @@ import pytest
 
 from peftspec.build.data import load_data, load_labelled
 from peftspec.build.problems import DataError
+from peftspec.build.tables import read_file
 from peftspec.spec import load_spec
+from peftspec.spec.reader import ReaderOptions
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 SEMEVAL = SHARED / "semeval2018_ec"
@@ -423,8 +425,8 @@ def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
     read = {split.name: split.texts for split in bundle.splits()}
     sheet_of = {"train": ("train", 12), "validation": ("dev", 4), "test": ("test", 6)}
     assert read == {split: [f"{word} text {i}" for i in range(n)] for split, (word, n) in sheet_of.items()}
-    assert bundle.validation.ids[:2] == ["book.xlsx[Dev]:1", "book.xlsx[Dev]:2"]  # each sheet counts its rows
-    assert bundle.test.ids[0] == "book.xlsx[Test]:1"
+    assert bundle.validation.ids[:2] == ["book.xlsx[Dev]:2", "book.xlsx[Dev]:3"]  # each sheet's own rows
+    assert bundle.test.ids[0] == "book.xlsx[Test]:2"
     spec = spec_for(write_spec, per_split).dataset  # `peftspec evaluate RUN BOOK`: the run's test sheet
     evaluated = load_labelled(spec, [str(tmp_path / "book.xlsx")], bundle.label_names)
     assert evaluated.texts == bundle.test.texts
@@ -438,7 +440,28 @@ def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
     sheets["Test"] = rows("test", 6, ("pos", "neg", "neutral"))
     write_workbook(tmp_path / "book.xlsx", sheets)
     (problem,) = data_error(write_spec, per_split).errors
-    assert problem.file.endswith("book.xlsx[Test]") and problem.row == 3 and "'neutral'" in problem.message
+    assert problem.file.endswith("book.xlsx[Test]") and problem.row == 4 and "'neutral'" in problem.message
+
+
+def test_a_workbook_row_is_named_by_the_number_the_spreadsheet_shows(write_spec, tmp_path):
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "data.xlsx"))
+    sheet = book.add_worksheet("Labelled")
+    sheet.write_row(2, 1, ["text", "label"])  # the header on row 3, from column B
+    for row in range(3, 20):  # rows 9 and 10 left blank; row 15 has no text
+        if row not in (8, 9):
+            sheet.write_row(row, 1, ["" if row == 14 else f"text {row + 1}", "ab"[row % 2]])
+    book.close()
+    dataset = 'train = "data.xlsx"\nlabels = { format = "single", column = "label" }'
+    (problem,) = data_error(write_spec, dataset).errors
+    assert problem.row == 15 and problem.column == "text" and "empty or missing text" in problem.message
+    read = read_file(str(tmp_path / "data.xlsx"), ReaderOptions())
+    assert read.columns == ["text", "label", "__file", "__row"] and read["text"][0] == "text 4"
+    assert read["__row"].to_list() == [r + 1 for r in range(3, 20) if r not in (8, 9)]
+    write(tmp_path / "data.xlsx", "text,label\nhello,a\n")  # a CSV file named as a workbook
+    (problem,) = data_error(write_spec, dataset).errors
+    assert "cannot read as a workbook" in problem.message and "CSV or TSV" in problem.message
 
 
 def test_a_split_column_divides_one_file_into_its_splits(write_spec, tmp_path):

@@ -15,12 +15,11 @@ from peftspec.build.problems import DataError
 from peftspec.build.tables import (
     FILE_COL,
     ROW_COL,
-    excel_sheets,
     file_format,
     local_path,
     read_file,
-    split_sheets,
 )
+from peftspec.build.workbooks import sheet_names, split_sheets
 from peftspec.errors import UserError
 from peftspec.spec.dataset import SPLIT_WORDS as SPLIT_NAMES
 from peftspec.spec.reader import ReaderOptions
@@ -156,7 +155,7 @@ def _sheet(data: str, notes: list[str]) -> dict[str, Any]:
     sheets are named as splits (`Train`, `Dev`, `Test`, `test set`; the training rows on the sheet
     so named, else on the other sheet with the most rows), else the sheet with the most rows; said."""
     try:
-        sheets = excel_sheets(local_path(data))
+        sheets = sheet_names(local_path(data))
     except Exception:  # not a workbook, or fastexcel missing: reading it says which
         return {}
     if len(sheets) < 2:

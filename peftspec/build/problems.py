@@ -15,7 +15,7 @@ class DataProblem:
     message: str
     column: str | None = None
     row: int | None = None
-    """1-based data row (the header row not counted)."""
+    """1-based data row (the header row not counted); in a workbook, the sheet's own row number."""
 
     def __str__(self) -> str:
         where = self.file

@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 from typing import TYPE_CHECKING
 
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.spec.dataset import SPLIT_WORDS, HubSource
+from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
 from peftspec.spec.reader import ReaderOptions, SplitSheets
@@ -109,7 +108,9 @@ def read_file(
 
             frame = read_json(real, path, reader)
         elif fmt == "excel":
-            frame = _read_excel(real, path, reader, settings["sheet"], split)
+            from peftspec.build.workbooks import read_sheet
+
+            frame = read_sheet(real, path, reader, settings["sheet"], ROW_COL, split)
         elif fmt == "arrow":
             from peftspec.build.saved_datasets import read_saved
 
@@ -133,7 +134,9 @@ def read_file(
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
     frame = flattened(frame)
-    return frame.with_columns(pl.lit(path).alias(FILE_COL), pl.int_range(1, frame.height + 1).alias(ROW_COL))
+    if ROW_COL not in frame.columns:  # a workbook's rows come numbered as its sheet numbers them
+        frame = frame.with_columns(pl.int_range(1, frame.height + 1).alias(ROW_COL))
+    return frame.with_columns(pl.lit(path).alias(FILE_COL)).select(pl.exclude(ROW_COL), ROW_COL)
 
 
 def flattened(frame: pl.DataFrame) -> pl.DataFrame:
@@ -150,79 +153,6 @@ def flattened(frame: pl.DataFrame) -> pl.DataFrame:
                 columns.append(pl.col(name))
         frame = frame.select(columns)
     return frame
-
-
-def excel_sheets(real: str) -> list[str]:
-    """The names of a workbook's sheets, in order."""
-    import fastexcel
-
-    return fastexcel.read_excel(real).sheet_names
-
-
-def split_sheets(sheets: list[str]) -> dict[str, str]:
-    """The sheets named as splits (a word of the name, `SPLIT_WORDS`: `Train`, `training data`,
-    `Dev`, `test_set`), the first of each split's."""
-    found: dict[str, str] = {}
-    for sheet in sheets:
-        parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
-        split = next((split for split, names in SPLIT_WORDS.items() if parts & set(names)), None)
-        if split is not None:
-            found.setdefault(split, sheet)
-    return found
-
-
-def _read_excel(
-    real: str, path: str, reader: ReaderOptions, setting: str, split: str | None = None
-) -> pl.DataFrame:
-    """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
-    `5`, TRUE `true`); rows with no value are skipped, as blank lines of a CSV are."""
-    import polars as pl
-
-    try:
-        import fastexcel  # noqa: F401
-    except ImportError:
-        raise _problem(
-            path,
-            "reading an Excel workbook needs fastexcel, which is not installed: pip install fastexcel "
-            "(the 'train' extra includes it)",
-        ) from None
-    sheets = excel_sheets(real)
-    if reader.sheet is not None and reader.sheet not in sheets:
-        from peftspec.spec.diagnostics import did_you_mean
-
-        hint = did_you_mean(reader.sheet, sheets)
-        raise _problem(
-            path,
-            f"{setting.format(reader.sheet)} is not a sheet of this workbook"
-            f"{f' (did you mean {hint!r}?)' if hint else ''}; its sheets: {', '.join(map(repr, sheets))}",
-        )
-    frame = pl.read_excel(
-        real,
-        sheet_name=reader.sheet or sheets[0],
-        has_header=reader.header_row(),
-        infer_schema_length=0,
-        raise_if_empty=False,
-    )
-    if frame.height == 0 and reader.sheet is None and len(sheets) > 1:
-        suggested = split_sheets(sheets[1:]).get(split or "", sheets[1])  # a split's own: its sheet
-        raise _problem(
-            path,
-            f"the workbook's first sheet, {sheets[0]!r}, has no rows; name the sheet that holds them "
-            f"({setting.format(suggested)}): one of {', '.join(map(repr, sheets[1:]))}",
-        )
-    if reader.column_names is not None:
-        if len(reader.column_names) != frame.width:
-            raise _problem(
-                path,
-                f"dataset.reader.column_names names {len(reader.column_names)} columns; the sheet "
-                f"has {frame.width}",
-            )
-        frame.columns = reader.column_names
-    return frame
-
-
-def _problem(path: str, message: str) -> DataError:
-    return DataError([DataProblem("error", path, message)])
 
 
 def read_hub(source: HubSource, hashes: dict[str, str] | None = None) -> pl.DataFrame:

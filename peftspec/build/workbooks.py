@@ -1,0 +1,111 @@
+"""Excel and OpenDocument workbooks: their sheets, the sheets named as splits, and one sheet's rows
+numbered as the spreadsheet numbers them (so that "row 7" in a message is the row a user scrolls to)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from peftspec.build.problems import DataError, DataProblem
+from peftspec.spec.dataset import SPLIT_WORDS
+from peftspec.spec.reader import ReaderOptions
+
+if TYPE_CHECKING:
+    import polars as pl
+
+UNNAMED = re.compile(r"__UNNAMED__\d+")
+"""fastexcel's name for a column whose header cell is empty."""
+
+
+def sheet_names(real: str) -> list[str]:
+    """The names of a workbook's sheets, in order."""
+    import fastexcel
+
+    return fastexcel.read_excel(real).sheet_names
+
+
+def split_sheets(sheets: list[str]) -> dict[str, str]:
+    """The sheets named as splits (a word of the name, `SPLIT_WORDS`: `Train`, `training data`,
+    `Dev`, `test_set`), the first of each split's."""
+    found: dict[str, str] = {}
+    for sheet in sheets:
+        parts = set(re.split(r"[^a-z0-9]+", sheet.lower()))
+        split = next((split for split, names in SPLIT_WORDS.items() if parts & set(names)), None)
+        if split is not None:
+            found.setdefault(split, sheet)
+    return found
+
+
+def read_sheet(
+    real: str, path: str, reader: ReaderOptions, setting: str, row_column: str, split: str | None = None
+) -> pl.DataFrame:
+    """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
+    `5`, TRUE `true`), with each row's number in the sheet (1 is the sheet's first row, as Excel
+    shows it) in `row_column`. The header is the first row with a value (unless the reader has
+    none); rows with no value are skipped, as blank lines of a CSV are, and so are columns with
+    neither a header nor a value. `setting` says how the user names a sheet (`reader.sheet = '{}'`)."""
+    try:
+        import fastexcel
+    except ImportError:
+        raise _problem(
+            path,
+            "reading an Excel workbook needs fastexcel, which is not installed: pip install fastexcel "
+            "(the 'train' extra includes it)",
+        ) from None
+    try:
+        return _read(fastexcel, real, path, reader, setting, row_column, split)
+    except fastexcel.FastExcelError as exc:  # not a workbook (a CSV named .xlsx), or a damaged one
+        first = str(exc).strip().splitlines()[0][:200]
+        raise _problem(
+            path,
+            f"cannot read as a workbook ({first}); if it is really a CSV or TSV file, give it that extension",
+        ) from None
+
+
+def _read(fastexcel, real, path, reader, setting, row_column, split) -> pl.DataFrame:
+    import polars as pl
+
+    book = fastexcel.read_excel(real)
+    sheets = book.sheet_names
+    if reader.sheet is not None and reader.sheet not in sheets:
+        from peftspec.spec.diagnostics import did_you_mean
+
+        hint = did_you_mean(reader.sheet, sheets)
+        raise _problem(
+            path,
+            f"{setting.format(reader.sheet)} is not a sheet of this workbook"
+            f"{f' (did you mean {hint!r}?)' if hint else ''}; its sheets: {', '.join(map(repr, sheets))}",
+        )
+    sheet = reader.sheet or sheets[0]
+    grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
+    filled = grid.select(pl.any_horizontal(pl.all().is_not_null())).to_series() if grid.width else None
+    first = filled.arg_true() if filled is not None else []
+    if len(first) and reader.header_row():
+        top = int(first[0])
+        names = [c.name for c in book.load_sheet(sheet, header_row=top, n_rows=0).available_columns()]
+        grid = grid.with_row_index(row_column, offset=1).slice(top + 1)
+        grid.columns = [row_column, *names]
+    else:
+        grid = grid.with_row_index(row_column, offset=1)
+    values = [c for c in grid.columns if c != row_column]
+    frame = grid.filter(pl.any_horizontal(pl.col(values).is_not_null())) if values else grid.clear()
+    if reader.header_row():
+        empty = [c for c in values if UNNAMED.fullmatch(c) and frame[c].null_count() == frame.height]
+        frame = frame.drop(empty)
+    if frame.height == 0 and reader.sheet is None and len(sheets) > 1:
+        suggested = split_sheets(sheets[1:]).get(split or "", sheets[1])  # a split's own: its sheet
+        raise _problem(
+            path,
+            f"the workbook's first sheet, {sheets[0]!r}, has no rows; name the sheet that holds them "
+            f"({setting.format(suggested)}): one of {', '.join(map(repr, sheets[1:]))}",
+        )
+    if reader.column_names is not None:
+        width, named = frame.width - 1, len(reader.column_names)
+        if named != width:
+            raise _problem(path, f"dataset.reader.column_names names {named} columns; the sheet has {width}")
+        frame.columns = [row_column, *reader.column_names]
+    return frame.select(pl.exclude(row_column), pl.col(row_column).cast(pl.Int64))
+
+
+def _problem(path: str, message: str) -> DataError:
+    return DataError([DataProblem("error", path, message)])
