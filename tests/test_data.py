@@ -428,7 +428,7 @@ def test_one_workbook_holds_each_split_on_its_own_sheet(write_spec, tmp_path):
     assert bundle.validation.ids[:2] == ["book.xlsx[Dev]:2", "book.xlsx[Dev]:3"]  # each sheet's own rows
     assert bundle.test.ids[0] == "book.xlsx[Test]:2"
     spec = spec_for(write_spec, per_split).dataset  # `peftspec evaluate RUN BOOK`: the run's test sheet
-    evaluated = load_labelled(spec, [str(tmp_path / "book.xlsx")], bundle.label_names)
+    evaluated, _ = load_labelled(spec, [str(tmp_path / "book.xlsx")], bundle.label_names)
     assert evaluated.texts == bundle.test.texts
     (problem,) = data_error(write_spec, per_split.replace('test = "Test"', 'test = "Tset"')).errors
     assert "dataset.reader.sheet.test = \"Tset\" is not a sheet of this workbook (did you mean 'Test'?)" in (

@@ -140,6 +140,61 @@ def test_evaluating_on_rows_the_run_trained_on_says_so(runs):
     assert "120 of 120 trainset rows" in compared.stderr
 
 
+def test_evaluate_on_a_file_divided_by_the_split_column_scores_its_test_rows(runs, tmp_path):
+    """A run whose one file says each row's split: `evaluate RUN FILE` scores the rows that file
+    says are test rows (as the run's own test figures), named `all-test`; `--split` picks another
+    split's rows (the training ones: said to be optimistic), `--split all` every row."""
+    import os
+
+    from rich.console import Console
+
+    from peftspec.api import run_spec
+    from peftspec.spec import load_spec
+
+    workspace = runs["lora"].parents[1]
+    rows = synthetic_rows(60, seed=7)
+    parts = ["train", "Train", "dev", "train", "test"]
+    divided = [{**row, "part": parts[i % len(parts)]} for i, row in enumerate(rows)]
+    write_csv(divided, tmp_path / "all.csv")
+    spec_file = tmp_path / "divided.toml"
+    spec_file.write_text(
+        f'name = "divided"\n[dataset]\ntrain = "all.csv"\nsplit_column = "part"\nmax_length = 32\n'
+        f"labels.columns = {json.dumps(EMOTIONS)}\n"
+        f'[backbone]\nmodel = "{workspace / "bert"}"\n[adapter]\nkind = "lora"\nr = 4\n'
+        'target_modules = ["query", "value"]\n[trainer]\nepochs = 1\nbatch_size = 16\n'
+    )
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        root = (
+            tmp_path
+            / run_spec(load_spec(spec_file), [str(spec_file)], console=Console(quiet=True)).paths.root
+        )
+    finally:
+        os.chdir(cwd)
+    data = str(tmp_path / "all.csv")
+    proc = peftspec_cli("evaluate", str(root), data)
+    assert proc.returncode == 0, proc.stderr
+    evaluation = json.loads((root / "eval-all-test.json").read_text())
+    assert evaluation["rows"] == 12 and evaluation["split"] == "the rows whose part says test"
+    recorded = json.loads((root / "eval.json").read_text())["test"]
+    for key in ("f1_micro", "f1_macro", "jaccard"):
+        assert evaluation["all-test"][key] == pytest.approx(recorded[key], abs=1e-12), key
+    assert evaluation["warnings"] == []
+    proc = peftspec_cli("evaluate", str(root), data, "--split", "train")
+    said = " ".join(proc.stdout.split())
+    assert (
+        proc.returncode == 0 and "36 of 36 all-train rows (100.0%) have the text of a training row" in said
+    ), said
+    proc = peftspec_cli("evaluate", str(root), data, "--split", "all")
+    assert proc.returncode == 0 and json.loads((root / "eval-all.json").read_text())["rows"] == 60
+    write_csv([row for row in divided if row["part"] != "test"], tmp_path / "later.csv")
+    proc = peftspec_cli("evaluate", str(root), str(tmp_path / "later.csv"))
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 1 and "no row's part says test (rows by part: train 36, validation 12)" in said
+    assert "(--split train) or every row (--split all)" in said
+
+
 @pytest.mark.parametrize("name", ["lora", "ia3", "mean"])
 def test_merged_export_loads_with_plain_transformers(runs, name, tmp_path):
     root = runs[name]

@@ -148,12 +148,28 @@ def by_split_column(
 ) -> tuple[dict[str, pl.DataFrame], list[DataProblem]]:
     """The training data's rows by the split its `split_column` names (`SPLIT_WORDS`, case aside);
     a row that names none is an error, as is a column that is not there or no training row."""
-    import polars as pl
-
     column, where = spec.split_column, _describe(spec.train)
     if column not in frame.columns:
         present = [c for c in frame.columns if c not in (FILE_COL, ROW_COL)]
         return {}, [missing_column(where, column, present, before="dataset.split_column: ")]
+    parts, problem = split_parts(frame, column)
+    if problem is not None:
+        return {}, [problem]
+    if "train" not in parts:
+        return {}, [
+            DataProblem("error", where, f"no row's {column} says train: there is nothing to train on", column)
+        ]
+    if "validation" in parts and spec.folds is not None:
+        message = f"folds cut the training rows into validation folds, and {column} names validation rows"
+        return {}, [DataProblem("error", where, message + "; remove dataset.folds, or those rows", column)]
+    return parts, []
+
+
+def split_parts(frame: pl.DataFrame, column: str) -> tuple[dict[str, pl.DataFrame], DataProblem | None]:
+    """`frame`'s rows by the split each one's `column` names (the splits with rows), or the problem
+    with the rows that name none."""
+    import polars as pl
+
     said = frame[column].cast(pl.String).str.strip_chars().str.to_lowercase()
     splits = said.replace_strict(SPLIT_OF, default=None, return_dtype=pl.String)
     unknown = splits.is_null().arg_true().to_list()
@@ -161,16 +177,9 @@ def by_split_column(
         values = sorted({str(v) for v in frame[column].gather(unknown).to_list()})[:5]
         names = ", ".join(f"{split} ({'/'.join(words)})" for split, words in SPLIT_WORDS.items())
         message = f"{', '.join(map(repr, values))} names no split"
-        return {}, [frame_problem(frame, column, unknown, message, f"Each row's {column} should say {names}")]
+        return {}, frame_problem(frame, column, unknown, message, f"Each row's {column} should say {names}")
     parts = {split: frame.filter(splits == split) for split in SPLIT_WORDS}
-    if parts["train"].height == 0:
-        return {}, [
-            DataProblem("error", where, f"no row's {column} says train: there is nothing to train on", column)
-        ]
-    if parts["validation"].height and spec.folds is not None:
-        message = f"folds cut the training rows into validation folds, and {column} names validation rows"
-        return {}, [DataProblem("error", where, message + "; remove dataset.folds, or those rows", column)]
-    return {split: part for split, part in parts.items() if part.height}, []
+    return {split: part for split, part in parts.items() if part.height}, None
 
 
 def _describe(source) -> str:
@@ -324,12 +333,32 @@ def load_labelled(
     name: str = "evaluation",
     reader: ReaderOptions | None = None,
     settings: dict[str, str] = SPEC_READER,
-) -> Split:
+    split: str | None = "test",
+) -> tuple[Split, str | None]:
     """One more labelled split (files, or a hub split), read and checked like the run's own data
-    (with `reader`, when given, in place of the spec's), with the run's label names."""
+    (with `reader`, when given, in place of the spec's), with the run's label names; and the split
+    whose rows were kept: when the spec divides its data by `split_column` and these files have
+    that column, only the rows it says are `split`'s (None: every row, as when `split` is None).
+    A message on choosing another split names the option as `settings["split"]` does."""
     frame = read_source(source, reader or spec.reader, None, settings=settings, split="test")
     if frame.height == 0:
         raise DataError([DataProblem("error", _describe(source), f"the {name} data has no rows")])
+    column = spec.split_column
+    if split is not None and column is not None and column in frame.columns:
+        parts, problem = split_parts(frame, column)
+        if problem is not None:
+            raise DataError([problem])
+        if split not in parts:
+            found = ", ".join(f"{k} {v.height:,}" for k, v in parts.items())
+            message = f"no row's {column} says {split} (rows by {column}: {found})"
+            if "split" in settings:
+                choose = settings["split"]
+                message += f"; score another split's rows ({choose.format(next(iter(parts)))}) or every "
+                message += f"row ({choose.format('all')})"
+            raise DataError([DataProblem("error", _describe(source), message, column)])
+        frame = parts[split]
+    else:
+        split = None
     problems = _check_columns(spec, name, frame)
     if not problems:
         problems += _check_text(spec, frame)
@@ -337,4 +366,4 @@ def load_labelled(
         problems += result.problems
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    return _split(spec, name, frame, result.values)
+    return _split(spec, name, frame, result.values), split

@@ -32,6 +32,13 @@ def add_parser(sub) -> None:
         help="an Excel workbook's sheet with the rows (default: the run's, its test sheet when it names one "
         "per split; else the first)",
     )
+    p.add_argument(
+        "--split",
+        choices=("test", "validation", "train", "all"),
+        default="test",
+        help="for a file with the run's dataset.split_column: score the rows it says are this split's "
+        "(default: test), or every row",
+    )
     p.set_defaults(handler=handle)
 
 
@@ -46,7 +53,9 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
-    name, metrics, warnings = evaluate_file(loaded, args.data, args.name, console, args.encoding, args.sheet)
+    name, metrics, warnings = evaluate_file(
+        loaded, args.data, args.name, console, args.encoding, args.sheet, args.split
+    )
     console.print(metrics_table({name: metrics}, splits=[name]))
     print_warnings(console, warnings)
     console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")

@@ -25,8 +25,9 @@ OUTPUT_FORMATS = {
     ".xlsx": "excel",
     ".json": "json",
 }
-FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'"}
-"""How `predict` and `evaluate` are told the input's reader options, as messages about it say."""
+FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'", "split": "--split {}"}
+"""How `predict` and `evaluate` are told the input's reader options (and `evaluate` which split's
+rows of a file divided by the run's split column), as messages about it say."""
 
 
 @dataclass

@@ -17,7 +17,7 @@ from peftspec.metrics.scoring import confusion, decide
 from peftspec.runs.writer import RunWriter
 from peftspec.spec.paths import NAME_PATTERN
 
-RESERVED = ("train", "validation", "test", "thresholds", "warnings", "data", "rows")
+RESERVED = ("train", "validation", "test", "thresholds", "warnings", "data", "rows", "split")
 """Names the run's own evaluation uses: an extra evaluation by one of them would be shadowed."""
 
 
@@ -43,13 +43,16 @@ def evaluate_file(
     console=None,
     encoding: str | None = None,
     sheet: str | None = None,
+    split: str = "test",
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Metrics of `loaded` on labelled file `data` (or a hub split, `hub:ID[:CONFIG][[SPLIT]]`, the
     test split unless named), recorded in the run as extra evaluation `name` (default: the file's
     name, or the dataset's and split's) with its confusion matrices and predictions; a bar over the rows
     on `console`'s terminal. Also returns (and records) warnings: rows whose text the run trained
     on, which make these figures optimistic. `encoding` and `sheet` (`--encoding`, `--sheet`)
-    replace the run's reader options of those names."""
+    replace the run's reader options of those names. A file that has the run's `split_column` is
+    scored on the rows it says are `split`'s (`--split`: test unless named; `all`: every row), and
+    the default name says which (`all-test`)."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -57,34 +60,42 @@ def evaluate_file(
     from peftspec.spec.dataset import hub_reference
 
     hub = hub_reference(data, split="test")
-    name = check_name(name or (f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else _file_name(data)))
+    default = f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else _file_name(data)
+    check_name(name or default)
     spec, task = loaded.spec, loaded.task
     given = {"encoding": encoding, "sheet": sheet}
     reader = spec.dataset.reader.model_copy(update={k: v for k, v in given.items() if v is not None})
-    split = load_labelled(spec.dataset, hub or [data], loaded.label_names, name, reader, FLAGS)
-    dataset = to_dataset(split, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
-    with rows_progress(console, len(split), "evaluating") as advance:
+    rows_of = None if split == "all" else split
+    labelled, kept = load_labelled(
+        spec.dataset, hub or [data], loaded.label_names, name or default, reader, FLAGS, rows_of
+    )
+    name = name or (f"{default}-{kept}" if kept else default)
+    labelled.name = check_name(name)
+    dataset = to_dataset(labelled, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
+    with rows_progress(console, len(labelled), "evaluating") as advance:
         result = predict(loaded.model, dataset, collator(loaded.tokenizer), loaded.batch_size, task, advance)
     scores = loaded.scores(result.logits)
     predicted = decide(scores, task, loaded.thresholds)
+    labels = labelled.labels
     metrics = {
         **result.stats(),
-        **compute(spec.metrics.names or [], task, split.labels, predicted, loaded.label_names, scores),
+        **compute(spec.metrics.names or [], task, labels, predicted, loaded.label_names, scores),
     }
-    warnings = seen_in_training(loaded, split, data)
+    warnings = seen_in_training(loaded, labelled, data)
     evaluation = {
         "data": data if hub else os.path.abspath(data),
-        "rows": len(split),
+        "rows": len(labelled),
+        **({"split": f"the rows whose {spec.dataset.split_column} says {kept}"} if kept else {}),
         "thresholds": loaded.run.thresholds() or {},
         "warnings": warnings,
         name: metrics,
     }
     frame = prediction_rows(
-        name, split.ids, split.texts, split.labels, scores, predicted, loaded.label_names, split.pairs
+        name, labelled.ids, labelled.texts, labels, scores, predicted, loaded.label_names, labelled.pairs
     )
     writer = RunWriter(loaded.run.paths, loaded.run.record)
     writer.write_extra_evaluation(
-        name, evaluation, {name: confusion(task, split.labels, predicted, loaded.label_names)}, frame
+        name, evaluation, {name: confusion(task, labels, predicted, loaded.label_names)}, frame
     )
     return name, metrics, warnings
 
