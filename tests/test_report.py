@@ -391,3 +391,16 @@ def test_compare_shows_the_columns_asked_for_and_tests_only_their_metrics(tmp_pa
     wrong = peftspec("compare", lora, "--columns", "jacard")
     assert wrong.returncode == 2 and "--columns: no column 'jacard'" in wrong.stderr
     assert "did you mean 'jaccard'?" in wrong.stderr and "Traceback" not in wrong.stderr
+
+
+def test_a_report_made_again_from_the_same_runs_is_the_same_bytes(runs, tmp_path):
+    """Reports kept in git change only when their runs do: no creation date in the PDF figures."""
+    chosen = [str(runs["lora"]), str(runs["multiclass"])]
+    for out in ("one", "two"):
+        assert peftspec("report", *chosen, "-o", str(tmp_path / out)).returncode == 0
+    files = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    assert any(f.suffix == ".pdf" for f in files) and any(f.suffix == ".png" for f in files)
+    for f in files:
+        assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
+        if f.suffix == ".pdf":
+            assert b"/CreationDate" not in (tmp_path / "one" / f).read_bytes(), f

@@ -64,7 +64,7 @@ def curves(run: Run, path: Path) -> Path:
             ax.set_xlim((low + high) / 2 - 1, (low + high) / 2 + 1)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def confusion_grid_shape(labels: int) -> tuple[int, int]:
@@ -87,7 +87,7 @@ def confusion_per_label(confusion: dict[str, Any], per_label: dict[str, Any], pa
         f1 = (per_label.get(name) or {}).get("f1")
         _heatmap(ax, matrix, ["not", "is"], f"{name}" + (f" (F1 {f1:.2f})" if f1 is not None else ""))
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def confusion_matrix(confusion: dict[str, Any], path: Path) -> Path:
@@ -100,7 +100,7 @@ def confusion_matrix(confusion: dict[str, Any], path: Path) -> Path:
     title = "Confusion matrix (rows = gold" + ("; blank = 0)" if sparse else ")")
     _heatmap(ax, confusion["matrix"], labels, title, sparse)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _heatmap(ax, matrix: list[list[int]], labels: list[str], title: str, sparse: bool = False) -> None:
@@ -147,12 +147,15 @@ def reliability(rows: list[tuple[str, Any, float]], path: Path) -> Path:
     ax.legend(loc="upper left", fontsize=7)
     share_ax.set(xlabel="score", ylabel="share of scores", yscale="log")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
-def _save(fig, path: Path) -> Path:
+def save_figure(fig, path: Path, dpi: int = DPI) -> Path:
+    """`path` (PNG) and its vector PDF twin, for report.tex and papers, then close the figure. The
+    PDF has no creation date, so a report made again from the same runs is the same bytes (and a
+    report kept in git changes only when its figures do)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI)
-    fig.savefig(path.with_suffix(".pdf"))  # vector, for report.tex and papers
+    fig.savefig(path, dpi=dpi)
+    fig.savefig(path.with_suffix(".pdf"), metadata={"CreationDate": None})
     _pyplot().close(fig)
     return path

@@ -71,9 +71,9 @@ def _figures(study, img: Path) -> list[Block]:
     finished trials to draw them (each says why when not)."""
     from optuna.trial import TrialState
 
-    from peftspec.report.plots import _pyplot
+    from peftspec.report.plots import _pyplot, save_figure
 
-    plt = _pyplot()
+    _pyplot()  # the Agg backend, before Optuna draws
     img.mkdir(parents=True, exist_ok=True)
     done = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     params = {k for t in done for k in t.params}
@@ -96,9 +96,7 @@ def _figures(study, img: Path) -> list[Block]:
         figure = axes.figure if hasattr(axes, "figure") else axes.flat[0].figure
         figure.set_size_inches(9, 4.5)
         figure.tight_layout()
-        figure.savefig(img / name, dpi=100)
-        figure.savefig((img / name).with_suffix(".pdf"))  # vector, for report.tex and papers
-        plt.close(figure)
+        save_figure(figure, img / name, dpi=100)
         blocks.append(Image(f"img/{name}", title))
     return blocks
 
