@@ -5,31 +5,20 @@ plain self would be."""
 
 from __future__ import annotations
 
-import bz2
-import gzip
-import lzma
-import os
+import importlib
 from typing import BinaryIO
 
-OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-"""Compression suffix -> how its files open (Python's own modules; no extra package)."""
+from peftspec.spec.reader import COMPRESSIONS, compression, inner
 
-
-def compression(path: str) -> str | None:
-    """The compression suffix of `path` (`.gz`), or None for a plain file."""
-    ext = os.path.splitext(path)[1].lower()
-    return ext if ext in OPENERS else None
-
-
-def inner(path: str) -> str:
-    """`path` less its compression suffix: `train.jsonl.gz` -> `train.jsonl`."""
-    return path[: -len(ext)] if (ext := compression(path)) else path
+__all__ = ["compression", "inner", "open_data", "read_data"]
 
 
 def open_data(path: str) -> BinaryIO:
     """The file's bytes as a binary stream, decompressed when it is compressed."""
     ext = compression(path)
-    return OPENERS[ext](path, "rb") if ext else open(path, "rb")  # the caller closes it
+    if ext is None:
+        return open(path, "rb")  # the caller closes it
+    return importlib.import_module(COMPRESSIONS[ext]).open(path, "rb")
 
 
 def read_data(path: str) -> bytes:

@@ -14,24 +14,12 @@ from peftspec.build.problems import DataError, DataProblem, rows_hint
 from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
-from peftspec.spec.reader import ReaderOptions, SplitSheets
+from peftspec.spec.reader import EXTENSIONS, ReaderOptions, SplitSheets
 
 if TYPE_CHECKING:
     import polars as pl
 
 FILE_COL, ROW_COL = "__file", "__row"
-EXTENSIONS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".txt": "tsv",
-    ".tab": "tsv",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "json",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), "excel"),
-}
 
 
 def local_path(path: str) -> str:

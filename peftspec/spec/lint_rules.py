@@ -103,14 +103,10 @@ def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         )
 
 
-JSON_FILES = (".json", ".json.gz", ".json.bz2", ".json.xz")
-WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".ods")
-
-
 def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     """`reader.field` when no .json file is read; `reader.sheet` when no workbook is (a split's own
     sheet, when that split's files are not workbooks)."""
-    from peftspec.spec.reader import SplitSheets
+    from peftspec.spec.reader import SplitSheets, auto_format
 
     dataset, reader = spec.dataset, spec.dataset.reader
     files = {
@@ -119,21 +115,21 @@ def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
         if isinstance(source := getattr(dataset, split), list)
     }
 
-    def reads(fmt: str, suffixes: tuple[str, ...], split: str | None = None) -> bool:
+    def reads(fmt: str, split: str | None = None) -> bool:
         chosen = [f for name, source in files.items() if split in (None, name) for f in source]
         return reader.format == fmt or (
-            reader.format == "auto" and any(f.lower().endswith(suffixes) for f in chosen)
+            reader.format == "auto" and any(auto_format(f) == fmt for f in chosen)
         )
 
-    if reader.field is not None and not reads("json", JSON_FILES):
+    if reader.field is not None and not reads("json"):
         message = "field is only read from .json files, and this spec reads none; remove it"
         yield (("dataset", "reader", "field"), "ignored-key", message, None)
-    if isinstance(reader.sheet, str) and not reads("excel", WORKBOOKS):
+    if isinstance(reader.sheet, str) and not reads("excel"):
         message = "sheet is only read from Excel workbooks, and this spec reads none; remove it"
         yield (("dataset", "reader", "sheet"), "ignored-key", message, None)
     if isinstance(reader.sheet, SplitSheets):
         for split in files:
-            if getattr(reader.sheet, split) is not None and not reads("excel", WORKBOOKS, split):
+            if getattr(reader.sheet, split) is not None and not reads("excel", split):
                 message = f"sheet.{split} is ignored: dataset.{split} names no Excel workbook"
                 yield (("dataset", "reader", "sheet", split), "ignored-key", message, None)
 

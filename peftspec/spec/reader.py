@@ -3,11 +3,46 @@ a JSON file's rows, a workbook's sheet, one per split)."""
 
 from __future__ import annotations
 
+import os
 from typing import Annotated, Literal, get_args
 
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from peftspec.spec.base import Rules, SpecModel
+
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".xz": "lzma"}
+"""Compression suffix -> the Python module whose `open` reads its files (no extra package): a
+compressed file is read as the file inside, its format told by the name under the suffix."""
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods"), "excel"),
+}
+"""File extension -> the format `format = "auto"` reads it as."""
+
+
+def compression(path: str) -> str | None:
+    """The compression suffix of `path` (`.gz`), or None for a plain file."""
+    ext = os.path.splitext(path)[1].lower()
+    return ext if ext in COMPRESSIONS else None
+
+
+def inner(path: str) -> str:
+    """`path` less its compression suffix: `train.jsonl.gz` -> `train.jsonl`."""
+    return path[: -len(ext)] if (ext := compression(path)) else path
+
+
+def auto_format(path: str) -> str | None:
+    """The format `format = "auto"` reads the file `path` names as (by its extension, under a
+    compression's suffix), or None when the extension says none."""
+    return EXTENSIONS.get(os.path.splitext(inner(path))[1].lower())
 
 
 class SplitSheets(SpecModel):
