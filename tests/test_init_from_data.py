@@ -519,6 +519,24 @@ def test_label_studio_annotations_ground_truth_first_cancelled_never(write_spec,
     assert problem.row == 5 and problem.column == "topic" and "no label" in problem.message
 
 
+def test_a_label_studio_export_is_parsed_once_while_it_is_unchanged(tmp_path: Path):
+    """init notes an export and then reads it, predict labels its tasks and writes them back: one
+    parse; a file changed since (another export saved over it) is parsed again."""
+    import json
+
+    from peftspec.build.json_files import label_studio_tasks
+
+    path = tmp_path / "tasks.json"
+    path.write_text(
+        json.dumps([label_studio_task(i, f"text {i}", [choices("topic", "a")]) for i in range(3)])
+    )
+    first = label_studio_tasks(str(path))
+    assert first is label_studio_tasks(str(path)) and len(first) == 3
+    path.write_text(json.dumps([label_studio_task(i, f"new {i}", [choices("topic", "b")]) for i in range(4)]))
+    again = label_studio_tasks(str(path))
+    assert [t["data"]["text"] for t in again] == [f"new {i}" for i in range(4)]
+
+
 def test_a_column_of_records_is_never_taken_for_labels(tmp_path: Path):
     import json
 

@@ -3,6 +3,8 @@ Studio's export, a list of tasks (`peftspec.build.label_studio`)."""
 
 from __future__ import annotations
 
+import functools
+import os
 from typing import TYPE_CHECKING, Any
 
 from peftspec.build.compressed import open_data, read_data
@@ -67,13 +69,21 @@ def json_rows_key(path: str) -> str | None:
 
 
 def label_studio_tasks(path: str, encoding: str = "utf8") -> list[dict[str, Any]] | None:
-    """The tasks of a JSON file that is Label Studio's export (`peftspec.build.label_studio`), else None."""
+    """The tasks of a JSON file that is Label Studio's export (`peftspec.build.label_studio`), else
+    None. Parsed once while the file is unchanged: `init` notes the export and then reads it, and
+    `predict` labels its tasks and then writes them back (callers copy a task before changing it)."""
+    if b'"annotations"' not in _head(path, 1 << 16):  # the rest need not be parsed twice
+        return None
+    found = os.stat(path)
+    return _tasks(os.path.realpath(path), found.st_mtime_ns, found.st_size, encoding)
+
+
+@functools.lru_cache(maxsize=1)
+def _tasks(path: str, mtime_ns: int, size: int, encoding: str) -> list[dict[str, Any]] | None:
     import json
 
     from peftspec.build.label_studio import is_export
 
-    if b'"annotations"' not in _head(path, 1 << 16):  # the rest need not be parsed twice
-        return None
     try:
         tasks = json.loads(decode(read_data(path), encoding))
     except ValueError:  # not JSON, or not in `encoding`: the reader says where, as for any file
