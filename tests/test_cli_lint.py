@@ -295,3 +295,18 @@ def test_a_sheet_that_no_workbook_reads_is_an_ignored_key(
     assert set(found) == set(warned) and all(part in found[path] for path, part in warned.items()), found
     proc = peftspec("render", str(write_spec(text)))  # what a run records: less what nothing reads
     assert tomllib.loads(proc.stdout)["dataset"]["reader"]["sheet"] == recorded
+
+
+@pytest.mark.parametrize(
+    ("train", "warned"),
+    [("rows.jsonl", True), ("rows.json.gz", True), ("a.csv", False), ("book.xlsx", False)],
+)
+def test_skip_rows_that_no_csv_or_workbook_reads_is_an_ignored_key(train, warned, write_spec, tmp_path):
+    from peftspec.spec import check_spec
+
+    text = MINIMAL.replace('train = "train.csv"\n', f'train = "{train}"\nreader.skip_rows = 2\n')
+    (tmp_path / train).write_text("")
+    found = [d for d in check_spec(write_spec(text)).diagnostics if d.path == "dataset.reader.skip_rows"]
+    assert bool(found) == warned and all(
+        "only read from CSV and TSV files and workbooks" in d.message for d in found
+    )

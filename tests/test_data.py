@@ -505,3 +505,38 @@ def test_a_split_column_beside_validation_or_test_files_is_refused(write_spec):
     )
     (error,) = result.errors
     assert error.path == "dataset.split_column" and "and test data is given too" in error.message
+
+
+def test_a_title_above_the_table_is_refused_with_the_skip_rows_that_reads_it(write_spec, tmp_path):
+    """A spreadsheet exported with a title (and a blank row) above its header: read from the first
+    line, its columns come out unnamed (or its lines longer than the "header"); refused with where
+    the header is. `reader.skip_rows` reads it, and the rows keep their own numbers."""
+    import xlsxwriter
+
+    rows = ["id,comment,sentiment", *(f"{i},comment number {i},{'pn'[i % 2]}" for i in range(20))]
+    write(tmp_path / "titled.csv", "Customer feedback export,,\n\n" + "\n".join(rows) + "\n")
+    write(tmp_path / "ragged.csv", "Customer feedback export\n" + "\n".join(rows) + "\n")
+    book = xlsxwriter.Workbook(str(tmp_path / "titled.xlsx"))
+    sheet = book.add_worksheet("Batch")
+    sheet.write(0, 0, "Customer feedback export")
+    for i, row in enumerate(rows):
+        sheet.write_row(3 + i, 0, row.split(","))  # the header on row 4
+    book.close()
+    labels = 'text_column = "comment"\nlabels = { format = "single", column = "sentiment" }'
+    for name, unit, skip in (("titled.csv", "line", 2), ("ragged.csv", "line", 1), ("titled.xlsx", "row", 3)):
+        dataset = f'train = "{name}"\n{labels}'
+        (problem,) = data_error(write_spec, dataset).errors
+        assert f"the table's header ('id', 'comment', 'sentiment') is {unit} {skip + 1}" in problem.message
+        assert (
+            f"below a title or notes ('Customer feedback export'): set dataset.reader.skip_rows = {skip}"
+            in (problem.message)
+        )
+        bundle = load_data(spec_for(write_spec, f"{dataset}\nreader.skip_rows = {skip}").dataset)
+        assert len(bundle.train) + len(bundle.validation) == 20
+    read = read_file(str(tmp_path / "titled.xlsx"), ReaderOptions(skip_rows=3))
+    assert read["__row"].to_list()[:2] == [5, 6] and read["comment"][0] == "comment number 0"
+    write(
+        tmp_path / "titled.csv", "Customer feedback export,,\n\n" + "\n".join(rows[:5]) + "\n1,two,too,many\n"
+    )
+    (problem,) = data_error(write_spec, f'train = "titled.csv"\n{labels}\nreader.skip_rows = 2').errors
+    assert "line 8 has 4 fields, the header has 3" in problem.message  # the file's own line numbers

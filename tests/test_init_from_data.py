@@ -663,3 +663,21 @@ def test_a_column_naming_each_rows_split_divides_the_file(tmp_path: Path):
     assert "splits: the column 'partition' says each row's split (dev, test, train)" in proc.stdout
     assert "rows: train 5,400, validation 300, test 300" in proc.stdout and "--folds" not in proc.stdout
     assert_clean(tmp_path)
+
+
+def test_a_title_above_the_table_is_skipped_and_said(tmp_path: Path):
+    """A report-style export: a title and a blank line above the header. init finds the header and
+    writes the skip_rows that reads the table (before: the title was the only named column)."""
+    rows = synthetic_rows(80, seed=4, multi_label=False)
+    lines = ["id,text,label", *(f"{r['id']},{r['text']},{r['label']}" for r in rows)]
+    (tmp_path / "train.csv").write_text("Emotion annotations - batch 2,,\n\n" + "\n".join(lines) + "\n")
+    proc, spec, _ = init(tmp_path, "train.csv")
+    assert proc.returncode == 0, proc.stderr
+    dataset = spec["dataset"]
+    assert dataset["reader"]["skip_rows"] == 2 and dataset["text_column"] == "text"
+    assert dataset["labels"] == {"format": "single", "column": "label"}
+    said = " ".join(proc.stdout.split())
+    assert (
+        "reader: the table's header is line 3, below a title or notes ('Emotion annotations - batch 2')"
+        in said
+    )

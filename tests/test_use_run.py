@@ -338,6 +338,27 @@ def test_tuned_thresholds_say_what_they_were_tuned_for(runs, name, objective, pr
     assert f"Thresholds {protocol}" in (runs[name].parent / f"report-{name}" / "report.md").read_text()
 
 
+def test_predict_and_evaluate_skip_a_title_above_the_table(runs, tmp_path):
+    root = runs["lora"]
+    validation = (root.parents[1] / "validation.csv").read_text()
+    titled = tmp_path / "titled.csv"
+    titled.write_text('"Held-out rows, batch 7",,\n\n' + validation)  # as a spreadsheet writes it
+    for command in ("predict", "evaluate"):
+        refused = peftspec_cli(command, str(root), str(titled))
+        said = " ".join(refused.stderr.split())
+        assert refused.returncode == 1 and "is line 3, below a title or notes" in said, said
+        assert "set --skip-rows 2 to skip the lines above it" in said
+    out = tmp_path / "out.jsonl"
+    proc = peftspec_cli("predict", str(root), str(titled), "--skip-rows", "2", "-o", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert len(out.read_text().splitlines()) == 40
+    proc = peftspec_cli("evaluate", str(root), str(titled), "--skip-rows", "2")
+    assert proc.returncode == 0, proc.stderr
+    recorded = json.loads((root / "eval.json").read_text())["validation"]
+    again = json.loads((root / "eval-titled.json").read_text())["titled"]
+    assert again["f1_macro"] == pytest.approx(recorded["f1_macro"], abs=1e-12)
+
+
 def test_python_api_and_stdin_predict(runs):
     loaded = peftspec.load_run(runs["lora"])
     result = loaded.predict(["happy today", "scared and sad"])

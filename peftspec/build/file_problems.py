@@ -29,9 +29,11 @@ def locate(
     encoding: str,
     header: bool,
     setting: str = 'dataset.reader.encoding = "{}"',
+    skip: int = 0,
 ):
     """The first problem of the file at `path` (named `shown` in messages), or None if none is
-    found; one of its encoding says to set it as `setting` does."""
+    found; one of its encoding says to set it as `setting` does. `skip`: lines above the table
+    (`reader.skip_rows`), not read."""
     from peftspec.build.compressed import read_data
 
     data = read_data(path)
@@ -42,7 +44,7 @@ def locate(
     if fmt == "jsonl":
         return _jsonl(text, shown)
     if fmt in ("csv", "tsv"):
-        return _delimited(text, shown, separator, quoting, header)
+        return _delimited(text, shown, separator, quoting, header, skip)
     return None
 
 
@@ -98,9 +100,11 @@ def _jsonl(text: str, shown: str) -> DataProblem | None:
     return None
 
 
-def _delimited(text: str, shown: str, separator: str, quoting: bool, header: bool) -> DataProblem | None:
+def _delimited(
+    text: str, shown: str, separator: str, quoting: bool, header: bool, skip: int = 0
+) -> DataProblem | None:
     reader = csv.reader(
-        io.StringIO(text),
+        io.StringIO("".join(text.splitlines(keepends=True)[skip:])),
         delimiter=separator,
         quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE,
         strict=True,
@@ -114,7 +118,7 @@ def _delimited(text: str, shown: str, separator: str, quoting: bool, header: boo
                 width = len(row)
                 continue
             if len(row) != width:
-                n = reader.line_num
+                n = reader.line_num + skip
                 what = "header" if header else "first row"
                 return DataProblem(
                     "error",
@@ -123,5 +127,5 @@ def _delimited(text: str, shown: str, separator: str, quoting: bool, header: boo
                 )
     except csv.Error as exc:
         message = str(exc).split("\n")[0]
-        return DataProblem("error", shown, f"line {reader.line_num}: {message} (an unclosed quote?)")
+        return DataProblem("error", shown, f"line {reader.line_num + skip}: {message} (an unclosed quote?)")
     return None

@@ -111,6 +111,7 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
     base |= _separator(text, fmt, notes) if fmt in ("csv", "tsv") else {}
     if fmt == "excel":
         base |= _sheet(data, notes)
+    base |= _title_rows(data, fmt, base, notes)
     if fmt == "json" and label_studio_tasks(local_path(data), base.get("encoding", "utf8")) is not None:
         notes.append(
             "reader: Label Studio's export: a row per task, its data as `data.*`, each classification "
@@ -148,6 +149,34 @@ def _read(data: str, notes: list[str]) -> tuple[dict[str, Any], pl.DataFrame]:
         shown = next(c for c in header if _data_like(c))
         notes.append(f"reader: no header row (the first row has {shown!r} where a column name would be)")
     return options, frame
+
+
+def _title_rows(data: str, fmt: str, base: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """`{"skip_rows": N}` when a title or notes sit above the table (a spreadsheet's export); said."""
+    from peftspec.build.title_rows import delimited_head, find_title_rows
+    from peftspec.build.workbooks import sheet_head
+
+    reader = ReaderOptions(**base).for_split("train")
+    try:
+        if fmt in ("csv", "tsv"):
+            head = delimited_head(
+                local_path(data), reader, reader.separator or ("\t" if fmt == "tsv" else ",")
+            )
+        elif fmt == "excel":
+            head = sheet_head(local_path(data), reader.sheet)
+        else:
+            return {}
+    except Exception:  # unreadable: reading it says why
+        return {}
+    found = find_title_rows(head)
+    if found is None:
+        return {}
+    unit = "row" if fmt == "excel" else "line"
+    notes.append(
+        f"reader: the table's header is {unit} {found.skip + 1}, below a title or notes "
+        f"({found.title[:60]!r}): skip_rows = {found.skip}"
+    )
+    return {"skip_rows": found.skip}
 
 
 def _sheet(data: str, notes: list[str]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
+from peftspec.build.title_rows import delimited_head, find_title_rows, mostly_unnamed, title_problem
 from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
@@ -45,7 +46,11 @@ def file_format(path: str, reader: ReaderOptions) -> str:
 
 TEXT_FORMATS = ("csv", "tsv", "jsonl", "json")
 """The formats read as text, in `reader.encoding`."""
-SPEC_READER = {"encoding": 'dataset.reader.encoding = "{}"', "sheet": 'dataset.reader.sheet = "{}"'}
+SPEC_READER = {
+    "encoding": 'dataset.reader.encoding = "{}"',
+    "sheet": 'dataset.reader.sheet = "{}"',
+    "skip_rows": "dataset.reader.skip_rows = {}",
+}
 """How a spec sets the reader options that messages about a file may ask for."""
 
 
@@ -75,14 +80,7 @@ def read_file(
                 raise DataError([encoding_problem(head, path, "utf8", settings["encoding"], exc)]) from None
     try:
         if fmt in ("csv", "tsv"):
-            frame = pl.read_csv(
-                as_utf8(real, reader.encoding),
-                separator=reader.separator or ("\t" if fmt == "tsv" else ","),
-                quote_char='"' if reader.quoting else None,
-                has_header=reader.header_row(),
-                new_columns=reader.column_names,
-                infer_schema=False,
-            )
+            frame = _read_delimited(real, path, fmt, reader, settings)
         elif fmt == "jsonl":
             from peftspec.build.file_problems import locate
 
@@ -98,7 +96,7 @@ def read_file(
         elif fmt == "excel":
             from peftspec.build.workbooks import read_sheet
 
-            frame = read_sheet(real, path, reader, settings["sheet"], ROW_COL, split)
+            frame = read_sheet(real, path, reader, settings, ROW_COL, split)
         elif fmt == "arrow":
             from peftspec.build.saved_datasets import read_saved
 
@@ -118,6 +116,7 @@ def read_file(
             reader.encoding,
             reader.header_row(),
             settings["encoding"],
+            reader.skip_rows,
         )
         first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
         raise DataError([found or DataProblem("error", path, f"cannot read as {fmt}: {first}")]) from None
@@ -125,6 +124,39 @@ def read_file(
     if ROW_COL not in frame.columns:  # a workbook's rows come numbered as its sheet numbers them
         frame = frame.with_columns(pl.int_range(1, frame.height + 1).alias(ROW_COL))
     return frame.with_columns(pl.lit(path).alias(FILE_COL)).select(pl.exclude(ROW_COL), ROW_COL)
+
+
+def _read_delimited(real: str, path: str, fmt: str, reader: ReaderOptions, settings: dict) -> pl.DataFrame:
+    """A CSV or TSV file, every field as text; refused, with the `skip_rows` that reads it, when
+    it has a title above its table (polars reads the title as the header: unnamed columns, or
+    lines longer than it)."""
+    import polars as pl
+
+    separator = reader.separator or ("\t" if fmt == "tsv" else ",")
+    try:
+        frame = pl.read_csv(
+            as_utf8(real, reader.encoding),
+            separator=separator,
+            quote_char='"' if reader.quoting else None,
+            has_header=reader.header_row(),
+            new_columns=reader.column_names,
+            skip_rows=reader.skip_rows,
+            infer_schema=False,
+        )
+    except pl.exceptions.PolarsError:
+        _refuse_title(real, path, reader, separator, settings)
+        raise
+    if mostly_unnamed(frame.columns):
+        _refuse_title(real, path, reader, separator, settings)
+    return frame
+
+
+def _refuse_title(real: str, path: str, reader: ReaderOptions, separator: str, settings: dict) -> None:
+    if reader.skip_rows or not reader.header_row():
+        return
+    found = find_title_rows(delimited_head(real, reader, separator))
+    if found is not None:
+        raise DataError([title_problem(path, found, settings["skip_rows"])])
 
 
 def flattened(frame: pl.DataFrame) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from peftspec.build.problems import DataError, DataProblem
+from peftspec.build.title_rows import LOOK, find_title_rows, mostly_unnamed, title_problem
 from peftspec.spec.dataset import SPLIT_WORDS
 from peftspec.spec.reader import ReaderOptions
 
@@ -36,14 +37,32 @@ def split_sheets(sheets: list[str]) -> dict[str, str]:
     return found
 
 
+def sheet_head(real: str, sheet: str | None) -> list[tuple]:
+    """The first rows of a workbook's sheet (`sheet`, else its first) as they are, from row 1."""
+    import fastexcel
+
+    book = fastexcel.read_excel(real)
+    loaded = book.load_sheet(
+        sheet or book.sheet_names[0], header_row=None, skip_rows=0, n_rows=LOOK, dtypes="string"
+    )
+    return loaded.to_polars().rows()
+
+
 def read_sheet(
-    real: str, path: str, reader: ReaderOptions, setting: str, row_column: str, split: str | None = None
+    real: str,
+    path: str,
+    reader: ReaderOptions,
+    settings: dict[str, str],
+    row_column: str,
+    split: str | None = None,
 ) -> pl.DataFrame:
     """One sheet of a workbook (`reader.sheet`, else the first), every cell as text (`5.0` reads
     `5`, TRUE `true`), with each row's number in the sheet (1 is the sheet's first row, as Excel
     shows it) in `row_column`. The header is the first row with a value (unless the reader has
     none); rows with no value are skipped, as blank lines of a CSV are, and so are columns with
-    neither a header nor a value. `setting` says how the user names a sheet (`reader.sheet = '{}'`)."""
+    neither a header nor a value; `reader.skip_rows` rows above the header are skipped, and a
+    sheet with a title above its table is refused with the `skip_rows` that reads it. `settings`
+    say how the user sets a reader option (`reader.sheet = '{}'`; a command's flag)."""
     try:
         import fastexcel
     except ImportError:
@@ -53,7 +72,7 @@ def read_sheet(
             "(the 'train' extra includes it)",
         ) from None
     try:
-        return _read(fastexcel, real, path, reader, setting, row_column, split)
+        return _read(fastexcel, real, path, reader, settings, row_column, split)
     except fastexcel.FastExcelError as exc:  # not a workbook (a CSV named .xlsx), or a damaged one
         first = str(exc).strip().splitlines()[0][:200]
         raise _problem(
@@ -62,9 +81,10 @@ def read_sheet(
         ) from None
 
 
-def _read(fastexcel, real, path, reader, setting, row_column, split) -> pl.DataFrame:
+def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.DataFrame:
     import polars as pl
 
+    setting = settings["sheet"]
     book = fastexcel.read_excel(real)
     sheets = book.sheet_names
     if reader.sheet is not None and reader.sheet not in sheets:
@@ -78,15 +98,20 @@ def _read(fastexcel, real, path, reader, setting, row_column, split) -> pl.DataF
         )
     sheet = reader.sheet or sheets[0]
     grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
-    filled = grid.select(pl.any_horizontal(pl.all().is_not_null())).to_series() if grid.width else None
+    values = grid.columns
+    grid = grid.with_row_index(row_column, offset=1).slice(reader.skip_rows)
+    filled = grid.select(pl.any_horizontal(pl.col(values).is_not_null())).to_series() if values else None
     first = filled.arg_true() if filled is not None else []
     if len(first) and reader.header_row():
         top = int(first[0])
-        names = [c.name for c in book.load_sheet(sheet, header_row=top, n_rows=0).available_columns()]
-        grid = grid.with_row_index(row_column, offset=1).slice(top + 1)
+        at = reader.skip_rows + top
+        names = [c.name for c in book.load_sheet(sheet, header_row=at, n_rows=0).available_columns()]
+        if mostly_unnamed(names) and not reader.skip_rows:
+            found = find_title_rows(grid.select(values).head(LOOK).rows())
+            if found is not None:
+                raise DataError([title_problem(path, found, settings["skip_rows"], "row")])
+        grid = grid.slice(top + 1)
         grid.columns = [row_column, *names]
-    else:
-        grid = grid.with_row_index(row_column, offset=1)
     values = [c for c in grid.columns if c != row_column]
     frame = grid.filter(pl.any_horizontal(pl.col(values).is_not_null())) if values else grid.clear()
     if reader.header_row():

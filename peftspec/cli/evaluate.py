@@ -33,6 +33,12 @@ def add_parser(sub) -> None:
         "per split; else the first)",
     )
     p.add_argument(
+        "--skip-rows",
+        type=int,
+        metavar="N",
+        help="lines or sheet rows above the file's header, a title (default: the run's reader's)",
+    )
+    p.add_argument(
         "--split",
         choices=("test", "validation", "train", "all"),
         default="test",
@@ -54,7 +60,7 @@ def handle(args: argparse.Namespace) -> int:
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
     name, metrics, warnings = evaluate_file(
-        loaded, args.data, args.name, console, args.encoding, args.sheet, args.split
+        loaded, args.data, args.name, console, args.encoding, args.sheet, args.split, args.skip_rows
     )
     console.print(metrics_table({name: metrics}, splits=[name]))
     print_warnings(console, warnings)

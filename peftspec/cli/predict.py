@@ -40,6 +40,9 @@ def add_parser(sub) -> None:
         "Excel's CSV on Windows",
     )
     p.add_argument("--sheet", help="an Excel workbook's sheet with the rows (default: the first)")
+    p.add_argument(
+        "--skip-rows", type=int, default=0, metavar="N", help="lines or sheet rows above the header (a title)"
+    )
     p.set_defaults(handler=handle)
 
 
@@ -70,7 +73,7 @@ def handle(args: argparse.Namespace) -> int:
     if args.pair_column and pair is None:
         raise UsageError(f"{loaded.run.name} was trained on single texts: --pair-column does not apply")
     pair = args.pair_column or pair
-    frame = read_input(args.input, column, args.encoding, args.sheet)
+    frame = read_input(args.input, column, args.encoding, args.sheet, args.skip_rows)
     with rows_progress(err, frame.height, "labelling") as advance:
         labelling = label_frame(loaded, frame, column, pair, advance, source=args.input)
     tasks = (

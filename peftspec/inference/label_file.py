@@ -25,7 +25,12 @@ OUTPUT_FORMATS = {
     ".xlsx": "excel",
     ".json": "json",
 }
-FLAGS = {"encoding": "--encoding {}", "sheet": "--sheet '{}'", "split": "--split {}"}
+FLAGS = {
+    "encoding": "--encoding {}",
+    "sheet": "--sheet '{}'",
+    "skip_rows": "--skip-rows {}",
+    "split": "--split {}",
+}
 """How `predict` and `evaluate` are told the input's reader options (and `evaluate` which split's
 rows of a file divided by the run's split column), as messages about it say."""
 
@@ -38,11 +43,12 @@ class Labelling:
 
 
 def read_input(
-    source: str, text_column: str, encoding: str = "utf8", sheet: str | None = None
+    source: str, text_column: str, encoding: str = "utf8", sheet: str | None = None, skip_rows: int = 0
 ) -> pl.DataFrame:
     """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line;
     a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named). Text is read in
-    `encoding` (`predict --encoding`); a workbook's rows from `sheet` (`--sheet`), else its first."""
+    `encoding` (`predict --encoding`); a workbook's rows from `sheet` (`--sheet`), else its first;
+    `skip_rows` lines or sheet rows above the header skipped (`--skip-rows`)."""
     import polars as pl
 
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file, read_source
@@ -58,7 +64,7 @@ def read_input(
         data = sys.stdin.buffer.read() if source == "-" else read_data(source)
         text = _lines(data, shown(source), encoding)
         return pl.DataFrame({text_column: text}, schema={text_column: pl.String})
-    frame = read_file(source, ReaderOptions(encoding=encoding, sheet=sheet), FLAGS)
+    frame = read_file(source, ReaderOptions(encoding=encoding, sheet=sheet, skip_rows=skip_rows), FLAGS)
     return frame.drop(FILE_COL, ROW_COL)
 
 

@@ -44,15 +44,16 @@ def evaluate_file(
     encoding: str | None = None,
     sheet: str | None = None,
     split: str = "test",
+    skip_rows: int | None = None,
 ) -> tuple[str, dict[str, Any], list[str]]:
     """Metrics of `loaded` on labelled file `data` (or a hub split, `hub:ID[:CONFIG][[SPLIT]]`, the
     test split unless named), recorded in the run as extra evaluation `name` (default: the file's
     name, or the dataset's and split's) with its confusion matrices and predictions; a bar over the rows
     on `console`'s terminal. Also returns (and records) warnings: rows whose text the run trained
-    on, which make these figures optimistic. `encoding` and `sheet` (`--encoding`, `--sheet`)
-    replace the run's reader options of those names. A file that has the run's `split_column` is
-    scored on the rows it says are `split`'s (`--split`: test unless named; `all`: every row), and
-    the default name says which (`all-test`)."""
+    on, which make these figures optimistic. `encoding`, `sheet` and `skip_rows` (`--encoding`,
+    `--sheet`, `--skip-rows`) replace the run's reader options of those names. A file that has the
+    run's `split_column` is scored on the rows it says are `split`'s (`--split`: test unless named;
+    `all`: every row), and the default name says which (`all-test`)."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -63,7 +64,7 @@ def evaluate_file(
     default = f"{hub.hub.split('/')[-1]}-{hub.split}" if hub else _file_name(data)
     check_name(name or default)
     spec, task = loaded.spec, loaded.task
-    given = {"encoding": encoding, "sheet": sheet}
+    given = {"encoding": encoding, "sheet": sheet, "skip_rows": skip_rows}
     reader = spec.dataset.reader.model_copy(update={k: v for k, v in given.items() if v is not None})
     rows_of = None if split == "all" else split
     labelled, kept = load_labelled(

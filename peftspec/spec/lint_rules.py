@@ -104,8 +104,9 @@ def header_replaced(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
 
 
 def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
-    """`reader.field` when no .json file is read; `reader.sheet` when no workbook is (a split's own
-    sheet, when that split's files are not workbooks)."""
+    """`reader.field` when no .json file is read; `reader.skip_rows` when no CSV, TSV file or
+    workbook is; `reader.sheet` when no workbook is (a split's own sheet, when that split's files
+    are not workbooks)."""
     from peftspec.spec.reader import SplitSheets, auto_format
 
     dataset, reader = spec.dataset, spec.dataset.reader
@@ -124,6 +125,9 @@ def reader_options_unused(spec: Spec, raw: RawSpec) -> Iterator[Warning_]:
     if reader.field is not None and not reads("json"):
         message = "field is only read from .json files, and this spec reads none; remove it"
         yield (("dataset", "reader", "field"), "ignored-key", message, None)
+    if reader.skip_rows and not any(reads(fmt) for fmt in ("csv", "tsv", "excel")):
+        message = "skip_rows is only read from CSV and TSV files and workbooks, and this spec reads none"
+        yield (("dataset", "reader", "skip_rows"), "ignored-key", message + "; remove it", None)
     if isinstance(reader.sheet, str) and not reads("excel"):
         message = "sheet is only read from Excel workbooks, and this spec reads none; remove it"
         yield (("dataset", "reader", "sheet"), "ignored-key", message, None)

@@ -90,6 +90,9 @@ class ReaderOptions(SpecModel):
     has_header: bool | None = None
     """Whether the first row holds column names; unset = yes, unless `column_names` is given (then
     every row is data). Set true with `column_names` to drop a header row and rename its columns."""
+    skip_rows: int = Field(default=0, ge=0)
+    """Rows above the header to skip: a title or notes over a spreadsheet's table (`init --data`
+    finds them). Lines of a CSV or TSV file, rows of a workbook's sheet, blank ones included."""
     column_names: list[str] | None = Field(default=None, min_length=1)
     """Column names for files without a header row (GoEmotions: `["text", "labels", "id"]`)."""
     field: str | None = Field(default=None, min_length=1)

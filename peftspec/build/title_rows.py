@@ -1,0 +1,78 @@
+"""A title or notes above a spreadsheet's table ("Customer feedback, batch 3", a blank row, then the
+header), which `dataset.reader.skip_rows` skips. Told by the shape of the first rows: rows of at
+most one value above a row of several values that the next row matches. `init --data` sets
+`skip_rows` from it; a file read without it, whose columns come out unnamed, is refused with it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from peftspec.build.problems import DataProblem
+from peftspec.spec.reader import ReaderOptions
+
+LOOK = 30
+"""How many of the first rows are looked at."""
+UNNAMED = re.compile(r"|_duplicated_\d+|__UNNAMED__\d+")
+"""The names polars and fastexcel give a column whose header cell is empty (or repeats one)."""
+
+
+@dataclass(frozen=True)
+class TitleRows:
+    skip: int
+    """Rows (lines, blank ones included) above the header: what `skip_rows` should say."""
+    title: str
+    """The first of them that has a value."""
+    header: list[str]
+    """The header row's values."""
+
+
+def find_title_rows(rows: list[list[Any]]) -> TitleRows | None:
+    """The title rows above the table in these first rows of a file or sheet, or None when its
+    first row with a value has several (the header) or no later row has several."""
+    filled = [[str(v).strip() for v in row if v is not None and str(v).strip()] for row in rows[:LOOK]]
+    start = next((i for i, values in enumerate(filled) if values), None)
+    if start is None or len(filled[start]) > 1:
+        return None
+    header = next((i for i in range(start + 1, len(filled)) if len(filled[i]) >= 2), None)
+    if header is None:
+        return None
+    following = next((values for values in filled[header + 1 :] if values), None)
+    if following is not None and len(following) < 2:  # a lone line with a comma, not a table
+        return None
+    return TitleRows(header, filled[start][0], filled[header])
+
+
+def delimited_head(real: str, reader: ReaderOptions, separator: str) -> list[list[str]]:
+    """The first rows of a CSV or TSV file, split as `reader` splits them."""
+    import csv
+    import io
+    import itertools
+
+    from peftspec.build.compressed import open_data
+
+    with open_data(real) as fh:
+        head = fh.read(1 << 16)
+    encoding = {"utf8": "utf-8-sig", "utf8-lossy": "utf-8-sig", "utf16": "utf-16"}.get(reader.encoding)
+    text = head.decode(encoding or reader.encoding, errors="replace")
+    quoting = {"quotechar": '"'} if reader.quoting else {"quoting": csv.QUOTE_NONE}
+    return list(itertools.islice(csv.reader(io.StringIO(text), delimiter=separator, **quoting), LOOK))
+
+
+def mostly_unnamed(columns: list[str]) -> bool:
+    """Whether most columns came out without a name: the header row read is not the table's."""
+    return sum(bool(UNNAMED.fullmatch(c)) for c in columns) * 2 > len(columns)
+
+
+def title_problem(path: str, found: TitleRows, setting: str, unit: str = "line") -> DataProblem:
+    """The error for a file read from its first row whose table starts lower: where its header is
+    (a `unit`: a CSV's line, a sheet's row), and the setting (`dataset.reader.skip_rows = {}`, or a
+    command's flag) that skips what is above it."""
+    header = ", ".join(repr(v) for v in found.header[:6]) + (" ..." if len(found.header) > 6 else "")
+    title = found.title if len(found.title) <= 60 else found.title[:57] + "..."
+    message = (
+        f"the table's header ({header}) is {unit} {found.skip + 1}, below a title or notes ({title!r}): "
+        f"set {setting.format(found.skip)} to skip the {unit}s above it"
+    )
+    return DataProblem("error", path, message)
