@@ -357,6 +357,25 @@ def test_predict_and_evaluate_skip_a_title_above_the_table(runs, tmp_path):
     recorded = json.loads((root / "eval.json").read_text())["validation"]
     again = json.loads((root / "eval-titled.json").read_text())["titled"]
     assert again["f1_macro"] == pytest.approx(recorded["f1_macro"], abs=1e-12)
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(tmp_path / "new.xlsx"))
+    sheet = book.add_worksheet("To label")
+    sheet.write(0, 0, "Sent in March")
+    for i, text in enumerate(["text", "happy today", "", "furious", "scared"]):
+        sheet.write(2 + i, 0, text)  # the header on row 3; row 5's text empty
+        sheet.write(2 + i, 1, "source" if i == 0 else "forum")
+    book.close()
+    proc = peftspec_cli("predict", str(root), str(tmp_path / "new.xlsx"), "--skip-rows", "2")
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 0 and "1 row(s) with empty text were not labelled" in said
+    assert said.endswith("row 5"), said  # the sheet's row, as the spreadsheet shows it
+    assert [json.loads(line)["text"] for line in proc.stdout.splitlines()] == [
+        "happy today",
+        None,
+        "furious",
+        "scared",
+    ]
 
 
 def test_python_api_and_stdin_predict(runs):

@@ -85,12 +85,13 @@ def handle(args: argparse.Namespace) -> int:
         tasks = preannotated(tasks, labelling.frame, loaded, column)
     write_output(labelling.frame, args.output, tasks)
     if labelling.empty_rows:
+        from peftspec.build.problems import rows_hint
+
         rows = labelling.empty_rows
-        shown = ", ".join(map(str, rows[:10])) + (" ..." if len(rows) > 10 else "")
         err.print(
             Text(
                 f"warning: {len(rows)} row(s) with empty text{' or text pair' * bool(pair)} were not "
-                f"labelled (kept in the output with no prediction): rows {shown}"
+                f"labelled (kept in the output with no prediction): {rows_hint(rows, len(rows))}"
             ),
             soft_wrap=True,
         )

@@ -39,7 +39,8 @@ rows of a file divided by the run's split column), as messages about it say."""
 class Labelling:
     frame: pl.DataFrame
     empty_rows: list[int] = field(default_factory=list)
-    """1-based rows whose text (or text pair) was empty: kept in the output with no prediction."""
+    """Rows whose text (or text pair) was empty, by their number in the file (a workbook's: the
+    sheet's): kept in the output with no prediction."""
 
 
 def read_input(
@@ -48,7 +49,8 @@ def read_input(
     """A file through the usual readers; a `.txt` file or `-` (standard input): one text per line;
     a hub split (`hub:ID[:CONFIG][[SPLIT]]`, the test split unless named). Text is read in
     `encoding` (`predict --encoding`); a workbook's rows from `sheet` (`--sheet`), else its first;
-    `skip_rows` lines or sheet rows above the header skipped (`--skip-rows`)."""
+    `skip_rows` lines or sheet rows above the header skipped (`--skip-rows`). A file's frame keeps
+    each row's number (`ROW_COL`), which `label_frame` uses and drops."""
     import polars as pl
 
     from peftspec.build.tables import FILE_COL, ROW_COL, read_file, read_source
@@ -65,7 +67,7 @@ def read_input(
         text = _lines(data, shown(source), encoding)
         return pl.DataFrame({text_column: text}, schema={text_column: pl.String})
     frame = read_file(source, ReaderOptions(encoding=encoding, sheet=sheet, skip_rows=skip_rows), FLAGS)
-    return frame.drop(FILE_COL, ROW_COL)
+    return frame.drop(FILE_COL)  # its row numbers stay, for messages: a workbook's are the sheet's
 
 
 def shown(source: str) -> str:
@@ -105,8 +107,14 @@ def label_frame(
     progress=None,
     source: str = "input",
 ) -> Labelling:
-    """Label every row of `frame` (read from `source`, as messages name it)."""
+    """Label every row of `frame` (read from `source`, as messages name it; rows numbered by its
+    `ROW_COL`, else from 1)."""
     import polars as pl
+
+    from peftspec.build.tables import ROW_COL
+
+    numbers = frame[ROW_COL].to_list() if ROW_COL in frame.columns else range(1, frame.height + 1)
+    frame = frame.drop(ROW_COL, strict=False)
 
     lines = frame.columns == [text_column]  # one text a line: no column can hold the pairs
     pairs_hint = (
@@ -143,7 +151,7 @@ def label_frame(
         columns[f"score_{name}"] = [None if s is None else float(s[j]) for s in scores]
     out = frame.with_columns(pl.Series(k, v, strict=False) for k, v in columns.items())
     kept = set(keep)
-    return Labelling(out, [i + 1 for i in range(len(texts)) if i not in kept])
+    return Labelling(out, [numbers[i] for i in range(len(texts)) if i not in kept])
 
 
 def _cells(column: pl.Series) -> list[str]:
