@@ -540,3 +540,22 @@ def test_a_title_above_the_table_is_refused_with_the_skip_rows_that_reads_it(wri
     )
     (problem,) = data_error(write_spec, f'train = "titled.csv"\n{labels}\nreader.skip_rows = 2').errors
     assert "line 8 has 4 fields, the header has 3" in problem.message  # the file's own line numbers
+
+
+def test_a_header_name_with_a_stray_space_is_pointed_out(write_spec, tmp_path):
+    write(tmp_path / "sp.csv", " text ,label \nhello there,a\nbye now,b\nhi,a\nyo,b\nok,a\n")
+    (problem,) = data_error(
+        write_spec, 'train = "sp.csv"\nlabels = { format = "single", column = "label " }'
+    ).errors
+    assert (
+        "no column 'text' (the header has ' text ', with a space before and after the name" in problem.message
+    )
+    labels = 'labels = { format = "single", column = "label" }'
+    (problem,) = data_error(write_spec, f'train = "sp.csv"\ntext_column = " text "\n{labels}').errors
+    assert "the header has 'label ', with a space after the name" in problem.message
+    asked = 'train = "sp.csv"\ntext_column = "text "\nlabels = { format = "single", column = "label " }'
+    (problem,) = data_error(write_spec, asked).errors
+    assert (
+        "no column 'text ' (the name asked for has spaces around it; the header has ' text ')"
+        in problem.message
+    )

@@ -57,8 +57,16 @@ def missing_column(
     from peftspec.spec.diagnostics import did_you_mean
 
     split = [sep for sep in (";", "|", "\t", ",") if len(present) == 1 and sep in present[0]]
-    near = None if split else did_you_mean(column, present)
+    spaced = next((c for c in present if c.strip() == column.strip() and c != column), None)
+    near = None if split or spaced else did_you_mean(column, present)
     guess = f" (did you mean {near!r}?)" if near else ""
+    if spaced is not None and column != column.strip():
+        guess = f" (the name asked for has spaces around it; the header has {spaced!r})"
+    elif spaced is not None:  # invisible in a spreadsheet: say where the spaces are
+        ends = ("before", spaced.lstrip()), ("after", spaced.rstrip())
+        where = " and ".join(side for side, cut in ends if cut != spaced)
+        guess = f" (the header has {spaced!r}, with a space {where} the name: remove it from the file, "
+        guess += "or name the column so)"
     message = f"{before}no column {column!r}{guess}; columns: {', '.join(present)}{after}"
     if split:  # one column whose name holds the real ones: another separator
         setting = f"dataset.reader.separator = {json.dumps(split[0])}"
