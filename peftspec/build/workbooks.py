@@ -104,8 +104,7 @@ def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.Data
     first = filled.arg_true() if filled is not None else []
     if len(first) and reader.header_row():
         top = int(first[0])
-        at = reader.skip_rows + top
-        names = [c.name for c in book.load_sheet(sheet, header_row=at, n_rows=0).available_columns()]
+        names = header_names(grid.row(top)[1:])
         if mostly_unnamed(names) and not reader.skip_rows:
             found = find_title_rows(grid.select(values).head(LOOK).rows())
             if found is not None:
@@ -130,6 +129,22 @@ def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.Data
             raise _problem(path, f"dataset.reader.column_names names {named} columns; the sheet has {width}")
         frame.columns = [row_column, *reader.column_names]
     return frame.select(pl.exclude(row_column), pl.col(row_column).cast(pl.Int64))
+
+
+def header_names(cells: tuple) -> list[str]:
+    """Column names from a header row's cells, as fastexcel names them: an empty cell
+    `__UNNAMED__<position>`, a repeated name `<name>_1`, `<name>_2`, ..."""
+    names: list[str] = []
+    seen: dict[str, int] = {}
+    for j, cell in enumerate(cells):
+        name = f"__UNNAMED__{j}" if cell is None or cell == "" else str(cell)
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
 
 
 def _problem(path: str, message: str) -> DataError:
