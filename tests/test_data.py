@@ -535,6 +535,14 @@ def test_a_title_above_the_table_is_refused_with_the_skip_rows_that_reads_it(wri
         assert len(bundle.train) + len(bundle.validation) == 20
     read = read_file(str(tmp_path / "titled.xlsx"), ReaderOptions(skip_rows=3))
     assert read["__row"].to_list()[:2] == [5, 6] and read["comment"][0] == "comment number 0"
+    write(tmp_path / "plain.csv", "\n".join(rows) + "\n")  # the same table with no title: not to be cut
+    both = f'train = "titled.csv"\nvalidation = "plain.csv"\n{labels}\nreader.skip_rows = 2'
+    (problem,) = data_error(write_spec, both).errors
+    assert problem.file.endswith(
+        "plain.csv"
+    ) and "skip_rows = 2 skips line 1, which holds as many values as" in (problem.message)
+    (problem,) = data_error(write_spec, f'train = "titled.xlsx"\n{labels}\nreader.skip_rows = 5').errors
+    assert "skip_rows = 5 skips row 4, which holds as many values as the table's header" in problem.message
     write(
         tmp_path / "titled.csv", "Customer feedback export,,\n\n" + "\n".join(rows[:5]) + "\n1,two,too,many\n"
     )

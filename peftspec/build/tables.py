@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.build.title_rows import delimited_head, find_title_rows, mostly_unnamed, title_problem
+from peftspec.build.title_rows import (
+    delimited_head,
+    find_title_rows,
+    mostly_unnamed,
+    skipped_problem,
+    skipped_table_row,
+    title_problem,
+)
 from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
@@ -148,6 +155,10 @@ def _read_delimited(real: str, path: str, fmt: str, reader: ReaderOptions, setti
         raise
     if mostly_unnamed(frame.columns):
         _refuse_title(real, path, reader, separator, settings)
+    if reader.skip_rows:
+        row = skipped_table_row(delimited_head(real, reader, separator), reader.skip_rows)
+        if row is not None:
+            raise DataError([skipped_problem(path, row, reader.skip_rows, settings["skip_rows"])])
     return frame
 
 

@@ -44,6 +44,27 @@ def find_title_rows(rows: list[list[Any]]) -> TitleRows | None:
     return TitleRows(header, filled[start][0], filled[header])
 
 
+def skipped_table_row(rows: list[list[Any]], skip: int) -> int | None:
+    """The first of the `skip` rows skipped (0-based) that looks like part of the table (as many
+    values as the header below, and two or more): a file without the title that `skip_rows` was
+    set for, whose header and first rows would be lost. None when every skipped row is a title,
+    notes or blank."""
+    filled = [sum(1 for v in row if v is not None and str(v).strip()) for row in rows[:LOOK]]
+    header = next((n for n in filled[skip:] if n), 0)
+    return next((i for i, n in enumerate(filled[:skip]) if n >= max(2, header)), None)
+
+
+def skipped_problem(path: str, row: int, skip: int, setting: str, unit: str = "line") -> DataProblem:
+    """The error for `skip_rows` that would skip a table row (`row`, 0-based) of this file."""
+    return DataProblem(
+        "error",
+        path,
+        f"{setting.format(skip)} skips {unit} {row + 1}, which holds as many values as the table's "
+        f"header: this file has no title above its table (skip_rows applies to every file the spec "
+        f"reads); give each file the same layout, or read it without skip_rows",
+    )
+
+
 def delimited_head(real: str, reader: ReaderOptions, separator: str) -> list[list[str]]:
     """The first rows of a CSV or TSV file, split as `reader` splits them."""
     import csv

@@ -7,7 +7,14 @@ import re
 from typing import TYPE_CHECKING
 
 from peftspec.build.problems import DataError, DataProblem
-from peftspec.build.title_rows import LOOK, find_title_rows, mostly_unnamed, title_problem
+from peftspec.build.title_rows import (
+    LOOK,
+    find_title_rows,
+    mostly_unnamed,
+    skipped_problem,
+    skipped_table_row,
+    title_problem,
+)
 from peftspec.spec.dataset import SPLIT_WORDS
 from peftspec.spec.reader import ReaderOptions
 
@@ -99,6 +106,8 @@ def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.Data
     sheet = reader.sheet or sheets[0]
     grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
     values = grid.columns
+    if reader.skip_rows and (row := skipped_table_row(grid.head(LOOK).rows(), reader.skip_rows)) is not None:
+        raise DataError([skipped_problem(path, row, reader.skip_rows, settings["skip_rows"], "row")])
     grid = grid.with_row_index(row_column, offset=1).slice(reader.skip_rows)
     filled = grid.select(pl.any_horizontal(pl.col(values).is_not_null())).to_series() if values else None
     first = filled.arg_true() if filled is not None else []
