@@ -11,14 +11,7 @@ from typing import TYPE_CHECKING
 from peftspec.build.compressed import compression, inner, open_data, read_data
 from peftspec.build.encodings import UTF16_MARKS, as_utf8, decode
 from peftspec.build.problems import DataError, DataProblem, rows_hint
-from peftspec.build.title_rows import (
-    delimited_head,
-    find_title_rows,
-    mostly_unnamed,
-    skipped_problem,
-    skipped_table_row,
-    title_problem,
-)
+from peftspec.build.title_rows import check_table_start, delimited_head
 from peftspec.spec.dataset import HubSource
 from peftspec.spec.packaged import package_data_file
 from peftspec.spec.paths import nearby
@@ -140,6 +133,10 @@ def _read_delimited(real: str, path: str, fmt: str, reader: ReaderOptions, setti
     import polars as pl
 
     separator = reader.separator or ("\t" if fmt == "tsv" else ",")
+
+    def head() -> list[list[str]]:
+        return delimited_head(real, reader, separator)
+
     try:
         frame = pl.read_csv(
             as_utf8(real, reader.encoding),
@@ -151,23 +148,10 @@ def _read_delimited(real: str, path: str, fmt: str, reader: ReaderOptions, setti
             infer_schema=False,
         )
     except pl.exceptions.PolarsError:
-        _refuse_title(real, path, reader, separator, settings)
+        check_table_start(head, None, reader, path, settings["skip_rows"])
         raise
-    if mostly_unnamed(frame.columns):
-        _refuse_title(real, path, reader, separator, settings)
-    if reader.skip_rows:
-        row = skipped_table_row(delimited_head(real, reader, separator), reader.skip_rows)
-        if row is not None:
-            raise DataError([skipped_problem(path, row, reader.skip_rows, settings["skip_rows"])])
+    check_table_start(head, frame.columns, reader, path, settings["skip_rows"])
     return frame
-
-
-def _refuse_title(real: str, path: str, reader: ReaderOptions, separator: str, settings: dict) -> None:
-    if reader.skip_rows or not reader.header_row():
-        return
-    found = find_title_rows(delimited_head(real, reader, separator))
-    if found is not None:
-        raise DataError([title_problem(path, found, settings["skip_rows"])])
 
 
 def flattened(frame: pl.DataFrame) -> pl.DataFrame:

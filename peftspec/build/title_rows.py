@@ -6,16 +6,40 @@ most one value above a row of several values that the next row matches. `init --
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from peftspec.build.problems import DataProblem
+from peftspec.build.problems import DataError, DataProblem
 from peftspec.spec.reader import ReaderOptions
 
 LOOK = 30
 """How many of the first rows are looked at."""
 UNNAMED = re.compile(r"|_duplicated_\d+|__UNNAMED__\d+")
 """The names polars and fastexcel give a column whose header cell is empty (or repeats one)."""
+
+
+def check_table_start(
+    head: Callable[[], list[list[Any]]],
+    columns: list[str] | None,
+    reader: ReaderOptions,
+    path: str,
+    setting: str,
+    unit: str = "line",
+) -> None:
+    """Refuse a file whose table does not start where `reader` starts it: `skip_rows` that would
+    skip a row of the table, or (none set) a title above the table, told when the columns read
+    from the first row (`columns`; None: the file could not be read from it) are mostly unnamed.
+    `head()`: the file's first rows (`unit`s: a CSV's lines, a sheet's rows) from its first;
+    `setting`: how the user sets `skip_rows` (`dataset.reader.skip_rows = {}`, or a flag)."""
+    if reader.skip_rows:
+        row = skipped_table_row(head(), reader.skip_rows)
+        if row is not None:
+            raise DataError([skipped_problem(path, row, reader.skip_rows, setting, unit)])
+    elif reader.header_row() and (columns is None or mostly_unnamed(columns)):
+        found = find_title_rows(head())
+        if found is not None:
+            raise DataError([title_problem(path, found, setting, unit)])
 
 
 @dataclass(frozen=True)

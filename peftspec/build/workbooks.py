@@ -7,14 +7,7 @@ import re
 from typing import TYPE_CHECKING
 
 from peftspec.build.problems import DataError, DataProblem
-from peftspec.build.title_rows import (
-    LOOK,
-    find_title_rows,
-    mostly_unnamed,
-    skipped_problem,
-    skipped_table_row,
-    title_problem,
-)
+from peftspec.build.title_rows import LOOK, check_table_start
 from peftspec.spec.dataset import SPLIT_WORDS
 from peftspec.spec.reader import ReaderOptions
 
@@ -106,19 +99,14 @@ def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.Data
     sheet = reader.sheet or sheets[0]
     grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
     values = grid.columns
-    if reader.skip_rows and (row := skipped_table_row(grid.head(LOOK).rows(), reader.skip_rows)) is not None:
-        raise DataError([skipped_problem(path, row, reader.skip_rows, settings["skip_rows"], "row")])
+    head = grid.head(LOOK)
     grid = grid.with_row_index(row_column, offset=1).slice(reader.skip_rows)
     filled = grid.select(pl.any_horizontal(pl.col(values).is_not_null())).to_series() if values else None
     first = filled.arg_true() if filled is not None else []
+    names = header_names(grid.row(int(first[0]))[1:]) if len(first) and reader.header_row() else values
+    check_table_start(head.rows, names, reader, path, settings["skip_rows"], "row")
     if len(first) and reader.header_row():
-        top = int(first[0])
-        names = header_names(grid.row(top)[1:])
-        if mostly_unnamed(names) and not reader.skip_rows:
-            found = find_title_rows(grid.select(values).head(LOOK).rows())
-            if found is not None:
-                raise DataError([title_problem(path, found, settings["skip_rows"], "row")])
-        grid = grid.slice(top + 1)
+        grid = grid.slice(int(first[0]) + 1)
         grid.columns = [row_column, *names]
     values = [c for c in grid.columns if c != row_column]
     frame = grid.filter(pl.any_horizontal(pl.col(values).is_not_null())) if values else grid.clear()
