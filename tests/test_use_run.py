@@ -181,6 +181,7 @@ def test_evaluate_on_a_file_divided_by_the_split_column_scores_its_test_rows(run
     for key in ("f1_micro", "f1_macro", "jaccard"):
         assert evaluation["all-test"][key] == pytest.approx(recorded[key], abs=1e-12), key
     assert evaluation["warnings"] == []
+    assert "Scored 12 rows, the rows whose part says test; recorded in" in " ".join(proc.stdout.split())
     proc = peftspec_cli("evaluate", str(root), data, "--split", "train")
     said = " ".join(proc.stdout.split())
     assert (
@@ -193,6 +194,16 @@ def test_evaluate_on_a_file_divided_by_the_split_column_scores_its_test_rows(run
     said = " ".join(proc.stderr.split())
     assert proc.returncode == 1 and "no row's part says test (rows by part: train 36, validation 12)" in said
     assert "(--split train) or every row (--split all)" in said
+    plain = tmp_path / "plain.csv"
+    write_csv(rows, plain)  # no split column: every row, and a --split for it is refused
+    proc = peftspec_cli("evaluate", str(root), str(plain), "--split", "validation")
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and f"--split validation: {plain} has no column 'part'" in said, said
+    proc = peftspec_cli("evaluate", str(root), str(plain))
+    assert proc.returncode == 0 and json.loads((root / "eval-plain.json").read_text())["rows"] == 60
+    proc = peftspec_cli("evaluate", str(runs["lora"]), str(plain), "--split", "test")
+    said = " ".join(proc.stderr.split())
+    assert proc.returncode == 2 and "--split chooses rows by the run's dataset.split_column" in said, said
 
 
 @pytest.mark.parametrize("name", ["lora", "ia3", "mean"])

@@ -41,9 +41,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--split",
         choices=("test", "validation", "train", "all"),
-        default="test",
         help="for a file with the run's dataset.split_column: score the rows it says are this split's "
-        "(default: test), or every row",
+        "(default: test), or every row (all)",
     )
     p.set_defaults(handler=handle)
 
@@ -59,10 +58,11 @@ def handle(args: argparse.Namespace) -> int:
         raise missing_extra(exc, "evaluate") from None
     loaded = load_run(one_run(args.run, args.root))
     console = Console()
-    name, metrics, warnings = evaluate_file(
+    done = evaluate_file(
         loaded, args.data, args.name, console, args.encoding, args.sheet, args.split, args.skip_rows
     )
-    console.print(metrics_table({name: metrics}, splits=[name]))
-    print_warnings(console, warnings)
-    console.print(f"Recorded in {loaded.run.paths.extra_eval(name)}")
+    console.print(metrics_table({done.name: done.metrics}, splits=[done.name]))
+    print_warnings(console, done.warnings)
+    scored = f"{done.rows:,} rows" + (f", {done.scope}" if done.scope else "")
+    console.print(f"Scored {scored}; recorded in {loaded.run.paths.extra_eval(done.name)}")
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,18 @@ from peftspec.spec.paths import NAME_PATTERN
 
 RESERVED = ("train", "validation", "test", "thresholds", "warnings", "data", "rows", "split")
 """Names the run's own evaluation uses: an extra evaluation by one of them would be shadowed."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """What `evaluate_file` scored and recorded."""
+
+    name: str
+    metrics: dict[str, Any]
+    warnings: list[str]
+    rows: int
+    scope: str | None = None
+    """Which rows of the file were scored, when not all: `the rows whose split says test`."""
 
 
 def check_name(name: str) -> str:
@@ -43,9 +56,9 @@ def evaluate_file(
     console=None,
     encoding: str | None = None,
     sheet: str | None = None,
-    split: str = "test",
+    split: str | None = None,
     skip_rows: int | None = None,
-) -> tuple[str, dict[str, Any], list[str]]:
+) -> Evaluation:
     """Metrics of `loaded` on labelled file `data` (or a hub split, `hub:ID[:CONFIG][[SPLIT]]`, the
     test split unless named), recorded in the run as extra evaluation `name` (default: the file's
     name, or the dataset's and split's) with its confusion matrices and predictions; a bar over the rows
@@ -53,7 +66,8 @@ def evaluate_file(
     on, which make these figures optimistic. `encoding`, `sheet` and `skip_rows` (`--encoding`,
     `--sheet`, `--skip-rows`) replace the run's reader options of those names. A file that has the
     run's `split_column` is scored on the rows it says are `split`'s (`--split`: test unless named;
-    `all`: every row), and the default name says which (`all-test`)."""
+    `all`: every row), and the default name says which (`all-test`); a `split` named for a run or
+    file without that column is refused."""
 
     from peftspec.build.predict import predict
     from peftspec.build.tokenize import collator, to_dataset
@@ -66,10 +80,21 @@ def evaluate_file(
     spec, task = loaded.spec, loaded.task
     given = {"encoding": encoding, "sheet": sheet, "skip_rows": skip_rows}
     reader = spec.dataset.reader.model_copy(update={k: v for k, v in given.items() if v is not None})
-    rows_of = None if split == "all" else split
+    column = spec.dataset.split_column
+    if split is not None and column is None:
+        raise UsageError(
+            f"--split chooses rows by the run's dataset.split_column, and {loaded.run.name} has none",
+            hint="leave --split out: every row is scored",
+        )
+    rows_of = None if split == "all" else (split or "test")
     labelled, kept = load_labelled(
         spec.dataset, hub or [data], loaded.label_names, name or default, reader, FLAGS, rows_of
     )
+    if split not in (None, "all") and kept is None:
+        raise UsageError(
+            f"--split {split}: {data} has no column {column!r} to choose its rows by",
+            hint="leave --split out: every row is scored",
+        )
     name = name or (f"{default}-{kept}" if kept else default)
     labelled.name = check_name(name)
     dataset = to_dataset(labelled, loaded.tokenizer, spec.dataset.max_length, task, spec.dataset.truncate)
@@ -83,10 +108,11 @@ def evaluate_file(
         **compute(spec.metrics.names or [], task, labels, predicted, loaded.label_names, scores),
     }
     warnings = seen_in_training(loaded, labelled, data)
+    scope = f"the rows whose {spec.dataset.split_column} says {kept}" if kept else None
     evaluation = {
         "data": data if hub else os.path.abspath(data),
         "rows": len(labelled),
-        **({"split": f"the rows whose {spec.dataset.split_column} says {kept}"} if kept else {}),
+        **({"split": scope} if scope else {}),
         "thresholds": loaded.run.thresholds() or {},
         "warnings": warnings,
         name: metrics,
@@ -98,7 +124,7 @@ def evaluate_file(
     writer.write_extra_evaluation(
         name, evaluation, {name: confusion(task, labels, predicted, loaded.label_names)}, frame
     )
-    return name, metrics, warnings
+    return Evaluation(name, metrics, warnings, len(labelled), scope)
 
 
 def seen_in_training(loaded: LoadedRun, split, data: str) -> list[str]:
