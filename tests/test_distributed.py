@@ -247,6 +247,7 @@ def test_a_killed_rank_0_leaves_the_run_failed_not_running(workspace):
     assert record.error is not None and record.error.message, record.error
 
 
+@pytest.mark.slow  # four 2-process launches, about 2 minutes: CI runs it (`pytest -m slow`)
 def test_a_killed_two_process_run_resumes_under_torchrun_to_the_same_run(workspace, tmp_path):
     from safetensors.torch import load_file
 

@@ -216,6 +216,7 @@ async def _sweep_view(root: Path, best: int) -> None:
         assert isinstance(screen, RunScreen) and screen.detail.record.trial["number"] == best
 
 
+@pytest.mark.slow  # the journal test kills a worker the same way; a minute: CI runs it (`pytest -m slow`)
 @pytest.mark.timeout(900)
 @pytest.mark.skipif(binaries() is None and not os.environ.get("CI"), reason="PostgreSQL is not installed")
 def test_two_workers_on_postgresql_survive_a_sigkill(workspace):
@@ -417,6 +418,7 @@ seed = 1
 
 
 @pytest.mark.timeout(900)
+@pytest.mark.slow  # 3 trials of 2 folds, about a minute: CI runs it (`pytest -m slow`)
 def test_a_cross_validated_sweep_scores_each_trial_by_the_mean_of_its_folds(tmp_path):
     """`[sweep] folds = 2`: each trial trains one run per fold as one group, its value is the mean
     of their cross-fitted validation figures, the pruner hears the first fold; `STUDY:best`, the
