@@ -538,11 +538,13 @@ def test_a_title_above_the_table_is_refused_with_the_skip_rows_that_reads_it(wri
     write(tmp_path / "plain.csv", "\n".join(rows) + "\n")  # the same table with no title: not to be cut
     both = f'train = "titled.csv"\nvalidation = "plain.csv"\n{labels}\nreader.skip_rows = 2'
     (problem,) = data_error(write_spec, both).errors
-    assert problem.file.endswith(
-        "plain.csv"
-    ) and "skip_rows = 2 skips line 1, which holds as many values as" in (problem.message)
+    assert problem.file.endswith("plain.csv")
+    assert (
+        "skipping 2 line(s) (skip_rows) would skip line 1, which holds as many values as" in problem.message
+    )
+    assert "no title above its table; read it with dataset.reader.skip_rows = 0" in problem.message
     (problem,) = data_error(write_spec, f'train = "titled.xlsx"\n{labels}\nreader.skip_rows = 5').errors
-    assert "skip_rows = 5 skips row 4, which holds as many values as the table's header" in problem.message
+    assert "would skip row 4, which holds as many values as the table's header" in problem.message
     write(
         tmp_path / "titled.csv", "Customer feedback export,,\n\n" + "\n".join(rows[:5]) + "\n1,two,too,many\n"
     )

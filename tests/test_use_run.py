@@ -359,6 +359,9 @@ def test_predict_and_evaluate_skip_a_title_above_the_table(runs, tmp_path):
         said = " ".join(refused.stderr.split())
         assert refused.returncode == 1 and "is line 3, below a title or notes" in said, said
         assert "set --skip-rows 2 to skip the lines above it" in said
+    cut = peftspec_cli("predict", str(root), str(root.parents[1] / "validation.csv"), "--skip-rows", "2")
+    said = " ".join(cut.stderr.split())  # no title there: its header is never skipped
+    assert cut.returncode == 1 and "would skip line 1" in said and "read it with --skip-rows 0" in said, said
     out = tmp_path / "out.jsonl"
     proc = peftspec_cli("predict", str(root), str(titled), "--skip-rows", "2", "-o", str(out))
     assert proc.returncode == 0, proc.stderr

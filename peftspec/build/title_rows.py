@@ -79,13 +79,14 @@ def skipped_table_row(rows: list[list[Any]], skip: int) -> int | None:
 
 
 def skipped_problem(path: str, row: int, skip: int, setting: str, unit: str = "line") -> DataProblem:
-    """The error for `skip_rows` that would skip a table row (`row`, 0-based) of this file."""
+    """The error for `skip_rows` that would skip a table row (`row`, 0-based) of this file: said
+    with the setting (`dataset.reader.skip_rows = {}`, or a command's flag) that reads it whole."""
     return DataProblem(
         "error",
         path,
-        f"{setting.format(skip)} skips {unit} {row + 1}, which holds as many values as the table's "
-        f"header: this file has no title above its table (skip_rows applies to every file the spec "
-        f"reads); give each file the same layout, or read it without skip_rows",
+        f"skipping {skip} {unit}(s) (skip_rows) would skip {unit} {row + 1}, which holds as many values as "
+        f"the table's header: this file has no title above its table; read it with {setting.format(0)} "
+        f"(a spec's skip_rows applies to every file it reads: give them the same layout)",
     )
 
 
