@@ -404,3 +404,37 @@ def test_a_report_made_again_from_the_same_runs_is_the_same_bytes(runs, tmp_path
         assert (tmp_path / "one" / f).read_bytes() == (tmp_path / "two" / f).read_bytes(), f
         if f.suffix == ".pdf":
             assert b"/CreationDate" not in (tmp_path / "one" / f).read_bytes(), f
+
+
+def test_runs_evaluated_on_different_files_under_one_name_are_not_ranked_together(runs, tmp_path):
+    """`peftspec evaluate RUN FILE --name new` on two runs, each on its own file: `compare --split
+    new` ranks them only if they scored the same rows, and says what they scored."""
+    import shutil
+
+    import polars as pl
+
+    from peftspec.runs.writer import RunWriter
+
+    def evaluated(key: str, data: str, rows: int) -> Path:
+        copy = tmp_path / runs[key].name
+        shutil.copytree(runs[key], copy)
+        run = read_run(copy)
+        figures = run.split_metrics("validation")
+        record = {"data": data, "rows": rows, "thresholds": {}, "warnings": [], "new": figures}
+        scope = {"split": "the rows whose part says test"} if data.endswith("all.csv") else {}
+        frame = pl.DataFrame({"id": ["a"]})
+        RunWriter(run.paths, run.record).write_extra_evaluation("new", {**record, **scope}, {}, frame)
+        return copy
+
+    one, two = evaluated("lora", "/data/a/new.csv", 40), evaluated("qlora", "/data/b/other.csv", 25)
+    md = peftspec("compare", str(one), str(two), "--split", "new", "--format", "markdown").stdout
+    caption = " ".join(md.split("\n\n")[1].split())
+    assert "scored on different data" in caption and "40 rows of new.csv" in caption, caption
+    assert "25 rows of other.csv" in caption and "**" not in md  # before: ranked as if the same rows
+    shutil.rmtree(one), shutil.rmtree(two)
+    one, two = evaluated("lora", "/data/all.csv", 12), evaluated("qlora", "/data/all.csv", 12)
+    md = peftspec("compare", str(one), str(two), "--split", "new", "--format", "markdown").stdout
+    caption = " ".join(md.split("\n\n")[1].split())
+    assert (
+        caption.startswith("Split: new, 12 rows of all.csv (the rows whose part says test).") and "**" in md
+    )

@@ -48,8 +48,10 @@ def caption(rows: list[dict[str, Any]], shown: list[Column] | None = None) -> st
     not all of them (the @0.5 columns are explained only when shown)."""
     at_half = shown is None or any(c.key.endswith(AT_HALF) for c in shown)
     split = rows[0].get("split") if rows else "validation"
-    text = f"Split: {split}."
-    if different := different_data(rows):
+    different = different_data(rows)
+    sources = {r["source"] for r in rows if r.get("source")}
+    text = f"Split: {split}" + (f", {sources.pop()}." if len(sources) == 1 and not different else ".")
+    if different:
         text += " " + different
     if any(r.get("crossfit") for r in rows):
         text += (

@@ -75,18 +75,18 @@ def run_row(run: Run, split: str = "validation") -> dict[str, Any]:
 
 def scored_on(run: Run, split: str) -> dict[str, Any]:
     """What a run's figures on `split` were scored on, as far as its record says: the task, the
-    number of labels and of rows (`scored_on`) and a digest of the label names (`label_set`).
-    Runs that differ here are not ranked against each other."""
+    number of labels and of rows (`scored_on`; for an extra evaluation, its rows and file) and a
+    digest of the label names (`label_set`). Runs that differ here are not ranked against each other."""
     import hashlib
 
     record = run.record
     if not record.task or not record.labels:
-        return {"scored_on": None, "label_set": None}
-    rows = record.rows.get(split)
+        return {"scored_on": None, "label_set": None, "source": None}
+    rows, source = record.rows.get(split), run.evaluation_source(split)  # source: `peftspec evaluate`'s
     on = task_line(record.task, len(record.labels), record.positive_class)
-    on += f", {rows:,} {split} rows" if rows else ""
+    on += f", {source}" if source else f", {rows:,} {split} rows" if rows else ""
     digest = hashlib.sha256("\x1f".join(record.labels).encode()).hexdigest()[:12]
-    return {"scored_on": on, "label_set": digest}
+    return {"scored_on": on, "label_set": digest, "source": source}
 
 
 def comparison_rows(

@@ -199,12 +199,28 @@ class Run:
         """What the final evaluation warned about (untuned thresholds, input-independent
         predictions); with `split` an extra evaluation's name, what `peftspec evaluate` warned
         about (rows the run trained on)."""
-        data = self.eval()
-        if split is not None and split in self.paths.extra_eval_names():
-            path = self.paths.extra_eval(split)
-            data = _object(read_json(path, self.warnings), path.name, self.warnings)
-        warnings = (data or {}).get("warnings")
+        data = self._extra_evaluation(split) if split is not None else None
+        warnings = (data if data is not None else self.eval() or {}).get("warnings")
         return [str(w) for w in warnings] if isinstance(warnings, list) else []
+
+    def evaluation_source(self, split: str) -> str | None:
+        """What an extra evaluation (`peftspec evaluate`) scored, in a phrase: `12 rows of all.csv
+        (the rows whose part says test)`; None for the run's own splits, or when not recorded."""
+        data = self._extra_evaluation(split)
+        if not data or not isinstance(data.get("data"), str):
+            return None
+        rows = data.get("rows")
+        said = f"{rows:,} rows of " if isinstance(rows, int) and not isinstance(rows, bool) else ""
+        scope = f" ({data['split']})" if isinstance(data.get("split"), str) else ""
+        source = data["data"] if data["data"].startswith("hub:") else Path(data["data"]).name
+        return f"{said}{source}{scope}"
+
+    def _extra_evaluation(self, name: str | None) -> dict[str, Any] | None:
+        """The record `peftspec evaluate` wrote as `name` (None: no such evaluation)."""
+        if name is None or name not in self.paths.extra_eval_names():
+            return None
+        path = self.paths.extra_eval(name)
+        return _object(read_json(path, self.warnings), path.name, self.warnings) or {}
 
     def thresholds_used(self) -> dict[str, Any]:
         """How the final evaluation decided (mode, values, tuned on), as eval.json records it."""
