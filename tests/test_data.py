@@ -569,3 +569,20 @@ def test_a_header_name_with_a_stray_space_is_pointed_out(write_spec, tmp_path):
         "no column 'text ' (the name asked for has spaces around it; the header has ' text ')"
         in problem.message
     )
+
+
+def test_the_shape_of_the_first_rows_tells_a_title_from_a_table():
+    from peftspec.build.title_rows import find_title_rows, skipped_table_row
+
+    titled = [["Feedback, batch 3"], [], ["id", "text", "label"], ["1", "hi", "a"]]
+    found = find_title_rows(titled)
+    assert found is not None and (found.skip, found.title, found.header) == (
+        2,
+        "Feedback, batch 3",
+        titled[2],
+    )
+    assert find_title_rows([["text"], ["hello, world"], ["plain"]]) is None  # a lone comma, not a table
+    assert find_title_rows([["id", "text"], ["1", "hi"]]) is None  # the header comes first
+    assert skipped_table_row(titled, 2) is None  # title and blank line: nothing of the table
+    assert skipped_table_row([["id", "text"], ["1", "hi"], ["2", "yo"]], 1) == 0  # the header itself
+    assert skipped_table_row([["k", "v"]] * 30, 40) is None  # the header past the rows looked at

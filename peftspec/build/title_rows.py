@@ -74,7 +74,9 @@ def skipped_table_row(rows: list[list[Any]], skip: int) -> int | None:
     set for, whose header and first rows would be lost. None when every skipped row is a title,
     notes or blank."""
     filled = [sum(1 for v in row if v is not None and str(v).strip()) for row in rows[:LOOK]]
-    header = next((n for n in filled[skip:] if n), 0)
+    header = next((n for n in filled[skip:] if n), None)
+    if header is None:  # the header is past the rows looked at: nothing to compare with
+        return None
     return next((i for i, n in enumerate(filled[:skip]) if n >= max(2, header)), None)
 
 
