@@ -159,9 +159,7 @@ def _title_rows(data: str, fmt: str, base: dict[str, Any], notes: list[str]) -> 
     reader = ReaderOptions(**base).for_split("train")
     try:
         if fmt in ("csv", "tsv"):
-            head = delimited_head(
-                local_path(data), reader, reader.separator or ("\t" if fmt == "tsv" else ",")
-            )
+            head = delimited_head(local_path(data), reader, reader.delimiter(fmt))
         elif fmt == "excel":
             head = sheet_head(local_path(data), reader.sheet)
         else:
@@ -174,7 +172,7 @@ def _title_rows(data: str, fmt: str, base: dict[str, Any], notes: list[str]) -> 
     unit = "row" if fmt == "excel" else "line"
     notes.append(
         f"reader: the table's header is {unit} {found.skip + 1}, below a title or notes "
-        f"({found.title[:60]!r}): skip_rows = {found.skip}"
+        f"({found.shown_title!r}): skip_rows = {found.skip}"
     )
     return {"skip_rows": found.skip}
 

@@ -106,12 +106,11 @@ def read_file(
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:  # UnicodeDecodeError too
         from peftspec.build.file_problems import locate
 
-        separator = reader.separator or ("\t" if fmt == "tsv" else ",")
         found = locate(
             real,
             path,
             fmt,
-            separator,
+            reader.delimiter(fmt),
             reader.quoting,
             reader.encoding,
             reader.header_row(),
@@ -132,7 +131,7 @@ def _read_delimited(real: str, path: str, fmt: str, reader: ReaderOptions, setti
     lines longer than it)."""
     import polars as pl
 
-    separator = reader.separator or ("\t" if fmt == "tsv" else ",")
+    separator = reader.delimiter(fmt)
 
     def head() -> list[list[str]]:
         return delimited_head(real, reader, separator)

@@ -51,6 +51,11 @@ class TitleRows:
     header: list[str]
     """The header row's values."""
 
+    @property
+    def shown_title(self) -> str:
+        """The title as messages quote it: at most 60 characters."""
+        return self.title if len(self.title) <= 60 else self.title[:57] + "..."
+
 
 def find_title_rows(rows: list[list[Any]]) -> TitleRows | None:
     """The title rows above the table in these first rows of a file or sheet, or None when its
@@ -118,9 +123,8 @@ def title_problem(path: str, found: TitleRows, setting: str, unit: str = "line")
     (a `unit`: a CSV's line, a sheet's row), and the setting (`dataset.reader.skip_rows = {}`, or a
     command's flag) that skips what is above it."""
     header = ", ".join(repr(v) for v in found.header[:6]) + (" ..." if len(found.header) > 6 else "")
-    title = found.title if len(found.title) <= 60 else found.title[:57] + "..."
     message = (
-        f"the table's header ({header}) is {unit} {found.skip + 1}, below a title or notes ({title!r}): "
-        f"set {setting.format(found.skip)} to skip the {unit}s above it"
+        f"the table's header ({header}) is {unit} {found.skip + 1}, below a title or notes "
+        f"({found.shown_title!r}): set {setting.format(found.skip)} to skip the {unit}s above it"
     )
     return DataProblem("error", path, message)

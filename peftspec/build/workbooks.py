@@ -42,10 +42,12 @@ def sheet_head(real: str, sheet: str | None) -> list[tuple]:
     import fastexcel
 
     book = fastexcel.read_excel(real)
-    loaded = book.load_sheet(
-        sheet or book.sheet_names[0], header_row=None, skip_rows=0, n_rows=LOOK, dtypes="string"
-    )
-    return loaded.to_polars().rows()
+    return _grid(book, sheet or book.sheet_names[0], LOOK).rows()
+
+
+def _grid(book, sheet: str, rows: int | None = None) -> pl.DataFrame:
+    """A sheet's cells as text, row by row from row 1 (the first `rows` only, when given)."""
+    return book.load_sheet(sheet, header_row=None, skip_rows=0, n_rows=rows, dtypes="string").to_polars()
 
 
 def read_sheet(
@@ -97,16 +99,17 @@ def _read(fastexcel, real, path, reader, settings, row_column, split) -> pl.Data
             f"{f' (did you mean {hint!r}?)' if hint else ''}; its sheets: {', '.join(map(repr, sheets))}",
         )
     sheet = reader.sheet or sheets[0]
-    grid = book.load_sheet(sheet, header_row=None, skip_rows=0, dtypes="string").to_polars()
+    grid = _grid(book, sheet)
     values = grid.columns
     head = grid.head(LOOK)
     grid = grid.with_row_index(row_column, offset=1).slice(reader.skip_rows)
     filled = grid.select(pl.any_horizontal(pl.col(values).is_not_null())).to_series() if values else None
     first = filled.arg_true() if filled is not None else []
-    names = header_names(grid.row(int(first[0]))[1:]) if len(first) and reader.header_row() else values
+    top = int(first[0]) if len(first) and reader.header_row() else None  # the header's row in `grid`
+    names = header_names(grid.row(top)[1:]) if top is not None else values
     check_table_start(head.rows, names, reader, path, settings["skip_rows"], "row")
-    if len(first) and reader.header_row():
-        grid = grid.slice(int(first[0]) + 1)
+    if top is not None:
+        grid = grid.slice(top + 1)
         grid.columns = [row_column, *names]
     values = [c for c in grid.columns if c != row_column]
     frame = grid.filter(pl.any_horizontal(pl.col(values).is_not_null())) if values else grid.clear()

@@ -108,7 +108,7 @@ def evaluate_file(
         **compute(spec.metrics.names or [], task, labels, predicted, loaded.label_names, scores),
     }
     warnings = seen_in_training(loaded, labelled, data)
-    scope = f"the rows whose {spec.dataset.split_column} says {kept}" if kept else None
+    scope = f"the rows whose {column} says {kept}" if kept else None
     evaluation = {
         "data": data if hub else os.path.abspath(data),
         "rows": len(labelled),

@@ -114,6 +114,10 @@ class ReaderOptions(SpecModel):
         per_split = isinstance(self.sheet, SplitSheets)
         return f'dataset.reader.sheet{f".{split}" if per_split else ""} = "{{}}"'
 
+    def delimiter(self, fmt: str) -> str:
+        """The field separator of a `fmt` file (`csv` or `tsv`): `separator`, else the format's own."""
+        return self.separator or ("\t" if fmt == "tsv" else ",")
+
     def header_row(self) -> bool:
         """Whether the first row of each file is a header (and so not data)."""
         return self.has_header if self.has_header is not None else not self.column_names
